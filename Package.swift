@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+// dataflow — 数据回流 toolkit. Dependencies are the ones measured in DESIGN §10.
+import PackageDescription
+
+let package = Package(
+    name: "dataflow",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dataflow", targets: ["dataflow"]),
+        .executable(name: "dataflow-sandbox", targets: ["dataflow-sandbox"]),
+        .library(name: "DataflowCore", targets: ["DataflowCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Thin C bindings: libcurl's variadic setopt, SQLite, OpenSSL libcrypto digests.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+
+        // HTTP transport over libcurl, behind a small protocol.
+        .target(name: "DataflowHTTP", dependencies: ["CCurl"]),
+
+        // The core library: Config → Extract → Normalize → Load → Sync → Report. No terminal code.
+        .target(
+            name: "DataflowCore",
+            dependencies: [
+                "DataflowHTTP", "CSQLite", "CCrypto",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The thin CLI.
+        .executableTarget(
+            name: "dataflow",
+            dependencies: [
+                "DataflowCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The sandbox platform: a simulated provincial gateway on loopback.
+        .target(
+            name: "SandboxPlatform",
+            dependencies: [
+                "CCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(name: "dataflow-sandbox", dependencies: ["SandboxPlatform"]),
+
+        .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
+        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
+        .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
