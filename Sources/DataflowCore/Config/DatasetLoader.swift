@@ -1,0 +1,186 @@
+import Foundation
+
+/// Loads every `datasets/*.yml` file into `DatasetConfig`s, collecting all errors.
+struct DatasetLoader {
+    let interpolator: Interpolator
+    let sources: [SourceConfig]
+    let dictionaries: Dictionaries
+
+    func loadAll(mappingsPath: String, displayPrefix: String) throws -> [DatasetConfig] {
+        let dir = mappingsPath + "/datasets"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+        var datasets: [DatasetConfig] = []
+        var errors: [ConfigError] = []
+        var names: [String: String] = [:]
+        for file in files {
+            let display = "\(displayPrefix)/datasets/\(file)"
+            do {
+                let dataset = try load(path: dir + "/" + file, display: display)
+                if let other = names[dataset.name] {
+                    throw ConfigError("dataset '\(dataset.name)' is also defined in \(other)", at: dataset.position)
+                }
+                names[dataset.name] = display
+                datasets.append(dataset)
+            } catch let error as ConfigError {
+                errors.append(error)
+            }
+        }
+        if errors.count == 1 { throw errors[0] }
+        if !errors.isEmpty { throw ConfigErrors(errors: errors) }
+        return datasets
+    }
+
+    func load(path: String, display: String) throws(ConfigError) -> DatasetConfig {
+        let node = try YAMLDocument.load(path: path, displayName: display)
+        var m = try MappingReader(node, what: display, interpolator: interpolator)
+        let name = try m.requiredString("dataset")
+        guard Identifier.isSafe(name) else {
+            throw ConfigError("dataset name '\(name)' is not a safe table name (lower-case letters, digits and _, starting with a letter)", at: m.keyPosition("dataset"))
+        }
+        let title = try m.string("title") ?? name
+        let sourceName = try m.requiredString("source")
+        guard sources.contains(where: { $0.name == sourceName }) else {
+            let names = sources.map(\.name)
+            throw ConfigError("unknown source '\(sourceName)'\(MappingReader.suggestion(sourceName, names)) (sources in dataflow.yml: \(names.joined(separator: ", ")))", at: m.keyPosition("source"))
+        }
+        let provider = try m.string("provider")
+        let cycle = UpdateCycle(rawValue: try m.choice("update_cycle", UpdateCycle.allCases.map(\.rawValue)) ?? "daily") ?? .daily
+        let share = ShareType(rawValue: try m.choice("share_type", ShareType.allCases.map(\.rawValue)) ?? "conditional") ?? .conditional
+
+        guard var r = try m.mapping("request", what: "'request'") else { throw m.missing("request") }
+        let request = try parseRequest(&r)
+
+        var incremental: IncrementalConfig?
+        if var inc = try m.mapping("incremental", what: "'incremental'") {
+            let cursor = try inc.requiredString("cursor")
+            let param = try inc.requiredString("param")
+            let formatText = try inc.string("format") ?? "yyyy-MM-dd HH:mm:ss"
+            let format: DatePattern
+            do { format = try DatePattern(formatText) } catch {
+                throw ConfigError(error.message, at: inc.keyPosition("format"))
+            }
+            let zoneText = try inc.string("timezone") ?? "Asia/Shanghai"
+            guard let zone = ZoneSpec(zoneText) else {
+                throw ConfigError("unknown time zone '\(zoneText)' (expected an IANA name like Asia/Shanghai, or +08:00)", at: inc.keyPosition("timezone"))
+            }
+            let lookback = try inc.duration("lookback") ?? 600
+            let sorted = try inc.bool("sorted") ?? false
+            try inc.finish()
+            incremental = IncrementalConfig(cursor: cursor, param: param, format: format, timezone: zone, lookback: lookback, sorted: sorted)
+        }
+
+        guard let key = try m.stringList("key"), !key.isEmpty else { throw m.missing("key") }
+
+        var deleted: DeletedRule?
+        if var d = try m.mapping("deleted", what: "'deleted'") {
+            let field = try d.requiredString("field")
+            guard let equals = try d.stringList("equals") else { throw d.missing("equals") }
+            try d.finish()
+            deleted = DeletedRule(field: field, equals: equals)
+        }
+
+        var matters: MatterRule?
+        if let mattersNode = m.node("matters") {
+            switch mattersNode {
+            case .mapping:
+                var mr = try MappingReader(mattersNode, what: "'matters'", interpolator: interpolator)
+                matters = .field(try mr.requiredString("field"))
+                try mr.finish()
+            case .sequence(let items, _):
+                var codes: [String] = []
+                for item in items {
+                    let code = try MappingReader.scalar(item, key: "matters", interpolator: interpolator)
+                    guard let matter = dictionaries.resolve(code) else {
+                        throw ConfigError("unknown matter code '\(code)' (not in dictionaries/matters.yml as a code or alias)", at: item.position)
+                    }
+                    codes.append(matter.code)
+                }
+                matters = .fixed(codes)
+            case .scalar:
+                throw ConfigError("'matters' must be { field: NAME } or a list of matter codes", at: mattersNode.position)
+            }
+        }
+
+        guard let fieldsNode = m.node("fields") else { throw m.missing("fields") }
+        guard case .mapping(let fieldEntries, _) = fieldsNode, !fieldEntries.isEmpty else {
+            throw ConfigError("'fields' must map column names to field definitions", at: fieldsNode.position)
+        }
+        var fields: [FieldConfig] = []
+        for entry in fieldEntries {
+            fields.append(try parseField(entry))
+        }
+        for k in key where !fields.contains(where: { $0.column == k }) {
+            throw ConfigError("key column '\(k)' is not one of the mapped fields (\(fields.map(\.column).joined(separator: ", ")))", at: m.keyPosition("key"))
+        }
+        try m.finish()
+        return DatasetConfig(name: name, title: title, source: sourceName, provider: provider, updateCycle: cycle,
+                             shareType: share, request: request, incremental: incremental, key: key, deleted: deleted,
+                             matters: matters, fields: fields, file: display, position: m.position)
+    }
+
+    private func parseRequest(_ r: inout MappingReader) throws(ConfigError) -> RequestConfig {
+        let path = try r.requiredString("path")
+        guard path.hasPrefix("/") else { throw ConfigError("request path must start with '/', found '\(path)'", at: r.keyPosition("path")) }
+        let params = try r.stringMap("params") ?? []
+        let records = try r.string("records")
+        var pagination = PaginationConfig.none
+        if var p = try r.mapping("pagination", what: "'pagination'") {
+            let type = try p.choice("type", ["page", "none"]) ?? "none"
+            if type == "page" {
+                var page = PagePagination()
+                if let v = try p.string("page_param") { page.pageParam = v }
+                if let v = try p.string("size_param") { page.sizeParam = v }
+                if let v = try p.int("size", range: 1...100_000) { page.size = v }
+                if let v = try p.int("first_page", range: 0...1) { page.firstPage = v }
+                page.totalPath = try p.string("total").map(SourceParser.path)
+                pagination = .page(page)
+            }
+            try p.finish()
+        }
+        try r.finish()
+        return RequestConfig(path: path, params: params, records: records.map(SourceParser.path) ?? [], pagination: pagination)
+    }
+
+    private func parseField(_ entry: YAMLEntry) throws(ConfigError) -> FieldConfig {
+        let column = entry.key
+        guard Identifier.isSafe(column) else {
+            throw ConfigError("column name '\(column)' is not a safe SQL name (lower-case letters, digits and _, starting with a letter; names starting with _ are reserved)", at: entry.keyPosition)
+        }
+        var f = try MappingReader(entry.value, what: "field '\(column)'", interpolator: interpolator)
+        let from = try f.requiredString("from")
+        let typeText = try f.string("type") ?? "text"
+        guard let type = FieldType(rawValue: typeText) else {
+            let options = FieldType.allCases.map(\.rawValue)
+            throw ConfigError("unknown type '\(typeText)'\(MappingReader.suggestion(typeText, options)) (expected one of: \(options.joined(separator: ", ")))", at: f.keyPosition("type"))
+        }
+        var format: DatePattern?
+        if let text = try f.string("format") {
+            guard type == .date || type == .datetime else {
+                throw ConfigError("'format' applies to date and datetime fields only", at: f.keyPosition("format"))
+            }
+            do { format = try DatePattern(text) } catch { throw ConfigError(error.message, at: f.keyPosition("format")) }
+        }
+        let required = try f.bool("required") ?? false
+        var checks: [CheckKind] = []
+        for text in try f.stringList("check") ?? [] {
+            guard let check = CheckKind(rawValue: text) else {
+                let options = CheckKind.allCases.map(\.rawValue)
+                throw ConfigError("unknown check '\(text)'\(MappingReader.suggestion(text, options)) (expected one of: \(options.joined(separator: ", ")))", at: f.keyPosition("check"))
+            }
+            checks.append(check)
+        }
+        var transforms: [Transform] = []
+        for text in try f.stringList("transform") ?? [] {
+            guard let t = Transform(rawValue: text) else {
+                let options = Transform.allCases.map(\.rawValue)
+                throw ConfigError("unknown transform '\(text)'\(MappingReader.suggestion(text, options)) (expected one of: \(options.joined(separator: ", ")))", at: f.keyPosition("transform"))
+            }
+            transforms.append(t)
+        }
+        let pii = try f.bool("pii") ?? false
+        try f.finish()
+        return FieldConfig(column: column, from: from, type: type, format: format, required: required, checks: checks,
+                           transforms: transforms, pii: pii, position: entry.keyPosition)
+    }
+}

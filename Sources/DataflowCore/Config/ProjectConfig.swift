@@ -1,0 +1,30 @@
+/// The county whose data this project returns.
+public struct County: Sendable {
+    public var code: String
+    public var name: String
+}
+
+/// Where the warehouse lives.
+public enum WarehouseLocation: Sendable, CustomStringConvertible {
+    case sqlite(path: String)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        }
+    }
+}
+
+/// A whole, validated county project: `dataflow.yml` plus `Mappings/`. Immutable once loaded.
+public struct ProjectConfig: Sendable {
+    public var root: String
+    public var county: County
+    public var warehouse: WarehouseLocation
+    public var mappingsPath: String
+    public var sources: [SourceConfig]
+    public var datasets: [DatasetConfig]
+    public var dictionaries: Dictionaries
+
+    public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
+    public func dataset(named name: String) -> DatasetConfig? { datasets.first { $0.name == name } }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// Loads and validates a county project folder into a `ProjectConfig`.
+///
+/// ```swift
+/// let project = try ProjectLoader(environment: ProcessInfo.processInfo.environment).load(root: ".")
+/// ```
+public struct ProjectLoader: Sendable {
+    public var interpolator: Interpolator
+
+    public init(environment: [String: String]) { interpolator = Interpolator(environment: environment) }
+
+    /// Loads `root/dataflow.yml` and the mappings it names. Throws `ConfigError` or `ConfigErrors`.
+    public func load(root: String) throws -> ProjectConfig {
+        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+        let configPath = rootURL.appendingPathComponent("dataflow.yml").path
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            throw ConfigError("no dataflow.yml in \(rootURL.path) (use --project DIR, or `dataflow init` to start one)", file: "dataflow.yml")
+        }
+        let rootNode = try YAMLDocument.load(path: configPath, displayName: "dataflow.yml")
+        var m = try MappingReader(rootNode, what: "dataflow.yml", interpolator: interpolator)
+
+        if let version = try m.int("version"), version != 1 {
+            throw ConfigError("unsupported version \(version) (expected 1)", at: m.keyPosition("version"))
+        }
+        guard var countyReader = try m.mapping("county", what: "'county'") else { throw m.missing("county") }
+        let county = County(code: try countyReader.requiredString("code"), name: try countyReader.requiredString("name"))
+        try countyReader.finish()
+        guard county.code.count == 6, county.code.allSatisfy(\.isASCII), county.code.allSatisfy(\.isNumber) else {
+            throw ConfigError("county code must be a 6-digit GB/T 2260 division code, found '\(county.code)'", at: countyReader.position)
+        }
+
+        let warehouseText = try m.string("warehouse") ?? "sqlite:warehouse/county.db"
+        let warehouse: WarehouseLocation
+        if warehouseText.hasPrefix("sqlite:") {
+            let path = String(warehouseText.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw ConfigError("warehouse 'sqlite:' needs a path, e.g. sqlite:warehouse/county.db", at: m.keyPosition("warehouse")) }
+            warehouse = .sqlite(path: path.hasPrefix("/") ? path : rootURL.appendingPathComponent(path).path)
+        } else if warehouseText.hasPrefix("postgres://") || warehouseText.hasPrefix("postgresql://") {
+            throw ConfigError("PostgreSQL warehouses are not supported by this build yet (use sqlite:PATH)", at: m.keyPosition("warehouse"))
+        } else {
+            throw ConfigError("warehouse must be sqlite:PATH, found '\(warehouseText)'", at: m.keyPosition("warehouse"))
+        }
+
+        let mappingsName = try m.string("mappings") ?? "Mappings"
+        let mappingsPath = mappingsName.hasPrefix("/") ? mappingsName : rootURL.appendingPathComponent(mappingsName).path
+
+        var sources: [SourceConfig] = []
+        if let sourcesNode = m.node("sources") {
+            guard case .mapping(let entries, _) = sourcesNode else {
+                throw ConfigError("'sources' must be a mapping of source names", at: sourcesNode.position)
+            }
+            for entry in entries {
+                sources.append(try SourceParser(interpolator: interpolator).parse(name: entry.key, node: entry.value))
+            }
+        }
+        try m.finish()
+
+        let dictionaries = try DictionaryLoader(interpolator: interpolator).load(mappingsPath: mappingsPath, displayPrefix: mappingsName)
+        let datasets = try DatasetLoader(interpolator: interpolator, sources: sources, dictionaries: dictionaries)
+            .loadAll(mappingsPath: mappingsPath, displayPrefix: mappingsName)
+
+        return ProjectConfig(root: rootURL.path, county: county, warehouse: warehouse, mappingsPath: mappingsPath,
+                             sources: sources, datasets: datasets, dictionaries: dictionaries)
+    }
+}
+
+/// Names that become SQL identifiers: lower-case ASCII letters, digits and `_`, not starting with
+/// a digit or `_` (the underscore prefix is reserved for dataflow's own columns and tables).
+public enum Identifier {
+    public static func isSafe(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first), name.count <= 63 else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    /// The name double-quoted for SQL (only ever called on names that passed `isSafe` or are ours).
+    public static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Yams
+
+/// A YAML node with its position, detached from libyaml so it is `Sendable`.
+public indirect enum YAMLNode: Sendable {
+    case scalar(String, SourcePosition, plain: Bool)
+    case mapping([YAMLEntry], SourcePosition)
+    case sequence([YAMLNode], SourcePosition)
+
+    public var position: SourcePosition {
+        switch self {
+        case .scalar(_, let p, _), .mapping(_, let p), .sequence(_, let p): return p
+        }
+    }
+
+    /// A short name of the node's kind, for "expected …, found …" messages.
+    public var kindName: String {
+        switch self {
+        case .scalar: return "a scalar"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        }
+    }
+
+    /// True for `~`, `null` or an empty plain scalar.
+    public var isNull: Bool {
+        if case .scalar(let s, _, let plain) = self, plain, s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL" { return true }
+        return false
+    }
+}
+
+/// A key/value pair of a YAML mapping, with the key's position.
+public struct YAMLEntry: Sendable {
+    public var key: String
+    public var keyPosition: SourcePosition
+    public var value: YAMLNode
+}
+
+/// Parses YAML into `YAMLNode`s, keeping line and column of every node.
+///
+/// `${NAME}` references are protected before parsing (they are not valid plain scalars inside
+/// flow mappings) without moving any column, and restored on the scalars afterwards.
+public enum YAMLDocument {
+    static let openMarker: Character = "\u{E000}"
+    static let braceMarker: Character = "\u{E001}"
+    static let closeMarker: Character = "\u{E002}"
+
+    /// Parses `text` from `file`; an empty document is an empty mapping.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> YAMLNode {
+        let protected = protectReferences(text)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: protected)
+        } catch let error as YamlError {
+            throw describe(error, file: file)
+        } catch {
+            throw ConfigError("not valid YAML: \(error)", file: file)
+        }
+        guard let root else { return .mapping([], SourcePosition(file: file, line: 1, column: 1)) }
+        return try convert(root, file: file)
+    }
+
+    /// Reads and parses a file.
+    public static func load(path: String, displayName: String) throws(ConfigError) -> YAMLNode {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("cannot read file", file: displayName)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError("file is not UTF-8 text", file: displayName)
+        }
+        return try parse(text, file: displayName)
+    }
+
+    static func protectReferences(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        var chars = text[...]
+        while let dollar = chars.firstIndex(of: "$") {
+            out += chars[..<dollar]
+            let afterDollar = chars.index(after: dollar)
+            if afterDollar < chars.endIndex, chars[afterDollar] == "{",
+               let close = chars[afterDollar...].firstIndex(of: "}"),
+               !chars[afterDollar..<close].contains("\n") {
+                out.append(openMarker)
+                out.append(braceMarker)
+                out += chars[chars.index(after: afterDollar)..<close]
+                out.append(closeMarker)
+                chars = chars[chars.index(after: close)...]
+            } else {
+                out.append("$")
+                chars = chars[afterDollar...]
+            }
+        }
+        out += chars
+        return out
+    }
+
+    /// Restores `${…}` in a scalar that went through `protectReferences`.
+    static func restoreReferences(_ s: String) -> String {
+        guard s.contains(openMarker) else { return s }
+        var out = ""
+        for c in s {
+            switch c {
+            case openMarker: out.append("$")
+            case braceMarker: out.append("{")
+            case closeMarker: out.append("}")
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    private static func position(_ mark: Mark?, file: String) -> SourcePosition {
+        SourcePosition(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    private static func convert(_ node: Node, file: String) throws(ConfigError) -> YAMLNode {
+        switch node {
+        case .scalar(let scalar):
+            return .scalar(restoreReferences(scalar.string), position(scalar.mark, file: file), plain: scalar.style == .plain)
+        case .sequence(let sequence):
+            var items: [YAMLNode] = []
+            for item in sequence { items.append(try convert(item, file: file)) }
+            return .sequence(items, position(sequence.mark, file: file))
+        case .mapping(let mapping):
+            var entries: [YAMLEntry] = []
+            var seen: [String: SourcePosition] = [:]
+            for (key, value) in mapping {
+                let keyPosition = position(key.mark, file: file)
+                guard case .scalar(let keyScalar) = key else {
+                    throw ConfigError("mapping keys must be plain strings", at: keyPosition)
+                }
+                let name = restoreReferences(keyScalar.string)
+                if let first = seen[name] {
+                    throw ConfigError("duplicate key '\(name)' (first at line \(first.line))", at: keyPosition)
+                }
+                seen[name] = keyPosition
+                entries.append(YAMLEntry(key: name, keyPosition: keyPosition, value: try convert(value, file: file)))
+            }
+            return .mapping(entries, position(mapping.mark, file: file))
+        case .alias(let alias):
+            throw ConfigError("YAML aliases are not supported here", at: position(alias.mark, file: file))
+        }
+    }
+
+    private static func describe(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) \($0.text)" } ?? problem
+            return ConfigError("not valid YAML: \(detail)", at: SourcePosition(file: file, line: mark.line, column: mark.column))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError("duplicate keys \(duplicates.joined(separator: ", "))",
+                               at: SourcePosition(file: file, line: context.mark.line, column: context.mark.column))
+        default:
+            return ConfigError("not valid YAML: \(error)", file: file)
+        }
+    }
+}

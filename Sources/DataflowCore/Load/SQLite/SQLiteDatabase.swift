@@ -1,0 +1,187 @@
+import CSQLite
+
+/// An SQLite failure, with the statement that failed.
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+    public var sql: String?
+
+    public var description: String {
+        var s = "SQLite error \(code): \(message)"
+        if let sql { s += " (in: \(sql.prefix(300)))" }
+        return s
+    }
+}
+
+/// A thin wrapper over one `sqlite3` connection: exec, prepared statements, transactions.
+///
+/// ```swift
+/// let db = try SQLiteDatabase(path: "county.db")
+/// try db.exec("PRAGMA journal_mode=WAL")
+/// let st = try db.prepare("SELECT count(*) FROM t")
+/// ```
+public final class SQLiteDatabase {
+    let handle: OpaquePointer
+    public let path: String
+
+    public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        var db: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: "\(message): \(path)", sql: nil)
+        }
+        handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, 10_000)
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// Runs one or more statements without results.
+    public func exec(_ sql: String) throws(SQLiteError) {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? lastMessage
+            sqlite3_free(error)
+            throw SQLiteError(code: rc, message: message, sql: sql)
+        }
+    }
+
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw SQLiteError(code: rc, message: lastMessage, sql: sql) }
+        return SQLiteStatement(statement, database: self, sql: sql)
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any error.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try exec("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try exec("COMMIT")
+            return result
+        } catch {
+            try? exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Convenience: the first column of the first row as an integer.
+    public func scalarInt(_ sql: String, _ bindings: [CellValue] = []) throws(SQLiteError) -> Int64? {
+        let st = try prepare(sql)
+        try st.bind(bindings)
+        guard try st.step() else { return nil }
+        return st.isNull(0) ? nil : st.int(0)
+    }
+
+    /// Convenience: the first column of the first row as text.
+    public func scalarText(_ sql: String, _ bindings: [CellValue] = []) throws(SQLiteError) -> String? {
+        let st = try prepare(sql)
+        try st.bind(bindings)
+        guard try st.step() else { return nil }
+        return st.text(0)
+    }
+
+    /// True when a table of that name exists.
+    public func tableExists(_ name: String) throws(SQLiteError) -> Bool {
+        try scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", [.text(name)]) ?? 0 > 0
+    }
+
+    /// Column names of a table, in order.
+    public func columns(of table: String) throws(SQLiteError) -> [String] {
+        let st = try prepare("SELECT name FROM pragma_table_info(?)")
+        try st.bind([.text(table)])
+        var names: [String] = []
+        while try st.step() { names.append(st.text(0) ?? "") }
+        return names
+    }
+}
+
+/// A prepared statement; reset and reused between executions.
+public final class SQLiteStatement {
+    let handle: OpaquePointer
+    unowned let database: SQLiteDatabase
+    public let sql: String
+
+    init(_ handle: OpaquePointer, database: SQLiteDatabase, sql: String) {
+        self.handle = handle
+        self.database = database
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// Resets and binds values to parameters 1…n.
+    public func bind(_ values: [CellValue]) throws(SQLiteError) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (i, value) in values.enumerated() { try bind(value, at: Int32(i + 1)) }
+    }
+
+    public func bind(_ value: CellValue, at index: Int32) throws(SQLiteError) {
+        let rc: Int32
+        switch value {
+        case .null: rc = sqlite3_bind_null(handle, index)
+        case .integer(let n): rc = sqlite3_bind_int64(handle, index, n)
+        case .text(let s):
+            var s = s
+            rc = s.withUTF8 { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count),
+                                      dataflow_sqlite_transient())
+                }
+            }
+        }
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: database.lastMessage, sql: sql) }
+    }
+
+    public func reset() { sqlite3_reset(handle) }
+
+    /// Steps once: true when a row is available, false when done.
+    @discardableResult
+    public func step() throws(SQLiteError) -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        let message = database.lastMessage
+        sqlite3_reset(handle)
+        throw SQLiteError(code: rc, message: message, sql: sql)
+    }
+
+    /// Binds, runs to completion and resets.
+    public func run(_ values: [CellValue]) throws(SQLiteError) {
+        try bind(values)
+        while try step() {}
+        sqlite3_reset(handle)
+    }
+
+    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+    public func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(handle, Int32(i))) }
+    public func isNull(_ i: Int) -> Bool { sqlite3_column_type(handle, Int32(i)) == SQLITE_NULL }
+    public func int(_ i: Int) -> Int64 { sqlite3_column_int64(handle, Int32(i)) }
+    public func double(_ i: Int) -> Double { sqlite3_column_double(handle, Int32(i)) }
+
+    public func text(_ i: Int) -> String? {
+        guard let p = sqlite3_column_text(handle, Int32(i)) else { return nil }
+        let n = Int(sqlite3_column_bytes(handle, Int32(i)))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    /// Raw UTF-8 bytes of a text column without building a String (for streaming exports).
+    public func withBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T {
+        guard let p = sqlite3_column_text(handle, Int32(i)) else { return try body(nil) }
+        let n = Int(sqlite3_column_bytes(handle, Int32(i)))
+        return try body(UnsafeBufferPointer(start: p, count: n))
+    }
+}

@@ -1,0 +1,57 @@
+/// What one page brings to the warehouse: applied in one transaction with the new state.
+public struct PageBatch {
+    public var runID: Int64
+    public var dataset: DatasetConfig
+    public var rows: [MappedRow]
+    public var rejects: [RejectedRecord]
+    /// Source fields seen on this page that the mapping does not use.
+    public var unmappedFields: Set<String>
+    /// The new watermark to store with this page (nil = leave it).
+    public var watermark: (epoch: Int, text: String)?
+    /// Highest cursor of the current pass so far (kept for unsorted sources).
+    public var passMax: Int?
+    /// Raw records on the page and requests it took.
+    public var fetched: Int
+    public var requests: Int
+}
+
+/// Counts of what one page did.
+public struct PageCounts: Sendable, Equatable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var deleted = 0
+    public var rejected = 0
+
+    public init() {}
+}
+
+/// The stored sync state of a dataset.
+public struct DatasetState: Sendable {
+    public var watermark: Int?
+    public var watermarkText: String?
+    public var passMax: Int?
+    public var rows: Int
+    public var deletedRows: Int
+}
+
+/// How a dataset's part of a run ended.
+public struct DatasetOutcome: Sendable {
+    public var status: String   // ok | failed
+    public var seconds: Double
+    public var error: String?
+}
+
+/// The county warehouse. SQLite is the embedded backend; others implement the same contract.
+public protocol Warehouse: AnyObject {
+    func loadDictionaries(_ dictionaries: Dictionaries) throws
+    func prepare(dataset: DatasetConfig) throws
+    func state(of dataset: String) throws -> DatasetState
+    func beginRun(datasets: [String], options: String) throws -> Int64
+    func beginDataset(runID: Int64, dataset: String) throws
+    func apply(_ batch: PageBatch) throws -> PageCounts
+    /// Stores the end-of-pass watermark (unsorted sources) in its own transaction.
+    func finishPass(dataset: String, watermark: (epoch: Int, text: String)?) throws
+    func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws
+    func finishRun(runID: Int64, status: String, exitCode: Int32) throws
+}

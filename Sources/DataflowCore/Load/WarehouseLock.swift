@@ -1,0 +1,60 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one-run-at-a-time lock: an exclusive `flock` on `<warehouse>.lock`, released by the kernel
+/// when the process ends (also on kill -9), so a stale lock can never block cron.
+public final class WarehouseLock {
+    /// Another process holds the lock.
+    public struct Held: Error, CustomStringConvertible {
+        public var lockPath: String
+        public var holder: String
+        public var description: String {
+            "another dataflow run holds the lock on \(lockPath)\(holder.isEmpty ? "" : " (\(holder))"); this run exits without changing anything"
+        }
+    }
+
+    private let fd: Int32
+    public let path: String
+
+    /// Takes the lock without waiting, or throws `Held`.
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            close(fd)
+            let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+            throw Held(lockPath: path, holder: holder)
+        }
+        self.fd = fd
+        let note = "pid \(getpid()), started \(Timestamp.now())\n"
+        _ = ftruncate(fd, 0)
+        _ = note.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
+    deinit {
+        _ = ftruncate(fd, 0)
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+/// UTC timestamps as ISO 8601 text, the warehouse's one time format.
+public enum Timestamp {
+    public static func now() -> String { format(Date()) }
+
+    public static func format(_ date: Date) -> String {
+        let t = CivilTime(epochSeconds: Int(date.timeIntervalSince1970.rounded(.down)), offset: 0)
+        return t.isoDate + "T" + DatePattern.pad(t.hour, 2) + ":" + DatePattern.pad(t.minute, 2) + ":" + DatePattern.pad(t.second, 2) + "Z"
+    }
+
+    /// Parses what `format` writes.
+    public static func parse(_ text: String) -> Date? {
+        guard let pattern = try? DatePattern("yyyy-MM-dd'T'HH:mm:ss'Z'"), let civil = pattern.parse(text) else { return nil }
+        return Date(timeIntervalSince1970: Double(civil.secondsAsUTC))
+    }
+}

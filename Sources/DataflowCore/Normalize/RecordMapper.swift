@@ -1,0 +1,185 @@
+import Foundation
+/// Turns raw gateway records into typed rows for one dataset, or into rejects with reasons.
+///
+/// ```swift
+/// let mapper = RecordMapper(dataset: ds, dictionaries: project.dictionaries)
+/// switch mapper.map(record) { case .row(let row): …; case .rejected(let r): … }
+/// ```
+public final class RecordMapper {
+    /// The outcome of mapping one record.
+    public enum Outcome {
+        case row(MappedRow)
+        case rejected(RejectedRecord)
+    }
+
+    public let dataset: DatasetConfig
+    let dictionaries: Dictionaries
+    let hasher = ContentHasher()
+    let keyIndexes: [Int]
+    /// Source field names the mapping uses (for schema drift).
+    public let knownSourceFields: Set<String>
+
+    public init(dataset: DatasetConfig, dictionaries: Dictionaries) {
+        self.dataset = dataset
+        self.dictionaries = dictionaries
+        keyIndexes = dataset.key.compactMap { k in dataset.fields.firstIndex { $0.column == k } }
+        var known = Set(dataset.fields.map(\.from))
+        if let c = dataset.incremental?.cursor { known.insert(c) }
+        if let d = dataset.deleted?.field { known.insert(d) }
+        if case .field(let f)? = dataset.matters { known.insert(f) }
+        knownSourceFields = known
+    }
+
+    /// Maps one record.
+    public func map(_ record: JSONValue) -> Outcome {
+        guard case .object(let object) = record else {
+            return .rejected(RejectedRecord(key: nil, record: record, reasons: [
+                RejectReason(field: nil, rule: "record", value: nil, message: "record is not a JSON object")]))
+        }
+        var values: [CellValue] = []
+        values.reserveCapacity(dataset.fields.count)
+        var reasons: [RejectReason] = []
+        for field in dataset.fields {
+            let raw = object[field.from]
+            switch convert(raw, field: field) {
+            case .success(let value):
+                if value == .null, field.required || dataset.key.contains(field.column) {
+                    reasons.append(RejectReason(field: field.column, rule: dataset.key.contains(field.column) ? "key" : "required",
+                                                value: raw?.text, message: "\(field.from) is missing or empty"))
+                }
+                values.append(value)
+            case .failure(let reason):
+                reasons.append(reason)
+                values.append(.null)
+            }
+        }
+        let cursor = cursorValue(object)
+        let keyText = keyIndexes.allSatisfy({ values[$0] != .null })
+            ? keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}") : nil
+        if !reasons.isEmpty {
+            return .rejected(RejectedRecord(key: keyText, record: record, reasons: reasons, cursor: cursor))
+        }
+        var matterCode: String?
+        var matter: String?
+        if case .field(let f)? = dataset.matters, let code = object[f]?.text?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
+            matterCode = code
+            matter = dictionaries.resolve(code)?.code
+        }
+        var deleted = false
+        if let rule = dataset.deleted, let flag = object[rule.field]?.text {
+            deleted = rule.equals.contains(flag)
+        }
+        let hash = contentHash(values, matter: matter, matterCode: matterCode, deleted: deleted)
+        return .row(MappedRow(key: keyText ?? "", values: values, matter: matter, matterCode: matterCode,
+                              deleted: deleted, hash: hash, cursor: cursor))
+    }
+
+    /// The record's cursor as epoch seconds (nil if absent or unparseable).
+    public func cursorValue(_ object: JSONObject) -> Int? {
+        guard let inc = dataset.incremental, let text = object[inc.cursor]?.text,
+              let civil = inc.format.parse(text) else { return nil }
+        return inc.timezone.epochSeconds(of: civil)
+    }
+
+    func contentHash(_ values: [CellValue], matter: String?, matterCode: String?, deleted: Bool) -> String {
+        hasher.reset()
+        for value in values {
+            switch value {
+            case .null: hasher.update(byte: 0)
+            case .text(let s): hasher.update(byte: 1); hasher.update(s)
+            case .integer(let n): hasher.update(byte: 2); hasher.update(String(n))
+            }
+            hasher.update(byte: 0x1F)
+        }
+        hasher.update(byte: 3); hasher.update(matter ?? ""); hasher.update(byte: 0x1F)
+        hasher.update(byte: 4); hasher.update(matterCode ?? ""); hasher.update(byte: 0x1F)
+        hasher.update(byte: deleted ? 1 : 0)
+        return hasher.finalizeHex()
+    }
+
+    func convert(_ raw: JSONValue?, field: FieldConfig) -> Result<CellValue, RejectReason> {
+        guard let raw, !raw.isNull else { return .success(.null) }
+        guard var text = raw.text else {
+            return .failure(RejectReason(field: field.column, rule: "type:\(field.type.rawValue)", value: raw.serialized(),
+                                         message: "\(field.from) is a JSON \(raw.kindName), expected a scalar"))
+        }
+        for t in field.transforms {
+            switch t {
+            case .trim: text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .upper: text = text.uppercased()
+            case .lower: text = text.lowercased()
+            }
+        }
+        if text.isEmpty { return .success(.null) }
+        let value: CellValue
+        switch field.type {
+        case .text:
+            value = .text(text)
+        case .int:
+            guard let n = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                return .failure(reject(field, "type:int", text, "not a whole number"))
+            }
+            value = .integer(n)
+        case .decimal:
+            guard let d = DecimalText.canonical(text) else {
+                return .failure(reject(field, "type:decimal", text, "not a decimal number"))
+            }
+            value = .text(d)
+        case .bool:
+            switch text.lowercased() {
+            case "1", "true", "y", "yes", "是", "t": value = .integer(1)
+            case "0", "false", "n", "no", "否", "f": value = .integer(0)
+            default: return .failure(reject(field, "type:bool", text, "not a boolean (1/0, true/false, 是/否)"))
+            }
+        case .date:
+            let pattern = field.format ?? DateDefaults.date
+            guard let civil = pattern.parse(text) else {
+                return .failure(reject(field, "type:date", text, "does not match date format \(pattern)"))
+            }
+            value = .text(civil.isoDate)
+        case .datetime:
+            let pattern = field.format ?? DateDefaults.dateTime
+            guard let civil = pattern.parse(text) else {
+                return .failure(reject(field, "type:datetime", text, "does not match datetime format \(pattern)"))
+            }
+            let zone = dataset.incremental?.timezone ?? DateDefaults.zone
+            let epoch = zone.epochSeconds(of: civil)
+            value = .text(civil.isoDateTime(offset: zone.offset(atEpoch: epoch)))
+        }
+        for check in field.checks {
+            guard let s = value.text else { continue }
+            let problem: String?
+            switch check {
+            case .citizenID: problem = CitizenIDCheck.validate(s)
+            case .uscc: problem = CreditCodeCheck.validate(s)
+            }
+            if let problem { return .failure(reject(field, check.rawValue, s, problem)) }
+        }
+        return .success(value)
+    }
+
+    private func reject(_ field: FieldConfig, _ rule: String, _ value: String, _ message: String) -> RejectReason {
+        RejectReason(field: field.column, rule: rule, value: value, message: "\(field.from): \(message)")
+    }
+}
+
+/// Defaults for date parsing when a field gives no format.
+enum DateDefaults {
+    // Both literals are valid patterns; `try!` cannot fail on them.
+    static let date = try! DatePattern("yyyy-MM-dd")
+    static let dateTime = try! DatePattern("yyyy-MM-dd HH:mm:ss")
+    static let zone = ZoneSpec("Asia/Shanghai") ?? .utc
+}
+
+extension JSONValue {
+    var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}

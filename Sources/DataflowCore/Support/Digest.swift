@@ -1,0 +1,79 @@
+import CCrypto
+
+/// One-shot digests and MACs over OpenSSL libcrypto (MD5, SHA-256, SM3).
+public enum Digest {
+    /// A digest algorithm libcrypto knows by name.
+    public enum Algorithm: String, Sendable {
+        case md5 = "MD5"
+        case sha256 = "SHA256"
+        case sm3 = "SM3"
+    }
+
+    /// The raw digest of `bytes`.
+    public static func hash(_ algorithm: Algorithm, _ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        let n = bytes.withUnsafeBufferPointer { input in
+            dataflow_digest(algorithm.rawValue, input.baseAddress, input.count, &out, out.count)
+        }
+        precondition(n > 0, "libcrypto has no \(algorithm.rawValue) digest")
+        return Array(out.prefix(Int(n)))
+    }
+
+    /// The raw HMAC of `bytes` under `key`.
+    public static func hmac(_ algorithm: Algorithm, key: [UInt8], _ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        let n = key.withUnsafeBufferPointer { k in
+            bytes.withUnsafeBufferPointer { input in
+                dataflow_hmac(algorithm.rawValue, k.baseAddress, k.count, input.baseAddress, input.count, &out, out.count)
+            }
+        }
+        precondition(n > 0, "libcrypto has no HMAC-\(algorithm.rawValue)")
+        return Array(out.prefix(Int(n)))
+    }
+
+    /// Lower-case hex of `bytes`.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `md5_hex_lower(text)` — the zj-irs signature primitive.
+    public static func md5Hex(_ text: String) -> String { hex(hash(.md5, Array(text.utf8))) }
+}
+
+/// A reusable SHA-256 context for content hashes (one per sync, no allocation per row).
+public final class ContentHasher {
+    private let context: OpaquePointer
+
+    public init() {
+        guard let ctx = dataflow_sha256_new() else { fatalError("libcrypto could not allocate a SHA-256 context") }
+        context = ctx
+    }
+
+    deinit { dataflow_sha256_free(context) }
+
+    public func reset() { dataflow_sha256_reset(context) }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        dataflow_sha256_update(context, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    public func update(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in dataflow_sha256_update(context, buffer.baseAddress, buffer.count) }
+    }
+
+    public func update(byte: UInt8) {
+        var b = byte
+        withUnsafeBytes(of: &b) { update($0) }
+    }
+
+    /// The first 16 bytes of the digest as 32 hex characters.
+    public func finalizeHex() -> String {
+        var out = [UInt8](repeating: 0, count: 32)
+        dataflow_sha256_final(context, &out)
+        return Digest.hex(out.prefix(16))
+    }
+}

@@ -1,0 +1,129 @@
+/// A parsed JSON value. Numbers keep their literal text so decimals stay exact
+/// (no binary floating point ever touches a gateway's money values).
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The value as text the way a gateway meant it: strings as-is, numbers as their literal.
+    public var text: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let n): return n
+        case .bool(let b): return b ? "true" : "false"
+        case .null, .array, .object: return nil
+        }
+    }
+
+    /// True for `null`.
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// Member of an object, or nil.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    /// Follows a dotted path. A JSON *string* met on the way that holds an object or array is
+    /// decoded and followed into (some gateways wrap their payload as a string).
+    public func value(at path: [String]) -> JSONValue? {
+        var current = self
+        for component in path {
+            if case .string(let s) = current, let decoded = try? JSONParser.parse(Array(s.utf8)) {
+                current = decoded
+            }
+            guard let next = current[component] else { return nil }
+            current = next
+        }
+        if case .string(let s) = current, let first = s.utf8.first(where: { $0 != 0x20 }),
+           first == UInt8(ascii: "[") || first == UInt8(ascii: "{"),
+           let decoded = try? JSONParser.parse(Array(s.utf8)) {
+            return decoded
+        }
+        return current
+    }
+}
+
+/// A JSON object that keeps its members in source order (records are small; lookup is linear).
+public struct JSONObject: Sendable, Equatable {
+    /// Members in the order the source sent them.
+    public var members: [(key: String, value: JSONValue)]
+
+    public init(_ members: [(key: String, value: JSONValue)] = []) { self.members = members }
+
+    public subscript(key: String) -> JSONValue? {
+        for member in members where member.key == key { return member.value }
+        return nil
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.members.count == rhs.members.count
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}
+
+extension JSONValue {
+    /// Serializes compactly (members in order), for storing a rejected record whole.
+    public func serialized() -> String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let o):
+            out += "{"
+            for (i, member) in o.members.enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.writeString(member.key, to: &out)
+                out += ":"
+                member.value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Writes `s` as a JSON string literal.
+    public static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+
+    /// A JSON string literal for `s`.
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, to: &out)
+        return out
+    }
+}
