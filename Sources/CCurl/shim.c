@@ -9,3 +9,4 @@ CURLcode dataflow_curl_setopt_write_function(CURL *handle, size_t (*fn)(char *, 
 CURLcode dataflow_curl_setopt_header_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *)) { return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, fn); }
 CURLcode dataflow_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) { return curl_easy_getinfo(handle, info, value); }
 CURLcode dataflow_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) { return curl_easy_getinfo(handle, info, value); }
+CURLcode dataflow_curl_global_init_all(void) { return curl_global_init(CURL_GLOBAL_ALL); }

@@ -13,4 +13,7 @@ CURLcode dataflow_curl_setopt_write_function(CURL *handle, size_t (*fn)(char *, 
 CURLcode dataflow_curl_setopt_header_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode dataflow_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode dataflow_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
+
+// CURL_GLOBAL_ALL is a compound macro that Swift does not import.
+CURLcode dataflow_curl_global_init_all(void);
 #endif
