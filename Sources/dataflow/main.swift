@@ -1,1 +1,19 @@
-print("dataflow")
+import ArgumentParser
+import Foundation
+
+// Usage errors exit 2 (the documented code for bad configuration or usage), not ArgumentParser's 64.
+do {
+    var command = try DataflowCommand.parseAsRoot()
+    try command.run()
+} catch let code as ExitCode {
+    exit(code.rawValue)
+} catch {
+    let exitCode = DataflowCommand.exitCode(for: error)
+    let message = DataflowCommand.fullMessage(for: error)
+    if exitCode == .success {
+        if !message.isEmpty { print(message) }
+        exit(0)
+    }
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(exitCode == .validationFailure || exitCode.rawValue == 64 ? ExitCodes.badConfig : exitCode.rawValue)
+}

@@ -1,0 +1,116 @@
+import Foundation
+import DataflowHTTP
+
+/// Zhejiang IRS v1 signing: `appKey + appSecret` buys a refreshSecret and a short-lived
+/// requestSecret (`refreshTokenByKey`), the refreshSecret renews the requestSecret
+/// (`refreshTokenBySec`), and every data call carries `sign = md5(appKey + requestSecret + requestTime)`.
+/// The requestSecret is renewed before its end time and whenever the gateway says it expired.
+public final class ZJIRSAuthenticator: Authenticator {
+    let config: ZJIRSAuthConfig
+    let source: String
+    let baseURL: String
+    let transport: HTTPTransport
+    let clock: () -> Double
+    private var requestSecret: Secret?
+    private var requestSecretEnd: Double = 0
+    private var requestSecretIssued: Double = 0
+    private var refreshSecret: Secret?
+    private var refreshSecretEnd: Double = 0
+    /// Token calls made (for request counts).
+    public private(set) var tokenRequests = 0
+
+    /// - Parameter clock: epoch milliseconds now.
+    public init(config: ZJIRSAuthConfig, source: String, baseURL: String, transport: HTTPTransport,
+                clock: @escaping () -> Double = { Date().timeIntervalSince1970 * 1000 }) {
+        self.config = config
+        self.source = source
+        self.baseURL = baseURL
+        self.transport = transport
+        self.clock = clock
+    }
+
+    /// `md5_hex_lower(appKey + secret + requestTime)`.
+    public static func sign(appKey: String, secret: Secret, requestTime: String) -> String {
+        Digest.md5Hex(appKey + secret.revealed + requestTime)
+    }
+
+    public func authorize(query: inout [(String, String)], headers: inout [HTTPHeader]) throws {
+        let secret = try currentSecret()
+        let time = String(Int64(clock()))
+        query.append((config.appKeyParam, config.appKey))
+        query.append((config.timeParam, time))
+        query.append((config.signParam, ZJIRSAuthenticator.sign(appKey: config.appKey, secret: secret, requestTime: time)))
+    }
+
+    public func refresh() throws {
+        requestSecret = nil
+        try renew()
+    }
+
+    public func invalidate() {
+        requestSecret = nil
+        refreshSecret = nil
+    }
+
+    private func currentSecret() throws -> Secret {
+        let now = clock()
+        let lifetime = requestSecretEnd - requestSecretIssued
+        let margin = min(config.renewBefore * 1000, max(0, lifetime / 4))
+        if let requestSecret, now < requestSecretEnd - margin { return requestSecret }
+        try renew()
+        guard let requestSecret else { throw GatewayError(source: source, path: config.tokenPath, code: nil, message: "token endpoint returned no requestSecret") }
+        return requestSecret
+    }
+
+    private func renew() throws {
+        if let refreshSecret, clock() < refreshSecretEnd - 60_000 {
+            do {
+                try fetchToken(path: config.refreshPath, secret: refreshSecret)
+                return
+            } catch let error as GatewayError where error.code != nil {
+                // The refreshSecret was refused: fall back to the app secret below.
+                self.refreshSecret = nil
+            }
+        }
+        try fetchToken(path: config.tokenPath, secret: config.appSecret)
+    }
+
+    private func fetchToken(path: String, secret: Secret) throws {
+        let time = String(Int64(clock()))
+        let query = [(config.appKeyParam, config.appKey), (config.timeParam, time),
+                     (config.signParam, ZJIRSAuthenticator.sign(appKey: config.appKey, secret: secret, requestTime: time))]
+        let issued = clock()
+        let response = try transport.send(HTTPRequest(url: baseURL + path + "?" + QueryString.build(query)))
+        tokenRequests += 1
+        guard response.status == 200 else {
+            throw GatewayError(source: source, path: path, code: nil, message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body))")
+        }
+        let body: JSONValue
+        do { body = try JSONParser.parse(response.body) } catch {
+            throw GatewayError(source: source, path: path, code: nil, message: "token response is not JSON (\(error)): \(ResponseText.snippet(response.body))")
+        }
+        let code = body["code"]?.text ?? "(missing)"
+        guard code == "00" || code == "0" else {
+            throw GatewayError(source: source, path: path, code: code, message: body["msg"]?.text ?? "(no message)")
+        }
+        guard let datas = body.value(at: ["datas"]), let secretText = datas["requestSecret"]?.text, !secretText.isEmpty else {
+            throw GatewayError(source: source, path: path, code: code, message: "token response has no datas.requestSecret")
+        }
+        requestSecret = Secret(secretText)
+        requestSecretIssued = issued
+        requestSecretEnd = datas["requestSecretEndTime"]?.text.flatMap(Double.init) ?? (issued + 10 * 60_000)
+        if let r = datas["refreshSecret"]?.text, !r.isEmpty {
+            refreshSecret = Secret(r)
+            refreshSecretEnd = datas["refreshSecretEndTime"]?.text.flatMap(Double.init) ?? (issued + 86_400_000)
+        }
+    }
+}
+
+/// Short, printable excerpts of response bodies for error messages.
+public enum ResponseText {
+    public static func snippet(_ body: [UInt8], limit: Int = 300) -> String {
+        let text = String(decoding: body.prefix(limit * 4), as: UTF8.self)
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.count > limit ? String(trimmed.prefix(limit)) + "…" : (trimmed.isEmpty ? "(empty body)" : trimmed)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// Recent runs and, per dataset, what each did.
+public struct StatusReport: Sendable, Encodable {
+    /// One dataset's part of a run.
+    public struct DatasetRun: Sendable, Encodable {
+        public var dataset: String
+        public var status: String
+        public var fetched: Int
+        public var inserted: Int
+        public var updated: Int
+        public var unchanged: Int
+        public var deleted: Int
+        public var rejected: Int
+        public var pages: Int
+        public var requests: Int
+        public var seconds: Double?
+        public var error: String?
+    }
+
+    /// One run.
+    public struct Run: Sendable, Encodable {
+        public var runID: Int64
+        public var startedAt: String
+        public var finishedAt: String?
+        /// ok | failed | running | interrupted (never finished: killed or crashed).
+        public var status: String
+        public var exitCode: Int?
+        public var datasets: [DatasetRun]
+    }
+
+    /// Current state per dataset.
+    public struct DatasetState: Sendable, Encodable {
+        public var dataset: String
+        public var rows: Int
+        public var deletedRows: Int
+        public var watermark: String?
+        public var openRejects: Int
+        public var unresolvedMatterCodes: Int
+        public var unmappedSourceFields: [String]
+    }
+
+    public var warehouse: String
+    public var runs: [Run]
+    public var datasets: [DatasetState]
+
+    /// Reads the last `limit` runs from the warehouse.
+    public static func load(db: SQLiteDatabase, warehouse: String, limit: Int, lockHeld: Bool) throws -> StatusReport {
+        var runs: [Run] = []
+        let r = try db.prepare("SELECT run_id, started_at, finished_at, status, exit_code FROM _dataflow_runs ORDER BY run_id DESC LIMIT ?")
+        try r.bind([.integer(Int64(limit))])
+        while try r.step() {
+            var status = r.text(3) ?? "?"
+            // A run still marked running while nobody holds the lock was killed or crashed.
+            if status == "running" && !lockHeld { status = "interrupted" }
+            runs.append(Run(runID: r.int(0), startedAt: r.text(1) ?? "", finishedAt: r.text(2), status: status,
+                            exitCode: r.isNull(4) ? nil : Int(r.int(4)), datasets: []))
+        }
+        let d = try db.prepare("""
+            SELECT dataset, status, fetched, inserted, updated, unchanged, deleted, rejected, pages, requests, seconds, error
+            FROM _dataflow_run_datasets WHERE run_id = ? ORDER BY started_at, dataset
+            """)
+        for i in runs.indices {
+            try d.bind([.integer(runs[i].runID)])
+            while try d.step() {
+                var status = d.text(1) ?? "?"
+                if status == "running" && runs[i].status == "interrupted" { status = "interrupted" }
+                runs[i].datasets.append(DatasetRun(
+                    dataset: d.text(0) ?? "", status: status, fetched: Int(d.int(2)), inserted: Int(d.int(3)), updated: Int(d.int(4)),
+                    unchanged: Int(d.int(5)), deleted: Int(d.int(6)), rejected: Int(d.int(7)), pages: Int(d.int(8)),
+                    requests: Int(d.int(9)), seconds: d.isNull(10) ? nil : d.double(10), error: d.text(11)))
+            }
+        }
+        var states: [DatasetState] = []
+        let s = try db.prepare("""
+            SELECT s.dataset, s.rows, s.deleted_rows, s.watermark_text,
+              (SELECT count(*) FROM _dataflow_rejects r WHERE r.dataset = s.dataset AND r.resolved_at IS NULL),
+              (SELECT count(*) FROM _dataflow_unresolved_matters u WHERE u.dataset = s.dataset),
+              (SELECT group_concat(field, ',') FROM (SELECT field FROM _dataflow_schema c WHERE c.dataset = s.dataset AND c.mapped = 0 ORDER BY field))
+            FROM _dataflow_state s ORDER BY s.dataset
+            """)
+        while try s.step() {
+            states.append(DatasetState(dataset: s.text(0) ?? "", rows: Int(s.int(1)), deletedRows: Int(s.int(2)), watermark: s.text(3),
+                                       openRejects: Int(s.int(4)), unresolvedMatterCodes: Int(s.int(5)),
+                                       unmappedSourceFields: s.text(6).map { $0.split(separator: ",").map(String.init) } ?? []))
+        }
+        return StatusReport(warehouse: warehouse, runs: runs, datasets: states)
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    public func table() -> String {
+        var out = "Warehouse: \(warehouse)\n\n"
+        if runs.isEmpty { out += "No runs yet.\n" }
+        for run in runs {
+            out += "Run \(run.runID)  \(run.status)  started \(run.startedAt)\(run.finishedAt.map { "  finished \($0)" } ?? "")\(run.exitCode.map { "  exit \($0)" } ?? "")\n"
+            out += TextTable.render(headers: ["dataset", "status", "fetched", "inserted", "updated", "unchanged", "deleted", "rejected", "pages", "requests", "seconds", "error"],
+                                    rows: run.datasets.map {
+                [$0.dataset, $0.status, String($0.fetched), String($0.inserted), String($0.updated), String($0.unchanged), String($0.deleted),
+                 String($0.rejected), String($0.pages), String($0.requests), $0.seconds.map { String(format: "%.2f", $0) } ?? "-",
+                 $0.error.map { String($0.prefix(80)) } ?? ""]
+            })
+            out += "\n"
+        }
+        out += "Datasets now:\n"
+        out += TextTable.render(headers: ["dataset", "rows", "deleted", "watermark", "open rejects", "unresolved matters", "unmapped fields"],
+                                rows: datasets.map {
+            [$0.dataset, String($0.rows), String($0.deletedRows), $0.watermark ?? "-", String($0.openRejects), String($0.unresolvedMatterCodes),
+             $0.unmappedSourceFields.isEmpty ? "-" : $0.unmappedSourceFields.joined(separator: ",")]
+        })
+        return out
+    }
+}

@@ -1,0 +1,165 @@
+/// Walks one dataset's pages and commits each with its state (DESIGN §3).
+///
+/// With `incremental.sorted: true` and page paging it walks **by cursor**: each request asks for
+/// `cursor >= last cursor seen`, falling back to page numbers only inside one cursor value. An
+/// upstream update that moves a record to the end of the order therefore cannot shift a later
+/// page past us, and the watermark can move with every committed page. Otherwise it walks page
+/// numbers from the watermark and moves the watermark only after a complete pass.
+final class PageWalker {
+    let dataset: DatasetConfig
+    let project: ProjectConfig
+    let client: SourceClient
+    let warehouse: Warehouse
+    let runID: Int64
+    let observer: SyncObserver
+    let mapper: RecordMapper
+    let template: RequestTemplate
+
+    init(dataset: DatasetConfig, project: ProjectConfig, client: SourceClient, warehouse: Warehouse, runID: Int64, observer: SyncObserver) {
+        self.dataset = dataset
+        self.project = project
+        self.client = client
+        self.warehouse = warehouse
+        self.runID = runID
+        self.observer = observer
+        mapper = RecordMapper(dataset: dataset, dictionaries: project.dictionaries)
+        template = RequestTemplate(county: project.county)
+    }
+
+    func walk(from state: DatasetState, summary: inout DatasetSummary) throws {
+        let baseParams = dataset.request.params.map { ($0.0, template.fill($0.1)) }
+        let start = state.watermark.map { $0 - Int(dataset.incremental?.lookback ?? 0) }
+        switch dataset.request.pagination {
+        case .none:
+            var params = baseParams
+            if let inc = dataset.incremental, let start { params.append((inc.param, format(start))) }
+            let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: nil)
+            let cmax = try commit(page, pageNumber: 1, watermark: state.watermark, sortedWalk: false, summary: &summary)
+            try finishPass(state: state, passMax: cmax)
+        case .page(let p):
+            if let inc = dataset.incremental, inc.sorted {
+                try walkByCursor(p, inc: inc, baseParams: baseParams, start: start, state: state, summary: &summary)
+            } else {
+                try walkByPage(p, baseParams: baseParams, start: start, state: state, summary: &summary)
+            }
+        }
+        summary.watermark = try warehouse.state(of: dataset.name).watermarkText
+    }
+
+    private func walkByCursor(_ p: PagePagination, inc: IncrementalConfig, baseParams: [(String, String)], start: Int?,
+                              state: DatasetState, summary: inout DatasetSummary) throws {
+        var from = start
+        var pageNumber = p.firstPage
+        var watermark = state.watermark
+        var pages = 0
+        while true {
+            var params = baseParams
+            params.append((p.pageParam, String(pageNumber)))
+            params.append((p.sizeParam, String(p.size)))
+            if let from { params.append((inc.param, format(from))) }
+            let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: p.totalPath)
+            pages += 1
+            if page.records.isEmpty { summary.requests += page.requests; break }
+            let cmax = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary)
+            if let cmax, cmax > (watermark ?? Int.min) { watermark = cmax }
+            let offset = (pageNumber - p.firstPage) * p.size
+            let isLast = page.total.map { offset + page.records.count >= $0 } ?? (page.records.count < p.size)
+            if isLast { break }
+            if let cmax, from == nil || cmax > from! {
+                from = cmax
+                pageNumber = p.firstPage
+            } else {
+                pageNumber += 1
+            }
+        }
+    }
+
+    private func walkByPage(_ p: PagePagination, baseParams: [(String, String)], start: Int?, state: DatasetState,
+                            summary: inout DatasetSummary) throws {
+        // Re-read the pass when the gateway's total says records were skipped (drift while paging).
+        for _ in 0..<3 {
+            var pageNumber = p.firstPage
+            var seen = 0
+            var passMax = state.passMax
+            var firstTotal: Int?
+            while true {
+                var params = baseParams
+                params.append((p.pageParam, String(pageNumber)))
+                params.append((p.sizeParam, String(p.size)))
+                if let inc = dataset.incremental, let start { params.append((inc.param, format(start))) }
+                let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: p.totalPath)
+                if firstTotal == nil { firstTotal = page.total }
+                if page.records.isEmpty { summary.requests += page.requests; break }
+                seen += page.records.count
+                if let cmax = try commit(page, pageNumber: pageNumber, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                    passMax = max(passMax ?? cmax, cmax)
+                }
+                let isLast = page.total.map { seen >= $0 } ?? (page.records.count < p.size)
+                if isLast { break }
+                pageNumber += 1
+            }
+            if let firstTotal, seen < firstTotal { continue }
+            try finishPass(state: state, passMax: passMax)
+            return
+        }
+        throw GatewayError(source: dataset.source, path: dataset.request.path, code: nil,
+                           message: "three passes each returned fewer records than the gateway's total; the watermark was not moved")
+    }
+
+    private func finishPass(state: DatasetState, passMax: Int?) throws {
+        guard dataset.incremental != nil else { return }
+        if let passMax, passMax > (state.watermark ?? Int.min) {
+            try warehouse.finishPass(dataset: dataset.name, watermark: (passMax, format(passMax)))
+        } else {
+            try warehouse.finishPass(dataset: dataset.name, watermark: nil)
+        }
+    }
+
+    /// Maps and commits one page; returns the page's highest cursor.
+    @discardableResult
+    private func commit(_ page: FetchedPage, pageNumber: Int, watermark: Int?, sortedWalk: Bool, passMax: Int? = nil,
+                        summary: inout DatasetSummary) throws -> Int? {
+        var rows: [MappedRow] = []
+        var rejects: [RejectedRecord] = []
+        var unmapped: Set<String> = []
+        var cmax: Int?
+        rows.reserveCapacity(page.records.count)
+        for record in page.records {
+            if case .object(let o) = record {
+                for member in o.members where !mapper.knownSourceFields.contains(member.key) { unmapped.insert(member.key) }
+            }
+            switch mapper.map(record) {
+            case .row(let row):
+                if let c = row.cursor { cmax = max(cmax ?? c, c) }
+                rows.append(row)
+            case .rejected(let r):
+                if let c = r.cursor { cmax = max(cmax ?? c, c) }
+                rejects.append(r)
+            }
+        }
+        var newWatermark: (epoch: Int, text: String)?
+        if sortedWalk, let cmax, cmax > (watermark ?? Int.min) { newWatermark = (cmax, format(cmax)) }
+        var newPassMax: Int?
+        if !sortedWalk, let cmax { newPassMax = max(passMax ?? cmax, cmax) }
+        let batch = PageBatch(runID: runID, dataset: dataset, rows: rows, rejects: rejects, unmappedFields: unmapped,
+                              watermark: newWatermark, passMax: newPassMax, fetched: page.records.count, requests: page.requests)
+        let counts = try warehouse.apply(batch)
+        summary.fetched += page.records.count
+        summary.pages += 1
+        summary.requests += page.requests
+        summary.counts.inserted += counts.inserted
+        summary.counts.updated += counts.updated
+        summary.counts.unchanged += counts.unchanged
+        summary.counts.deleted += counts.deleted
+        summary.counts.rejected += counts.rejected
+        observer.pageCommitted(dataset.name, page: pageNumber, fetched: page.records.count, counts: counts, total: page.total)
+        return cmax
+    }
+
+    /// A cursor value in the gateway's format and zone.
+    func format(_ epoch: Int) -> String {
+        guard let inc = dataset.incremental else { return String(epoch) }
+        let offset = inc.timezone.offset(atEpoch: epoch)
+        return inc.format.format(CivilTime(epochSeconds: epoch, offset: offset))
+    }
+}

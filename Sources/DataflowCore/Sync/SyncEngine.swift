@@ -1,0 +1,91 @@
+import Foundation
+import DataflowHTTP
+
+/// Runs a sync: for each dataset, walk the source's pages and commit each page with its state.
+///
+/// ```swift
+/// let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
+/// let summary = try engine.run(datasets: [])   // all datasets
+/// ```
+public final class SyncEngine {
+    public let project: ProjectConfig
+    let warehouse: Warehouse
+    let observer: SyncObserver
+    private var clients: [String: SourceClient] = [:]
+    private var currentDataset = ""
+
+    public init(project: ProjectConfig, warehouse: Warehouse, observer: SyncObserver = SilentSyncObserver()) {
+        self.project = project
+        self.warehouse = warehouse
+        self.observer = observer
+    }
+
+    /// Which datasets a run covers; unknown names are a usage error.
+    public func select(_ names: [String]) throws -> [DatasetConfig] {
+        if names.isEmpty { return project.datasets }
+        return try names.map { name in
+            guard let d = project.dataset(named: name) else {
+                let all = project.datasets.map(\.name)
+                throw ConfigError("unknown dataset '\(name)'\(MappingReader.suggestion(name, all)) (datasets: \(all.joined(separator: ", ")))", file: "Mappings/datasets")
+            }
+            return d
+        }
+    }
+
+    /// Syncs the named datasets (all when empty). A dataset that fails does not stop the others.
+    public func run(datasets names: [String], options: String = "") throws -> RunSummary {
+        let datasets = try select(names)
+        try warehouse.loadDictionaries(project.dictionaries)
+        for d in datasets { try warehouse.prepare(dataset: d) }
+        let runID = try warehouse.beginRun(datasets: datasets.map(\.name), options: options)
+        observer.runStarted(runID: runID, datasets: datasets.map(\.name))
+        var summaries: [DatasetSummary] = []
+        for dataset in datasets {
+            summaries.append(syncDataset(dataset, runID: runID))
+        }
+        let summary = RunSummary(runID: runID, datasets: summaries)
+        try warehouse.finishRun(runID: runID, status: summary.exitCode == 0 ? "ok" : "failed", exitCode: summary.exitCode)
+        observer.runFinished(summary)
+        return summary
+    }
+
+    private func client(for sourceName: String) throws -> SourceClient {
+        if let c = clients[sourceName] { return c }
+        guard let source = project.source(named: sourceName) else {
+            throw ConfigError("unknown source '\(sourceName)'", file: "dataflow.yml")
+        }
+        let c = try SourceClient(source: source, onRetry: { [weak self] event in
+            guard let self else { return }
+            self.observer.retry(self.currentDataset, event: event)
+        })
+        clients[sourceName] = c
+        return c
+    }
+
+    private func syncDataset(_ dataset: DatasetConfig, runID: Int64) -> DatasetSummary {
+        let started = Date()
+        currentDataset = dataset.name
+        var summary = DatasetSummary(dataset: dataset.name, status: "ok")
+        do {
+            try warehouse.beginDataset(runID: runID, dataset: dataset.name)
+            let state = try warehouse.state(of: dataset.name)
+            observer.datasetStarted(dataset.name, watermark: state.watermarkText)
+            let walker = PageWalker(dataset: dataset, project: project, client: try client(for: dataset.source),
+                                    warehouse: warehouse, runID: runID, observer: observer)
+            try walker.walk(from: state, summary: &summary)
+        } catch {
+            summary.status = "failed"
+            summary.error = String(describing: error)
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        do {
+            try warehouse.finishDataset(runID: runID, dataset: dataset.name,
+                                        outcome: DatasetOutcome(status: summary.status, seconds: summary.seconds, error: summary.error))
+        } catch {
+            summary.status = "failed"
+            summary.error = (summary.error.map { $0 + "; " } ?? "") + "could not record the outcome: \(error)"
+        }
+        observer.datasetFinished(summary)
+        return summary
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import DataflowCore
+import Foundation
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The county project folder (holds dataflow.yml and Mappings/).", valueName: "dir"))
+    var project: String = "."
+
+    @Flag(name: .shortAndLong, help: "Print only errors.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Print every page and retry.")
+    var verbose = false
+
+    @Option(name: .long, help: ArgumentHelp("Log format on stderr: text or json (one event per line, for cron).", valueName: "format"))
+    var logFormat: LogFormat = .text
+
+    func loadProject() throws -> ProjectConfig {
+        do {
+            return try ProjectLoader(environment: ProcessInfo.processInfo.environment).load(root: project)
+        } catch {
+            Console.error("\(error)")
+            Console.error("configuration is not valid; nothing was changed")
+            throw ExitCode(ExitCodes.badConfig)
+        }
+    }
+
+    func warehousePath(_ project: ProjectConfig) -> String {
+        switch project.warehouse {
+        case .sqlite(let path): return path
+        }
+    }
+}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Documented exit codes (DESIGN §6).
+enum ExitCodes {
+    static let ok: Int32 = 0
+    static let datasetsFailed: Int32 = 1
+    static let badConfig: Int32 = 2
+    static let locked: Int32 = 3
+    static let belowThreshold: Int32 = 4
+}
+
+/// Writes to stdout and stderr without buffering surprises.
+enum Console {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(("dataflow: " + text + "\n").utf8))
+    }
+
+    static func stderr(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+}

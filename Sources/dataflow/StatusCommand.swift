@@ -1,0 +1,49 @@
+import ArgumentParser
+import DataflowCore
+import Foundation
+
+/// `dataflow status` — recent runs and per-dataset state.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the last runs and, per dataset, what each did.",
+        discussion: """
+        A run that never finished (killed or crashed) shows as 'interrupted'; the next sync resumes it.
+
+        Examples:
+          dataflow status
+          dataflow status --limit 1 --format json
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "table or json.")
+    var format: ReportFormat = .table
+
+    @Option(help: "How many runs to show.")
+    var limit: Int = 5
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        let project = try global.loadProject()
+        let path = global.warehousePath(project)
+        do {
+            let lockHeld: Bool
+            if let lock = try? WarehouseLock(path: path + ".lock") { lockHeld = false; withExtendedLifetime(lock) {} } else { lockHeld = true }
+            let warehouse = try SQLiteWarehouse(readingFrom: path)
+            let report = try StatusReport.load(db: warehouse.db, warehouse: project.warehouse.description, limit: limit, lockHeld: lockHeld)
+            Console.out(format == .json ? try report.json() : report.table())
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitCodes.datasetsFailed)
+        }
+    }
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}

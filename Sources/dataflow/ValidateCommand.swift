@@ -1,0 +1,26 @@
+import ArgumentParser
+import DataflowCore
+
+/// `dataflow validate` — check the project without touching any gateway or the warehouse.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check dataflow.yml and Mappings/ and report every problem with file:line:column.",
+        discussion: """
+        Examples:
+          dataflow validate
+          dataflow validate --project /srv/county
+        Exit code 2 when anything is wrong.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let project = try global.loadProject()
+        if !global.quiet {
+            let d = project.dictionaries
+            Console.out("ok: \(project.sources.count) sources, \(project.datasets.count) datasets, \(d.matters.count) matters, \(d.functions.count) functions (dictionaries \(d.version)); warehouse \(project.warehouse)\n")
+        }
+    }
+}
