@@ -1,1 +1,162 @@
-print("sandbox")
+// dataflow-sandbox: a simulated provincial data gateway on loopback (docs/sandbox.md).
+import Dispatch
+import SandboxPlatform
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes text straight to a file descriptor, so the listening line is never stuck in a buffer.
+func emit(_ text: String, to descriptor: Int32) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { raw in
+            write(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+        }
+        if written <= 0 {
+            if written < 0 && errno == EINTR { continue }
+            return
+        }
+        offset += written
+    }
+}
+
+func fail(_ message: String, exitCode: Int32 = 2) -> Never {
+    emit("dataflow-sandbox: \(message)\n", to: 2)
+    if exitCode == 2 { emit("Try 'dataflow-sandbox --help'.\n", to: 2) }
+    exit(exitCode)
+}
+
+let helpText = """
+USAGE: dataflow-sandbox [options]
+
+Serves a simulated Zhejiang-IRS-style provincial gateway on loopback with deterministic
+synthetic data, mutations, fault injection and drift (see docs/sandbox.md).
+
+OPTIONS:
+  --host ADDR            loopback address to bind (default 127.0.0.1; loopback only)
+  --port N               port; 0 picks a free one (default 0)
+  --port-file PATH       also write the bound port (digits + newline) to PATH, atomically
+  --rows N               enterprise licence records (default 1000)
+  --case-rows N          service case records (default: = --rows)
+  --seed S               seed of the deterministic data and mutations (default 42)
+  --app-key K            the one registered appKey (default sandbox-app)
+  --app-secret S         its appSecret (default sandbox-secret)
+  --secret-ttl SECONDS   lifetime of a requestSecret (default 900)
+  --refresh-ttl SECONDS  lifetime of a refreshSecret (default 172800)
+  --quota N              data requests allowed before code 18 (default 0 = unlimited)
+  --max-page-size N      larger pageSize values are capped to this (default 1000)
+  --group-size N         base records share one UPDATE_TIME in groups of N (default 37)
+  --fault-rate R         fraction of gateway requests that get a fault, 0…1 (default 0)
+  --faults LIST          faults to inject (default 429,500,drop,truncate)
+  -h, --help             show this help
+
+The first line on stdout is
+  dataflow-sandbox: listening on http://127.0.0.1:PORT (rows=N case-rows=N seed=S)
+SIGTERM / SIGINT stop it cleanly.
+
+"""
+
+/// Parses the command line by hand (this target has no ArgumentParser dependency).
+func parseArguments(_ arguments: [String]) -> (SandboxConfiguration, portFile: String?) {
+    var configuration = SandboxConfiguration()
+    var portFile: String?
+    var index = 0
+    func integer(_ flag: String, _ text: String) -> Int {
+        guard let value = Int(text) else { fail("\(flag) expects an integer, got '\(text)'") }
+        return value
+    }
+    while index < arguments.count {
+        var flag = arguments[index]
+        var inlineValue: String?
+        if flag.hasPrefix("--"), let equals = flag.firstIndex(of: "=") {
+            inlineValue = String(flag[flag.index(after: equals)...])
+            flag = String(flag[..<equals])
+        }
+        if flag == "-h" || flag == "--help" {
+            emit(helpText, to: 1)
+            exit(0)
+        }
+        let value: String
+        if let inlineValue {
+            value = inlineValue
+        } else {
+            index += 1
+            guard index < arguments.count else { fail("\(flag) needs a value") }
+            value = arguments[index]
+        }
+        switch flag {
+        case "--host": configuration.host = value
+        case "--port": configuration.port = integer(flag, value)
+        case "--port-file": portFile = value
+        case "--rows": configuration.rows = integer(flag, value)
+        case "--case-rows": configuration.caseRows = integer(flag, value)
+        case "--seed":
+            guard let seed = UInt64(value) else { fail("--seed expects a non-negative integer, got '\(value)'") }
+            configuration.seed = seed
+        case "--app-key": configuration.appKey = value
+        case "--app-secret": configuration.appSecret = value
+        case "--secret-ttl": configuration.secretTTL = integer(flag, value)
+        case "--refresh-ttl": configuration.refreshTTL = integer(flag, value)
+        case "--quota": configuration.quota = integer(flag, value)
+        case "--max-page-size": configuration.maxPageSize = integer(flag, value)
+        case "--group-size": configuration.groupSize = integer(flag, value)
+        case "--fault-rate":
+            guard let rate = Double(value) else { fail("--fault-rate expects a number within 0…1, got '\(value)'") }
+            configuration.faultRate = rate
+        case "--faults":
+            guard let kinds = FaultKind.parseList(value) else {
+                fail("--faults expects a comma-separated list of 429, 500, drop, truncate; got '\(value)'")
+            }
+            configuration.faults = kinds
+        default:
+            fail("unknown option '\(flag)'")
+        }
+        index += 1
+    }
+    if let problem = configuration.validationProblem() { fail(problem) }
+    return (configuration, portFile)
+}
+
+/// Writes `port` + newline to `path` through a temporary file and rename(2), so readers never see a partial file.
+func writePortFile(_ path: String, port: Int) {
+    let temporary = "\(path).tmp-\(getpid())"
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { fail("cannot write --port-file \(temporary): errno \(errno)", exitCode: 1) }
+    emit("\(port)\n", to: descriptor)
+    guard close(descriptor) == 0, rename(temporary, path) == 0 else {
+        unlink(temporary)
+        fail("cannot write --port-file \(path): errno \(errno)", exitCode: 1)
+    }
+}
+
+/// Closes the listener on SIGTERM / SIGINT, so `waitUntilClosed()` returns. Kept out of top-level
+/// code so the handler is not main-actor isolated (it runs on a dispatch queue).
+nonisolated func stopOnSignals(_ server: SandboxServer) -> [any DispatchSourceSignal] {
+    let queue = DispatchQueue(label: "dataflow-sandbox.signals")
+    return [SIGTERM, SIGINT].map { signalNumber in
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+        source.setEventHandler { server.close() }
+        source.resume()
+        return source
+    }
+}
+
+let (configuration, portFile) = parseArguments(Array(CommandLine.arguments.dropFirst()))
+let server: SandboxServer
+do {
+    server = try await SandboxServer.start(configuration)
+} catch {
+    fail("\(error)", exitCode: 1)
+}
+emit(server.listeningLine + "\n", to: 1)
+if let portFile { writePortFile(portFile, port: server.port) }
+
+let signalSources = stopOnSignals(server)
+try? await server.waitUntilClosed()
+try? await server.shutdown()
+withExtendedLifetime(signalSources) {}
+exit(0)

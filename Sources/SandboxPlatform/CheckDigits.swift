@@ -1,0 +1,77 @@
+/// Check characters of the Chinese identifier standards the sandbox must generate validly.
+///
+/// ```swift
+/// CheckDigits.isValidCreditCode("91350100M000100Y43")   // true (GB 32100)
+/// CheckDigits.isValidCitizenID("11010519491231002X")    // true (GB 11643)
+/// ```
+enum CheckDigits {
+    /// GB 32100 alphabet: digits and capitals without I, O, S, V, Z.
+    static let creditCodeAlphabet: [UInt8] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
+    private static let creditCodeWeights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    private static let organizationCodeWeights = [3, 7, 9, 10, 5, 8, 4, 2]
+    private static let citizenIDWeights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    private static let citizenIDCheckAlphabet: [UInt8] = Array("10X98765432".utf8)
+
+    /// GB 32100 check character over the first 17 characters, or nil if one is outside the alphabet.
+    static func creditCodeCheckCharacter(_ first17: some Collection<UInt8>) -> UInt8? {
+        guard first17.count == 17 else { return nil }
+        var sum = 0
+        for (position, byte) in first17.enumerated() {
+            guard let value = creditCodeAlphabet.firstIndex(of: byte) else { return nil }
+            sum += value * creditCodeWeights[position]
+        }
+        return creditCodeAlphabet[(31 - sum % 31) % 31]
+    }
+
+    /// GB 11714 organisation-code check character over the first 8 characters (digits and capitals).
+    static func organizationCodeCheckCharacter(_ first8: some Collection<UInt8>) -> UInt8? {
+        guard first8.count == 8 else { return nil }
+        var sum = 0
+        for (position, byte) in first8.enumerated() {
+            let value: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte) - 48
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = Int(byte) - 55
+            default: return nil
+            }
+            sum += value * organizationCodeWeights[position]
+        }
+        switch 11 - sum % 11 {
+        case 10: return UInt8(ascii: "X")
+        case 11: return UInt8(ascii: "0")
+        case let digit: return UInt8(48 + digit)
+        }
+    }
+
+    /// GB 11643 check character over the first 17 digits, or nil if one is not a digit.
+    static func citizenIDCheckCharacter(_ first17: some Collection<UInt8>) -> UInt8? {
+        guard first17.count == 17 else { return nil }
+        var sum = 0
+        for (position, byte) in first17.enumerated() {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            sum += (Int(byte) - 48) * citizenIDWeights[position]
+        }
+        return citizenIDCheckAlphabet[sum % 11]
+    }
+
+    /// Whether an 18-character credit code carries a correct GB 32100 check character.
+    static func isValidCreditCode(_ code: String) -> Bool {
+        let bytes = Array(code.utf8)
+        guard bytes.count == 18 else { return false }
+        return creditCodeCheckCharacter(bytes[0..<17]) == bytes[17]
+    }
+
+    /// Whether positions 9–17 of a credit code form a valid GB 11714 organisation code.
+    static func hasValidOrganizationCode(_ code: String) -> Bool {
+        let bytes = Array(code.utf8)
+        guard bytes.count == 18 else { return false }
+        return organizationCodeCheckCharacter(bytes[8..<16]) == bytes[16]
+    }
+
+    /// Whether an 18-character citizen ID carries a correct GB 11643 check character.
+    static func isValidCitizenID(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 18 else { return false }
+        return citizenIDCheckCharacter(bytes[0..<17]) == bytes[17]
+    }
+}

@@ -1,0 +1,285 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// All mutable sandbox state behind one lock: datasets, secrets, clock, quota, faults, drift, stats.
+///
+/// Pages are selected under the lock and rendered outside it (see `RecordBatch`).
+final class SandboxState: Sendable {
+    /// Counters served by `/_control/stats`.
+    struct Stats: Sendable, Equatable {
+        /// Gateway requests received, faulted ones included.
+        var requests: UInt64 = 0
+        /// Data requests that were not faulted away, whatever their answer.
+        var dataRequests: UInt64 = 0
+        /// Token requests that were not faulted away, whatever their answer.
+        var tokenRequests: UInt64 = 0
+        /// Injected faults.
+        var faults: UInt64 = 0
+    }
+
+    /// Live-changeable settings (`/_control/config`).
+    struct Settings: Sendable, Equatable {
+        var secretTTL: Int
+        var quota: Int
+        var maxPageSize: Int
+    }
+
+    /// A data request that passed parameter checks.
+    struct DataQuery: Sendable {
+        let appKey: String
+        let requestTime: String
+        let sign: String
+        let pageNumber: Int
+        let pageSize: Int
+        let startTime: Int64?
+    }
+
+    /// What a data request gets.
+    enum DataOutcome: Sendable {
+        case refused(GatewayCode)
+        case licences(RecordBatch<LicenceGenerator>)
+        case cases(RecordBatch<CaseGenerator>)
+    }
+
+    /// The effect of one `/_control/mutate`.
+    struct MutationSummary: Sendable {
+        let updated: [String]
+        let inserted: [String]
+        let deleted: [String]
+        let time: Int64
+    }
+
+    /// Fault injection as `/_control/faults` reports it.
+    struct FaultSettings: Sendable {
+        let rate: Double
+        let kinds: [FaultKind]
+        let retryAfterSeconds: Int
+    }
+
+    private struct Mutable: Sendable {
+        var licences: DatasetStore<LicenceGenerator>
+        var cases: DatasetStore<CaseGenerator>
+        var tokens: TokenRegistry
+        var clock: Int64
+        var clockAdvance: Int64 = 0
+        var quota: Int
+        var quotaUsed = 0
+        var maxPageSize: Int
+        var faults: FaultInjector
+        var drift: [SandboxDataset: Int] = [:]
+        var stats = Stats()
+        var mutationNumber: UInt64 = 0
+    }
+
+    let seed: UInt64
+    private let guarded: Mutex<Mutable>
+
+    init(configuration: SandboxConfiguration) {
+        seed = configuration.seed
+        let licences = DatasetStore(
+            generator: LicenceGenerator(seed: configuration.seed, baseCount: configuration.rows),
+            groupSize: configuration.groupSize
+        )
+        let cases = DatasetStore(
+            generator: CaseGenerator(seed: configuration.seed, baseCount: configuration.effectiveCaseRows),
+            groupSize: configuration.groupSize
+        )
+        let lastBase = max(licences.lastTime ?? CivilTime.baseRecordsStart, cases.lastTime ?? CivilTime.baseRecordsStart)
+        guarded = Mutex(Mutable(
+            licences: licences,
+            cases: cases,
+            tokens: TokenRegistry(
+                appKey: configuration.appKey, appSecret: configuration.appSecret, seed: configuration.seed,
+                requestTTL: Int64(configuration.secretTTL), refreshTTL: Int64(configuration.refreshTTL)
+            ),
+            clock: max(CivilTime.clockStart, lastBase + 86_400),
+            quota: configuration.quota,
+            maxPageSize: configuration.maxPageSize,
+            faults: FaultInjector(seed: configuration.seed, rate: configuration.faultRate, kinds: configuration.faults)
+        ))
+    }
+
+    // MARK: Gateway
+
+    /// Counts a gateway request and decides whether it is faulted (with the current Retry-After).
+    func admitGatewayRequest() -> (fault: FaultKind?, retryAfterSeconds: Int) {
+        guarded.withLock { state in
+            state.stats.requests += 1
+            let fault = state.faults.fault(forRequest: state.stats.requests)
+            if fault != nil { state.stats.faults += 1 }
+            return (fault, state.faults.retryAfterSeconds)
+        }
+    }
+
+    /// `refreshTokenByKey` / `refreshTokenBySec`.
+    func issueToken(bySecret: Bool, appKey: String, requestTime: String, sign: String) -> Result<TokenRegistry.Grant, TokenRegistry.Refusal> {
+        guarded.withLock { state in
+            state.stats.tokenRequests += 1
+            let now = Self.realMilliseconds() + state.clockAdvance * 1_000
+            return bySecret
+                ? state.tokens.issueBySecret(appKey: appKey, requestTime: requestTime, sign: sign, nowMilliseconds: now)
+                : state.tokens.issueByKey(appKey: appKey, requestTime: requestTime, sign: sign, nowMilliseconds: now)
+        }
+    }
+
+    /// Counts a token request refused before it reached the registry (missing or malformed parameters).
+    func countRejectedTokenRequest() {
+        guarded.withLock { $0.stats.tokenRequests += 1 }
+    }
+
+    /// Counts a data request refused before it reached the state (missing or malformed parameters).
+    func countRejectedDataRequest() {
+        guarded.withLock { $0.stats.dataRequests += 1 }
+    }
+
+    /// The page-size cap in force.
+    var maxPageSize: Int {
+        guarded.withLock { $0.maxPageSize }
+    }
+
+    /// Authenticates, charges quota, applies drift, and selects one page.
+    func dataPage(_ dataset: SandboxDataset, _ query: DataQuery) -> DataOutcome {
+        guarded.withLock { state in
+            state.stats.dataRequests += 1
+            let now = Self.realMilliseconds() + state.clockAdvance * 1_000
+            switch state.tokens.verify(appKey: query.appKey, requestTime: query.requestTime, sign: query.sign, nowMilliseconds: now) {
+            case .signature: return .refused(.signatureError)
+            case .expired: return .refused(.secretExpired)
+            case nil: break
+            }
+            if state.quota > 0, state.quotaUsed >= state.quota { return .refused(.overQuota) }
+            state.quotaUsed += 1
+            let pageSize = min(query.pageSize, state.maxPageSize)
+            let driftCount = state.drift[dataset] ?? 0
+            let time = state.clock
+            if driftCount > 0 { state.mutationNumber += 1 }
+            let mutation = state.mutationNumber
+            switch dataset {
+            case .licenses:
+                if driftCount > 0 { Self.drift(&state.licences, count: driftCount, mutation: mutation, time: time) }
+                return .licences(state.licences.page(startTime: query.startTime, pageNumber: query.pageNumber, pageSize: pageSize))
+            case .cases:
+                if driftCount > 0 { Self.drift(&state.cases, count: driftCount, mutation: mutation, time: time) }
+                return .cases(state.cases.page(startTime: query.startTime, pageNumber: query.pageNumber, pageSize: pageSize))
+            }
+        }
+    }
+
+    /// Updates the `count` records at the front of the order; they move to the end.
+    private static func drift<Generator: RecordGenerator>(_ store: inout DatasetStore<Generator>, count: Int, mutation: UInt64, time: Int64) {
+        let moved = min(count, store.count)
+        guard moved > 0 else { return }
+        let generator = store.generator
+        store.touch(positions: Array(store.head..<store.head + moved), at: time) { id, record in
+            generator.updated(record, id: id, mutation: mutation, at: time)
+        }
+    }
+
+    // MARK: Control
+
+    /// `/_control/mutate`: deterministic updates, inserts and deletes stamped with the sandbox clock.
+    func mutate(_ dataset: SandboxDataset, update: Int, insert: Int, delete: Int) -> MutationSummary {
+        guarded.withLock { state in
+            state.mutationNumber += 1
+            let mutation = state.mutationNumber
+            var randomness = SplitMix64(seed: SeededHash(seed: seed).value(stream: 500, index: mutation))
+            let time = state.clock
+            switch dataset {
+            case .licenses:
+                return Self.mutate(&state.licences, update: update, insert: insert, delete: delete, mutation: mutation, time: time, randomness: &randomness)
+            case .cases:
+                return Self.mutate(&state.cases, update: update, insert: insert, delete: 0, mutation: mutation, time: time, randomness: &randomness)
+            }
+        }
+    }
+
+    private static func mutate<Generator: RecordGenerator>(
+        _ store: inout DatasetStore<Generator>, update: Int, insert: Int, delete: Int,
+        mutation: UInt64, time: Int64, randomness: inout SplitMix64
+    ) -> MutationSummary {
+        let positions = store.pickLivePositions(count: update + delete, using: &randomness)
+        let updateCount = min(update, positions.count)
+        let deletedIDs = Set(positions[updateCount...].map { store.ids[$0] })
+        let generator = store.generator
+        let touched = store.touch(positions: positions, at: time) { id, record in
+            deletedIDs.contains(id)
+                ? generator.deleted(record, at: time) ?? record
+                : generator.updated(record, id: id, mutation: mutation, at: time)
+        }
+        let inserted = store.insert(count: insert, at: time)
+        return MutationSummary(
+            updated: touched[..<updateCount].map(\.key),
+            inserted: inserted.map(\.key),
+            deleted: touched[updateCount...].map(\.key),
+            time: time
+        )
+    }
+
+    /// `/_control/clock`: moves the sandbox clock and token expiry forward; returns the new time.
+    func advanceClock(seconds: Int64) -> Int64 {
+        guarded.withLock { state in
+            state.clock += seconds
+            state.clockAdvance += seconds
+            return state.clock
+        }
+    }
+
+    /// The sandbox clock.
+    var now: Int64 {
+        guarded.withLock { $0.clock }
+    }
+
+    /// `/_control/faults`; nil arguments keep the current value.
+    func configureFaults(rate: Double?, kinds: [FaultKind]?, retryAfterSeconds: Int?) -> FaultSettings {
+        guarded.withLock { state in
+            if let rate { state.faults.rate = rate }
+            if let kinds { state.faults.kinds = kinds }
+            if let retryAfterSeconds { state.faults.retryAfterSeconds = retryAfterSeconds }
+            return FaultSettings(rate: state.faults.rate, kinds: state.faults.kinds, retryAfterSeconds: state.faults.retryAfterSeconds)
+        }
+    }
+
+    /// `/_control/config`; nil arguments keep the current value; a new quota resets the count.
+    func configure(secretTTL: Int?, quota: Int?, maxPageSize: Int?) -> Settings {
+        guarded.withLock { state in
+            if let secretTTL { state.tokens.requestTTL = Int64(secretTTL) }
+            if let quota {
+                state.quota = quota
+                state.quotaUsed = 0
+            }
+            if let maxPageSize { state.maxPageSize = maxPageSize }
+            return Settings(secretTTL: Int(state.tokens.requestTTL), quota: state.quota, maxPageSize: state.maxPageSize)
+        }
+    }
+
+    /// `/_control/drift`.
+    func setDrift(_ dataset: SandboxDataset, perRequest: Int) {
+        guarded.withLock { $0.drift[dataset] = perRequest }
+    }
+
+    /// Every licence in serving order (a copy-on-write snapshot).
+    func licenceTruth() -> RecordBatch<LicenceGenerator> {
+        guarded.withLock { $0.licences.all() }
+    }
+
+    /// Every case in serving order (a copy-on-write snapshot).
+    func caseTruth() -> RecordBatch<CaseGenerator> {
+        guarded.withLock { $0.cases.all() }
+    }
+
+    /// `/_control/stats`.
+    var stats: Stats {
+        guarded.withLock { $0.stats }
+    }
+
+    /// Real time in epoch milliseconds.
+    static func realMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
