@@ -1,0 +1,40 @@
+# dataflow — make demo · make test · make build · make install
+SWIFT      ?= swift
+PREFIX     ?= /usr/local
+BIN        := .build/debug
+APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev
+
+.PHONY: all deps build release demo test install clean
+
+all: build
+
+# System libraries the package links against; installed with apt-get when missing.
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Starts the sandbox platform on a free loopback port, syncs, mutates upstream, syncs again,
+# prints status and the catalogue, exports a CSV, and stops the sandbox (also on failure).
+demo: build
+	bash scripts/demo.sh
+
+test: build
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+install: release
+	install -d $(PREFIX)/bin
+	install -m 0755 .build/release/dataflow .build/release/dataflow-sandbox $(PREFIX)/bin/
+
+clean:
+	rm -rf .build demo warehouse
