@@ -48,29 +48,20 @@ final class PageWalker {
 
     private func walkByCursor(_ p: PagePagination, inc: IncrementalConfig, baseParams: [(String, String)], start: Int?,
                               state: DatasetState, summary: inout DatasetSummary) throws {
-        var from = start
-        var pageNumber = p.firstPage
+        var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true)
         var watermark = state.watermark
         var pages = 0
         while true {
             var params = baseParams
-            params.append((p.pageParam, String(pageNumber)))
+            params.append((p.pageParam, String(plan.pageNumber)))
             params.append((p.sizeParam, String(p.size)))
-            if let from { params.append((inc.param, format(from))) }
+            if let from = plan.from { params.append((inc.param, format(from))) }
             let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: p.totalPath)
             pages += 1
             if page.records.isEmpty { summary.requests += page.requests; break }
             let cmax = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary)
             if let cmax, cmax > (watermark ?? Int.min) { watermark = cmax }
-            let offset = (pageNumber - p.firstPage) * p.size
-            let isLast = page.total.map { offset + page.records.count >= $0 } ?? (page.records.count < p.size)
-            if isLast { break }
-            if let cmax, from == nil || cmax > from! {
-                from = cmax
-                pageNumber = p.firstPage
-            } else {
-                pageNumber += 1
-            }
+            if !plan.advance(count: page.records.count, total: page.total, maxCursor: cmax) { break }
         }
     }
 
@@ -78,27 +69,23 @@ final class PageWalker {
                             summary: inout DatasetSummary) throws {
         // Re-read the pass when the gateway's total says records were skipped (drift while paging).
         for _ in 0..<3 {
-            var pageNumber = p.firstPage
-            var seen = 0
+            var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: false)
             var passMax = state.passMax
             var firstTotal: Int?
             while true {
                 var params = baseParams
-                params.append((p.pageParam, String(pageNumber)))
+                params.append((p.pageParam, String(plan.pageNumber)))
                 params.append((p.sizeParam, String(p.size)))
                 if let inc = dataset.incremental, let start { params.append((inc.param, format(start))) }
                 let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: p.totalPath)
                 if firstTotal == nil { firstTotal = page.total }
                 if page.records.isEmpty { summary.requests += page.requests; break }
-                seen += page.records.count
-                if let cmax = try commit(page, pageNumber: pageNumber, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                if let cmax = try commit(page, pageNumber: plan.pageNumber, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
                     passMax = max(passMax ?? cmax, cmax)
                 }
-                let isLast = page.total.map { seen >= $0 } ?? (page.records.count < p.size)
-                if isLast { break }
-                pageNumber += 1
+                if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) { break }
             }
-            if let firstTotal, seen < firstTotal { continue }
+            if let firstTotal, plan.readUnderBound < firstTotal { continue }
             try finishPass(state: state, passMax: passMax)
             return
         }

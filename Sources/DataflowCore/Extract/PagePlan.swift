@@ -1,0 +1,46 @@
+/// Decides the next request of a page-number walk, optionally walking by cursor (DESIGN §3).
+///
+/// By cursor, each page moves the lower bound to the highest cursor seen and restarts at the
+/// first page; only while every record of a page shares the bound does it step page numbers.
+/// The walk ends on an empty page, when the records read since the bound last moved reach the
+/// gateway's total, or (without a total) on a short page.
+///
+/// ```swift
+/// var plan = PagePlan(from: nil, firstPage: 1, size: 500, byCursor: true)
+/// while true { /* request plan.from, plan.pageNumber */ if !plan.advance(count: n, total: t, maxCursor: c) { break } }
+/// ```
+public struct PagePlan: Sendable, Equatable {
+    /// Lower cursor bound for the next request (nil = none).
+    public private(set) var from: Int?
+    /// Page number for the next request.
+    public private(set) var pageNumber: Int
+    public let firstPage: Int
+    public let size: Int
+    public let byCursor: Bool
+    /// Records read since the bound last moved (the offset into the gateway's filtered set).
+    public private(set) var readUnderBound = 0
+
+    public init(from: Int?, firstPage: Int, size: Int, byCursor: Bool) {
+        self.from = from
+        self.pageNumber = firstPage
+        self.firstPage = firstPage
+        self.size = size
+        self.byCursor = byCursor
+    }
+
+    /// Records a page of `count` records; returns false when the walk is complete.
+    public mutating func advance(count: Int, total: Int?, maxCursor: Int?) -> Bool {
+        guard count > 0 else { return false }
+        readUnderBound += count
+        let done = total.map { readUnderBound >= $0 } ?? (count < size)
+        if done { return false }
+        if byCursor, let maxCursor, from == nil || maxCursor > from! {
+            from = maxCursor
+            pageNumber = firstPage
+            readUnderBound = 0
+        } else {
+            pageNumber += 1
+        }
+        return true
+    }
+}

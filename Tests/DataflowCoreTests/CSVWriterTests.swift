@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+@testable import DataflowCore
+
+@Suite("CSV writer (RFC 4180) and PII masking")
+struct CSVWriterTests {
+    func write(_ rows: [[String?]], encoding: CSVWriter.Encoding = .utf8) throws -> [UInt8] {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let writer = try CSVWriter(fd: fds[1], encoding: encoding)
+        for row in rows { try writer.writeRow(row) }
+        try writer.flush()
+        close(fds[1])
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            out += buffer.prefix(n)
+        }
+        close(fds[0])
+        return out
+    }
+
+    @Test func quotingFollowsRFC4180() throws {
+        let out = try write([["a", "b,c", "say \"hi\"", "line\nbreak", nil, ""], ["中文", "x\r\ny"]])
+        #expect(String(decoding: out, as: UTF8.self) == "a,\"b,c\",\"say \"\"hi\"\"\",\"line\nbreak\",,\r\n中文,\"x\r\ny\"\r\n")
+    }
+
+    @Test func utf8BOMIsWrittenOnce() throws {
+        let out = try write([["a"], ["b"]], encoding: .utf8Bom)
+        #expect(Array(out.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        #expect(out.count == 3 + 6)
+    }
+
+    @Test func gb18030EncodesOutsideGBK() throws {
+        let out = try write([["义乌", "䶮𠮷"]], encoding: .gb18030)
+        // Expected bytes from Python's gb18030 codec: 义乌 two bytes each, 䶮 FE9F, 𠮷 a four-byte sequence.
+        #expect(Digest.hex(out) == "d2e5ceda2cfe9f9534b2350d0a")
+    }
+
+    @Test func piiMasking() {
+        #expect(PIIMask.mask("330782199001011234") == "330782********1234")
+        #expect(PIIMask.mask("张三") == "张*")
+        #expect(PIIMask.mask("欧阳娜娜") == "欧**娜")
+        #expect(PIIMask.mask("") == "")
+    }
+}

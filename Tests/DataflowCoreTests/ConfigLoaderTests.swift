@@ -1,0 +1,101 @@
+import Testing
+@testable import DataflowCore
+
+@Suite("Config loading: positions, strict keys, environment, secrets")
+struct ConfigLoaderTests {
+    @Test func loadsAValidProject() throws {
+        let p = try TestProject(datasets: ["licences.yml": TestProject.licences])
+        let project = try p.load()
+        #expect(project.county.code == "330782")
+        #expect(project.datasets.map(\.name) == ["market_licenses"])
+        let ds = try #require(project.datasets.first)
+        #expect(ds.key == ["uscc"])
+        #expect(ds.incremental?.lookback == 600)
+        #expect(ds.incremental?.sorted == true)
+        guard case .zjIRS(let auth) = project.sources[0].auth else { Issue.record("expected zj-irs"); return }
+        #expect(auth.appKey == "key")
+        #expect(auth.appSecret.revealed == "secret")
+        #expect(project.dictionaries.resolve("1133078202000000864302320094001")?.code == "000105001000")
+    }
+
+    @Test func environmentReferencesResolveAndMissingOnesNameThePlace() throws {
+        let config = TestProject.defaultConfig.replacingOccurrences(of: "${APP_SECRET:-secret}", with: "${ZJ_SECRET}")
+        let p = try TestProject(config: config)
+        let project = try p.load(environment: ["ZJ_SECRET": "from-env"])
+        guard case .zjIRS(let auth) = project.sources[0].auth else { Issue.record("expected zj-irs"); return }
+        #expect(auth.appSecret.revealed == "from-env")
+        do {
+            _ = try p.load(environment: [:])
+            Issue.record("expected an error")
+        } catch let error as ConfigError {
+            #expect(error.description.hasPrefix("dataflow.yml:7:"))
+            #expect(error.description.contains("ZJ_SECRET is not set"))
+        }
+    }
+
+    @Test func malformedYAMLNamesFileLineAndColumn() throws {
+        let broken = TestProject.licences.replacingOccurrences(of: "key: [uscc]", with: "key: [uscc")
+        let p = try TestProject(datasets: ["licences.yml": broken])
+        let error = try #require(throws: ConfigError.self) { try p.load() }
+        #expect(error.description.hasPrefix("Mappings/datasets/licences.yml:"))
+        let parts = error.description.split(separator: ":")
+        #expect(Int(parts[1]) != nil && Int(parts[2]) != nil, "\(error)")
+    }
+
+    @Test func unknownKeysGetADidYouMean() throws {
+        let broken = TestProject.licences.replacingOccurrences(of: "deleted:", with: "deleeted:")
+        let p = try TestProject(datasets: ["licences.yml": broken])
+        let error = try #require(throws: ConfigError.self) { try p.load() }
+        #expect(error.description.hasPrefix("Mappings/datasets/licences.yml:11:1:"))
+        #expect(error.description.contains("unknown key 'deleeted'"))
+        #expect(error.description.contains("did you mean 'deleted'"))
+    }
+
+    @Test("bad values are reported at their position", arguments: [
+        ("check: uscc", "check: usci", "unknown check 'usci'"),
+        ("type: decimal", "type: money", "unknown type 'money'"),
+        ("source: province", "source: provnce", "unknown source 'provnce'"),
+        ("key: [uscc]", "key: [id]", "key column 'id' is not one of the mapped fields"),
+        ("format: yyyyMMdd", "format: yyMMdd", "must be written as 4 letters"),
+        ("  uscc:  ", "  USCC:  ", "not a safe SQL name"),
+        ("lookback: 10m", "lookback: ten", "must be a duration"),
+    ])
+    func badValues(_ original: String, _ replacement: String, _ message: String) throws {
+        let broken = TestProject.licences.replacingOccurrences(of: original, with: replacement)
+        #expect(broken != TestProject.licences)
+        let p = try TestProject(datasets: ["licences.yml": broken])
+        let error = try #require(throws: ConfigError.self) { try p.load() }
+        #expect(error.position != nil, "\(error)")
+        #expect(error.description.contains(message), "\(error)")
+    }
+
+    @Test func dictionaryReferencesAreChecked() throws {
+        let matters = TestProject.defaultMatters.replacingOccurrences(of: "[SCJG-01]", with: "[SCJG-09]")
+        let p = try TestProject(matters: matters)
+        let error = try #require(throws: ConfigError.self) { try p.load() }
+        #expect(error.description.contains("unknown function 'SCJG-09'"))
+        let badType = TestProject.defaultMatters.replacingOccurrences(of: "type: 行政许可", with: "type: 许可")
+        let q = try TestProject(matters: badType)
+        let typeError = try #require(throws: ConfigError.self) { try q.load() }
+        #expect(typeError.description.contains("unknown matter type '许可'"))
+    }
+
+    @Test func secretsDoNotAppearInErrors() throws {
+        let config = TestProject.defaultConfig.replacingOccurrences(of: "base_url: http://127.0.0.1:9", with: "base_url: ftp://x")
+        let p = try TestProject(config: config)
+        let error = try #require(throws: ConfigError.self) { try p.load(environment: ["APP_SECRET": "s3cr3t-value"]) }
+        #expect(!error.description.contains("s3cr3t-value"))
+        #expect(error.description.contains("base_url must start with http"))
+    }
+
+    @Test func referencesSurviveFlowMappings() throws {
+        // `${X}` is not a legal plain scalar inside `{ … }`; the loader protects it without moving columns.
+        let protected = YAMLDocument.protectReferences("a: { b: ${X}, c: 1 }")
+        #expect(protected.count == "a: { b: ${X}, c: 1 }".count)
+        let node = try YAMLDocument.parse("a: { b: ${X}, c: oops }", file: "f.yml")
+        guard case .mapping(let entries, _) = node, case .mapping(let inner, _) = entries[0].value else { Issue.record("shape"); return }
+        guard case .scalar(let b, _, _) = inner[0].value else { Issue.record("scalar"); return }
+        #expect(b == "${X}")
+        #expect(inner[1].keyPosition.column == 15)
+    }
+}

@@ -1,0 +1,29 @@
+import Testing
+@testable import DataflowCore
+
+@Suite("Digests and signatures")
+struct DigestTests {
+    @Test func md5KnownVectors() {
+        #expect(Digest.md5Hex("") == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(Digest.md5Hex("sandbox-app" + "sandbox-secret" + "1700000000000") == "51f7241c96aec0265435c24e76c8bd48")
+    }
+
+    @Test func zjIRSSignIsMD5OfKeySecretAndTime() {
+        let sign = ZJIRSAuthenticator.sign(appKey: "sandbox-app", secret: Secret("sandbox-secret"), requestTime: "1700000000000")
+        #expect(sign == "51f7241c96aec0265435c24e76c8bd48")
+    }
+
+    @Test("SM3 (GB/T 32905) standard vectors")
+    func sm3Vectors() {
+        #expect(Digest.hex(Digest.hash(.sm3, Array("abc".utf8))) == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+        let sixtyFour = Array(String(repeating: "abcd", count: 16).utf8)
+        #expect(Digest.hex(Digest.hash(.sm3, sixtyFour)) == "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732")
+    }
+
+    @Test func secretsNeverPrint() {
+        let s = Secret("top-secret-value")
+        #expect("\(s)" == "***")
+        #expect(String(describing: s) == "***")
+        #expect(String(reflecting: s) == "Secret(***)")
+    }
+}

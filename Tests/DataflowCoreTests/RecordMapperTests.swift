@@ -1,0 +1,85 @@
+import Testing
+@testable import DataflowCore
+
+@Suite("Record mapping, checks, content hash")
+struct RecordMapperTests {
+    func mapper() throws -> (RecordMapper, TestProject) {
+        let p = try TestProject(datasets: ["licences.yml": TestProject.licences])
+        let project = try p.load()
+        return (RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries), p)
+    }
+
+    func record(_ overrides: [String: String?] = [:]) -> JSONValue {
+        var fields: [(String, String?)] = [
+            ("TYSHXYDM", "91350100M000100Y43"), ("QYMC", "  义乌市测试商贸有限公司 "), ("FDDBR", "张三"), ("CLRQ", "20200131"),
+            ("ZCZB", "100.50"), ("RS", "12"), ("UPDATE_TIME", "2026-01-01 08:00:00"), ("DEL_FLAG", "0"),
+            ("SXBM", "1133078202000000864302320094001"),
+        ]
+        for (k, v) in overrides {
+            if let i = fields.firstIndex(where: { $0.0 == k }) { fields[i].1 = v } else { fields.append((k, v)) }
+        }
+        return .object(JSONObject(fields.map { ($0.0, $0.1.map(JSONValue.string) ?? .null) }))
+    }
+
+    @Test func mapsTypesTransformsAndMatterAlias() throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        guard case .row(let row) = m.map(record()) else { Issue.record("rejected"); return }
+        #expect(row.key == "91350100M000100Y43")
+        #expect(row.values == [.text("91350100M000100Y43"), .text("义乌市测试商贸有限公司"), .text("张三"), .text("2020-01-31"),
+                               .text("100.50"), .integer(12), .text("2026-01-01T08:00:00+08:00")])
+        #expect(row.matter == "000105001000")
+        #expect(row.matterCode == "1133078202000000864302320094001")
+        #expect(row.deleted == false)
+        #expect(row.cursor == 1_767_225_600)
+    }
+
+    @Test func deletedFlagAndUnresolvedMatterKeepTheRecord() throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        guard case .row(let row) = m.map(record(["DEL_FLAG": "1", "SXBM": "999"])) else { Issue.record("rejected"); return }
+        #expect(row.deleted)
+        #expect(row.matter == nil)
+        #expect(row.matterCode == "999")
+    }
+
+    @Test("invalid records are rejected with machine-readable reasons", arguments: [
+        (["TYSHXYDM": "91350100M000100Y44"], "uscc", "uscc"),
+        (["TYSHXYDM": ""], "key", "uscc"),
+        (["TYSHXYDM": nil], "key", "uscc"),
+        (["CLRQ": "20201301"], "type:date", "established"),
+        (["ZCZB": "1,000"], "type:decimal", "capital"),
+        (["RS": "twelve"], "type:int", "staff"),
+        (["UPDATE_TIME": "yesterday"], "type:datetime", "updated_at"),
+    ] as [([String: String?], String, String)])
+    func rejects(_ overrides: [String: String?], _ rule: String, _ field: String) throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        guard case .rejected(let r) = m.map(record(overrides)) else { Issue.record("accepted"); return }
+        #expect(r.reasons.contains { $0.rule == rule && $0.field == field }, "\(r.reasons)")
+        #expect(r.record == record(overrides))
+        #expect(r.reasonsJSON.contains("\"rule\":\"\(rule)\""))
+    }
+
+    @Test func contentHashChangesWithAnyValueAndOnlyThen() throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        func hash(_ o: [String: String?]) -> String? { if case .row(let r) = m.map(record(o)) { return r.hash }; return nil }
+        let base = try #require(hash([:]))
+        #expect(hash([:]) == base)
+        #expect(hash(["QYMC": "义乌市测试商贸有限公司"]) == base, "trim makes these equal")
+        for change in [["QYMC": "别的公司"], ["ZCZB": "100.5"], ["DEL_FLAG": "1"], ["SXBM": "000105001000"], ["FDDBR": nil], ["RS": "13"]] as [[String: String?]] {
+            #expect(hash(change) != base, "\(change)")
+        }
+        // Null and empty text hash differently from the text "null".
+        #expect(hash(["FDDBR": "null"]) != hash(["FDDBR": nil]))
+    }
+
+    @Test func unknownSourceFieldsAreReportedAsDrift() throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        #expect(m.knownSourceFields.contains("TYSHXYDM"))
+        #expect(m.knownSourceFields.contains("DEL_FLAG"))
+        #expect(!m.knownSourceFields.contains("NEW_FIELD"))
+    }
+}
