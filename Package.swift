@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
         .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )
