@@ -7,7 +7,7 @@ struct CurlTransportTests {
     @Test func getSendsHeadersAndQuery() throws {
         let server = try LoopbackHTTPServer { _, _ in .response(status: 200, headers: [("Content-Type", "text/plain")], body: "hello") }
         defer { server.stop() }
-        let transport = try CurlTransport()
+        let transport = try CurlTransport(options: loopbackOptions())
         let response = try transport.send(HTTPRequest(
             url: server.url("/api/licenses.htm?areaCode=330782&pageNum=2"),
             headers: [HTTPHeader(name: "X-App-Key", value: "k1"), HTTPHeader(name: "Accept", value: "application/json")]))
@@ -29,7 +29,7 @@ struct CurlTransportTests {
     @Test func postSendsBinaryBodyAndContentType() throws {
         let server = try LoopbackHTTPServer { request, _ in .response(status: 201, body: request.body) }
         defer { server.stop() }
-        let transport = try CurlTransport(options: TransportOptions(userAgent: "county-test/1"))
+        let transport = try CurlTransport(options: loopbackOptions(userAgent: "county-test/1"))
         // Larger than 1 KiB with a NUL byte: no `Expect: 100-continue` stall, nothing truncated.
         let body = Array("{\"areaCode\":\"330782\"}".utf8) + [0] + [UInt8](repeating: 0x41, count: 4000)
         let response = try transport.send(HTTPRequest(
@@ -49,7 +49,7 @@ struct CurlTransportTests {
     @Test func otherMethodsEmptyBodiesAndEmptyHeaderValues() throws {
         let server = try LoopbackHTTPServer { _, _ in .response(status: 204) }
         defer { server.stop() }
-        let transport = try CurlTransport()
+        let transport = try CurlTransport(options: loopbackOptions())
         _ = try transport.send(HTTPRequest(method: "PUT", url: server.url("/put"), body: Array("x=1".utf8)))
         _ = try transport.send(HTTPRequest(method: "DELETE", url: server.url("/delete")))
         _ = try transport.send(HTTPRequest(method: "POST", url: server.url("/empty"), body: []))
@@ -69,7 +69,7 @@ struct CurlTransportTests {
             .respond(Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Total: 42\r\n\r\n".utf8))
         }
         defer { server.stop() }
-        let response = try CurlTransport().send(HTTPRequest(method: "HEAD", url: server.url("/count")))
+        let response = try CurlTransport(options: loopbackOptions()).send(HTTPRequest(method: "HEAD", url: server.url("/count")))
         #expect(response.status == 200)
         #expect(response.header("X-Total") == "42")
         #expect(response.body.isEmpty)
@@ -85,7 +85,7 @@ struct CurlTransportTests {
             ], body: "{\"code\":\"404\"}")
         }
         defer { server.stop() }
-        let response = try CurlTransport().send(HTTPRequest(url: server.url("/missing")))
+        let response = try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: server.url("/missing")))
         #expect(response.status == 404)
         #expect(response.body == Array("{\"code\":\"404\"}".utf8))
         #expect(response.header("X-REQUEST-ID") == "abc")
@@ -101,7 +101,7 @@ struct CurlTransportTests {
             .response(status: 200, body: "\(index):\(request.method):\(request.body.count)")
         }
         defer { server.stop() }
-        let transport = try CurlTransport()
+        let transport = try CurlTransport(options: loopbackOptions())
         let first = try transport.send(HTTPRequest(method: "POST", url: server.url("/a?x=1"),
                                                    headers: [HTTPHeader(name: "X-Only-First", value: "1")],
                                                    body: Array("abc".utf8)))
@@ -130,7 +130,7 @@ struct CurlTransportTests {
                 : .response(status: 406, body: "no gzip")
         }
         defer { server.stop() }
-        let response = try CurlTransport().send(HTTPRequest(url: server.url("/data")))
+        let response = try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: server.url("/data")))
         #expect(response.status == 200)
         #expect(response.header("Content-Encoding") == "gzip")
         #expect(response.body == Array(text.utf8))
@@ -141,7 +141,7 @@ struct CurlTransportTests {
             .respond(Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".utf8))
         }
         defer { server.stop() }
-        let response = try CurlTransport().send(HTTPRequest(url: server.url("/chunked")))
+        let response = try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: server.url("/chunked")))
         #expect(response.body == Array("hello world".utf8))
     }
 
@@ -152,13 +152,13 @@ struct CurlTransportTests {
                 : .response(status: 200, headers: [("X-Final", "yes")], body: request.target)
         }
         defer { server.stop() }
-        let followed = try CurlTransport().send(HTTPRequest(url: server.url("/old?sign=s")))
+        let followed = try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: server.url("/old?sign=s")))
         #expect(followed.status == 200)
         #expect(followed.body == Array("/new?page=1".utf8))
         #expect(followed.header("X-Final") == "yes")
         #expect(followed.header("X-Hop") == nil)
 
-        let notFollowed = try CurlTransport(options: TransportOptions(followRedirects: false))
+        let notFollowed = try CurlTransport(options: loopbackOptions(followRedirects: false))
             .send(HTTPRequest(url: server.url("/old")))
         #expect(notFollowed.status == 302)
         #expect(notFollowed.header("Location") == "/new?page=1")
@@ -170,7 +170,7 @@ struct CurlTransportTests {
         }
         defer { server.stop() }
         let error = try #require(throws: TransportError.self) {
-            try CurlTransport().send(HTTPRequest(url: server.url("/loop/0")))
+            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: server.url("/loop/0")))
         }
         #expect(error.kind == .other)
         #expect(!error.isRetryable)
@@ -180,7 +180,7 @@ struct CurlTransportTests {
     @Test func timeoutIsReportedQuicklyAndRetryable() throws {
         let server = try LoopbackHTTPServer { _, _ in .hang }
         defer { server.stop() }
-        let transport = try CurlTransport(options: TransportOptions(timeout: 0.5, connectTimeout: 0.5))
+        let transport = try CurlTransport(options: loopbackOptions(timeout: 0.5, connectTimeout: 0.5))
         let started = Date()
         let error = try #require(throws: TransportError.self) {
             try transport.send(HTTPRequest(url: server.url("/slow?sign=SIGSECRET")))
@@ -197,7 +197,7 @@ struct CurlTransportTests {
         let server = try LoopbackHTTPServer { _, _ in .close }
         defer { server.stop() }
         let error = try #require(throws: TransportError.self) {
-            try CurlTransport().send(HTTPRequest(url: server.url("/drop?appKey=KEYSECRET")))
+            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: server.url("/drop?appKey=KEYSECRET")))
         }
         #expect(error.kind == .dropped)
         #expect(error.isRetryable)
@@ -211,7 +211,7 @@ struct CurlTransportTests {
         }
         defer { server.stop() }
         let error = try #require(throws: TransportError.self) {
-            try CurlTransport().send(HTTPRequest(url: server.url("/partial")))
+            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: server.url("/partial")))
         }
         #expect(error.kind == .dropped)
         #expect(error.isRetryable)
@@ -221,7 +221,7 @@ struct CurlTransportTests {
     @Test func connectionRefusedIsRetryable() throws {
         let refusing = try RefusingPort()
         let error = try #require(throws: TransportError.self) {
-            try CurlTransport().send(HTTPRequest(url: "http://127.0.0.1:\(refusing.port)/x?sign=SIGSECRET"))
+            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: "http://127.0.0.1:\(refusing.port)/x?sign=SIGSECRET"))
         }
         #expect(error.kind == .connect)
         #expect(error.isRetryable)
@@ -239,7 +239,7 @@ struct CurlTransportTests {
                 : .respondAndClose(Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1388\r\n".utf8) + body + Array("\r\n0\r\n\r\n".utf8))
         }
         defer { server.stop() }
-        let small = try CurlTransport(options: TransportOptions(maxResponseBytes: 1000))
+        let small = try CurlTransport(options: loopbackOptions(maxResponseBytes: 1000))
         let error = try #require(throws: TransportError.self) {
             try small.send(HTTPRequest(url: server.url("/big")))
         }
@@ -247,7 +247,7 @@ struct CurlTransportTests {
         #expect(!error.isRetryable)
         #expect(error.message.contains("1000"))
 
-        let exact = try CurlTransport(options: TransportOptions(maxResponseBytes: 5000))
+        let exact = try CurlTransport(options: loopbackOptions(maxResponseBytes: 5000))
         #expect(try exact.send(HTTPRequest(url: server.url("/big"))).body.count == 5000)
     }
 
@@ -255,14 +255,14 @@ struct CurlTransportTests {
         // The server speaks plain HTTP and hangs up on a TLS ClientHello.
         let server = try LoopbackHTTPServer { _, _ in .close }
         defer { server.stop() }
-        let plain = try CurlTransport(options: TransportOptions(timeout: 5))
+        let plain = try CurlTransport(options: loopbackOptions(timeout: 5))
         let handshake = try #require(throws: TransportError.self) {
             try plain.send(HTTPRequest(url: "https://127.0.0.1:\(server.port)/secure?sign=SIGSECRET"))
         }
         #expect(handshake.kind == .tls)
         #expect(!handshake.message.contains("SIGSECRET"))
 
-        let missingBundle = try CurlTransport(options: TransportOptions(timeout: 5, caBundle: "/nonexistent/gov-ca.pem"))
+        let missingBundle = try CurlTransport(options: loopbackOptions(timeout: 5, caBundle: "/nonexistent/gov-ca.pem"))
         let bundle = try #require(throws: TransportError.self) {
             try missingBundle.send(HTTPRequest(url: "https://127.0.0.1:\(server.port)/secure"))
         }
@@ -279,7 +279,7 @@ struct CurlTransportTests {
     ])
     func invalidURLsAreRejected(url: String) throws {
         let error = try #require(throws: TransportError.self) {
-            try CurlTransport().send(HTTPRequest(url: url))
+            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: url))
         }
         #expect(error.kind == .invalidURL)
         #expect(!error.isRetryable)
@@ -289,7 +289,7 @@ struct CurlTransportTests {
     @Test func headerInjectionIsRejectedBeforeSending() throws {
         let server = try LoopbackHTTPServer { _, _ in .response(status: 200) }
         defer { server.stop() }
-        let transport = try CurlTransport()
+        let transport = try CurlTransport(options: loopbackOptions())
         for header in [HTTPHeader(name: "X-A", value: "1\r\nX-Injected: 1"), HTTPHeader(name: "Bad Name", value: "1")] {
             let error = try #require(throws: TransportError.self) {
                 try transport.send(HTTPRequest(url: server.url("/"), headers: [header]))
@@ -297,6 +297,30 @@ struct CurlTransportTests {
             #expect(error.kind == .other)
         }
         #expect(server.requests.isEmpty)
+    }
+
+    @Test func explicitProxyReceivesAbsoluteFormRequests() throws {
+        let proxy = try LoopbackHTTPServer { request, _ in .response(status: 200, body: request.target) }
+        defer { proxy.stop() }
+        var options = loopbackOptions()
+        options.proxy = proxy.url("")
+        let response = try CurlTransport(options: options)
+            .send(HTTPRequest(url: "http://gateway.example.invalid/api/x.htm?pageNum=1"))
+        #expect(response.status == 200)
+        #expect(response.body == Array("http://gateway.example.invalid/api/x.htm?pageNum=1".utf8))
+        #expect(proxy.requests.first?.header("Host") == "gateway.example.invalid")
+    }
+
+    @Test func defaultsMatchTheContract() {
+        let options = TransportOptions()
+        #expect(options.timeout == 30 && options.connectTimeout == 10)
+        #expect(options.caBundle == nil && options.proxy == nil)
+        #expect(options.maxResponseBytes == 512 * 1024 * 1024)
+        #expect(options.userAgent == "dataflow/0.1" && options.followRedirects)
+        let policy = RetryPolicy()
+        #expect(policy.maxRetries == 5 && policy.baseDelay == 0.5 && policy.maxDelay == 30 && policy.maxRetryAfter == 120)
+        let request = HTTPRequest(url: "https://h/p")
+        #expect(request.method == "GET" && request.headers.isEmpty && request.body == nil)
     }
 
     @Test func libcurlVersionIsReported() {

@@ -26,6 +26,21 @@ private func makeStreamSocket() -> Int32 {
     return fd
 }
 
+/// Options for talking to the loopback server: no proxy, whatever the developer's environment
+/// says (a `http_proxy` without `no_proxy=127.0.0.1` would otherwise catch these requests).
+func loopbackOptions(
+    timeout: Double = 30,
+    connectTimeout: Double = 10,
+    caBundle: String? = nil,
+    maxResponseBytes: Int = 512 * 1024 * 1024,
+    userAgent: String = "dataflow/0.1",
+    followRedirects: Bool = true
+) -> TransportOptions {
+    TransportOptions(timeout: timeout, connectTimeout: connectTimeout, caBundle: caBundle,
+                     maxResponseBytes: maxResponseBytes, userAgent: userAgent,
+                     followRedirects: followRedirects, proxy: "")
+}
+
 /// A request as the loopback server received it.
 struct RecordedRequest: Sendable {
     var method: String

@@ -51,7 +51,7 @@ struct RetryingTransportTests {
         }
         defer { server.stop() }
         let recorder = RetryRecorder()
-        let transport = recorder.wrap(try CurlTransport(), fast)
+        let transport = recorder.wrap(try CurlTransport(options: loopbackOptions()), fast)
         let response = try transport.send(HTTPRequest(url: server.url("/limited?sign=SIGSECRET")))
 
         #expect(response.status == 200)
@@ -132,6 +132,36 @@ struct RetryingTransportTests {
         let recorder = RetryRecorder()
         _ = try recorder.wrap(base, fast).send(request)
         #expect(recorder.sleeps == [0, 1])
+    }
+
+    @Test func otherErrorsPropagateAtOnce() throws {
+        struct Unrelated: Error {}
+        final class Throwing: HTTPTransport {
+            var calls = 0
+            func send(_ request: HTTPRequest) throws -> HTTPResponse { calls += 1; throw Unrelated() }
+        }
+        let base = Throwing()
+        #expect(throws: Unrelated.self) { try RetryRecorder().wrap(base, fast).send(request) }
+        #expect(base.calls == 1)
+    }
+
+    @Test func retryReasonsNeverContainTheQuery() throws {
+        let server = try LoopbackHTTPServer { _, _ in .close }
+        defer { server.stop() }
+        let recorder = RetryRecorder()
+        var policy = fast
+        policy.maxRetries = 2
+        let transport = recorder.wrap(try CurlTransport(options: loopbackOptions()), policy)
+        let error = try #require(throws: TransportError.self) {
+            try transport.send(HTTPRequest(url: server.url("/x.htm?appKey=KEYSECRET&sign=SIGSECRET")))
+        }
+        #expect(error.kind == .dropped)
+        #expect(server.requests.count == 3)
+        #expect(recorder.events.count == 2)
+        for text in recorder.events.map(\.reason) + [error.description] {
+            #expect(!text.contains("SECRET"))
+            #expect(text.contains("/x.htm"))
+        }
     }
 
     @Test func zeroRetriesMeansOneAttempt() throws {
