@@ -120,6 +120,28 @@ struct CurlTransportTests {
         #expect(seen[1].header("Content-Length") == nil)
     }
 
+    @Test func oneTransportPerWorkerThread() throws {
+        let server = try LoopbackHTTPServer { request, _ in .response(status: 200, body: request.target) }
+        defer { server.stop() }
+        let workers = 4, perWorker = 25
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            do {
+                let transport = try CurlTransport(options: loopbackOptions())
+                for page in 0..<perWorker {
+                    let path = "/w\(worker)?page=\(page)"
+                    let response = try transport.send(HTTPRequest(url: server.url(path)))
+                    if response.body != Array(path.utf8) { failures.add("worker \(worker) page \(page): wrong body") }
+                }
+            } catch {
+                failures.add("worker \(worker): \(error)")
+            }
+        }
+        #expect(failures.all.isEmpty)
+        #expect(server.requests.count == workers * perWorker)
+        #expect(server.accepts == workers)
+    }
+
     @Test func gzipBodyIsDecoded() throws {
         let text = String(repeating: "企业营业执照信息 market_licenses ", count: 300)
         let compressed = GzipFixture.gzip(Array(text.utf8))
@@ -326,4 +348,12 @@ struct CurlTransportTests {
     @Test func libcurlVersionIsReported() {
         #expect(CurlTransport.libcurlVersion.hasPrefix("libcurl/"))
     }
+}
+
+/// Thread-safe collection of failure messages from worker threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
 }
