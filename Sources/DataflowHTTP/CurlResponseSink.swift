@@ -25,8 +25,10 @@ final class CurlResponseSink {
 
     /// Takes one raw header line as libcurl delivers it (status lines included, CRLF at the end).
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        var line = Substring(Self.decode(bytes))
-        while let last = line.last, last == "\r" || last == "\n" { line.removeLast() }
+        // Strip the line ending as bytes: "\r\n" is one Character, so a Character test misses it.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0D || bytes[end - 1] == 0x0A { end -= 1 }
+        let line = Substring(Self.decode(UnsafeRawBufferPointer(rebasing: bytes[0..<end])))
         if line.hasPrefix("HTTP/") {
             // A new status line starts a new response (redirect hop, 100 Continue, proxy
             // CONNECT): only the final response's headers are kept.

@@ -113,6 +113,10 @@ public final class CurlTransport: HTTPTransport {
         if let caBundle = options.caBundle {
             try set(CURLOPT_CAINFO, string: caBundle, target: target)
         }
+        if let proxy = options.proxy {
+            // Unset, libcurl reads the proxy environment variables; "" turns proxies off.
+            try set(CURLOPT_PROXY, string: proxy, target: target)
+        }
         if options.followRedirects {
             try set(CURLOPT_FOLLOWLOCATION, long: 1, target: target)
             try set(CURLOPT_MAXREDIRS, long: 5, target: target)

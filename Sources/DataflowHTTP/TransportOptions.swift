@@ -1,8 +1,9 @@
 /// Settings for a ``CurlTransport``, usually one per configured source.
 ///
-/// Proxies are not configured here: libcurl reads the standard environment variables
-/// (`http_proxy`, `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `no_proxy`) itself, and the
-/// transport leaves that behaviour on, so a county server behind a proxy needs no config.
+/// Proxies come from the standard environment variables by default: libcurl reads
+/// `http_proxy`, `https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY` and `no_proxy`/`NO_PROXY`
+/// itself, and the transport leaves that on, so a county server behind a proxy needs no config.
+/// ``proxy`` overrides the environment for one source.
 ///
 /// ```swift
 /// var options = TransportOptions(timeout: 60, caBundle: "/etc/ssl/certs/gov-ca.pem")
@@ -24,6 +25,10 @@ public struct TransportOptions: Sendable {
     public var userAgent: String = "dataflow/0.1"
     /// Follow `3xx` redirects (at most 5); when `false` the redirect response itself is returned.
     public var followRedirects: Bool = true
+    /// `nil` (default): proxies from the environment, as libcurl does. `""`: no proxy at all,
+    /// whatever the environment says. A URL such as `http://proxy.local:3128`: that proxy
+    /// (`CURLOPT_PROXY`; the environment's `no_proxy` still applies).
+    public var proxy: String? = nil
 
     public init(
         timeout: Double = 30,
@@ -31,7 +36,8 @@ public struct TransportOptions: Sendable {
         caBundle: String? = nil,
         maxResponseBytes: Int = 512 * 1024 * 1024,
         userAgent: String = "dataflow/0.1",
-        followRedirects: Bool = true
+        followRedirects: Bool = true,
+        proxy: String? = nil
     ) {
         self.timeout = timeout
         self.connectTimeout = connectTimeout
@@ -39,5 +45,6 @@ public struct TransportOptions: Sendable {
         self.maxResponseBytes = maxResponseBytes
         self.userAgent = userAgent
         self.followRedirects = followRedirects
+        self.proxy = proxy
     }
 }
