@@ -1,0 +1,109 @@
+import DataflowCore
+import Foundation
+import Testing
+
+@Suite("Exit codes, locking, errors and secrets")
+struct CommandLineContractTests {
+    @Test func anOverlappingRunExitsThreeAndChangesNothing() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 50)
+        let project = try CountyProject(sandbox: sandbox)
+        try FileManager.default.createDirectory(atPath: project.root.appendingPathComponent("warehouse").path, withIntermediateDirectories: true)
+        let lock = try WarehouseLock(path: project.warehousePath + ".lock")
+        let result = try project.dataflow("sync")
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("another dataflow run holds the lock"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.warehousePath), "the second run touched nothing")
+        withExtendedLifetime(lock) {}
+        // A real overlapping process, not just a lock held in this one.
+        let slow = try CountyProject(sandbox: sandbox, sourceExtra: "    rate_limit: 5/s") { _, text in
+            text.replacingOccurrences(of: "size: 500", with: "size: 5")
+        }
+        try FileManager.default.createDirectory(atPath: slow.root.appendingPathComponent("warehouse").path, withIntermediateDirectories: true)
+        let first = try slow.startSync()
+        // Wait until the first run holds the lock (it writes its pid into the lock file once it has it).
+        var held = false
+        for _ in 0..<200 where !held {
+            let note = (try? String(contentsOfFile: slow.warehousePath + ".lock", encoding: .utf8)) ?? ""
+            held = note.contains("pid \(first.processIdentifier),")
+            if !held { Thread.sleep(forTimeInterval: 0.025) }
+        }
+        #expect(held)
+        let second = try slow.dataflow("sync")
+        #expect(second.status == 3, "\(second.output)")
+        #expect(second.stderr.contains("pid \(first.processIdentifier)"), "the message names the holder: \(second.stderr)")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+    }
+
+    @Test func aMalformedDatasetFileExitsTwoNamingFileLineAndColumn() throws {
+        let sandbox = try Sandbox(rows: 10, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox) { file, text in
+            file == "service_cases.yml" ? text.replacingOccurrences(of: "check: citizen-id", with: "check: citizen-idd") : text
+        }
+        for command in ["sync", "validate"] {
+            let result = try project.dataflow(command)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("Mappings/datasets/service_cases.yml:"), "\(result.stderr)")
+            #expect(result.stderr.range(of: #"service_cases\.yml:\d+:\d+: unknown check 'citizen-idd' \(did you mean 'citizen-id'\?\)"#, options: .regularExpression) != nil, "\(result.stderr)")
+        }
+        let broken = try CountyProject(sandbox: sandbox) { file, text in
+            file == "market_licenses.yml" ? text.replacingOccurrences(of: "key: [uscc]", with: "key: [uscc\n  oops: ]") : text
+        }
+        let result = try broken.dataflow("sync")
+        #expect(result.status == 2)
+        #expect(result.stderr.range(of: #"market_licenses\.yml:\d+:\d+: not valid YAML"#, options: .regularExpression) != nil, "\(result.stderr)")
+    }
+
+    @Test func aWrongAppSecretFailsTheSourceWithThePlatformsMessageAndNeverPrintsSecrets() throws {
+        let sandbox = try Sandbox(rows: 20, caseRows: 20)
+        let secret = "wrong-secret-7f3a9c"
+        let project = try CountyProject(sandbox: sandbox, appSecret: secret)
+        for args in [["sync"], ["sync", "--verbose"], ["sync", "--log-format", "json", "--verbose"]] {
+            let result = try Command.run(Binaries.dataflow, args + ["--project", project.root.path], environment: project.environment, in: project.root)
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.output.contains("code 14"), "the platform's code is shown: \(result.output)")
+            #expect(!result.output.contains(secret))
+            #expect(!result.output.contains("sandbox-secret"))
+        }
+        let status = try project.dataflow("status", "--format", "json")
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("code 14"))
+        #expect(!status.output.contains(secret))
+        let validate = try project.dataflow("validate", "--verbose")
+        #expect(validate.status == 0)
+        #expect(!validate.output.contains(secret))
+        // Nor is it stored in the warehouse.
+        let db = try project.database()
+        for table in ["_dataflow_runs", "_dataflow_run_datasets"] {
+            let st = try db.prepare("SELECT * FROM \(table)")
+            while try st.step() {
+                for i in 0..<st.columnCount { #expect(st.text(i)?.contains(secret) != true) }
+            }
+        }
+    }
+
+    @Test func unknownDatasetsAndArgumentsAreUsageErrors() throws {
+        let sandbox = try Sandbox(rows: 10, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        let unknown = try project.dataflow("sync", "market_licence")
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("did you mean 'market_licenses'"), "\(unknown.stderr)")
+        #expect(try project.dataflow("sync", "--no-such-flag").status == 2)
+        #expect(try project.dataflow("export", "market_licenses", "--columns", "nope").status != 0)
+        #expect(try project.dataflow("catalog", "--fail-under", "120").status == 2)
+        let help = try Command.run(Binaries.dataflow, ["sync", "--help"], in: project.root)
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("Examples"))
+    }
+
+    @Test func quotaStopsTheSourceForThisRunWithAClearMessage() throws {
+        let sandbox = try Sandbox(rows: 600, caseRows: 600, arguments: ["--quota", "2"])
+        let project = try CountyProject(sandbox: sandbox)
+        let result = try project.dataflow("sync")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("over its quota"), "\(result.stderr)")
+        // The pages fetched before the quota ran out are kept, and their state with them.
+        let db = try project.database()
+        #expect(try db.scalarInt("SELECT count(*) FROM market_licenses") ?? 0 > 0)
+    }
+}
