@@ -112,7 +112,9 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         changed.reserveCapacity(positions.count)
         for position in positions {
             let id = ids[position]
-            changed.append((id, transform(id, record(at: position))))
+            let changedRecord = transform(id, record(at: position))
+            assert(changedRecord.updateTime == time, "a touched record must be stamped with the time it moves at")
+            changed.append((id, changedRecord))
         }
         remove(positions: positions)
         for (id, record) in changed { overrides[id] = record }

@@ -1,0 +1,75 @@
+import NIOCore
+import Testing
+@testable import SandboxPlatform
+
+@Suite("Check digits, time, JSON, queries, order store")
+struct BuildingBlockTests {
+    @Test func checkDigitsAcceptTheReferenceExamples() {
+        #expect(CheckDigits.isValidCreditCode("91350100M000100Y43"))
+        #expect(CheckDigits.hasValidOrganizationCode("91350100M000100Y43"))
+        #expect(!CheckDigits.isValidCreditCode("91350100M000100Y44"))
+        #expect(CheckDigits.isValidCitizenID("11010519491231002X"))
+        #expect(!CheckDigits.isValidCitizenID("110105194912310021"))
+    }
+
+    @Test func md5MatchesTheReferenceVector() {
+        #expect(MD5.hexLower("") == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(MD5.hexLower("abc") == "900150983cd24fb0d6963f7d28e17f72")
+    }
+
+    @Test func civilTimeFormatsAndParses() {
+        #expect(CivilTime.format(CivilTime.baseRecordsStart) == "2026-01-01 00:00:00")
+        #expect(CivilTime.format(CivilTime.clockStart) == "2026-11-01 08:00:00")
+        #expect(CivilTime.parse("2024-02-29 23:59:59").map(CivilTime.format) == "2024-02-29 23:59:59")
+        #expect(CivilTime.parse("2026-13-45 25:61:00") == nil)
+        #expect(CivilTime.parse("2025-02-29 00:00:00") == nil)
+        #expect(CivilTime.parse("2026-01-01T00:00:00") == nil)
+        #expect(CivilTime.dateNumber(CivilTime.clockStart) == 20_261_101)
+        for day in stride(from: Int64(-1_000), to: 30_000, by: 37) {
+            let (year, month, dayOfMonth) = CivilTime.date(days: day)
+            #expect(CivilTime.days(year: year, month: month, day: dayOfMonth) == day)
+        }
+    }
+
+    @Test func jsonStringsAreEscaped() {
+        var out = JSONOutput(capacity: 64)
+        out.string("a\"b\\c\nd\u{01}é中")
+        #expect(String(buffer: out.buffer) == #""a\"b\\c\nd\u0001é中""#)
+    }
+
+    @Test func queryStringsArePercentDecoded() {
+        let query = GatewayRequest(method: .GET, uri: "/p?startTime=2026-01-01+08%3A00%3A00&name=%E4%B9%89%E4%B9%8C&bad=%zz&a=1&a=2").query
+        #expect(query["startTime"] == "2026-01-01 08:00:00")
+        #expect(query["name"] == "义乌")
+        #expect(query["bad"] == "%zz")
+        #expect(query["a"] == "1")
+    }
+
+    @Test func affineScrambleIsABijection() {
+        var seen = Set<UInt64>()
+        for value in UInt64(0)..<3_100 {
+            seen.insert(SeededHash.affine(value, multiplier: 1_000, offset: 17, modulus: 3_101))
+        }
+        #expect(seen.count == 3_100)
+    }
+
+    @Test func storeKeepsTheTailSortedByTimeThenKey() {
+        let generator = LicenceGenerator(seed: 1, baseCount: 500)
+        var store = DatasetStore(generator: generator, groupSize: 37)
+        let now = CivilTime.clockStart
+        var randomness = SplitMix64(seed: 9)
+        let picked = store.pickLivePositions(count: 40, using: &randomness)
+        #expect(Set(picked).count == 40)
+        store.touch(positions: Array(picked.prefix(10)), at: now) { id, record in generator.updated(record, id: id, mutation: 1, at: now) }
+        _ = store.insert(count: 50, at: now)
+        store.touch(positions: Array(store.head..<store.head + 3), at: now) { id, record in generator.updated(record, id: id, mutation: 2, at: now) }
+        store.touch(positions: [store.ids.count - 1], at: now + 60) { id, record in generator.updated(record, id: id, mutation: 3, at: now + 60) }
+        let batch = store.all()
+        let order = (0..<batch.count).map { batch.record(at: $0) }
+        #expect(order.count == 550)
+        #expect(zip(order, order.dropFirst()).allSatisfy { ($0.updateTime, $0.key) < ($1.updateTime, $1.key) })
+        #expect(store.page(startTime: now, pageNumber: 1, pageSize: 1_000).total == 63)
+        #expect(store.page(startTime: now + 60, pageNumber: 1, pageSize: 1_000).total == 1)
+        #expect(store.page(startTime: nil, pageNumber: 3, pageSize: 250).count == 50)
+    }
+}

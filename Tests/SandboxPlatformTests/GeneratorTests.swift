@@ -1,0 +1,117 @@
+import Testing
+@testable import SandboxPlatform
+
+@Suite("Record generators")
+struct GeneratorTests {
+    let licences = LicenceGenerator(seed: 42, baseCount: 3_000)
+    let cases = CaseGenerator(seed: 42, baseCount: 3_000)
+    let time = CivilTime.baseRecordsStart
+
+    @Test func creditCodesAreValidAndUnique() {
+        var seen = Set<String>()
+        for id in Int32(0)..<5_000 {
+            let code = licences.key(id: id)
+            #expect(code.count == 18)
+            #expect(code.hasPrefix("91330782"))
+            #expect(CheckDigits.isValidCreditCode(code))
+            #expect(CheckDigits.hasValidOrganizationCode(code))
+            seen.insert(code)
+        }
+        #expect(seen.count == 5_000)
+    }
+
+    @Test func recordIsAPureFunctionOfSeedAndID() {
+        #expect(licences.record(id: 1_234, updateTime: time) == LicenceGenerator(seed: 42, baseCount: 3_000).record(id: 1_234, updateTime: time))
+        #expect(licences.record(id: 1_234, updateTime: time) != LicenceGenerator(seed: 43, baseCount: 3_000).record(id: 1_234, updateTime: time))
+        #expect(cases.record(id: 77, updateTime: time) == CaseGenerator(seed: 42, baseCount: 3_000).record(id: 77, updateTime: time))
+    }
+
+    @Test func invalidCasesAreExactlyTheDocumentedIndices() {
+        var invalid: [Int: String] = [:]
+        for id in 0..<3_000 {
+            let record = cases.record(id: Int32(id), updateTime: time)
+            var reasons: [String] = []
+            if record.caseID.isEmpty { reasons.append("empty CASE_ID") }
+            if !CheckDigits.isValidCitizenID(record.applicantID) { reasons.append("citizen ID") }
+            if record.acceptedAt == nil { reasons.append("SLSJ") }
+            if !reasons.isEmpty {
+                #expect(reasons.count == 1, "case \(id) is invalid for \(reasons)")
+                invalid[id] = reasons[0]
+            }
+        }
+        let expected = Dictionary(uniqueKeysWithValues: (0..<3_000).compactMap { id -> (Int, String)? in
+            switch id % 300 {
+            case 117: (id, "empty CASE_ID")
+            case 17: (id, "citizen ID")
+            case 217: (id, "SLSJ")
+            default: nil
+            }
+        })
+        #expect(invalid == expected)
+        #expect(invalid.count == 30)
+    }
+
+    @Test func insertedCasesAreAlwaysValidWithKnownMatters() {
+        for id in Int32(3_000)..<Int32(6_000) {
+            let record = cases.record(id: id, updateTime: time)
+            #expect(!record.caseID.isEmpty)
+            #expect(CheckDigits.isValidCitizenID(record.applicantID))
+            #expect(record.acceptedAt != nil)
+            #expect(record.matterCode != MatterCatalog.unknownCaseMatter)
+        }
+    }
+
+    @Test func matterCodesComeFromTheCatalogAndTwoPercentAreUnknown() {
+        let licenceCodes = Set(MatterCatalog.licenceMatters.flatMap { [$0.nationalCode, $0.alias] })
+        let caseCodes = Set(MatterCatalog.caseMatters.flatMap { [$0.nationalCode, $0.alias] })
+        var unknownLicences = 0
+        var unknownCases = 0
+        var aliases = 0
+        for id in Int32(0)..<3_000 {
+            let licence = licences.record(id: id, updateTime: time)
+            if licence.matterCode == MatterCatalog.unknownLicenceMatter { unknownLicences += 1 } else {
+                #expect(licenceCodes.contains(licence.matterCode))
+            }
+            if licence.matterCode.count == 31 { aliases += 1 }
+            let serviceCase = cases.record(id: id, updateTime: time)
+            if serviceCase.matterCode == MatterCatalog.unknownCaseMatter { unknownCases += 1 } else {
+                #expect(caseCodes.contains(serviceCase.matterCode))
+            }
+        }
+        #expect(unknownLicences == 60)
+        #expect(unknownCases == 60)
+        #expect((1_000...2_000).contains(aliases))
+    }
+
+    @Test func everyTenthCompanyNameIsPadded() {
+        for id in Int32(0)..<100 {
+            let name = licences.record(id: id, updateTime: time).companyName
+            let padded = name.first == " " && name.last == " "
+            #expect(padded == (id % 10 == 9))
+            #expect(name.trimmingCharacters(in: " ").hasPrefix("义乌市"))
+        }
+    }
+
+    @Test func caseDatesAreConsistent() {
+        for id in Int32(0)..<2_000 {
+            let record = cases.record(id: id, updateTime: time + Int64(id) * 60)
+            switch record.status {
+            case .finished: #expect(record.finishedOn != nil)
+            case .inProgress: #expect(record.finishedOn == nil)
+            }
+            if let accepted = record.acceptedAt {
+                #expect(accepted < record.updateTime)
+                if let finished = record.finishedOn {
+                    #expect(finished >= CivilTime.dateNumber(accepted))
+                    #expect(finished <= CivilTime.dateNumber(record.updateTime))
+                }
+            }
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in characters: String) -> String {
+        String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
+    }
+}
