@@ -49,7 +49,7 @@ final class FixedWarehouse {
             UPDATE _dataflow_state SET rows = 1500, deleted_rows = 0, watermark_text = '2026-11-25 09:59:00' WHERE dataset = 'service_cases';
             UPDATE _dataflow_state SET rows = 40, deleted_rows = 1, watermark_text = '2026-11-25 08:00:00' WHERE dataset = 'job_centres';
             INSERT INTO _dataflow_runs (run_id, started_at, finished_at, status, exit_code, datasets) VALUES
-              (1, '2026-11-25T02:00:00Z', '2026-11-25T02:03:00Z', 'ok', 0, 'market_licenses,service_cases,job_centres,relief_payments'),
+              (1, '2026-11-25T02:00:00Z', '2026-11-25T02:03:00Z', 'failed', 1, 'market_licenses,service_cases,job_centres,relief_payments'),
               (2, '2026-11-29T02:00:00Z', '2026-11-29T02:02:00Z', 'failed', 1, 'market_licenses,service_cases,relief_payments');
             INSERT INTO _dataflow_run_datasets (run_id, dataset, status, started_at, finished_at, fetched, inserted, updated, unchanged, deleted, rejected, pages, requests, seconds, error) VALUES
               (1, 'market_licenses', 'ok', '2026-11-25T02:00:00Z', '2026-11-25T02:01:00Z', 1210, 1210, 0, 0, 0, 3, 3, 4, 60.0, NULL),
