@@ -111,6 +111,12 @@ struct CatalogFormatTests {
         #expect(pixels.count(r: 0x2E, g: 0x7D, b: 0x32) > 100, "no green bar pixels in the screenshot")
         #expect(pixels.count(r: 0xC6, g: 0x28, b: 0x28) > 100, "no red bar pixels in the screenshot")
 
+        // Printable: Chromium prints it to a PDF of at least one A4 page.
+        let pdf = fixed.root.appendingPathComponent("coverage.pdf")
+        #expect(try browser.printToPDF(page, to: pdf).consoleMessages.isEmpty)
+        let pdfText = String(decoding: (try? Data(contentsOf: pdf)) ?? Data(), as: UTF8.self)
+        #expect(pdfText.hasPrefix("%PDF-") && pdfText.contains("/MediaBox [0 0 594.9"), "not an A4 PDF")
+
         // The console check can fail: a page with a script error is caught.
         let broken = fixed.root.appendingPathComponent("broken.html")
         try "<!DOCTYPE html><html><body><h1>x</h1><script>missingFunction()</script></body></html>".write(to: broken, atomically: true, encoding: .utf8)
@@ -192,6 +198,13 @@ struct CatalogFormatTests {
             case .table: #expect(result.stdout.contains("Gap list"))
             }
         }
+        // On a terminal (script(1) gives a pseudo-terminal) the table is coloured, unless NO_COLOR is set.
+        let command = [Binaries.dataflow, "catalog", "--project", fixed.root.path].map { "'\($0)'" }.joined(separator: " ")
+        let tty = try Command.run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["NO_COLOR": "", "TERM": "xterm"], in: fixed.root)
+        #expect(tty.status == 0 && tty.stdout.contains("\u{1B}[32mfresh\u{1B}[0m"), "no colour on a terminal: \(tty.stdout.debugDescription)")
+        let noColor = try Command.run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["NO_COLOR": "1", "TERM": "xterm"], in: fixed.root)
+        #expect(noColor.status == 0 && noColor.stdout.contains("fresh") && !noColor.stdout.contains("\u{1B}["), "NO_COLOR not honoured")
+
         let file = fixed.root.appendingPathComponent("gaps.csv").path
         #expect(try run("catalog", "--format", "csv", "--csv-table", "gaps", "-o", file).status == 0)
         #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("code,matter,type,department\r\n"))

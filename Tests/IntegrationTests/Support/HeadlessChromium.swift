@@ -32,6 +32,11 @@ struct HeadlessChromium {
                 in: page.deletingLastPathComponent())
     }
 
+    /// Prints the page to PDF the way a user's "Print" would (A4 from the page's @page rule).
+    func printToPDF(_ page: URL, to pdf: URL) throws -> Run {
+        try run(["--no-pdf-header-footer", "--print-to-pdf=\(pdf.path)", page.absoluteString], in: page.deletingLastPathComponent())
+    }
+
     private func run(_ arguments: [String], in dir: URL) throws -> Run {
         let args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                     "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0"] + arguments

@@ -17,6 +17,9 @@ enum TestTools {
                 if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             }
         }
+        if ProcessInfo.processInfo.environment["DATAFLOW_TEST_DEPS"] == "1" {
+            throw Missing(description: "make test-deps ran, yet no chromium or chromium-browser is on PATH (\(path)): the install failed")
+        }
         throw Missing(description: "headless Chromium not found on PATH (run `make test-deps`, or set DATAFLOW_TEST_CHROMIUM)")
     }
 
