@@ -24,6 +24,13 @@ fi
 
 VENV=.build/test-venv
 if ! "$VENV/bin/python" -c "import rdflib, prometheus_client" >/dev/null 2>&1; then
+    # Debian's python3 needs python3-venv for `python3 -m venv` (ensurepip).
+    if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+        echo "installing python3-venv"
+        SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+    fi
     echo "creating $VENV (rdflib, prometheus-client)"
     mkdir -p .build
     python3 -m venv "$VENV"
