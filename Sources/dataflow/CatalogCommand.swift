@@ -8,22 +8,22 @@ struct CatalogCommand: ParsableCommand {
         commandName: "catalog",
         abstract: "Report catalogue coverage by matter, function and department, freshness and the gap list.",
         discussion: """
-        A matter is covered when at least one fresh, non-empty dataset holds records of it; a dataset is
-        fresh when its last successful sync is within its update_cycle (daily: 36 h, weekly: 8 days…).
+        A matter is covered when at least one fresh, non-empty dataset holds records of it; a dataset is \
+        fresh when its last successful sync is within its update_cycle (daily: 36 h, weekly: 8 days…). \
         Everything is computed from warehouse metadata, never by scanning dataset tables.
 
-        Formats: table (terminal; coloured on a TTY unless NO_COLOR is set), json (stable schema,
-        docs/catalog.md), csv (one table: --csv-table datasets|gaps|departments|types), markdown,
+        Formats: table (terminal; coloured on a TTY unless NO_COLOR is set), json (stable schema, \
+        docs/catalog.md), csv (one table: --csv-table datasets|gaps|departments|types), markdown, \
         html (one self-contained, printable page), dcat (W3C DCAT 3 JSON-LD).
 
         Examples:
           dataflow catalog
           dataflow catalog --format json > coverage.json
           dataflow catalog --format html -o coverage.html
-          dataflow catalog --format csv --csv-table gaps -o gaps.csv     # what to request from the province
+          dataflow catalog --format csv --csv-table gaps -o gaps.csv
           dataflow catalog --format dcat > catalog.jsonld
           dataflow catalog --department 市场监管局
-          dataflow catalog --fail-under 60        # exit 4 when matter coverage is below 60 %
+          dataflow catalog --fail-under 60     # exit 4 below 60 % coverage
         """
     )
 

@@ -8,23 +8,23 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Stream a dataset table or its change feed to CSV (RFC 4180) or NDJSON, masking personal data.",
         discussion: """
-        Fields marked pii are masked (330782********1234) unless --reveal-pii is given; every export is
+        Fields marked pii are masked (330782********1234) unless --reveal-pii is given; every export is \
         recorded in the warehouse table _dataflow_exports (when, user, dataset, rows, columns, masked).
 
-        --where COLUMN=VALUE keeps rows whose column equals the value (bound as a parameter, never
-        pasted into SQL); repeat it: several values for one column mean any of them, different
-        columns all of them. --changes-since SEQ streams the change feed after SEQ instead of the
-        table: _seq, _op (I/U/D), _key, _changed_at, _change_run_id, then the row as it is now (the
-        history is what the syncs observed). The last _seq written is printed on stderr (unless
+        --where COLUMN=VALUE keeps rows whose column equals the value (bound as a parameter, never \
+        pasted into SQL); repeat it: several values for one column mean any of them, different \
+        columns all of them. --changes-since SEQ streams the change feed after SEQ instead of the \
+        table: _seq, _op (I/U/D), _key, _changed_at, _change_run_id, then the row as it is now (the \
+        history is what the syncs observed). The last _seq written is printed on stderr (unless \
         --quiet); pass it as the next --changes-since. docs/export.md has the details.
 
         Examples:
           dataflow export market_licenses > licences.csv
-          dataflow export service_cases -o cases.csv --encoding utf8-bom     # for Excel / WPS
+          dataflow export service_cases -o cases.csv --encoding utf8-bom  # Excel/WPS
           dataflow export market_licenses --columns uscc,name --include-deleted
           dataflow export market_licenses --format ndjson --where division=330782
           dataflow export service_cases --where status=办结 --where status=退件
-          dataflow export market_licenses --changes-since 0 --format ndjson -o changes.ndjson
+          dataflow export market_licenses --changes-since 0 --format ndjson
         """
     )
 

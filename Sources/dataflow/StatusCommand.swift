@@ -8,10 +8,10 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the last runs and, per dataset, what each did.",
         discussion: """
-        Each run shows its datasets' outcome, counts (fetched, inserted, updated, unchanged, deleted,
-        rejected), pages, requests, duration and error, then the run's duration and totals; then each
-        dataset's rows, watermark, last success and last outcome. A run that never finished (killed or
-        crashed) shows as 'interrupted'; the next sync resumes it. The JSON schema is in
+        Each run shows its datasets' outcome, counts (fetched, inserted, updated, unchanged, deleted, \
+        rejected), pages, requests, duration and error, then the run's duration and totals; then each \
+        dataset's rows, watermark, last success and last outcome. A run that never finished (killed or \
+        crashed) shows as 'interrupted'; the next sync resumes it. The JSON schema is in \
         docs/operations.md.
 
         Examples:

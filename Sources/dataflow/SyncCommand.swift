@@ -8,24 +8,24 @@ struct SyncCommand: ParsableCommand {
         commandName: "sync",
         abstract: "Pull new and changed records from the gateways into the warehouse.",
         discussion: """
-        Each page is committed with the dataset's new cursor in one transaction, so an interrupted
-        run (even kill -9) resumes where it stopped and never duplicates or loses a row. Requests ask
-        for records changed since the watermark minus the dataset's lookback; records already in the
+        Each page is committed with the dataset's new cursor in one transaction, so an interrupted \
+        run (even kill -9) resumes where it stopped and never duplicates or loses a row. Requests ask \
+        for records changed since the watermark minus the dataset's lookback; records already in the \
         warehouse with the same content are no-ops.
 
-        On a terminal, a progress bar per dataset shows pages, records and rate; never when stderr is
-        not a terminal. --log-format json writes one JSON event per line on stderr (run_start,
-        dataset_start, retry, dataset_end, run_end, error), each with ts, level and event.
-        --metrics-file writes Prometheus text format atomically after the run, for node_exporter's
+        On a terminal, a progress bar per dataset shows pages, records and rate; never when stderr is \
+        not a terminal. --log-format json writes one JSON event per line on stderr (run_start, \
+        dataset_start, retry, dataset_end, run_end, error), each with ts, level and event. \
+        --metrics-file writes Prometheus text format atomically after the run, for node_exporter's \
         textfile collector (docs/operations.md).
 
         Examples:
           dataflow sync                          # every dataset
           dataflow sync market_licenses          # one dataset
           dataflow sync --quiet --log-format json >>/var/log/dataflow.log 2>&1   # cron
-          dataflow sync --quiet --metrics-file /var/lib/node_exporter/textfile/dataflow.prom
+          dataflow sync --quiet --metrics-file /var/lib/node_exporter/dataflow.prom
 
-        Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration,
+        Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration, \
         3 another run holds the lock.
         """
     )
