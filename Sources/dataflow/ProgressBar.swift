@@ -20,7 +20,8 @@ struct ProgressBar {
     mutating func page(records n: Int, total: Int?, now: Date = Date()) -> String? {
         pages += 1
         records += n
-        if let total { self.total = total }
+        // The first page's total is the pass's; a cursor walk's later totals count only what remains.
+        if self.total == nil, let total { self.total = total }
         guard now.timeIntervalSince(lastDraw) >= 0.1 else { return nil }
         lastDraw = now
         return line(now: now)
