@@ -47,14 +47,14 @@ final class EventLog: SyncObserver {
     }
 
     private func clearProgress() {
-        if progress && bar != nil { Console.stderr("\r\u{1B}[K") }
+        if progress && (bar?.pages ?? 0) > 0 { Console.stderr("\r\u{1B}[K") }
     }
 
     private func text(_ line: String, always: Bool = false) {
         guard format == .text, !quiet || always else { return }
         clearProgress()
         Console.stderr(line + "\n")
-        if progress, let bar { Console.stderr(bar.line()) }
+        if progress, let bar, bar.pages > 0 { Console.stderr("\r\u{1B}[K" + bar.line()) }
     }
 
     func runStarted(runID: Int64, datasets: [String]) {
@@ -64,7 +64,7 @@ final class EventLog: SyncObserver {
     }
 
     func datasetStarted(_ dataset: String, watermark: String?) {
-        bar = nil
+        bar = progress ? ProgressBar(dataset: dataset) : nil
         event("dataset_start", [("dataset", .text(dataset)), ("watermark", .text(watermark))])
         if verbose { text("\(dataset): starting from \(watermark.map { "watermark \($0)" } ?? "the beginning (full sync)")") }
     }
@@ -76,7 +76,6 @@ final class EventLog: SyncObserver {
                            ("rejected", .int(counts.rejected)), ("total", total.map(Field.int) ?? .text(nil))], level: "debug")
             text("\(dataset): page \(page): \(fetched) records (+\(counts.inserted) ~\(counts.updated) -\(counts.deleted) =\(counts.unchanged) !\(counts.rejected))")
         } else if progress {
-            if bar == nil { bar = ProgressBar(dataset: dataset) }
             if let line = bar?.page(records: fetched, total: total) { Console.stderr("\r\u{1B}[K" + line) }
         }
     }

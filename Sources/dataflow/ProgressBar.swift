@@ -36,10 +36,10 @@ struct ProgressBar {
             let filled = Int((fraction * Double(width)).rounded(.down))
             out += "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
             out += String(format: "%3d%% ", Int(fraction * 100))
-            out += "\(records)/\(total) records, \(pages) pages, \(Int(rate)) records/s"
+            out += "\(records)/\(total) records, \(pages) page\(pages == 1 ? "" : "s"), \(Int(rate)) records/s"
             if rate > 0, records < total { out += ", ETA \(Int((Double(total - records) / rate).rounded(.up)))s" }
         } else {
-            out += "\(records) records, \(pages) pages, \(Int(rate)) records/s"
+            out += "\(records) records, \(pages) page\(pages == 1 ? "" : "s"), \(Int(rate)) records/s"
         }
         return out
     }
