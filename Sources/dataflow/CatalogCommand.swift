@@ -21,6 +21,7 @@ struct CatalogCommand: ParsableCommand {
           dataflow catalog --format json > coverage.json
           dataflow catalog --format html -o coverage.html
           dataflow catalog --format csv --csv-table gaps -o gaps.csv
+          dataflow catalog --format csv --encoding utf8-bom -o catalogue.csv
           dataflow catalog --format dcat > catalog.jsonld
           dataflow catalog --department 市场监管局
           dataflow catalog --fail-under 60     # exit 4 below 60 % coverage
@@ -35,6 +36,9 @@ struct CatalogCommand: ParsableCommand {
     @Option(help: "With --format csv: datasets, gaps, departments or types.")
     var csvTable: CSVTableOption = .datasets
 
+    @Option(help: "With --format csv: utf8, utf8-bom (Excel/WPS) or gb18030.")
+    var encoding: ExportEncoding = .utf8
+
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
     var output: String?
 
@@ -48,6 +52,7 @@ struct CatalogCommand: ParsableCommand {
     var dataset: String?
 
     func validate() throws {
+        if encoding != .utf8 && format != .csv { throw ValidationError("--encoding applies to --format csv only") }
         if let failUnder, !(0...100).contains(failUnder) { throw ValidationError("--fail-under must be between 0 and 100") }
     }
 
@@ -68,18 +73,19 @@ struct CatalogCommand: ParsableCommand {
         do {
             let warehouse = try SQLiteWarehouse(readingFrom: global.warehousePath(project))
             report = try CoverageCalculator(project: project, db: warehouse.db).report(department: department, dataset: dataset)
-            let text: String
+            let bytes: Data
             if format == .csv {
-                text = CoverageCSVRenderer.render(report, table: CoverageCSVRenderer.Table(rawValue: csvTable.rawValue) ?? .datasets)
+                let csv = CoverageCSVRenderer.render(report, table: CoverageCSVRenderer.Table(rawValue: csvTable.rawValue) ?? .datasets)
+                bytes = try CoverageCSVRenderer.encode(csv, encoding: CSVWriter.Encoding(rawValue: encoding.rawValue) ?? .utf8)
             } else {
                 let toTerminal = output == nil && isatty(STDOUT_FILENO) == 1
                 let colour = TerminalColour(enabled: TerminalColour.shouldUse(isTerminal: toTerminal, environment: ProcessInfo.processInfo.environment))
-                text = try (CatalogFormat(rawValue: format.rawValue) ?? .table).render(report, colour: colour)
+                bytes = Data(try (CatalogFormat(rawValue: format.rawValue) ?? .table).render(report, colour: colour).utf8)
             }
             if let output {
-                try AtomicFile.write(Data(text.utf8), to: output)
+                try AtomicFile.write(bytes, to: output)
             } else {
-                Console.out(text)
+                FileHandle.standardOutput.write(bytes)
             }
         } catch {
             Console.error("\(error)")

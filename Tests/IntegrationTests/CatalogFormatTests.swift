@@ -181,6 +181,32 @@ struct CatalogFormatTests {
         #expect(parsed.value(at: ["datasets", "relief_payments", "modified"]) == .null)
     }
 
+    @Test func catalogCSVIsReadBackByPythonsCSVModuleInEveryEncoding() throws {
+        let fixed = try FixedWarehouse()
+        let report = try fixed.report()
+        let expected: [[String]] = [["资源代码", "资源名称", "提供方", "共享类型", "更新周期"]] + report.datasets.map {
+            [$0.catalogue.code, $0.catalogue.title, $0.catalogue.provider, $0.catalogue.shareType, $0.catalogue.updateCycle]
+        }
+        for (encoding, python) in [("utf8", "utf-8"), ("utf8-bom", "utf-8-sig"), ("gb18030", "gb18030")] {
+            let file = fixed.root.appendingPathComponent("catalogue-\(encoding).csv").path
+            let result = try Command.run(Binaries.dataflow, ["catalog", "--format", "csv", "--encoding", encoding, "-o", file, "--project", fixed.root.path], in: fixed.root)
+            #expect(result.status == 0, "\(result.output)")
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            #expect((bytes.prefix(3) == Data([0xEF, 0xBB, 0xBF])) == (encoding == "utf8-bom"))
+            let script = """
+            import csv, json, sys
+            with open(sys.argv[1], newline='', encoding='\(python)') as f:
+                rows = [row[:5] for row in csv.reader(f)]
+            print(json.dumps(rows, ensure_ascii=False))
+            """
+            let py = try Command.run("/usr/bin/env", ["python3", "-c", script, file], in: fixed.root)
+            #expect(py.status == 0, "\(py.stderr)")
+            #expect(try JSONParser.parse(Array(py.stdout.utf8)) == .array(expected.map { .array($0.map(JSONValue.string)) }), "\(encoding) differs")
+        }
+        let wrong = try Command.run(Binaries.dataflow, ["catalog", "--format", "json", "--encoding", "gb18030", "--project", fixed.root.path], in: fixed.root)
+        #expect(wrong.status == 2 && wrong.stderr.contains("--format csv only"))
+    }
+
     @Test func commandWritesEveryFormat() throws {
         let fixed = try FixedWarehouse()
         func run(_ args: String...) throws -> CommandResult {

@@ -40,6 +40,15 @@ public enum CoverageCSVRenderer {
         return rows.map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
     }
 
+    /// The CSV text as bytes in an export encoding: UTF-8, UTF-8 with a BOM (Excel), or GB18030.
+    public static func encode(_ csv: String, encoding: CSVWriter.Encoding) throws -> Data {
+        switch encoding {
+        case .utf8: return Data(csv.utf8)
+        case .utf8Bom: return Data([0xEF, 0xBB, 0xBF] + Array(csv.utf8))
+        case .gb18030: return Data(try GB18030Converter().convert(Array(csv.utf8)))
+        }
+    }
+
     static func field(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
