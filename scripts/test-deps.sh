@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the report acceptance tests need, only when missing:
 #   - headless Chromium (Debian package `chromium`) for the catalog HTML page test;
-#   - a throwaway Python virtualenv at .build/test-venv with rdflib (DCAT JSON-LD) and
+#   - a throwaway Python virtualenv at .build/test-venv with rdflib (DCAT JSON-LD), jsonschema
+#     (docs/catalog.schema.json) and
 #     prometheus-client (metrics file parser).
 # The tests look for them in the same places (Tests/IntegrationTests/Support/TestTools.swift).
 set -euo pipefail
@@ -23,7 +24,7 @@ if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh 2>/dev/null)" 
 fi
 
 VENV=.build/test-venv
-if ! "$VENV/bin/python" -c "import rdflib, prometheus_client" >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c "import rdflib, prometheus_client, jsonschema" >/dev/null 2>&1; then
     # Debian's python3 needs python3-venv for `python3 -m venv` (ensurepip).
     if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
         echo "installing python3-venv"
@@ -31,8 +32,8 @@ if ! "$VENV/bin/python" -c "import rdflib, prometheus_client" >/dev/null 2>&1; t
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
     fi
-    echo "creating $VENV (rdflib, prometheus-client)"
+    echo "creating $VENV (rdflib, prometheus-client, jsonschema)"
     mkdir -p .build
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check rdflib prometheus-client
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check rdflib prometheus-client jsonschema
 fi

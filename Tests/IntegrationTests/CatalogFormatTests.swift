@@ -181,6 +181,38 @@ struct CatalogFormatTests {
         #expect(parsed.value(at: ["datasets", "relief_payments", "modified"]) == .null)
     }
 
+    /// docs/catalog.schema.json is the documented schema: every key the report writes must be in it
+    /// (additionalProperties: false), checked by Python's jsonschema.
+    @Test func jsonMatchesTheDocumentedSchema() throws {
+        let fixed = try FixedWarehouse()
+        var files: [String] = []
+        for (name, report) in [("all", try fixed.report()), ("department", try fixed.report(department: "市场监管局")),
+                               ("dataset", try fixed.report(dataset: "relief_payments"))] {
+            let file = fixed.root.appendingPathComponent("catalog-\(name).json")
+            try CoverageRenderer.json(report).write(to: file, atomically: true, encoding: .utf8)
+            files.append(file.path)
+        }
+        let script = """
+        import json, sys
+        from jsonschema import Draft202012Validator
+        schema = json.load(open(sys.argv[1]))
+        Draft202012Validator.check_schema(schema)
+        validator = Draft202012Validator(schema)
+        errors = []
+        for path in sys.argv[2:]:
+            for e in validator.iter_errors(json.load(open(path))):
+                errors.append('%s: %s at %s' % (path, e.message, list(e.absolute_path)))
+        # The validator must reject what the schema does not document.
+        bad = json.load(open(sys.argv[2])); bad['undocumented'] = 1
+        if validator.is_valid(bad): errors.append('an undocumented key was accepted')
+        print(json.dumps(errors, ensure_ascii=False))
+        """
+        let schema = Binaries.repositoryRoot.appendingPathComponent("docs/catalog.schema.json").path
+        let result = try Command.run(try TestTools.python(), ["-c", script, schema] + files, in: fixed.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(result.stdout)")
+    }
+
     @Test func catalogCSVIsReadBackByPythonsCSVModuleInEveryEncoding() throws {
         let fixed = try FixedWarehouse()
         let report = try fixed.report()

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// External tools the report acceptance tests use: headless Chromium and a throwaway Python
-/// virtualenv with rdflib and prometheus-client. `make test` installs both (scripts/test-deps.sh);
+/// virtualenv with rdflib, prometheus-client and jsonschema. `make test` installs both (scripts/test-deps.sh);
 /// a test that cannot find one FAILS with what to run — it never skips.
 enum TestTools {
     struct Missing: Error, CustomStringConvertible { var description: String }
@@ -27,7 +27,7 @@ enum TestTools {
     static func python() throws -> String {
         let venv = Binaries.repositoryRoot.appendingPathComponent(".build/test-venv")
         let python = venv.appendingPathComponent("bin/python").path
-        let probe = "import rdflib, prometheus_client"
+        let probe = "import rdflib, prometheus_client, jsonschema"
         if FileManager.default.isExecutableFile(atPath: python),
            (try? Command.run(python, ["-c", probe], in: FileManager.default.temporaryDirectory).status) == 0 {
             return python
@@ -44,8 +44,8 @@ enum TestTools {
             let made = try Command.run("/usr/bin/env", ["python3", "-m", "venv", venv.path], in: tmp)
             guard made.status == 0 else { throw Missing(description: "python3 -m venv failed: \(made.stderr)") }
             let pip = try Command.run(venv.appendingPathComponent("bin/pip").path,
-                                      ["install", "--quiet", "--disable-pip-version-check", "rdflib", "prometheus-client"], in: tmp)
-            guard pip.status == 0 else { throw Missing(description: "pip install rdflib prometheus-client failed: \(pip.stderr)") }
+                                      ["install", "--quiet", "--disable-pip-version-check", "rdflib", "prometheus-client", "jsonschema"], in: tmp)
+            guard pip.status == 0 else { throw Missing(description: "pip install rdflib prometheus-client jsonschema failed: \(pip.stderr)") }
         }
         return python
     }
