@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import DataflowCore
+
+/// The report building blocks: NDJSON writer, export filters, terminal widths and colour, catalogue
+/// vocabularies, metrics escaping, atomic files.
+@Suite("Report writers and vocabularies")
+struct ReportWriterTests {
+    /// Runs `body` with the write end of a pipe and returns what it wrote (small outputs only).
+    func captured(_ body: (Int32) throws -> Void) throws -> String {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        try body(fds[1])
+        close(fds[1])
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            out += buffer.prefix(n)
+        }
+        close(fds[0])
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func ndjsonEscapesEveryStringAndRoundTrips() throws {
+        let tricky = "say \"hi\" \\ back\nline\ttab\r\u{01}\u{1F} 义乌 𠮷"
+        let text = try captured { fd in
+            let w = NDJSONWriter(fd: fd)
+            w.beginObject()
+            w.key("s"); w.string(tricky)
+            w.key("n"); "12.50".utf8CString.withUnsafeBufferPointer { p in
+                p.withMemoryRebound(to: UInt8.self) { w.number(bytes: UnsafeBufferPointer(rebasing: $0.dropLast())) }
+            }
+            w.key("b"); w.bool(true)
+            w.key("z"); w.null()
+            try w.endObject()
+            w.beginObject(); w.key("second"); w.bool(false); try w.endObject()
+            try w.flush()
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3 && lines[2].isEmpty, "one object per line, newline-terminated")
+        #expect(!lines[0].contains("\n") && lines[0].contains("\\u0001") && lines[0].contains("\\u001f"))
+        let first = try JSONParser.parse(Array(lines[0].utf8))
+        #expect(first["s"] == .string(tricky))
+        #expect(first["n"] == .number("12.50") && first["b"] == .bool(true) && first["z"] == .null)
+        #expect(try JSONParser.parse(Array(lines[1].utf8))["second"] == .bool(false))
+    }
+
+    @Test func whereFiltersParseColumnAndValue() throws {
+        #expect(try TableExporter.Filter.parse("status=办结") == .init(column: "status", value: "办结"))
+        #expect(try TableExporter.Filter.parse("note=a=b") == .init(column: "note", value: "a=b"))
+        #expect(try TableExporter.Filter.parse("status=") == .init(column: "status", value: ""))
+        for bad in ["status", "=x", ""] {
+            #expect(throws: TableExporter.UsageError.self) { try TableExporter.Filter.parse(bad) }
+        }
+    }
+
+    @Test func textTableMeasuresCJKAndIgnoresColour() {
+        #expect(TextTable.displayWidth("abc") == 3)
+        #expect(TextTable.displayWidth("义乌市") == 6)
+        #expect(TextTable.displayWidth("\u{1B}[32mfresh\u{1B}[0m") == 5)
+        let table = TextTable.render(headers: ["部门", "n"], rows: [["市场监管局", "1"], ["x", "22"]])
+        #expect(table == "  部门        n\n  ----------  --\n  市场监管局  1\n  x           22\n")
+    }
+
+    @Test func vocabulariesFollowTheGuideAndTheEUAuthorityTables() {
+        #expect(DCATRenderer.frequencyIRI("realtime") == "http://publications.europa.eu/resource/authority/frequency/UPDATE_CONT")
+        #expect(DCATRenderer.frequencyIRI("yearly") == "http://publications.europa.eu/resource/authority/frequency/ANNUAL")
+        #expect(UpdateCycle.allCases.allSatisfy { DCATRenderer.frequencyIRI($0.rawValue) != nil })
+        #expect(DCATRenderer.frequencyIRI("hourly") == nil)
+        #expect(DCATRenderer.accessRightsIRI("none") == "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC")
+        #expect(ShareType.allCases.allSatisfy { DCATRenderer.accessRightsIRI($0.rawValue) != nil })
+        #expect(FieldType.allCases.map(CatalogueEntry.dataType) == ["字符型C", "整型I", "数值型N", "日期型D", "日期时间型T", "逻辑型L"])
+    }
+
+    @Test func metricsLabelsAndCSVFieldsAreEscaped() {
+        #expect(PrometheusMetrics.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+        #expect(CoverageCSVRenderer.field("plain") == "plain")
+        #expect(CoverageCSVRenderer.field("a,b") == "\"a,b\"")
+        #expect(CoverageCSVRenderer.field("say \"x\"") == "\"say \"\"x\"\"\"")
+        #expect(CoverageHTMLRenderer.esc("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;")
+        #expect(CoverageMarkdownRenderer.cell("a|b_c\nd") == "a\\|b\\_c d")
+    }
+
+    @Test func atomicFileReplacesWholeAndNamesThePathOnError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("dataflow.prom").path
+        try AtomicFile.write(Data("one\n".utf8), to: file)
+        try AtomicFile.write(Data("two\n".utf8), to: file)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "two\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["dataflow.prom"])
+        let missing = dir.appendingPathComponent("no/such/dir/x.prom").path
+        #expect {
+            try AtomicFile.write(Data("x".utf8), to: missing)
+        } throws: { ($0 as? AtomicFile.WriteError)?.description.contains(missing) == true }
+    }
+}
