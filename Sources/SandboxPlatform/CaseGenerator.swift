@@ -5,6 +5,7 @@
 /// Inserted cases (`id >= baseCount`) are always valid and use known matters.
 struct CaseGenerator: RecordGenerator {
     let baseCount: Int
+    let supportsDeletion = false
     private let hash: SeededHash
     private let caseNumberOffset: UInt64
 
@@ -92,24 +93,17 @@ struct CaseGenerator: RecordGenerator {
         )
     }
 
-    /// An update flips the status: an open case is finished today, a finished one is reopened.
-    func updated(_ record: CaseRecord, id: Int32, mutation: UInt64, at time: Int64) -> CaseRecord {
-        var changed = record
-        switch record.status {
-        case .inProgress:
-            changed.status = .finished
-            changed.finishedOn = CivilTime.dateNumber(time)
-        case .finished:
-            changed.status = .inProgress
-            changed.finishedOn = nil
-        }
-        changed.updateTime = time
+    /// Each update flips the status: an open case is finished on the update's date, a finished
+    /// one is reopened. Cases have no deletion flag.
+    func record(id: Int32, change: RecordChange) -> CaseRecord {
+        var changed = record(id: id, updateTime: change.originTime)
+        changed.updateTime = change.updateTime
+        guard change.updateCount > 0 else { return changed }
+        let flipped = change.updateCount % 2 == 1
+        let finished = (changed.status == .finished) != flipped
+        changed.status = finished ? .finished : .inProgress
+        changed.finishedOn = finished ? CivilTime.dateNumber(change.updateTime) : nil
         return changed
-    }
-
-    /// Cases have no deletion flag.
-    func deleted(_ record: CaseRecord, at time: Int64) -> CaseRecord? {
-        nil
     }
 
     /// Division + birth date + sequence + GB 11643 check (deliberately wrong when `validCheck` is false).

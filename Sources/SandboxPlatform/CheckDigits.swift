@@ -7,6 +7,10 @@
 enum CheckDigits {
     /// GB 32100 alphabet: digits and capitals without I, O, S, V, Z.
     static let creditCodeAlphabet: [UInt8] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
+    /// Value of each byte in the GB 32100 alphabet, -1 outside it.
+    private static let creditCodeValues: [Int8] = (0..<256).map { byte in
+        Int8(creditCodeAlphabet.firstIndex(of: UInt8(byte)) ?? -1)
+    }
     private static let creditCodeWeights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
     private static let organizationCodeWeights = [3, 7, 9, 10, 5, 8, 4, 2]
     private static let citizenIDWeights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -17,7 +21,8 @@ enum CheckDigits {
         guard first17.count == 17 else { return nil }
         var sum = 0
         for (position, byte) in first17.enumerated() {
-            guard let value = creditCodeAlphabet.firstIndex(of: byte) else { return nil }
+            let value = Int(creditCodeValues[Int(byte)])
+            guard value >= 0 else { return nil }
             sum += value * creditCodeWeights[position]
         }
         return creditCodeAlphabet[(31 - sum % 31) % 31]

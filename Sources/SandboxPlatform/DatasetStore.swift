@@ -1,8 +1,8 @@
 /// One dataset's serving order: record ids sorted by `(UPDATE_TIME, key)` plus the records that
 /// differ from their generated form.
 ///
-/// Base records are never materialised: the order is two compact arrays (id, time) and record
-/// `id` is regenerated on demand unless `overrides` holds a mutated or inserted version.
+/// Records are never materialised: the order is two compact arrays (id, time) and record `id` is
+/// regenerated on demand, from `changes` when it was mutated or inserted.
 /// Touched records leave their position and re-enter at the end; the clock never goes backwards,
 /// so "the end" is the suffix of records stamped with the current time, kept sorted by key.
 struct DatasetStore<Generator: RecordGenerator>: Sendable {
@@ -15,8 +15,8 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
     private(set) var times: [Int64]
     /// Records before `head` have left the front (drift) and are dead slots.
     private(set) var head = 0
-    /// Mutated and inserted records.
-    private(set) var overrides: [Int32: Record] = [:]
+    /// How mutated and inserted records differ from their generated form.
+    private(set) var changes: [Int32: RecordChange] = [:]
     /// The id the next inserted record gets.
     private(set) var nextID: Int32
 
@@ -59,7 +59,8 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
     /// The current version of the record at order position `position` (absolute index).
     func record(at position: Int) -> Record {
         let id = ids[position]
-        return overrides[id] ?? generator.record(id: id, updateTime: times[position])
+        if let change = changes[id] { return generator.record(id: id, change: change) }
+        return generator.record(id: id, updateTime: times[position])
     }
 
     /// The first absolute position whose time is `>= time`.
@@ -85,48 +86,48 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
 
     /// Every record in serving order (truth), copied lazily: arrays are copy-on-write.
     func all() -> RecordBatch<Generator> {
-        RecordBatch(generator: generator, total: count, ids: ids[head...], times: times[head...], overrides: overrides)
+        RecordBatch(generator: generator, total: count, ids: ids[head...], times: times[head...], changes: changes)
     }
 
     private func batch(_ range: Range<Int>, total: Int) -> RecordBatch<Generator> {
-        var pageOverrides: [Int32: Record] = [:]
-        if !overrides.isEmpty {
+        var pageChanges: [Int32: RecordChange] = [:]
+        if !changes.isEmpty {
             for id in ids[range] {
-                if let record = overrides[id] { pageOverrides[id] = record }
+                if let change = changes[id] { pageChanges[id] = change }
             }
         }
         return RecordBatch(
             generator: generator, total: total,
-            ids: ArraySlice(Array(ids[range])), times: ArraySlice(Array(times[range])), overrides: pageOverrides
+            ids: ArraySlice(Array(ids[range])), times: ArraySlice(Array(times[range])), changes: pageChanges
         )
     }
 
     // MARK: Mutations
 
-    /// Applies `transform` to the records at `positions` (absolute, distinct) and moves them to the
-    /// end stamped `time`. Returns the new versions in the order given.
+    /// Applies `change` to the records at `positions` (absolute, distinct) and moves them to the
+    /// end stamped `time`. Returns their keys in the order given.
     @discardableResult
-    mutating func touch(positions: [Int], at time: Int64, _ transform: (Int32, Record) -> Record) -> [Record] {
+    mutating func touch(positions: [Int], at time: Int64, _ change: (Int32, RecordChange) -> RecordChange) -> [String] {
         guard !positions.isEmpty else { return [] }
-        var changed: [(id: Int32, record: Record)] = []
-        changed.reserveCapacity(positions.count)
+        var touched: [(id: Int32, key: String)] = []
+        touched.reserveCapacity(positions.count)
         for position in positions {
             let id = ids[position]
-            let changedRecord = transform(id, record(at: position))
-            assert(changedRecord.updateTime == time, "a touched record must be stamped with the time it moves at")
-            changed.append((id, changedRecord))
+            let next = change(id, changes[id] ?? RecordChange(originTime: times[position]))
+            assert(next.updateTime == time, "a touched record must be stamped with the time it moves at")
+            changes[id] = next
+            touched.append((id, generator.key(id: id)))
         }
         remove(positions: positions)
-        for (id, record) in changed { overrides[id] = record }
-        appendAtTail(changed.map { ($0.id, $0.record.key) }, time: time)
-        return changed.map(\.record)
+        appendAtTail(touched, time: time)
+        return touched.map(\.key)
     }
 
     /// Up to `count` distinct absolute positions of records that are not deleted, chosen by `generator`.
     func pickLivePositions(count: Int, using randomness: inout SplitMix64) -> [Int] {
         let size = ids.count - head
         guard count > 0, size > 0 else { return [] }
-        func isLive(_ position: Int) -> Bool { overrides[ids[position]]?.isDeleted != true }
+        func isLive(_ position: Int) -> Bool { changes[ids[position]]?.isDeleted != true }
         var chosen = Set<Int>()
         var picked: [Int] = []
         if count * 2 <= size {
@@ -146,20 +147,19 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         return picked
     }
 
-    /// Adds `count` new records stamped `time` at the end; returns them.
-    mutating func insert(count: Int, at time: Int64) -> [Record] {
-        var inserted: [(id: Int32, record: Record)] = []
+    /// Adds `count` new records stamped `time` at the end; returns their keys.
+    mutating func insert(count: Int, at time: Int64) -> [String] {
+        var inserted: [(id: Int32, key: String)] = []
         inserted.reserveCapacity(count)
         for _ in 0..<count {
             guard nextID < Int32.max else { break }
             let id = nextID
             nextID += 1
-            let record = generator.record(id: id, updateTime: time)
-            overrides[id] = record
-            inserted.append((id, record))
+            changes[id] = RecordChange(originTime: time)
+            inserted.append((id, generator.key(id: id)))
         }
-        appendAtTail(inserted.map { ($0.id, $0.record.key) }, time: time)
-        return inserted.map(\.record)
+        appendAtTail(inserted, time: time)
+        return inserted.map(\.key)
     }
 
     /// Removes the records at `positions` (absolute, distinct) from the order.
@@ -212,7 +212,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
                 var high = ids.count
                 while low < high {
                     let middle = (low + high) / 2
-                    let other = (key: record(at: middle).key, id: ids[middle])
+                    let other = (key: generator.key(id: ids[middle]), id: ids[middle])
                     if other.key != entry.key ? other.key < entry.key : other.id < entry.id {
                         low = middle + 1
                     } else {
@@ -224,7 +224,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
             }
             return
         }
-        var merged = (suffixStart..<ids.count).map { (id: ids[$0], key: record(at: $0).key) }
+        var merged = (suffixStart..<ids.count).map { (id: ids[$0], key: generator.key(id: ids[$0])) }
         merged.append(contentsOf: sortedEntries)
         merged.sort { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
         ids.removeLast(ids.count - suffixStart)
@@ -243,14 +243,15 @@ struct RecordBatch<Generator: RecordGenerator>: Sendable {
     let total: Int
     let ids: ArraySlice<Int32>
     let times: ArraySlice<Int64>
-    let overrides: [Int32: Generator.Record]
+    let changes: [Int32: RecordChange]
 
     var count: Int { ids.count }
 
     /// The record at `offset` (0-based within the batch).
     func record(at offset: Int) -> Generator.Record {
         let id = ids[ids.startIndex + offset]
-        return overrides[id] ?? generator.record(id: id, updateTime: times[times.startIndex + offset])
+        if let change = changes[id] { return generator.record(id: id, change: change) }
+        return generator.record(id: id, updateTime: times[times.startIndex + offset])
     }
 
     /// Appends records `range` (offsets) as a comma-separated JSON list body (no brackets).

@@ -2,6 +2,9 @@ import NIOCore
 
 /// Hand-written JSON into a `ByteBuffer`: data pages are hot, so no reflection and no `JSONSerialization`.
 ///
+/// Every value is written through one `writeWithUnsafeMutableBytes` call: per-byte `ByteBuffer`
+/// calls cost more than the JSON itself.
+///
 /// ```swift
 /// var out = JSONOutput(capacity: 256)
 /// out.raw("{\"name\":")
@@ -15,10 +18,6 @@ struct JSONOutput {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
-    init(buffer: ByteBuffer) {
-        self.buffer = buffer
-    }
-
     /// Empties the output, keeping its storage.
     mutating func clear() {
         buffer.clear()
@@ -27,29 +26,32 @@ struct JSONOutput {
     /// Appends literal JSON text (punctuation, field names) unchanged.
     @inline(__always)
     mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes in _ = buffer.writeBytes(bytes) }
-    }
-
-    /// Appends already-valid JSON bytes unchanged.
-    mutating func raw(bytes: ByteBuffer) {
-        var copy = bytes
-        buffer.writeBuffer(&copy)
+        text.withUTF8Buffer { bytes in _ = buffer.writeBytes(UnsafeRawBufferPointer(bytes)) }
     }
 
     /// Appends a quoted, escaped JSON string.
     mutating func string(_ text: String) {
         var text = text
-        text.withUTF8 { bytes in quoted(bytes) }
+        text.withUTF8 { bytes in quoted(UnsafeRawBufferPointer(bytes)) }
     }
 
     /// Appends the readable bytes of `bytes` (UTF-8 text) as one quoted, escaped JSON string.
     mutating func string(utf8 bytes: ByteBuffer) {
-        bytes.withUnsafeReadableBytes { raw in quoted(raw.bindMemory(to: UInt8.self)) }
+        bytes.withUnsafeReadableBytes { raw in quoted(raw) }
     }
 
     /// Appends a decimal integer (unquoted).
     mutating func integer<Value: BinaryInteger>(_ value: Value) {
-        buffer.writeString(String(value))
+        let magnitude = UInt64(truncatingIfNeeded: value.magnitude)
+        let negative = value < 0
+        writeUpTo(21) { out in
+            var index = 0
+            if negative {
+                out[0] = UInt8(ascii: "-")
+                index = 1
+            }
+            return index + Self.writeDigits(magnitude, into: out, at: index)
+        }
     }
 
     /// Appends a finite floating-point number (unquoted); non-finite values become 0.
@@ -57,74 +59,138 @@ struct JSONOutput {
         buffer.writeString(value.isFinite ? "\(value)" : "0")
     }
 
-    /// Appends `"yyyy-MM-dd HH:mm:ss"` for `seconds`, quotes included, without allocating a `String`.
+    /// Appends `"yyyy-MM-dd HH:mm:ss"` for `seconds`, quotes included, without allocating.
     mutating func quotedDateTime(_ seconds: Int64) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        let start = buffer.writerIndex
-        buffer.writeRepeatingByte(0, count: 19)
-        CivilTime.writeDateTime(seconds) { index, byte in buffer.setInteger(byte, at: start + index) }
-        buffer.writeInteger(UInt8(ascii: "\""))
+        writeUpTo(21) { out in
+            out[0] = UInt8(ascii: "\"")
+            CivilTime.writeDateTime(seconds) { index, byte in out[1 + index] = byte }
+            out[20] = UInt8(ascii: "\"")
+            return 21
+        }
     }
 
     /// Appends `"yyyyMMdd"` for a date number (20260101), or `""` for nil.
     mutating func quotedDate(_ dateNumber: Int32?) {
-        guard let dateNumber else {
+        guard let dateNumber, dateNumber >= 0 else {
             raw("\"\"")
             return
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var divisor: Int32 = 10_000_000
-        while divisor > 0 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: 48 + dateNumber / divisor % 10))
-            divisor /= 10
+        writeUpTo(12) { out in
+            out[0] = UInt8(ascii: "\"")
+            var remaining = Int(dateNumber)
+            for index in (1...8).reversed() {
+                out[index] = UInt8(truncatingIfNeeded: 48 + remaining % 10)
+                remaining /= 10
+            }
+            out[9] = UInt8(ascii: "\"")
+            return 10
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
     /// Appends `"whole.cc"` for an amount in hundredths (12345 → `"123.45"`).
     mutating func quotedDecimal(hundredths: Int64) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        if hundredths < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
         let magnitude = hundredths.magnitude
-        buffer.writeString(String(magnitude / 100))
-        buffer.writeInteger(UInt8(ascii: "."))
-        buffer.writeInteger(UInt8(truncatingIfNeeded: 48 + magnitude / 10 % 10))
-        buffer.writeInteger(UInt8(truncatingIfNeeded: 48 + magnitude % 10))
-        buffer.writeInteger(UInt8(ascii: "\""))
-    }
-
-    private mutating func quoted(_ bytes: UnsafeBufferPointer<UInt8>) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var runStart = 0
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-            if runStart < index {
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
+        let negative = hundredths < 0
+        writeUpTo(26) { out in
+            out[0] = UInt8(ascii: "\"")
+            var index = 1
+            if negative {
+                out[1] = UInt8(ascii: "-")
+                index = 2
             }
-            writeEscape(byte)
-            runStart = index + 1
+            index += Self.writeDigits(magnitude / 100, into: out, at: index)
+            out[index] = UInt8(ascii: ".")
+            out[index + 1] = UInt8(truncatingIfNeeded: 48 + magnitude / 10 % 10)
+            out[index + 2] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
+            out[index + 3] = UInt8(ascii: "\"")
+            return index + 4
         }
-        if runStart < bytes.count {
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<bytes.count]))
-        }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
-    private mutating func writeEscape(_ byte: UInt8) {
+    // MARK: Internals
+
+    /// Reserves `maximum` bytes, lets `body` fill a prefix, and keeps the count it returns.
+    @inline(__always)
+    private mutating func writeUpTo(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximum) { out in body(out) }
+    }
+
+    /// Writes the decimal digits of `value` at `index`; returns how many.
+    @inline(__always)
+    private static func writeDigits(_ value: UInt64, into out: UnsafeMutableRawBufferPointer, at index: Int) -> Int {
+        var count = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            count += 1
+        }
+        var remaining = value
+        for position in (index..<index + count).reversed() {
+            out[position] = UInt8(truncatingIfNeeded: 48 + remaining % 10)
+            remaining /= 10
+        }
+        return count
+    }
+
+    private static func escapedLength(_ byte: UInt8) -> Int {
         switch byte {
-        case 0x22: raw("\\\"")
-        case 0x5C: raw("\\\\")
-        case 0x0A: raw("\\n")
-        case 0x0D: raw("\\r")
-        case 0x09: raw("\\t")
-        case 0x08: raw("\\b")
-        case 0x0C: raw("\\f")
-        default:
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            raw("\\u00")
-            buffer.writeInteger(hex[Int(byte >> 4)])
-            buffer.writeInteger(hex[Int(byte & 0x0F)])
+        case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: 2
+        case ..<0x20: 6
+        default: 1
+        }
+    }
+
+    /// Writes `bytes` quoted: measures the escaped length first, then writes it in one pass.
+    private mutating func quoted(_ bytes: UnsafeRawBufferPointer) {
+        var length = 2
+        for byte in bytes {
+            length += byte >= 0x20 && byte != 0x22 && byte != 0x5C ? 1 : Self.escapedLength(byte)
+        }
+        if length == bytes.count + 2 {
+            writeUpTo(length) { out in
+                out[0] = UInt8(ascii: "\"")
+                if let source = bytes.baseAddress, let target = out.baseAddress {
+                    (target + 1).copyMemory(from: source, byteCount: bytes.count)
+                }
+                out[length - 1] = UInt8(ascii: "\"")
+                return length
+            }
+            return
+        }
+        writeUpTo(length) { out in
+            let hex: StaticString = "0123456789abcdef"
+            var index = 0
+            out[index] = UInt8(ascii: "\"")
+            index += 1
+            for byte in bytes {
+                let escape: UInt8
+                switch byte {
+                case 0x22: escape = UInt8(ascii: "\"")
+                case 0x5C: escape = UInt8(ascii: "\\")
+                case 0x0A: escape = UInt8(ascii: "n")
+                case 0x0D: escape = UInt8(ascii: "r")
+                case 0x09: escape = UInt8(ascii: "t")
+                case 0x08: escape = UInt8(ascii: "b")
+                case 0x0C: escape = UInt8(ascii: "f")
+                case ..<0x20: escape = UInt8(ascii: "u")
+                default:
+                    out[index] = byte
+                    index += 1
+                    continue
+                }
+                out[index] = UInt8(ascii: "\\")
+                out[index + 1] = escape
+                index += 2
+                if escape == UInt8(ascii: "u") {
+                    out[index] = UInt8(ascii: "0")
+                    out[index + 1] = UInt8(ascii: "0")
+                    out[index + 2] = hex.utf8Start[Int(byte >> 4)]
+                    out[index + 3] = hex.utf8Start[Int(byte & 0x0F)]
+                    index += 4
+                }
+            }
+            out[index] = UInt8(ascii: "\"")
+            return index + 1
         }
     }
 }

@@ -4,6 +4,7 @@
 /// The organisation code's body is an affine bijection of `id` modulo 31⁸, so codes are unique.
 struct LicenceGenerator: RecordGenerator {
     let baseCount: Int
+    let supportsDeletion = true
     private let hash: SeededHash
     private let codeOffset: UInt64
 
@@ -71,20 +72,15 @@ struct LicenceGenerator: RecordGenerator {
         )
     }
 
-    /// An update renames the company and changes its registered capital.
-    func updated(_ record: LicenceRecord, id: Int32, mutation: UInt64, at time: Int64) -> LicenceRecord {
-        let index = UInt64(UInt32(bitPattern: id))
-        var changed = record
-        changed.companyName = companyName(id: id, bits: hash.value(stream: Stream.updatedName.rawValue, index: index, salt: mutation))
-        changed.registeredCapitalHundredths = capital(hash.value(stream: Stream.updatedCapital.rawValue, index: index, salt: mutation))
-        changed.updateTime = time
-        return changed
-    }
-
-    func deleted(_ record: LicenceRecord, at time: Int64) -> LicenceRecord? {
-        var changed = record
-        changed.isDeleted = true
-        changed.updateTime = time
+    /// An update renames the company and changes its registered capital; a deletion sets `DEL_FLAG`.
+    func record(id: Int32, change: RecordChange) -> LicenceRecord {
+        var changed = record(id: id, updateTime: change.updateTime)
+        if change.lastMutation > 0 {
+            let index = UInt64(UInt32(bitPattern: id))
+            changed.companyName = companyName(id: id, bits: hash.value(stream: Stream.updatedName.rawValue, index: index, salt: change.lastMutation))
+            changed.registeredCapitalHundredths = capital(hash.value(stream: Stream.updatedCapital.rawValue, index: index, salt: change.lastMutation))
+        }
+        changed.isDeleted = change.isDeleted
         return changed
     }
 

@@ -54,21 +54,22 @@ struct BuildingBlockTests {
     }
 
     @Test func storeKeepsTheTailSortedByTimeThenKey() {
-        let generator = LicenceGenerator(seed: 1, baseCount: 500)
-        var store = DatasetStore(generator: generator, groupSize: 37)
+        var store = DatasetStore(generator: LicenceGenerator(seed: 1, baseCount: 500), groupSize: 37)
         let now = CivilTime.clockStart
         var randomness = SplitMix64(seed: 9)
         let picked = store.pickLivePositions(count: 40, using: &randomness)
         #expect(Set(picked).count == 40)
-        store.touch(positions: Array(picked.prefix(10)), at: now) { id, record in generator.updated(record, id: id, mutation: 1, at: now) }
+        store.touch(positions: Array(picked.prefix(10)), at: now) { _, change in change.updated(mutation: 1, at: now) }
         _ = store.insert(count: 50, at: now)
-        store.touch(positions: Array(store.head..<store.head + 3), at: now) { id, record in generator.updated(record, id: id, mutation: 2, at: now) }
-        store.touch(positions: [store.ids.count - 1], at: now + 60) { id, record in generator.updated(record, id: id, mutation: 3, at: now + 60) }
+        store.touch(positions: Array(store.head..<store.head + 3), at: now) { _, change in change.updated(mutation: 2, at: now) }
+        store.touch(positions: Array(store.head + 3..<store.head + 103), at: now) { _, change in change.deleted(at: now) }
+        store.touch(positions: [store.ids.count - 1], at: now + 60) { _, change in change.updated(mutation: 3, at: now + 60) }
         let batch = store.all()
         let order = (0..<batch.count).map { batch.record(at: $0) }
         #expect(order.count == 550)
         #expect(zip(order, order.dropFirst()).allSatisfy { ($0.updateTime, $0.key) < ($1.updateTime, $1.key) })
-        #expect(store.page(startTime: now, pageNumber: 1, pageSize: 1_000).total == 63)
+        #expect(store.page(startTime: now, pageNumber: 1, pageSize: 1_000).total == 163)
+        #expect(order.filter(\.isDeleted).count == 100)
         #expect(store.page(startTime: now + 60, pageNumber: 1, pageSize: 1_000).total == 1)
         #expect(store.page(startTime: nil, pageNumber: 3, pageSize: 250).count == 50)
     }

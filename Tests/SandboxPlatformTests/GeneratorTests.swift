@@ -92,6 +92,36 @@ struct GeneratorTests {
         }
     }
 
+    @Test func caseUpdatesFlipStatusAndStampTheFinishDate() {
+        for id in Int32(0)..<50 {
+            let base = cases.record(id: id, updateTime: time)
+            let firstUpdate = RecordChange(originTime: time).updated(mutation: 1, at: CivilTime.clockStart)
+            let once = cases.record(id: id, change: firstUpdate)
+            #expect(once.status != base.status)
+            #expect(once.updateTime == CivilTime.clockStart)
+            #expect(once.acceptedAt == base.acceptedAt && once.applicantID == base.applicantID)
+            #expect(once.finishedOn == (once.status == .finished ? 20_261_101 : nil))
+            let twice = cases.record(id: id, change: firstUpdate.updated(mutation: 2, at: CivilTime.clockStart + 3 * 86_400))
+            #expect(twice.status == base.status)
+            #expect(twice.finishedOn == (twice.status == .finished ? 20_261_104 : nil))
+        }
+    }
+
+    @Test func licenceUpdatesArePureInTheMutationNumber() {
+        let origin = RecordChange(originTime: time)
+        let now = CivilTime.clockStart
+        for id in Int32(0)..<50 {
+            let base = licences.record(id: id, updateTime: time)
+            let updated = licences.record(id: id, change: origin.updated(mutation: 5, at: now))
+            #expect(updated == licences.record(id: id, change: origin.updated(mutation: 5, at: now)))
+            #expect(updated.companyName != base.companyName || updated.registeredCapitalHundredths != base.registeredCapitalHundredths)
+            #expect(updated.creditCode == base.creditCode && updated.legalRepresentative == base.legalRepresentative)
+            #expect(updated.updateTime == now)
+            let deleted = licences.record(id: id, change: origin.updated(mutation: 5, at: now).deleted(at: now + 60))
+            #expect(deleted.isDeleted && deleted.companyName == updated.companyName && deleted.updateTime == now + 60)
+        }
+    }
+
     @Test func caseDatesAreConsistent() {
         for id in Int32(0)..<2_000 {
             let record = cases.record(id: id, updateTime: time + Int64(id) * 60)
