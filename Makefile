@@ -4,7 +4,7 @@ PREFIX     ?= /usr/local
 BIN        := .build/debug
 APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev
 
-.PHONY: all deps build release demo test install clean
+.PHONY: all deps build release demo test bench install clean
 
 all: build
 
@@ -31,6 +31,10 @@ demo: build
 test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# Every DESIGN §9 figure next to its floor, in one run (docs/performance.md).
+bench: deps
+	bash scripts/bench.sh
 
 install: release
 	install -d $(PREFIX)/bin

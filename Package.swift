@@ -57,6 +57,15 @@ let package = Package(
         ),
         .executableTarget(name: "dataflow-sandbox", dependencies: ["SandboxPlatform"]),
 
+        // Floors and fixtures for `make bench`.
+        .executableTarget(
+            name: "dataflow-bench",
+            dependencies: [
+                "DataflowCore", "DataflowHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
         .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
