@@ -1,3 +1,4 @@
+import Foundation
 /// One dataset's warehouse table and the prepared statements that keep it in step.
 final class DatasetTable {
     let db: SQLiteDatabase
@@ -18,6 +19,12 @@ final class DatasetTable {
     private var hasOpenRejects: Bool
 
     static let systemColumns = ["_key", "_hash", "_deleted", "_first_seen", "_last_seen", "_run_id", "_matter", "_matter_code"]
+
+    /// Compares stored UTF-8 bytes with a string without building a String.
+    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { t in t.count == bytes.count && (t.count == 0 || memcmp(t.baseAddress!, bytes.baseAddress!, t.count) == 0) }
+    }
 
     static func sqlType(_ type: FieldType) -> String {
         switch type {
@@ -98,37 +105,57 @@ final class DatasetTable {
         var unresolvedCodes: Set<String> = []
         let run = CellValue.integer(batch.runID)
         let datasetName = CellValue.text(dataset.name)
+        let nowText = CellValue.text(now)
+        let fieldCount = dataset.fields.count
         for row in batch.rows {
             let key = CellValue.text(row.key)
             try select.bind([key])
             let op: String?
             if try select.step() {
-                let oldHash = select.text(0)
+                let sameHash = select.withBytes(0) { bytes in bytes.map { Self.equals($0, row.hash) } ?? false }
                 let oldDeleted = select.int(1) != 0
-                let oldMatter = select.text(2)
+                let oldMatter = sameHash ? nil : select.text(2)
                 select.reset()
-                if oldHash == row.hash {
+                if sameHash {
                     counts.unchanged += 1
                     op = nil
                 } else {
-                    try update.run(row.values + [.text(row.hash), .integer(row.deleted ? 1 : 0), .text(now), run,
-                                                 row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null, key])
+                    // Bound in place, no per-row arrays: values, then the system columns, then the key.
+                    try update.clear()
+                    for (i, value) in row.values.enumerated() { try update.bind(value, at: Int32(i + 1)) }
+                    try update.bind(.text(row.hash), at: Int32(fieldCount + 1))
+                    try update.bind(.integer(row.deleted ? 1 : 0), at: Int32(fieldCount + 2))
+                    try update.bind(nowText, at: Int32(fieldCount + 3))
+                    try update.bind(run, at: Int32(fieldCount + 4))
+                    try update.bind(row.matter.map(CellValue.text) ?? .null, at: Int32(fieldCount + 5))
+                    try update.bind(row.matterCode.map(CellValue.text) ?? .null, at: Int32(fieldCount + 6))
+                    try update.bind(key, at: Int32(fieldCount + 7))
+                    try update.execute()
                     if row.deleted && !oldDeleted { op = "D"; counts.deleted += 1 } else if !row.deleted && oldDeleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
                     if !oldDeleted { liveDelta -= 1; if let m = oldMatter { matterDeltas[m, default: 0] -= 1 } } else { deletedDelta -= 1 }
                     if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
                 }
             } else {
                 select.reset()
-                try insert.run(row.values + [key, .text(row.hash), .integer(row.deleted ? 1 : 0), .text(now), .text(now), run,
-                                             row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null])
+                try insert.clear()
+                for (i, value) in row.values.enumerated() { try insert.bind(value, at: Int32(i + 1)) }
+                try insert.bind(key, at: Int32(fieldCount + 1))
+                try insert.bind(.text(row.hash), at: Int32(fieldCount + 2))
+                try insert.bind(.integer(row.deleted ? 1 : 0), at: Int32(fieldCount + 3))
+                try insert.bind(nowText, at: Int32(fieldCount + 4))
+                try insert.bind(nowText, at: Int32(fieldCount + 5))
+                try insert.bind(run, at: Int32(fieldCount + 6))
+                try insert.bind(row.matter.map(CellValue.text) ?? .null, at: Int32(fieldCount + 7))
+                try insert.bind(row.matterCode.map(CellValue.text) ?? .null, at: Int32(fieldCount + 8))
+                try insert.execute()
                 if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
                     op = "I"; counts.inserted += 1; liveDelta += 1
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
                 }
             }
             if let op {
-                try change.run([run, datasetName, key, .text(op), .text(row.hash), .text(now)])
-                if hasOpenRejects { try resolveRejects.run([.text(now), run, datasetName, key]) }
+                try change.run([run, datasetName, key, .text(op), .text(row.hash), nowText])
+                if hasOpenRejects { try resolveRejects.run([nowText, run, datasetName, key]) }
             }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
