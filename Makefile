@@ -4,7 +4,7 @@ PREFIX     ?= /usr/local
 BIN        := .build/debug
 APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev
 
-.PHONY: all deps build release demo test bench install clean
+.PHONY: all deps build release demo test reliability bench install clean
 
 all: build
 
@@ -31,6 +31,12 @@ demo: build
 test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The crash soak: 100 runs killed with SIGKILL at random moments while upstream changes, then
+# the warehouse and change feed are checked against the truth.
+reliability: build
+	$(SWIFT) build --build-tests
+	DATAFLOW_KILL_ROUNDS=$${ROUNDS:-100} $(SWIFT) test --filter killNineAtRandomMomentsThenRerunEqualsTheTruth
 
 # Every DESIGN §9 figure next to its floor, in one run (docs/performance.md).
 bench: deps
