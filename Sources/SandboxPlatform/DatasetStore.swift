@@ -195,43 +195,44 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
 
     /// Inserts `entries` stamped `time` (not earlier than any time in the order) into the suffix of
     /// records with that same time, keeping it sorted by `(key, id)`.
+    ///
+    /// Insertion points are found by binary search, then one backward merge pass shifts only the
+    /// records after the first insertion point: drift into a large same-time suffix stays cheap.
     private mutating func appendAtTail(_ entries: [(id: Int32, key: String)], time: Int64) {
         guard !entries.isEmpty else { return }
         let sortedEntries = entries.sorted { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
-        let suffixStart = firstPosition(notBefore: time)
-        if suffixStart == ids.count {
-            for entry in sortedEntries {
-                ids.append(entry.id)
-                times.append(time)
-            }
-            return
-        }
-        if sortedEntries.count <= 32 {
-            for entry in sortedEntries {
-                var low = suffixStart
-                var high = ids.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    let other = (key: generator.key(id: ids[middle]), id: ids[middle])
-                    if other.key != entry.key ? other.key < entry.key : other.id < entry.id {
-                        low = middle + 1
-                    } else {
-                        high = middle
-                    }
+        let oldCount = ids.count
+        var low = firstPosition(notBefore: time)
+        var insertionPoints: [Int] = []
+        insertionPoints.reserveCapacity(sortedEntries.count)
+        for entry in sortedEntries {
+            var high = oldCount
+            while low < high {
+                let middle = (low + high) / 2
+                let otherID = ids[middle]
+                let otherKey = generator.key(id: otherID)
+                if otherKey != entry.key ? otherKey < entry.key : otherID < entry.id {
+                    low = middle + 1
+                } else {
+                    high = middle
                 }
-                ids.insert(entry.id, at: low)
-                times.insert(time, at: low)
             }
-            return
+            insertionPoints.append(low)
         }
-        var merged = (suffixStart..<ids.count).map { (id: ids[$0], key: generator.key(id: ids[$0])) }
-        merged.append(contentsOf: sortedEntries)
-        merged.sort { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
-        ids.removeLast(ids.count - suffixStart)
-        times.removeLast(times.count - suffixStart)
-        for entry in merged {
-            ids.append(entry.id)
-            times.append(time)
+        ids.append(contentsOf: repeatElement(0, count: sortedEntries.count))
+        times.append(contentsOf: repeatElement(time, count: sortedEntries.count))
+        var read = oldCount - 1
+        var write = ids.count - 1
+        for index in sortedEntries.indices.reversed() {
+            while read >= insertionPoints[index] {
+                ids[write] = ids[read]
+                times[write] = times[read]
+                write -= 1
+                read -= 1
+            }
+            ids[write] = sortedEntries[index].id
+            times[write] = time
+            write -= 1
         }
     }
 }

@@ -73,4 +73,34 @@ struct BuildingBlockTests {
         #expect(store.page(startTime: now + 60, pageNumber: 1, pageSize: 1_000).total == 1)
         #expect(store.page(startTime: nil, pageNumber: 3, pageSize: 250).count == 50)
     }
+
+    @Test func storeStaysOrderedUnderRandomTouchesInsertsAndDrift() {
+        let generator = CaseGenerator(seed: 3, baseCount: 2_000)
+        var store = DatasetStore(generator: generator, groupSize: 7)
+        var randomness = SplitMix64(seed: 11)
+        var now = CivilTime.clockStart
+        var expectedCount = 2_000
+        for round in 1...60 {
+            if round % 10 == 0 { now += 60 }
+            let batch = Int.random(in: 1...120, using: &randomness)
+            switch round % 3 {
+            case 0:
+                let picked = store.pickLivePositions(count: batch, using: &randomness)
+                store.touch(positions: picked, at: now) { _, change in change.updated(mutation: UInt64(round), at: now) }
+            case 1:
+                _ = store.insert(count: batch, at: now)
+                expectedCount += batch
+            default:
+                store.touch(positions: Array(store.head..<store.head + batch), at: now) { _, change in
+                    change.updated(mutation: UInt64(round), at: now)
+                }
+            }
+            let all = store.all()
+            let order = all.ids.indices.map { (all.times[$0], generator.key(id: all.ids[$0]), all.ids[$0]) }
+            #expect(order.count == expectedCount)
+            #expect(Set(all.ids).count == expectedCount)
+            #expect(zip(order, order.dropFirst()).allSatisfy { $0 < $1 }, "round \(round)")
+            #expect(all.ids.indices.allSatisfy { all.record(at: $0 - all.ids.startIndex).updateTime == all.times[$0] })
+        }
+    }
 }
