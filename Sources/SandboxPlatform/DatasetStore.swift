@@ -221,18 +221,24 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         }
         ids.append(contentsOf: repeatElement(0, count: sortedEntries.count))
         times.append(contentsOf: repeatElement(time, count: sortedEntries.count))
-        var read = oldCount - 1
-        var write = ids.count - 1
-        for index in sortedEntries.indices.reversed() {
-            while read >= insertionPoints[index] {
-                ids[write] = ids[read]
-                times[write] = times[read]
-                write -= 1
-                read -= 1
+        ids.withUnsafeMutableBufferPointer { idSlots in
+            times.withUnsafeMutableBufferPointer { timeSlots in
+                guard let idBase = idSlots.baseAddress, let timeBase = timeSlots.baseAddress else { return }
+                // Walk entries from the last: shift each block of old records right by the number
+                // of entries still to place before it (memmove), then drop the entry in the gap.
+                var blockEnd = oldCount
+                for index in sortedEntries.indices.reversed() {
+                    let point = insertionPoints[index]
+                    let shift = index + 1
+                    if blockEnd > point {
+                        (idBase + point + shift).update(from: idBase + point, count: blockEnd - point)
+                        (timeBase + point + shift).update(from: timeBase + point, count: blockEnd - point)
+                    }
+                    idBase[point + index] = sortedEntries[index].id
+                    timeBase[point + index] = time
+                    blockEnd = point
+                }
             }
-            ids[write] = sortedEntries[index].id
-            times[write] = time
-            write -= 1
         }
     }
 }
