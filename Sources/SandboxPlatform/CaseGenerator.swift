@@ -49,11 +49,19 @@ struct CaseGenerator: RecordGenerator {
         Int(id) < baseCount ? Defect(index: Int(id)) : nil
     }
 
+    /// The 12-digit case number of record `id`, unique per id.
+    private func caseNumber(id: Int32) -> UInt64 {
+        SeededHash.affine(UInt64(UInt32(bitPattern: id)), multiplier: Self.caseNumberMultiplier, offset: caseNumberOffset, modulus: Self.caseNumberSpace)
+    }
+
+    /// `YW` + fixed-width digits order as their number; the empty key sorts first.
+    func sortKey(id: Int32) -> UInt64 {
+        defect(id) == .emptyCaseID ? 0 : caseNumber(id: id) + 1
+    }
+
     func key(id: Int32) -> String {
         if defect(id) == .emptyCaseID { return "" }
-        var number = SeededHash.affine(
-            UInt64(UInt32(bitPattern: id)), multiplier: Self.caseNumberMultiplier, offset: caseNumberOffset, modulus: Self.caseNumberSpace
-        )
+        var number = caseNumber(id: id)
         return String(unsafeUninitializedCapacity: 14) { text in
             text[0] = UInt8(ascii: "Y")
             text[1] = UInt8(ascii: "W")

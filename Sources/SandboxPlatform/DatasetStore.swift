@@ -30,7 +30,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         times = []
         times.reserveCapacity(count)
         nextID = Int32(clamping: count)
-        var group: [(key: String, id: Int32)] = []
+        var group: [OrderEntry] = []
         group.reserveCapacity(groupSize)
         var groupStart = 0
         while groupStart < count {
@@ -38,9 +38,9 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
             group.removeAll(keepingCapacity: true)
             for index in groupStart..<groupEnd {
                 let id = Int32(truncatingIfNeeded: index)
-                group.append((generator.key(id: id), id))
+                group.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
             }
-            group.sort { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
+            group.sort()
             let time = start + Int64(groupStart / groupSize) * 60
             for entry in group {
                 ids.append(entry.id)
@@ -109,18 +109,18 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
     @discardableResult
     mutating func touch(positions: [Int], at time: Int64, _ change: (Int32, RecordChange) -> RecordChange) -> [String] {
         guard !positions.isEmpty else { return [] }
-        var touched: [(id: Int32, key: String)] = []
+        var touched: [OrderEntry] = []
         touched.reserveCapacity(positions.count)
         for position in positions {
             let id = ids[position]
             let next = change(id, changes[id] ?? RecordChange(originTime: times[position]))
             assert(next.updateTime == time, "a touched record must be stamped with the time it moves at")
             changes[id] = next
-            touched.append((id, generator.key(id: id)))
+            touched.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
         }
         remove(positions: positions)
         appendAtTail(touched, time: time)
-        return touched.map(\.key)
+        return touched.map { generator.key(id: $0.id) }
     }
 
     /// Up to `count` distinct absolute positions of records that are not deleted, chosen by `generator`.
@@ -149,17 +149,17 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
 
     /// Adds `count` new records stamped `time` at the end; returns their keys.
     mutating func insert(count: Int, at time: Int64) -> [String] {
-        var inserted: [(id: Int32, key: String)] = []
+        var inserted: [OrderEntry] = []
         inserted.reserveCapacity(count)
         for _ in 0..<count {
             guard nextID < Int32.max else { break }
             let id = nextID
             nextID += 1
             changes[id] = RecordChange(originTime: time)
-            inserted.append((id, generator.key(id: id)))
+            inserted.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
         }
         appendAtTail(inserted, time: time)
-        return inserted.map(\.key)
+        return inserted.map { generator.key(id: $0.id) }
     }
 
     /// Removes the records at `positions` (absolute, distinct) from the order.
@@ -198,9 +198,9 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
     ///
     /// Insertion points are found by binary search, then one backward merge pass shifts only the
     /// records after the first insertion point: drift into a large same-time suffix stays cheap.
-    private mutating func appendAtTail(_ entries: [(id: Int32, key: String)], time: Int64) {
+    private mutating func appendAtTail(_ entries: [OrderEntry], time: Int64) {
         guard !entries.isEmpty else { return }
-        let sortedEntries = entries.sorted { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
+        let sortedEntries = entries.sorted()
         let oldCount = ids.count
         var low = firstPosition(notBefore: time)
         var insertionPoints: [Int] = []
@@ -210,8 +210,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
             while low < high {
                 let middle = (low + high) / 2
                 let otherID = ids[middle]
-                let otherKey = generator.key(id: otherID)
-                if otherKey != entry.key ? otherKey < entry.key : otherID < entry.id {
+                if OrderEntry(sortKey: generator.sortKey(id: otherID), id: otherID) < entry {
                     low = middle + 1
                 } else {
                     high = middle
@@ -240,6 +239,16 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
                 }
             }
         }
+    }
+}
+
+/// A record's place among records with the same time: by key (as a sort key), then by id.
+struct OrderEntry: Comparable, Sendable {
+    let sortKey: UInt64
+    let id: Int32
+
+    static func < (left: OrderEntry, right: OrderEntry) -> Bool {
+        left.sortKey != right.sortKey ? left.sortKey < right.sortKey : left.id < right.id
     }
 }
 

@@ -29,10 +29,19 @@ struct LicenceGenerator: RecordGenerator {
         codeOffset = hash.value(stream: Stream.codeOffset.rawValue, index: 0) % Self.codeSpace
     }
 
+    /// The organisation-code body of record `id` as a base-31 number, unique per id.
+    private func codeBody(id: Int32) -> UInt64 {
+        SeededHash.affine(UInt64(UInt32(bitPattern: id)), multiplier: Self.codeMultiplier, offset: codeOffset, modulus: Self.codeSpace)
+    }
+
+    /// All codes share the prefix and the alphabet is in ASCII order, so the body's value orders
+    /// codes exactly as their strings do.
+    func sortKey(id: Int32) -> UInt64 {
+        codeBody(id: id)
+    }
+
     func key(id: Int32) -> String {
-        var body = SeededHash.affine(
-            UInt64(UInt32(bitPattern: id)), multiplier: Self.codeMultiplier, offset: codeOffset, modulus: Self.codeSpace
-        )
+        var body = codeBody(id: id)
         return String(unsafeUninitializedCapacity: 18) { code in
             for position in 0..<8 {
                 code[position] = Self.creditCodePrefix[position]

@@ -20,6 +20,17 @@ struct GeneratorTests {
         #expect(seen.count == 5_000)
     }
 
+    @Test func sortKeysOrderExactlyAsKeys() {
+        var randomness = SplitMix64(seed: 5)
+        for _ in 0..<20_000 {
+            let left = Int32.random(in: 0..<6_000, using: &randomness)
+            let right = Int32.random(in: 0..<6_000, using: &randomness)
+            #expect((licences.sortKey(id: left) < licences.sortKey(id: right)) == (licences.key(id: left) < licences.key(id: right)))
+            #expect((cases.sortKey(id: left) < cases.sortKey(id: right)) == (cases.key(id: left) < cases.key(id: right)))
+        }
+        #expect(cases.sortKey(id: 117) == 0 && cases.key(id: 117).isEmpty)
+    }
+
     @Test func recordIsAPureFunctionOfSeedAndID() {
         #expect(licences.record(id: 1_234, updateTime: time) == LicenceGenerator(seed: 42, baseCount: 3_000).record(id: 1_234, updateTime: time))
         #expect(licences.record(id: 1_234, updateTime: time) != LicenceGenerator(seed: 43, baseCount: 3_000).record(id: 1_234, updateTime: time))
