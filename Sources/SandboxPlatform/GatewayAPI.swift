@@ -69,8 +69,8 @@ struct GatewayAPI: Sendable {
             // This service sends `datas` as a JSON string holding the page object.
             var page = JSONOutput(capacity: 64 + batch.count * 320)
             Self.writePage(batch, to: &page)
-            var out = Self.envelopeStart(capacity: 256 + page.buffer.readableBytes * 11 / 10)
-            out.string(utf8: page.buffer)
+            var out = Self.envelopeStart(capacity: 256 + page.byteCount * 11 / 10)
+            out.string(json: page)
             out.raw("}")
             return .json(out.buffer)
         }

@@ -1,9 +1,9 @@
 import NIOCore
 
-/// Hand-written JSON into a `ByteBuffer`: data pages are hot, so no reflection and no `JSONSerialization`.
+/// Hand-written JSON into a byte array: data pages are hot, so no reflection and no `JSONSerialization`.
 ///
-/// Every value is written through one `writeWithUnsafeMutableBytes` call: per-byte `ByteBuffer`
-/// calls cost more than the JSON itself.
+/// Values are rendered into a plain `[UInt8]` (each in one pass over a raw buffer) and handed to
+/// NIO as one `ByteBuffer` at the end: many small `ByteBuffer` writes cost more than the JSON.
 ///
 /// ```swift
 /// var out = JSONOutput(capacity: 256)
@@ -12,21 +12,29 @@ import NIOCore
 /// out.raw("}")
 /// ```
 struct JSONOutput {
-    private(set) var buffer: ByteBuffer
+    private(set) var bytes: [UInt8] = []
 
     init(capacity: Int) {
-        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        bytes.reserveCapacity(capacity)
     }
+
+    /// The output so far, as a NIO buffer.
+    var buffer: ByteBuffer {
+        ByteBufferAllocator().buffer(bytes: bytes)
+    }
+
+    /// Bytes written so far.
+    var byteCount: Int { bytes.count }
 
     /// Empties the output, keeping its storage.
     mutating func clear() {
-        buffer.clear()
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Appends literal JSON text (punctuation, field names) unchanged.
     @inline(__always)
     mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes in _ = buffer.writeBytes(UnsafeRawBufferPointer(bytes)) }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Appends a quoted, escaped JSON string.
@@ -35,9 +43,14 @@ struct JSONOutput {
         text.withUTF8 { bytes in quoted(UnsafeRawBufferPointer(bytes)) }
     }
 
-    /// Appends the readable bytes of `bytes` (UTF-8 text) as one quoted, escaped JSON string.
-    mutating func string(utf8 bytes: ByteBuffer) {
-        bytes.withUnsafeReadableBytes { raw in quoted(raw) }
+    /// Appends inline text as a quoted, escaped JSON string.
+    mutating func string(_ text: InlineText) {
+        text.withUTF8 { bytes in quoted(bytes) }
+    }
+
+    /// Appends another output's JSON text as one quoted, escaped JSON string.
+    mutating func string(json other: JSONOutput) {
+        other.bytes.withUnsafeBytes { raw in quoted(raw) }
     }
 
     /// Appends a decimal integer (unquoted).
@@ -56,7 +69,7 @@ struct JSONOutput {
 
     /// Appends a finite floating-point number (unquoted); non-finite values become 0.
     mutating func number(_ value: Double) {
-        buffer.writeString(value.isFinite ? "\(value)" : "0")
+        bytes.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8)
     }
 
     /// Appends `"yyyy-MM-dd HH:mm:ss"` for `seconds`, quotes included, without allocating.
@@ -112,7 +125,12 @@ struct JSONOutput {
     /// Reserves `maximum` bytes, lets `body` fill a prefix, and keeps the count it returns.
     @inline(__always)
     private mutating func writeUpTo(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximum) { out in body(out) }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: maximum))
+        let written = bytes.withUnsafeMutableBytes { all in
+            body(UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+        }
+        bytes.removeLast(maximum - written)
     }
 
     /// Writes the decimal digits of `value` at `index`; returns how many.

@@ -41,8 +41,13 @@ struct LicenceGenerator: RecordGenerator {
     }
 
     func key(id: Int32) -> String {
+        creditCode(id: id).string
+    }
+
+    /// The credit code of record `id`, inline.
+    func creditCode(id: Int32) -> InlineText {
         var body = codeBody(id: id)
-        return String(unsafeUninitializedCapacity: 18) { code in
+        return InlineText(count: 18) { code in
             for position in 0..<8 {
                 code[position] = Self.creditCodePrefix[position]
             }
@@ -52,7 +57,6 @@ struct LicenceGenerator: RecordGenerator {
             }
             code[16] = CheckDigits.organizationCodeCheckCharacter(code[8..<16]) ?? UInt8(ascii: "0")
             code[17] = CheckDigits.creditCodeCheckCharacter(code[0..<17]) ?? UInt8(ascii: "0")
-            return 18
         }
     }
 
@@ -69,7 +73,7 @@ struct LicenceGenerator: RecordGenerator {
         let establishedDay = Self.establishedEarliest
             + Int64(hash.below(Self.establishedSpan, stream: Stream.established.rawValue, index: index))
         return LicenceRecord(
-            creditCode: key(id: id),
+            creditCode: creditCode(id: id),
             companyName: companyName(id: id, bits: hash.value(stream: Stream.companyName.rawValue, index: index)),
             legalRepresentative: ChineseNameTables.personName(hash.value(stream: Stream.legalRepresentative.rawValue, index: index)),
             establishedOn: CivilTime.dateNumber(days: establishedDay),
@@ -94,9 +98,8 @@ struct LicenceGenerator: RecordGenerator {
     }
 
     /// Every 10th company name carries leading/trailing spaces, as hand-keyed data does.
-    private func companyName(id: Int32, bits: UInt64) -> String {
-        let name = ChineseNameTables.companyName(bits)
-        return id % 10 == 9 ? " " + name + "  " : name
+    private func companyName(id: Int32, bits: UInt64) -> InlineText {
+        ChineseNameTables.companyName(bits, padded: id % 10 == 9)
     }
 
     /// 10.00 … 100,000.00 万元.

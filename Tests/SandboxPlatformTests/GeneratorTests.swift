@@ -43,7 +43,7 @@ struct GeneratorTests {
             let record = cases.record(id: Int32(id), updateTime: time)
             var reasons: [String] = []
             if record.caseID.isEmpty { reasons.append("empty CASE_ID") }
-            if !CheckDigits.isValidCitizenID(record.applicantID) { reasons.append("citizen ID") }
+            if !CheckDigits.isValidCitizenID(record.applicantID.string) { reasons.append("citizen ID") }
             if record.acceptedAt == nil { reasons.append("SLSJ") }
             if !reasons.isEmpty {
                 #expect(reasons.count == 1, "case \(id) is invalid for \(reasons)")
@@ -66,7 +66,7 @@ struct GeneratorTests {
         for id in Int32(3_000)..<Int32(6_000) {
             let record = cases.record(id: id, updateTime: time)
             #expect(!record.caseID.isEmpty)
-            #expect(CheckDigits.isValidCitizenID(record.applicantID))
+            #expect(CheckDigits.isValidCitizenID(record.applicantID.string))
             #expect(record.acceptedAt != nil)
             #expect(record.matterCode != MatterCatalog.unknownCaseMatter)
         }
@@ -96,7 +96,7 @@ struct GeneratorTests {
 
     @Test func everyTenthCompanyNameIsPadded() {
         for id in Int32(0)..<100 {
-            let name = licences.record(id: id, updateTime: time).companyName
+            let name = licences.record(id: id, updateTime: time).companyName.string
             let padded = name.first == " " && name.last == " "
             #expect(padded == (id % 10 == 9))
             #expect(name.trimmingCharacters(in: " ").hasPrefix("义乌市"))
