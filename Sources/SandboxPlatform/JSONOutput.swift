@@ -48,11 +48,6 @@ struct JSONOutput {
         text.withUTF8 { bytes in quoted(bytes) }
     }
 
-    /// Appends another output's JSON text as one quoted, escaped JSON string.
-    mutating func string(json other: JSONOutput) {
-        other.bytes.withUnsafeBytes { raw in quoted(raw) }
-    }
-
     /// Appends a decimal integer (unquoted).
     mutating func integer<Value: BinaryInteger>(_ value: Value) {
         let magnitude = UInt64(truncatingIfNeeded: value.magnitude)
@@ -150,65 +145,48 @@ struct JSONOutput {
         return count
     }
 
-    private static func escapedLength(_ byte: UInt8) -> Int {
-        switch byte {
-        case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: 2
-        case ..<0x20: 6
-        default: 1
+    /// Writes `source` quoted: short values without special bytes are copied whole, anything
+    /// else goes through the word-at-a-time escaper.
+    private mutating func quoted(_ source: UnsafeRawBufferPointer) {
+        if source.count <= 64, !source.contains(where: JSONStringEscaper.needsEscape) {
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: source)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        let length = JSONStringEscaper.escapedLength(of: source) + 2
+        writeUpTo(length) { out in
+            out[0] = UInt8(ascii: "\"")
+            let written = JSONStringEscaper.escape(source, into: UnsafeMutableRawBufferPointer(rebasing: out[1...]))
+            out[written + 1] = UInt8(ascii: "\"")
+            return written + 2
         }
     }
 
-    /// Writes `bytes` quoted: measures the escaped length first, then writes it in one pass.
-    private mutating func quoted(_ bytes: UnsafeRawBufferPointer) {
-        var length = 2
-        for byte in bytes {
-            length += byte >= 0x20 && byte != 0x22 && byte != 0x5C ? 1 : Self.escapedLength(byte)
-        }
-        if length == bytes.count + 2 {
-            writeUpTo(length) { out in
-                out[0] = UInt8(ascii: "\"")
-                if let source = bytes.baseAddress, let target = out.baseAddress {
-                    (target + 1).copyMemory(from: source, byteCount: bytes.count)
+    /// `prefix` + this output as one quoted JSON string + `suffix`, written straight into a NIO
+    /// buffer of the exact size (the service-cases envelope, whose `datas` is a JSON string).
+    func embeddedAsString(prefix: StaticString, suffix: StaticString) -> ByteBuffer {
+        bytes.withUnsafeBytes { source in
+            let escaped = JSONStringEscaper.escapedLength(of: source)
+            let total = prefix.utf8CodeUnitCount + escaped + 2 + suffix.utf8CodeUnitCount
+            var buffer = ByteBufferAllocator().buffer(capacity: total)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
+                var index = 0
+                func literal(_ text: StaticString) {
+                    UnsafeMutableRawBufferPointer(rebasing: out[index..<index + text.utf8CodeUnitCount])
+                        .copyMemory(from: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+                    index += text.utf8CodeUnitCount
                 }
-                out[length - 1] = UInt8(ascii: "\"")
-                return length
+                literal(prefix)
+                out[index] = UInt8(ascii: "\"")
+                index += 1
+                index += JSONStringEscaper.escape(source, into: UnsafeMutableRawBufferPointer(rebasing: out[index...]))
+                out[index] = UInt8(ascii: "\"")
+                index += 1
+                literal(suffix)
+                return index
             }
-            return
-        }
-        writeUpTo(length) { out in
-            let hex: StaticString = "0123456789abcdef"
-            var index = 0
-            out[index] = UInt8(ascii: "\"")
-            index += 1
-            for byte in bytes {
-                let escape: UInt8
-                switch byte {
-                case 0x22: escape = UInt8(ascii: "\"")
-                case 0x5C: escape = UInt8(ascii: "\\")
-                case 0x0A: escape = UInt8(ascii: "n")
-                case 0x0D: escape = UInt8(ascii: "r")
-                case 0x09: escape = UInt8(ascii: "t")
-                case 0x08: escape = UInt8(ascii: "b")
-                case 0x0C: escape = UInt8(ascii: "f")
-                case ..<0x20: escape = UInt8(ascii: "u")
-                default:
-                    out[index] = byte
-                    index += 1
-                    continue
-                }
-                out[index] = UInt8(ascii: "\\")
-                out[index + 1] = escape
-                index += 2
-                if escape == UInt8(ascii: "u") {
-                    out[index] = UInt8(ascii: "0")
-                    out[index + 1] = UInt8(ascii: "0")
-                    out[index + 2] = hex.utf8Start[Int(byte >> 4)]
-                    out[index + 3] = hex.utf8Start[Int(byte & 0x0F)]
-                    index += 4
-                }
-            }
-            out[index] = UInt8(ascii: "\"")
-            return index + 1
+            return buffer
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 @testable import SandboxPlatform
@@ -35,6 +36,57 @@ struct BuildingBlockTests {
         var out = JSONOutput(capacity: 64)
         out.string("a\"b\\c\nd\u{01}é中")
         #expect(String(buffer: out.buffer) == #""a\"b\\c\nd\u0001é中""#)
+    }
+
+    @Test func wordAtATimeEscapingMatchesTheByteByByteDefinition() {
+        func reference(_ bytes: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            for byte in bytes {
+                switch byte {
+                case 0x22: out += Array(#"\""#.utf8)
+                case 0x5C: out += Array(#"\\"#.utf8)
+                case 0x0A: out += Array(#"\n"#.utf8)
+                case 0x0D: out += Array(#"\r"#.utf8)
+                case 0x09: out += Array(#"\t"#.utf8)
+                case 0x08: out += Array(#"\b"#.utf8)
+                case 0x0C: out += Array(#"\f"#.utf8)
+                case ..<0x20: out += Array(String(format: "\\u%04x", Int(byte)).utf8)
+                default: out.append(byte)
+                }
+            }
+            return out
+        }
+        var randomness = SplitMix64(seed: 1)
+        for round in 0..<2_000 {
+            let length = Int.random(in: 0..<80, using: &randomness)
+            let pool: [UInt8] = round % 2 == 0 ? Array(0...255) : Array("ab\"\\\n 中".utf8) + [0x01, 0x1F, 0x20, 0x7F]
+            let input = (0..<length).map { _ in pool.randomElement(using: &randomness) ?? 0 }
+            let expected = reference(input)
+            let actual = input.withUnsafeBytes { source in
+                #expect(JSONStringEscaper.escapedLength(of: source) == expected.count)
+                var target = [UInt8](repeating: 0, count: expected.count + 8)
+                let written = target.withUnsafeMutableBytes { JSONStringEscaper.escape(source, into: $0) }
+                return Array(target[..<written])
+            }
+            #expect(actual == expected)
+        }
+        for position in 0..<8 {
+            for byte in UInt8(0)...UInt8(255) {
+                var word = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                word[position] = byte
+                let value = word.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(JSONStringEscaper.hasSpecialByte(value) == JSONStringEscaper.needsEscape(byte))
+            }
+        }
+    }
+
+    @Test func casesEnvelopeEmbedsThePageAsAString() throws {
+        var page = JSONOutput(capacity: 64)
+        page.raw("{\"list\":[")
+        page.string("say \"hi\"\n")
+        page.raw("]}")
+        let envelope = page.embeddedAsString(prefix: "{\"datas\":", suffix: "}")
+        #expect(String(buffer: envelope) == #"{"datas":"{\"list\":[\"say \\\"hi\\\"\\n\"]}"}"#)
     }
 
     @Test func queryStringsArePercentDecoded() {
