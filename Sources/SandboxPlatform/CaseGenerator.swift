@@ -49,19 +49,31 @@ struct CaseGenerator: RecordGenerator {
         Int(id) < baseCount ? Defect(index: Int(id)) : nil
     }
 
+    /// The 12-digit case number of record `id`, unique per id.
+    private func caseNumber(id: Int32) -> UInt64 {
+        SeededHash.affine(UInt64(UInt32(bitPattern: id)), multiplier: Self.caseNumberMultiplier, offset: caseNumberOffset, modulus: Self.caseNumberSpace)
+    }
+
+    /// `YW` + fixed-width digits order as their number; the empty key sorts first.
+    func sortKey(id: Int32) -> UInt64 {
+        defect(id) == .emptyCaseID ? 0 : caseNumber(id: id) + 1
+    }
+
     func key(id: Int32) -> String {
-        if defect(id) == .emptyCaseID { return "" }
-        var number = SeededHash.affine(
-            UInt64(UInt32(bitPattern: id)), multiplier: Self.caseNumberMultiplier, offset: caseNumberOffset, modulus: Self.caseNumberSpace
-        )
-        return String(unsafeUninitializedCapacity: 14) { text in
+        caseID(id: id).string
+    }
+
+    /// `CASE_ID` of record `id`, inline; empty for the deliberately keyless cases.
+    func caseID(id: Int32) -> InlineText {
+        if defect(id) == .emptyCaseID { return InlineText() }
+        var number = caseNumber(id: id)
+        return InlineText(count: 14) { text in
             text[0] = UInt8(ascii: "Y")
             text[1] = UInt8(ascii: "W")
             for position in (2..<14).reversed() {
                 text[position] = UInt8(truncatingIfNeeded: 48 + number % 10)
                 number /= 10
             }
-            return 14
         }
     }
 
@@ -82,7 +94,7 @@ struct CaseGenerator: RecordGenerator {
         let isFinished = hash.below(10, stream: Stream.status.rawValue, index: index) < 7
         let finishedAt = acceptedAt + Int64(hash.below(Int(lag) + 1, stream: Stream.finished.rawValue, index: index))
         return CaseRecord(
-            caseID: key(id: id),
+            caseID: caseID(id: id),
             matterCode: matterCode,
             applicantName: ChineseNameTables.personName(hash.value(stream: Stream.applicantName.rawValue, index: index)),
             applicantID: citizenID(index: index, validCheck: defect != .badCitizenIDCheck),
@@ -107,12 +119,12 @@ struct CaseGenerator: RecordGenerator {
     }
 
     /// Division + birth date + sequence + GB 11643 check (deliberately wrong when `validCheck` is false).
-    private func citizenID(index: UInt64, validCheck: Bool) -> String {
+    private func citizenID(index: UInt64, validCheck: Bool) -> InlineText {
         let bits = hash.value(stream: Stream.applicantID.rawValue, index: index)
         let division = Self.divisions[Int(bits % UInt64(Self.divisions.count))]
         let birth = CivilTime.dateNumber(days: Self.birthEarliest + Int64((bits >> 8) % UInt64(Self.birthSpan)))
         let sequence = 1 + Int((bits >> 32) % 999)
-        return String(unsafeUninitializedCapacity: 18) { text in
+        return InlineText(count: 18) { text in
             for position in 0..<6 { text[position] = division[position] }
             var birthDigits = Int(birth)
             for position in (6..<14).reversed() {
@@ -129,7 +141,6 @@ struct CaseGenerator: RecordGenerator {
                 let position = Self.checkAlphabet.firstIndex(of: check) ?? 0
                 text[17] = Self.checkAlphabet[(position + 1) % Self.checkAlphabet.count]
             }
-            return 18
         }
     }
 }

@@ -30,7 +30,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         times = []
         times.reserveCapacity(count)
         nextID = Int32(clamping: count)
-        var group: [(key: String, id: Int32)] = []
+        var group: [OrderEntry] = []
         group.reserveCapacity(groupSize)
         var groupStart = 0
         while groupStart < count {
@@ -38,9 +38,9 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
             group.removeAll(keepingCapacity: true)
             for index in groupStart..<groupEnd {
                 let id = Int32(truncatingIfNeeded: index)
-                group.append((generator.key(id: id), id))
+                group.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
             }
-            group.sort { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
+            group.sort()
             let time = start + Int64(groupStart / groupSize) * 60
             for entry in group {
                 ids.append(entry.id)
@@ -109,18 +109,18 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
     @discardableResult
     mutating func touch(positions: [Int], at time: Int64, _ change: (Int32, RecordChange) -> RecordChange) -> [String] {
         guard !positions.isEmpty else { return [] }
-        var touched: [(id: Int32, key: String)] = []
+        var touched: [OrderEntry] = []
         touched.reserveCapacity(positions.count)
         for position in positions {
             let id = ids[position]
             let next = change(id, changes[id] ?? RecordChange(originTime: times[position]))
             assert(next.updateTime == time, "a touched record must be stamped with the time it moves at")
             changes[id] = next
-            touched.append((id, generator.key(id: id)))
+            touched.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
         }
         remove(positions: positions)
         appendAtTail(touched, time: time)
-        return touched.map(\.key)
+        return touched.map { generator.key(id: $0.id) }
     }
 
     /// Up to `count` distinct absolute positions of records that are not deleted, chosen by `generator`.
@@ -149,17 +149,17 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
 
     /// Adds `count` new records stamped `time` at the end; returns their keys.
     mutating func insert(count: Int, at time: Int64) -> [String] {
-        var inserted: [(id: Int32, key: String)] = []
+        var inserted: [OrderEntry] = []
         inserted.reserveCapacity(count)
         for _ in 0..<count {
             guard nextID < Int32.max else { break }
             let id = nextID
             nextID += 1
             changes[id] = RecordChange(originTime: time)
-            inserted.append((id, generator.key(id: id)))
+            inserted.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
         }
         appendAtTail(inserted, time: time)
-        return inserted.map(\.key)
+        return inserted.map { generator.key(id: $0.id) }
     }
 
     /// Removes the records at `positions` (absolute, distinct) from the order.
@@ -195,44 +195,60 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
 
     /// Inserts `entries` stamped `time` (not earlier than any time in the order) into the suffix of
     /// records with that same time, keeping it sorted by `(key, id)`.
-    private mutating func appendAtTail(_ entries: [(id: Int32, key: String)], time: Int64) {
+    ///
+    /// Insertion points are found by binary search, then one backward merge pass shifts only the
+    /// records after the first insertion point: drift into a large same-time suffix stays cheap.
+    private mutating func appendAtTail(_ entries: [OrderEntry], time: Int64) {
         guard !entries.isEmpty else { return }
-        let sortedEntries = entries.sorted { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
-        let suffixStart = firstPosition(notBefore: time)
-        if suffixStart == ids.count {
-            for entry in sortedEntries {
-                ids.append(entry.id)
-                times.append(time)
-            }
-            return
-        }
-        if sortedEntries.count <= 32 {
-            for entry in sortedEntries {
-                var low = suffixStart
-                var high = ids.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    let other = (key: generator.key(id: ids[middle]), id: ids[middle])
-                    if other.key != entry.key ? other.key < entry.key : other.id < entry.id {
-                        low = middle + 1
-                    } else {
-                        high = middle
-                    }
+        let sortedEntries = entries.sorted()
+        let oldCount = ids.count
+        var low = firstPosition(notBefore: time)
+        var insertionPoints: [Int] = []
+        insertionPoints.reserveCapacity(sortedEntries.count)
+        for entry in sortedEntries {
+            var high = oldCount
+            while low < high {
+                let middle = (low + high) / 2
+                let otherID = ids[middle]
+                if OrderEntry(sortKey: generator.sortKey(id: otherID), id: otherID) < entry {
+                    low = middle + 1
+                } else {
+                    high = middle
                 }
-                ids.insert(entry.id, at: low)
-                times.insert(time, at: low)
             }
-            return
+            insertionPoints.append(low)
         }
-        var merged = (suffixStart..<ids.count).map { (id: ids[$0], key: generator.key(id: ids[$0])) }
-        merged.append(contentsOf: sortedEntries)
-        merged.sort { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
-        ids.removeLast(ids.count - suffixStart)
-        times.removeLast(times.count - suffixStart)
-        for entry in merged {
-            ids.append(entry.id)
-            times.append(time)
+        ids.append(contentsOf: repeatElement(0, count: sortedEntries.count))
+        times.append(contentsOf: repeatElement(time, count: sortedEntries.count))
+        ids.withUnsafeMutableBufferPointer { idSlots in
+            times.withUnsafeMutableBufferPointer { timeSlots in
+                guard let idBase = idSlots.baseAddress, let timeBase = timeSlots.baseAddress else { return }
+                // Walk entries from the last: shift each block of old records right by the number
+                // of entries still to place before it (memmove), then drop the entry in the gap.
+                var blockEnd = oldCount
+                for index in sortedEntries.indices.reversed() {
+                    let point = insertionPoints[index]
+                    let shift = index + 1
+                    if blockEnd > point {
+                        (idBase + point + shift).update(from: idBase + point, count: blockEnd - point)
+                        (timeBase + point + shift).update(from: timeBase + point, count: blockEnd - point)
+                    }
+                    idBase[point + index] = sortedEntries[index].id
+                    timeBase[point + index] = time
+                    blockEnd = point
+                }
+            }
         }
+    }
+}
+
+/// A record's place among records with the same time: by key (as a sort key), then by id.
+struct OrderEntry: Comparable, Sendable {
+    let sortKey: UInt64
+    let id: Int32
+
+    static func < (left: OrderEntry, right: OrderEntry) -> Bool {
+        left.sortKey != right.sortKey ? left.sortKey < right.sortKey : left.id < right.id
     }
 }
 

@@ -19,6 +19,8 @@ protocol RecordGenerator: Sendable {
     var supportsDeletion: Bool { get }
     /// Only the key of record `id`, cheaper than the whole record; keys never change.
     func key(id: Int32) -> String
+    /// A number ordered exactly as `key(id:)` strings are (so the order never builds strings).
+    func sortKey(id: Int32) -> UInt64
     /// Record `id` as generated at `updateTime` (unchanged base record, or a fresh insert).
     func record(id: Int32, updateTime: Int64) -> Record
     /// Record `id` after `change` (updates are pure functions of the mutation number).

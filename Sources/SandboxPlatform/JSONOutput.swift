@@ -1,9 +1,9 @@
 import NIOCore
 
-/// Hand-written JSON into a `ByteBuffer`: data pages are hot, so no reflection and no `JSONSerialization`.
+/// Hand-written JSON into a byte array: data pages are hot, so no reflection and no `JSONSerialization`.
 ///
-/// Every value is written through one `writeWithUnsafeMutableBytes` call: per-byte `ByteBuffer`
-/// calls cost more than the JSON itself.
+/// Values are rendered into a plain `[UInt8]` (each in one pass over a raw buffer) and handed to
+/// NIO as one `ByteBuffer` at the end: many small `ByteBuffer` writes cost more than the JSON.
 ///
 /// ```swift
 /// var out = JSONOutput(capacity: 256)
@@ -12,21 +12,29 @@ import NIOCore
 /// out.raw("}")
 /// ```
 struct JSONOutput {
-    private(set) var buffer: ByteBuffer
+    private(set) var bytes: [UInt8] = []
 
     init(capacity: Int) {
-        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        bytes.reserveCapacity(capacity)
     }
+
+    /// The output so far, as a NIO buffer.
+    var buffer: ByteBuffer {
+        ByteBufferAllocator().buffer(bytes: bytes)
+    }
+
+    /// Bytes written so far.
+    var byteCount: Int { bytes.count }
 
     /// Empties the output, keeping its storage.
     mutating func clear() {
-        buffer.clear()
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Appends literal JSON text (punctuation, field names) unchanged.
     @inline(__always)
     mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes in _ = buffer.writeBytes(UnsafeRawBufferPointer(bytes)) }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Appends a quoted, escaped JSON string.
@@ -35,9 +43,9 @@ struct JSONOutput {
         text.withUTF8 { bytes in quoted(UnsafeRawBufferPointer(bytes)) }
     }
 
-    /// Appends the readable bytes of `bytes` (UTF-8 text) as one quoted, escaped JSON string.
-    mutating func string(utf8 bytes: ByteBuffer) {
-        bytes.withUnsafeReadableBytes { raw in quoted(raw) }
+    /// Appends inline text as a quoted, escaped JSON string.
+    mutating func string(_ text: InlineText) {
+        text.withUTF8 { bytes in quoted(bytes) }
     }
 
     /// Appends a decimal integer (unquoted).
@@ -56,7 +64,7 @@ struct JSONOutput {
 
     /// Appends a finite floating-point number (unquoted); non-finite values become 0.
     mutating func number(_ value: Double) {
-        buffer.writeString(value.isFinite ? "\(value)" : "0")
+        bytes.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8)
     }
 
     /// Appends `"yyyy-MM-dd HH:mm:ss"` for `seconds`, quotes included, without allocating.
@@ -112,7 +120,12 @@ struct JSONOutput {
     /// Reserves `maximum` bytes, lets `body` fill a prefix, and keeps the count it returns.
     @inline(__always)
     private mutating func writeUpTo(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximum) { out in body(out) }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: maximum))
+        let written = bytes.withUnsafeMutableBytes { all in
+            body(UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+        }
+        bytes.removeLast(maximum - written)
     }
 
     /// Writes the decimal digits of `value` at `index`; returns how many.
@@ -132,65 +145,48 @@ struct JSONOutput {
         return count
     }
 
-    private static func escapedLength(_ byte: UInt8) -> Int {
-        switch byte {
-        case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: 2
-        case ..<0x20: 6
-        default: 1
+    /// Writes `source` quoted: short values without special bytes are copied whole, anything
+    /// else goes through the word-at-a-time escaper.
+    private mutating func quoted(_ source: UnsafeRawBufferPointer) {
+        if source.count <= 64, !source.contains(where: JSONStringEscaper.needsEscape) {
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: source)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        let length = JSONStringEscaper.escapedLength(of: source) + 2
+        writeUpTo(length) { out in
+            out[0] = UInt8(ascii: "\"")
+            let written = JSONStringEscaper.escape(source, into: UnsafeMutableRawBufferPointer(rebasing: out[1...]))
+            out[written + 1] = UInt8(ascii: "\"")
+            return written + 2
         }
     }
 
-    /// Writes `bytes` quoted: measures the escaped length first, then writes it in one pass.
-    private mutating func quoted(_ bytes: UnsafeRawBufferPointer) {
-        var length = 2
-        for byte in bytes {
-            length += byte >= 0x20 && byte != 0x22 && byte != 0x5C ? 1 : Self.escapedLength(byte)
-        }
-        if length == bytes.count + 2 {
-            writeUpTo(length) { out in
-                out[0] = UInt8(ascii: "\"")
-                if let source = bytes.baseAddress, let target = out.baseAddress {
-                    (target + 1).copyMemory(from: source, byteCount: bytes.count)
+    /// `prefix` + this output as one quoted JSON string + `suffix`, written straight into a NIO
+    /// buffer of the exact size (the service-cases envelope, whose `datas` is a JSON string).
+    func embeddedAsString(prefix: StaticString, suffix: StaticString) -> ByteBuffer {
+        bytes.withUnsafeBytes { source in
+            let escaped = JSONStringEscaper.escapedLength(of: source)
+            let total = prefix.utf8CodeUnitCount + escaped + 2 + suffix.utf8CodeUnitCount
+            var buffer = ByteBufferAllocator().buffer(capacity: total)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
+                var index = 0
+                func literal(_ text: StaticString) {
+                    UnsafeMutableRawBufferPointer(rebasing: out[index..<index + text.utf8CodeUnitCount])
+                        .copyMemory(from: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+                    index += text.utf8CodeUnitCount
                 }
-                out[length - 1] = UInt8(ascii: "\"")
-                return length
+                literal(prefix)
+                out[index] = UInt8(ascii: "\"")
+                index += 1
+                index += JSONStringEscaper.escape(source, into: UnsafeMutableRawBufferPointer(rebasing: out[index...]))
+                out[index] = UInt8(ascii: "\"")
+                index += 1
+                literal(suffix)
+                return index
             }
-            return
-        }
-        writeUpTo(length) { out in
-            let hex: StaticString = "0123456789abcdef"
-            var index = 0
-            out[index] = UInt8(ascii: "\"")
-            index += 1
-            for byte in bytes {
-                let escape: UInt8
-                switch byte {
-                case 0x22: escape = UInt8(ascii: "\"")
-                case 0x5C: escape = UInt8(ascii: "\\")
-                case 0x0A: escape = UInt8(ascii: "n")
-                case 0x0D: escape = UInt8(ascii: "r")
-                case 0x09: escape = UInt8(ascii: "t")
-                case 0x08: escape = UInt8(ascii: "b")
-                case 0x0C: escape = UInt8(ascii: "f")
-                case ..<0x20: escape = UInt8(ascii: "u")
-                default:
-                    out[index] = byte
-                    index += 1
-                    continue
-                }
-                out[index] = UInt8(ascii: "\\")
-                out[index + 1] = escape
-                index += 2
-                if escape == UInt8(ascii: "u") {
-                    out[index] = UInt8(ascii: "0")
-                    out[index + 1] = UInt8(ascii: "0")
-                    out[index + 2] = hex.utf8Start[Int(byte >> 4)]
-                    out[index + 3] = hex.utf8Start[Int(byte & 0x0F)]
-                    index += 4
-                }
-            }
-            out[index] = UInt8(ascii: "\"")
-            return index + 1
+            return buffer
         }
     }
 }

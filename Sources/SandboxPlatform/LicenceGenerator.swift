@@ -29,11 +29,25 @@ struct LicenceGenerator: RecordGenerator {
         codeOffset = hash.value(stream: Stream.codeOffset.rawValue, index: 0) % Self.codeSpace
     }
 
+    /// The organisation-code body of record `id` as a base-31 number, unique per id.
+    private func codeBody(id: Int32) -> UInt64 {
+        SeededHash.affine(UInt64(UInt32(bitPattern: id)), multiplier: Self.codeMultiplier, offset: codeOffset, modulus: Self.codeSpace)
+    }
+
+    /// All codes share the prefix and the alphabet is in ASCII order, so the body's value orders
+    /// codes exactly as their strings do.
+    func sortKey(id: Int32) -> UInt64 {
+        codeBody(id: id)
+    }
+
     func key(id: Int32) -> String {
-        var body = SeededHash.affine(
-            UInt64(UInt32(bitPattern: id)), multiplier: Self.codeMultiplier, offset: codeOffset, modulus: Self.codeSpace
-        )
-        return String(unsafeUninitializedCapacity: 18) { code in
+        creditCode(id: id).string
+    }
+
+    /// The credit code of record `id`, inline.
+    func creditCode(id: Int32) -> InlineText {
+        var body = codeBody(id: id)
+        return InlineText(count: 18) { code in
             for position in 0..<8 {
                 code[position] = Self.creditCodePrefix[position]
             }
@@ -43,7 +57,6 @@ struct LicenceGenerator: RecordGenerator {
             }
             code[16] = CheckDigits.organizationCodeCheckCharacter(code[8..<16]) ?? UInt8(ascii: "0")
             code[17] = CheckDigits.creditCodeCheckCharacter(code[0..<17]) ?? UInt8(ascii: "0")
-            return 18
         }
     }
 
@@ -60,7 +73,7 @@ struct LicenceGenerator: RecordGenerator {
         let establishedDay = Self.establishedEarliest
             + Int64(hash.below(Self.establishedSpan, stream: Stream.established.rawValue, index: index))
         return LicenceRecord(
-            creditCode: key(id: id),
+            creditCode: creditCode(id: id),
             companyName: companyName(id: id, bits: hash.value(stream: Stream.companyName.rawValue, index: index)),
             legalRepresentative: ChineseNameTables.personName(hash.value(stream: Stream.legalRepresentative.rawValue, index: index)),
             establishedOn: CivilTime.dateNumber(days: establishedDay),
@@ -85,9 +98,8 @@ struct LicenceGenerator: RecordGenerator {
     }
 
     /// Every 10th company name carries leading/trailing spaces, as hand-keyed data does.
-    private func companyName(id: Int32, bits: UInt64) -> String {
-        let name = ChineseNameTables.companyName(bits)
-        return id % 10 == 9 ? " " + name + "  " : name
+    private func companyName(id: Int32, bits: UInt64) -> InlineText {
+        ChineseNameTables.companyName(bits, padded: id % 10 == 9)
     }
 
     /// 10.00 … 100,000.00 万元.
