@@ -38,6 +38,12 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// A broken connection (reset, parse error already answered) is simply closed.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        pendingStream = nil
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         pendingStream = nil
         context.fireChannelInactive()
