@@ -134,7 +134,7 @@ struct CaseGenerator: RecordGenerator {
             text[14] = UInt8(truncatingIfNeeded: 48 + sequence / 100)
             text[15] = UInt8(truncatingIfNeeded: 48 + sequence / 10 % 10)
             text[16] = UInt8(truncatingIfNeeded: 48 + sequence % 10)
-            let check = CheckDigits.citizenIDCheckCharacter(text[0..<17]) ?? UInt8(ascii: "0")
+            let check = CheckDigits.citizenIDCheckCharacter(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(text)[0..<17])) ?? UInt8(ascii: "0")
             if validCheck {
                 text[17] = check
             } else {

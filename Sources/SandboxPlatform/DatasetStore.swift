@@ -74,7 +74,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         return low
     }
 
-    /// The ids, times and overridden records of one page, copied so they can be rendered unlocked.
+    /// The ids, times and changes of one page, copied so they can be rendered unlocked.
     func page(startTime: Int64?, pageNumber: Int, pageSize: Int) -> RecordBatch<Generator> {
         let first = startTime.map { firstPosition(notBefore: $0) } ?? head
         let total = ids.count - first
@@ -123,7 +123,9 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         return touched.map { generator.key(id: $0.id) }
     }
 
-    /// Up to `count` distinct absolute positions of records that are not deleted, chosen by `generator`.
+    /// Up to `count` distinct absolute positions of records that are not deleted, chosen by
+    /// `randomness` with our own arithmetic (not the standard library's, which may change between
+    /// toolchains), so a seed's mutations stay the same everywhere.
     func pickLivePositions(count: Int, using randomness: inout SplitMix64) -> [Int] {
         let size = ids.count - head
         guard count > 0, size > 0 else { return [] }
@@ -134,14 +136,16 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
             var attempts = 0
             while picked.count < count, attempts < count * 20 + 100 {
                 attempts += 1
-                let position = head + Int.random(in: 0..<size, using: &randomness)
+                let position = head + Int(randomness.next() % UInt64(size))
                 if isLive(position), chosen.insert(position).inserted { picked.append(position) }
             }
         }
         if picked.count < count {
             // Dense requests (or many deleted records): shuffle every remaining candidate.
             var candidates = (head..<ids.count).filter { !chosen.contains($0) && isLive($0) }
-            candidates.shuffle(using: &randomness)
+            for index in candidates.indices.reversed() where index > 0 {
+                candidates.swapAt(index, Int(randomness.next() % UInt64(index + 1)))
+            }
             picked.append(contentsOf: candidates.prefix(count - picked.count))
         }
         return picked

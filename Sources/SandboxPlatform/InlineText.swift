@@ -12,7 +12,14 @@ struct InlineText: Sendable, Equatable, CustomStringConvertible {
     /// The most bytes it holds.
     static let capacity = 48
 
-    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    /// Six words in a nominal struct rather than a tuple: unoptimised builds would look up tuple
+    /// type metadata at run time on every access.
+    private struct Storage {
+        var words0: UInt64 = 0, words1: UInt64 = 0, words2: UInt64 = 0
+        var words3: UInt64 = 0, words4: UInt64 = 0, words5: UInt64 = 0
+    }
+
+    private var storage = Storage()
     /// Bytes in use.
     private(set) var count = 0
 

@@ -117,15 +117,13 @@ struct JSONOutput {
 
     // MARK: Internals
 
-    /// Reserves `maximum` bytes, lets `body` fill a prefix, and keeps the count it returns.
+    /// Lets `body` fill up to `maximum` bytes of scratch space and appends the count it returns.
     @inline(__always)
     private mutating func writeUpTo(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: maximum))
-        let written = bytes.withUnsafeMutableBytes { all in
-            body(UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+        withUnsafeTemporaryAllocation(byteCount: maximum, alignment: 8) { scratch in
+            let written = body(scratch)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<written]))
         }
-        bytes.removeLast(maximum - written)
     }
 
     /// Writes the decimal digits of `value` at `index`; returns how many.

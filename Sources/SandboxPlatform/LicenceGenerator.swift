@@ -55,8 +55,9 @@ struct LicenceGenerator: RecordGenerator {
                 code[position] = CheckDigits.creditCodeAlphabet[Int(body % 31)]
                 body /= 31
             }
-            code[16] = CheckDigits.organizationCodeCheckCharacter(code[8..<16]) ?? UInt8(ascii: "0")
-            code[17] = CheckDigits.creditCodeCheckCharacter(code[0..<17]) ?? UInt8(ascii: "0")
+            let written = UnsafeBufferPointer(code)
+            code[16] = CheckDigits.organizationCodeCheckCharacter(UnsafeBufferPointer(rebasing: written[8..<16])) ?? UInt8(ascii: "0")
+            code[17] = CheckDigits.creditCodeCheckCharacter(UnsafeBufferPointer(rebasing: written[0..<17])) ?? UInt8(ascii: "0")
         }
     }
 

@@ -26,6 +26,13 @@ struct ExecutableTests {
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-port-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: portFile) }
         let (process, stdout, _) = try run(["--port", "0", "--rows", "50", "--case-rows", "20", "--seed", "9", "--port-file", portFile.path])
+        defer {
+            // Never leave a server behind, even when an expectation above threw.
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = stdout.fileHandleForReading.availableData
