@@ -4,7 +4,7 @@ PREFIX     ?= /usr/local
 BIN        := .build/debug
 APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev
 
-.PHONY: all deps build release demo test reliability bench install clean
+.PHONY: all deps test-deps build release demo test reliability bench install clean
 
 all: build
 
@@ -28,9 +28,14 @@ release: deps
 demo: build
 	bash scripts/demo.sh
 
-test: build
+# Report acceptance tests need headless Chromium (HTML page) and a Python venv with rdflib and
+# prometheus-client (DCAT, metrics); scripts/test-deps.sh installs them only when missing.
+test-deps:
+	bash scripts/test-deps.sh
+
+test: build test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	DATAFLOW_TEST_DEPS=1 $(SWIFT) test
 
 # The crash soak: 100 runs killed with SIGKILL at random moments while upstream changes, then
 # the warehouse and change feed are checked against the truth.

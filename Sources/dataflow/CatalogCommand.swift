@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataflowCore
+import Foundation
 
 /// `dataflow catalog` — coverage: what the county has back and what is missing.
 struct CatalogCommand: ParsableCommand {
@@ -7,20 +8,35 @@ struct CatalogCommand: ParsableCommand {
         commandName: "catalog",
         abstract: "Report catalogue coverage by matter, function and department, freshness and the gap list.",
         discussion: """
-        A matter is covered when at least one fresh, non-empty dataset holds records of it; a dataset is
-        fresh when its last successful sync is within its update_cycle (daily: 36 h, weekly: 8 days…).
+        A matter is covered when at least one fresh, non-empty dataset holds records of it; a dataset is \
+        fresh when its last successful sync is within its update_cycle (daily: 36 h, weekly: 8 days…). \
+        Everything is computed from warehouse metadata, never by scanning dataset tables.
+
+        Formats: table (terminal; coloured on a TTY unless NO_COLOR is set), json (stable schema, \
+        docs/catalog.md), csv (one table: --csv-table datasets|gaps|departments|types), markdown, \
+        html (one self-contained, printable page), dcat (W3C DCAT 3 JSON-LD).
 
         Examples:
           dataflow catalog
           dataflow catalog --format json > coverage.json
-          dataflow catalog --fail-under 60        # exit 4 when matter coverage is below 60 %
+          dataflow catalog --format html -o coverage.html
+          dataflow catalog --format csv --csv-table gaps -o gaps.csv
+          dataflow catalog --format dcat > catalog.jsonld
+          dataflow catalog --department 市场监管局
+          dataflow catalog --fail-under 60     # exit 4 below 60 % coverage
         """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "table or json.")
-    var format: ReportFormat = .table
+    @Option(help: "table, json, csv, markdown, html or dcat.")
+    var format: CatalogFormatOption = .table
+
+    @Option(help: "With --format csv: datasets, gaps, departments or types.")
+    var csvTable: CSVTableOption = .datasets
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
+    var output: String?
 
     @Option(help: ArgumentHelp("Exit 4 when matter coverage (percent) is below this.", valueName: "pct"))
     var failUnder: Double?
@@ -38,14 +54,33 @@ struct CatalogCommand: ParsableCommand {
     func run() throws {
         let project = try global.loadProject()
         if let dataset, project.dataset(named: dataset) == nil {
-            Console.error("unknown dataset '\(dataset)' (datasets: \(project.datasets.map(\.name).joined(separator: ", ")))")
+            Console.error("unknown dataset '\(dataset)'\(MappingReader.suggestion(dataset, project.datasets.map(\.name))) (datasets: \(project.datasets.map(\.name).joined(separator: ", ")))")
             throw ExitCode(ExitCodes.badConfig)
+        }
+        if let department {
+            let known = Set(project.dictionaries.matters.map(\.department) + project.dictionaries.functions.map(\.department)).sorted()
+            if !known.contains(department) {
+                Console.error("unknown department '\(department)' (departments in the dictionaries: \(known.joined(separator: ", ")))")
+                throw ExitCode(ExitCodes.badConfig)
+            }
         }
         let report: CoverageReport
         do {
             let warehouse = try SQLiteWarehouse(readingFrom: global.warehousePath(project))
             report = try CoverageCalculator(project: project, db: warehouse.db).report(department: department, dataset: dataset)
-            Console.out(format == .json ? try CoverageRenderer.json(report) : CoverageRenderer.table(report))
+            let text: String
+            if format == .csv {
+                text = CoverageCSVRenderer.render(report, table: CoverageCSVRenderer.Table(rawValue: csvTable.rawValue) ?? .datasets)
+            } else {
+                let toTerminal = output == nil && isatty(STDOUT_FILENO) == 1
+                let colour = TerminalColour(enabled: TerminalColour.shouldUse(isTerminal: toTerminal, environment: ProcessInfo.processInfo.environment))
+                text = try (CatalogFormat(rawValue: format.rawValue) ?? .table).render(report, colour: colour)
+            }
+            if let output {
+                try AtomicFile.write(Data(text.utf8), to: output)
+            } else {
+                Console.out(text)
+            }
         } catch {
             Console.error("\(error)")
             throw ExitCode(ExitCodes.datasetsFailed)
@@ -55,4 +90,12 @@ struct CatalogCommand: ParsableCommand {
             throw ExitCode(ExitCodes.belowThreshold)
         }
     }
+}
+
+enum CatalogFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv, markdown, html, dcat
+}
+
+enum CSVTableOption: String, ExpressibleByArgument, CaseIterable {
+    case datasets, gaps, departments, types
 }

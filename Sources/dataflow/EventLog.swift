@@ -2,72 +2,98 @@ import DataflowCore
 import DataflowHTTP
 import Foundation
 
-/// Renders sync progress: human lines or JSON events on stderr, and a progress line on a terminal.
+/// Renders sync progress: human lines or JSON events on stderr (one object per line, each with
+/// `ts`, `level` and `event`; counts are JSON numbers), and a progress bar on a terminal only.
 final class EventLog: SyncObserver {
     let format: LogFormat
     let quiet: Bool
     let verbose: Bool
     let progress: Bool
-    private var datasetStart = Date()
-    private var fetched = 0
+    private var bar: ProgressBar?
+    private var runStart = Date()
 
-    init(format: LogFormat, quiet: Bool, verbose: Bool) {
+    init(format: LogFormat, quiet: Bool, verbose: Bool, isTerminal: Bool = Console.stderrIsTerminal) {
         self.format = format
         self.quiet = quiet
         self.verbose = verbose
-        progress = !quiet && format == .text && Console.stderrIsTerminal
+        progress = !quiet && !verbose && format == .text && isTerminal
     }
 
-    private func event(_ name: String, _ fields: [(String, String?)], level: String = "info") {
-        if format == .json {
-            var line = "{\"ts\":" + JSONValue.quoted(Timestamp.now()) + ",\"level\":" + JSONValue.quoted(level) + ",\"event\":" + JSONValue.quoted(name)
-            for (k, v) in fields { line += "," + JSONValue.quoted(k) + ":" + (v.map(JSONValue.quoted) ?? "null") }
-            Console.stderr(line + "}\n")
+    /// A JSON field value: a number (already formatted), a string, or null.
+    enum Field {
+        case number(String)
+        case text(String?)
+
+        static func int(_ n: Int) -> Field { .number(String(n)) }
+        static func int64(_ n: Int64) -> Field { .number(String(n)) }
+        static func seconds(_ s: Double) -> Field { .number(String(format: "%.3f", s)) }
+    }
+
+    private func event(_ name: String, _ fields: [(String, Field)], level: String = "info") {
+        if format == .json { Console.stderr(Self.jsonLine(name, fields, level: level)) }
+    }
+
+    /// One JSON event line (also used by the sync command for errors before a run starts).
+    static func jsonLine(_ name: String, _ fields: [(String, Field)], level: String) -> String {
+        var line = "{\"ts\":" + JSONValue.quoted(Timestamp.now()) + ",\"level\":" + JSONValue.quoted(level) + ",\"event\":" + JSONValue.quoted(name)
+        for (k, v) in fields {
+            line += "," + JSONValue.quoted(k) + ":"
+            switch v {
+            case .number(let n): line += n
+            case .text(let t): line += t.map(JSONValue.quoted) ?? "null"
+            }
         }
+        return line + "}\n"
+    }
+
+    private func clearProgress() {
+        if progress && bar != nil { Console.stderr("\r\u{1B}[K") }
     }
 
     private func text(_ line: String, always: Bool = false) {
         guard format == .text, !quiet || always else { return }
-        if progress { Console.stderr("\r\u{1B}[K") }
+        clearProgress()
         Console.stderr(line + "\n")
+        if progress, let bar { Console.stderr(bar.line()) }
     }
 
     func runStarted(runID: Int64, datasets: [String]) {
-        event("run_start", [("run_id", String(runID)), ("datasets", datasets.joined(separator: ","))])
+        runStart = Date()
+        event("run_start", [("run_id", .int64(runID)), ("datasets", .text(datasets.joined(separator: ","))), ("dataset_count", .int(datasets.count))])
         text("run \(runID): syncing \(datasets.joined(separator: ", "))")
     }
 
     func datasetStarted(_ dataset: String, watermark: String?) {
-        datasetStart = Date()
-        fetched = 0
-        event("dataset_start", [("dataset", dataset), ("watermark", watermark)])
+        bar = nil
+        event("dataset_start", [("dataset", .text(dataset)), ("watermark", .text(watermark))])
         if verbose { text("\(dataset): starting from \(watermark.map { "watermark \($0)" } ?? "the beginning (full sync)")") }
     }
 
     func pageCommitted(_ dataset: String, page: Int, fetched: Int, counts: PageCounts, total: Int?) {
-        self.fetched += fetched
         if verbose {
-            event("page", [("dataset", dataset), ("page", String(page)), ("records", String(fetched)), ("inserted", String(counts.inserted)),
-                           ("updated", String(counts.updated)), ("unchanged", String(counts.unchanged)), ("deleted", String(counts.deleted)),
-                           ("rejected", String(counts.rejected))], level: "debug")
+            event("page", [("dataset", .text(dataset)), ("page", .int(page)), ("records", .int(fetched)), ("inserted", .int(counts.inserted)),
+                           ("updated", .int(counts.updated)), ("unchanged", .int(counts.unchanged)), ("deleted", .int(counts.deleted)),
+                           ("rejected", .int(counts.rejected)), ("total", total.map(Field.int) ?? .text(nil))], level: "debug")
             text("\(dataset): page \(page): \(fetched) records (+\(counts.inserted) ~\(counts.updated) -\(counts.deleted) =\(counts.unchanged) !\(counts.rejected))")
         } else if progress {
-            let rate = Double(self.fetched) / max(0.001, Date().timeIntervalSince(datasetStart))
-            Console.stderr("\r\u{1B}[K\(dataset): \(page) pages, \(self.fetched) records, \(Int(rate)) records/s")
+            if bar == nil { bar = ProgressBar(dataset: dataset) }
+            if let line = bar?.page(records: fetched, total: total) { Console.stderr("\r\u{1B}[K" + line) }
         }
     }
 
     func retry(_ dataset: String, event e: RetryEvent) {
-        event("retry", [("dataset", dataset), ("attempt", String(e.attempt)), ("reason", e.reason), ("delay_s", String(format: "%.2f", e.delay))], level: "warning")
+        event("retry", [("dataset", .text(dataset)), ("attempt", .int(e.attempt)), ("reason", .text(e.reason)), ("delay_s", .seconds(e.delay))], level: "warning")
         if verbose { text("\(dataset): retry \(e.attempt) in \(String(format: "%.2f", e.delay))s: \(e.reason)") }
     }
 
     func datasetFinished(_ s: DatasetSummary) {
-        event("dataset_end", [("dataset", s.dataset), ("status", s.status), ("fetched", String(s.fetched)),
-                              ("inserted", String(s.counts.inserted)), ("updated", String(s.counts.updated)),
-                              ("unchanged", String(s.counts.unchanged)), ("deleted", String(s.counts.deleted)),
-                              ("rejected", String(s.counts.rejected)), ("pages", String(s.pages)), ("requests", String(s.requests)),
-                              ("seconds", String(format: "%.3f", s.seconds)), ("watermark", s.watermark), ("error", s.error)],
+        clearProgress()
+        bar = nil
+        event("dataset_end", [("dataset", .text(s.dataset)), ("status", .text(s.status)), ("fetched", .int(s.fetched)),
+                              ("inserted", .int(s.counts.inserted)), ("updated", .int(s.counts.updated)),
+                              ("unchanged", .int(s.counts.unchanged)), ("deleted", .int(s.counts.deleted)),
+                              ("rejected", .int(s.counts.rejected)), ("pages", .int(s.pages)), ("requests", .int(s.requests)),
+                              ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error))],
               level: s.status == "ok" ? "info" : "error")
         if s.status == "ok" {
             text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected, \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
@@ -77,8 +103,14 @@ final class EventLog: SyncObserver {
     }
 
     func runFinished(_ summary: RunSummary) {
-        event("run_end", [("run_id", String(summary.runID)), ("exit_code", String(summary.exitCode)),
-                          ("failed", summary.datasets.filter { $0.status != "ok" }.map(\.dataset).joined(separator: ","))],
+        let d = summary.datasets
+        func sum(_ f: (DatasetSummary) -> Int) -> Field { .int(d.reduce(0) { $0 + f($1) }) }
+        event("run_end", [("run_id", .int64(summary.runID)), ("exit_code", .int(Int(summary.exitCode))),
+                          ("datasets", .int(d.count)), ("failed_count", .int(d.filter { $0.status != "ok" }.count)),
+                          ("failed", .text(d.filter { $0.status != "ok" }.map(\.dataset).joined(separator: ","))),
+                          ("fetched", sum(\.fetched)), ("inserted", sum(\.counts.inserted)), ("updated", sum(\.counts.updated)),
+                          ("unchanged", sum(\.counts.unchanged)), ("deleted", sum(\.counts.deleted)), ("rejected", sum(\.counts.rejected)),
+                          ("pages", sum(\.pages)), ("requests", sum(\.requests)), ("seconds", .seconds(Date().timeIntervalSince(runStart)))],
               level: summary.exitCode == 0 ? "info" : "error")
         let failed = summary.datasets.filter { $0.status != "ok" }.count
         text("run \(summary.runID): \(failed == 0 ? "all \(summary.datasets.count) datasets ok" : "\(failed) of \(summary.datasets.count) datasets failed")", always: failed > 0)

@@ -2,19 +2,29 @@ import ArgumentParser
 import DataflowCore
 import Foundation
 
-/// `dataflow export` — a dataset table as RFC 4180 CSV.
+/// `dataflow export` — a dataset table, or its change feed, as RFC 4180 CSV or NDJSON.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Stream a dataset table to CSV (RFC 4180, UTF-8), masking personal data.",
+        abstract: "Stream a dataset table or its change feed to CSV (RFC 4180) or NDJSON, masking personal data.",
         discussion: """
-        Fields marked pii are masked (330782********1234) unless --reveal-pii is given; every export is
-        recorded in the warehouse table _dataflow_exports.
+        Fields marked pii are masked (330782********1234) unless --reveal-pii is given; every export is \
+        recorded in the warehouse table _dataflow_exports (when, user, dataset, rows, columns, masked).
+
+        --where COLUMN=VALUE keeps rows whose column equals the value (bound as a parameter, never \
+        pasted into SQL); repeat it: several values for one column mean any of them, different \
+        columns all of them. --changes-since SEQ streams the change feed after SEQ instead of the \
+        table: _seq, _op (I/U/D), _key, _changed_at, _change_run_id, then the row as it is now (the \
+        history is what the syncs observed). The last _seq written is printed on stderr (unless \
+        --quiet); pass it as the next --changes-since. docs/export.md has the details.
 
         Examples:
           dataflow export market_licenses > licences.csv
-          dataflow export service_cases -o cases.csv --encoding utf8-bom     # for Excel / WPS
+          dataflow export service_cases -o cases.csv --encoding utf8-bom  # Excel/WPS
           dataflow export market_licenses --columns uscc,name --include-deleted
+          dataflow export market_licenses --format ndjson --where division=330782
+          dataflow export service_cases --where status=办结 --where status=退件
+          dataflow export market_licenses --changes-since 0 --format ndjson
         """
     )
 
@@ -23,11 +33,20 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "The dataset to export.")
     var dataset: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout (atomically: FILE.partial, then renamed).", valueName: "file"))
     var output: String?
+
+    @Option(help: "csv or ndjson (one JSON object per line).")
+    var format: ExportFormat = .csv
 
     @Option(help: ArgumentHelp("Comma-separated columns (default: mapped columns and _matter).", valueName: "a,b,c"))
     var columns: String?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only rows where COLUMN equals VALUE (repeatable).", valueName: "column=value"))
+    var filters: [String] = []
+
+    @Option(help: ArgumentHelp("Stream the change feed after this sequence number instead of the table.", valueName: "seq"))
+    var changesSince: Int64?
 
     @Flag(help: "Include tombstoned (deleted) rows, with a _deleted column.")
     var includeDeleted = false
@@ -35,8 +54,18 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Do not mask fields marked pii.")
     var revealPII = false
 
-    @Option(help: "utf8, utf8-bom (Excel/WPS) or gb18030.")
+    @Option(help: "utf8, utf8-bom (Excel/WPS) or gb18030 (CSV only).")
     var encoding: ExportEncoding = .utf8
+
+    func validate() throws {
+        if let changesSince, changesSince < 0 { throw ValidationError("--changes-since must be 0 or more (got \(changesSince))") }
+        if format == .ndjson && encoding != .utf8 { throw ValidationError("--encoding \(encoding.rawValue) applies to CSV only; NDJSON is always UTF-8") }
+        for f in filters { _ = try parse(f) }
+    }
+
+    private func parse(_ filter: String) throws -> TableExporter.Filter {
+        do { return try TableExporter.Filter.parse(filter) } catch let e as TableExporter.UsageError { throw ValidationError(e.message) }
+    }
 
     func run() throws {
         let project = try global.loadProject()
@@ -45,10 +74,13 @@ struct ExportCommand: ParsableCommand {
             throw ExitCode(ExitCodes.badConfig)
         }
         var options = TableExporter.Options()
+        options.format = TableExporter.Format(rawValue: format.rawValue) ?? .csv
         options.columns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.includeDeleted = includeDeleted
         options.revealPII = revealPII
         options.encoding = CSVWriter.Encoding(rawValue: encoding.rawValue) ?? .utf8
+        options.filters = try filters.map(parse)
+        options.changesSince = changesSince
         options.target = output ?? "stdout"
         var fd = STDOUT_FILENO
         let partial = output.map { $0 + ".partial" }
@@ -61,11 +93,14 @@ struct ExportCommand: ParsableCommand {
         }
         do {
             let warehouse = try SQLiteWarehouse(readingFrom: global.warehousePath(project))
-            let rows = try TableExporter(db: warehouse.db, dataset: ds).export(to: fd, options: options)
+            let result = try TableExporter(db: warehouse.db, dataset: ds).run(to: fd, options: options)
             if let output, let partial {
                 close(fd)
                 try FileManager.default.moveItemReplacing(from: partial, to: output)
-                if !global.quiet { Console.stderr("exported \(rows) rows of \(dataset) to \(output)\n") }
+                if !global.quiet { Console.stderr("exported \(result.rows) \(changesSince == nil ? "rows" : "changes") of \(dataset) to \(output)\n") }
+            }
+            if let since = changesSince, !global.quiet {
+                Console.stderr("last change seq: \(result.lastSeq ?? since) (next: --changes-since \(result.lastSeq ?? since))\n")
             }
         } catch let error as TableExporter.UsageError {
             if let partial { close(fd); unlink(partial) }
@@ -77,6 +112,10 @@ struct ExportCommand: ParsableCommand {
             throw ExitCode(ExitCodes.datasetsFailed)
         }
     }
+}
+
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+    case csv, ndjson
 }
 
 enum ExportEncoding: String, ExpressibleByArgument, CaseIterable {

@@ -8,7 +8,11 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the last runs and, per dataset, what each did.",
         discussion: """
-        A run that never finished (killed or crashed) shows as 'interrupted'; the next sync resumes it.
+        Each run shows its datasets' outcome, counts (fetched, inserted, updated, unchanged, deleted, \
+        rejected), pages, requests, duration and error, then the run's duration and totals; then each \
+        dataset's rows, watermark, last success and last outcome. A run that never finished (killed or \
+        crashed) shows as 'interrupted'; the next sync resumes it. The JSON schema is in \
+        docs/operations.md.
 
         Examples:
           dataflow status

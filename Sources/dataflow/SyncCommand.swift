@@ -8,50 +8,84 @@ struct SyncCommand: ParsableCommand {
         commandName: "sync",
         abstract: "Pull new and changed records from the gateways into the warehouse.",
         discussion: """
-        Each page is committed with the dataset's new cursor in one transaction, so an interrupted
-        run (even kill -9) resumes where it stopped and never duplicates or loses a row. Requests ask
-        for records changed since the watermark minus the dataset's lookback; records already in the
+        Each page is committed with the dataset's new cursor in one transaction, so an interrupted \
+        run (even kill -9) resumes where it stopped and never duplicates or loses a row. Requests ask \
+        for records changed since the watermark minus the dataset's lookback; records already in the \
         warehouse with the same content are no-ops.
+
+        On a terminal, a progress bar per dataset shows pages, records and rate; never when stderr is \
+        not a terminal. --log-format json writes one JSON event per line on stderr (run_start, \
+        dataset_start, retry, dataset_end, run_end, error), each with ts, level and event. \
+        --metrics-file writes Prometheus text format atomically after the run, for node_exporter's \
+        textfile collector (docs/operations.md).
 
         Examples:
           dataflow sync                          # every dataset
           dataflow sync market_licenses          # one dataset
           dataflow sync --quiet --log-format json >>/var/log/dataflow.log 2>&1   # cron
+          dataflow sync --quiet --metrics-file /var/lib/node_exporter/dataflow.prom
 
-        Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration,
+        Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration, \
         3 another run holds the lock.
         """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: ArgumentHelp("After the run, write Prometheus metrics here (atomically).", valueName: "path"))
+    var metricsFile: String?
+
     @Argument(help: "Datasets to sync (default: all).")
     var datasets: [String] = []
 
+    /// An error in the log's format: a JSON event with --log-format json, else a `dataflow:` line.
+    private func fail(_ message: String, event: String, exitCode: Int32) -> ExitCode {
+        if global.logFormat == .json {
+            Console.stderr(EventLog.jsonLine(event, [("error", .text(message)), ("exit_code", .int(Int(exitCode)))], level: "error"))
+        } else {
+            for line in message.split(separator: "\n") { Console.error(String(line)) }
+        }
+        return ExitCode(exitCode)
+    }
+
     func run() throws {
-        let project = try global.loadProject()
+        let project: ProjectConfig
+        do {
+            project = try ProjectLoader(environment: ProcessInfo.processInfo.environment).load(root: global.project)
+        } catch {
+            throw fail("\(error)\nconfiguration is not valid; nothing was changed", event: "config_error", exitCode: ExitCodes.badConfig)
+        }
         let path = global.warehousePath(project)
         let lock: WarehouseLock
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             lock = try WarehouseLock(path: path + ".lock")
         } catch let held as WarehouseLock.Held {
-            Console.error(held.description)
-            throw ExitCode(ExitCodes.locked)
+            throw fail(held.description, event: "lock_held", exitCode: ExitCodes.locked)
         }
         let observer = EventLog(format: global.logFormat, quiet: global.quiet, verbose: global.verbose)
         let summary: RunSummary
+        let started = Date()
+        let warehouse: SQLiteWarehouse
         do {
-            let warehouse = try SQLiteWarehouse(path: path)
+            warehouse = try SQLiteWarehouse(path: path)
             let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
             _ = try engine.select(datasets)
             summary = try engine.run(datasets: datasets, options: datasets.joined(separator: " "))
         } catch let error as ConfigError {
-            Console.error(error.description)
-            throw ExitCode(ExitCodes.badConfig)
+            throw fail(error.description, event: "config_error", exitCode: ExitCodes.badConfig)
         } catch {
-            Console.error("sync failed: \(error)")
-            throw ExitCode(ExitCodes.datasetsFailed)
+            throw fail("sync failed: \(error)", event: "error", exitCode: ExitCodes.datasetsFailed)
+        }
+        if let metricsFile {
+            do {
+                let coverage = try CoverageCalculator(project: project, db: warehouse.db).report()
+                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: warehouse.db, coverage: coverage).render()
+                try AtomicFile.write(Data(text.utf8), to: metricsFile)
+            } catch {
+                withExtendedLifetime(lock) {}
+                throw fail("cannot write metrics: \(error)", event: "error", exitCode: ExitCodes.datasetsFailed)
+            }
         }
         withExtendedLifetime(lock) {}
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }

@@ -67,16 +67,7 @@ public final class CSVWriter {
 
     public func flush() throws {
         guard !buffer.isEmpty else { return }
-        let out = try converter?.convert(buffer) ?? buffer
-        var offset = 0
-        while offset < out.count {
-            let n = out[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WriteError(message: "write failed: \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
+        try FileDescriptorOutput.writeAll(fd, try converter?.convert(buffer) ?? buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -84,7 +84,7 @@ public struct CoverageCalculator {
         try s.bind([name])
         while try s.step() { if let f = s.text(0) { drift.append(f) } }
         return CoverageReport.Dataset(
-            dataset: d.name, title: d.title, provider: d.provider, source: d.source, updateCycle: d.updateCycle.rawValue,
+            dataset: d.name, catalogue: CatalogueEntry(d), title: d.title, provider: d.provider, source: d.source, updateCycle: d.updateCycle.rawValue,
             shareType: d.shareType.rawValue, fields: d.fields.map { .init(name: $0.column, type: $0.type.rawValue, pii: $0.pii) },
             rows: rows, deletedRows: deleted, openRejects: openRejects, lastSuccess: lastSuccess, freshness: freshness,
             lastError: lastError, watermark: watermark, matters: matters, unresolvedMatterCodes: unresolved, unmappedSourceFields: drift)

@@ -33,6 +33,7 @@ public struct CoverageReport: Sendable, Encodable {
     /// One dataset's catalogue entry (资源目录 metadata) and health.
     public struct Dataset: Sendable, Encodable {
         public var dataset: String            // 资源代码
+        public var catalogue: CatalogueEntry  // the same metadata in the national guide's words
         public var title: String              // 资源名称
         public var provider: String?          // 提供方
         public var source: String
@@ -66,6 +67,8 @@ public struct CoverageReport: Sendable, Encodable {
         public var department: String
     }
 
+    /// Bumped only when a key is removed or changes meaning (docs/catalog.md).
+    public var schemaVersion = 1
     public var generatedAt: String
     public var county: String
     public var countyCode: String

@@ -1,16 +1,57 @@
 import Foundation
 
-/// Streams a dataset table to CSV: one prepared statement stepped row by row into a buffered
-/// writer, so memory stays flat whatever the table size. PII columns are masked unless revealed.
+/// Streams a dataset table, or its change feed, to CSV or NDJSON: one prepared statement stepped
+/// row by row into a buffered writer, so memory stays flat whatever the table size. Filters are
+/// bound parameters on validated columns; PII columns are masked unless revealed; every export is
+/// recorded in `_dataflow_exports`.
+///
+/// ```swift
+/// var options = TableExporter.Options()
+/// options.format = .ndjson
+/// options.filters = [.init(column: "division", value: "330782")]
+/// let rows = try TableExporter(db: db, dataset: licences).export(to: STDOUT_FILENO, options: options)
+/// ```
 public struct TableExporter {
+    /// Output formats.
+    public enum Format: String, Sendable, CaseIterable { case csv, ndjson }
+
+    /// `COLUMN=VALUE`: rows whose column equals the value (compared with the column's affinity).
+    public struct Filter: Sendable, Equatable {
+        public var column: String
+        public var value: String
+        public init(column: String, value: String) { self.column = column; self.value = value }
+
+        /// Parses `COLUMN=VALUE` (the value may contain `=` and may be empty).
+        public static func parse(_ text: String) throws -> Filter {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+                throw UsageError(message: "--where '\(text)': expected COLUMN=VALUE")
+            }
+            return Filter(column: String(text[..<eq]).trimmingCharacters(in: .whitespaces), value: String(text[text.index(after: eq)...]))
+        }
+    }
+
     /// What to export.
     public struct Options: Sendable {
+        public var format: Format = .csv
         public var columns: [String]?
         public var includeDeleted = false
         public var revealPII = false
         public var encoding: CSVWriter.Encoding = .utf8
+        /// Filters; several on one column mean any of the values, on different columns all of them.
+        public var filters: [Filter] = []
+        /// Stream the change feed after this sequence number instead of the table.
+        public var changesSince: Int64?
         public var target = "stdout"
+        /// Who exported (recorded); defaults to the login name of the process.
+        public var user: String?
         public init() {}
+    }
+
+    /// What an export wrote.
+    public struct Result: Sendable {
+        public var rows: Int
+        /// With `changesSince`: the last sequence number written (the next run's `--changes-since`).
+        public var lastSeq: Int64?
     }
 
     /// A problem with the request (unknown column…): a usage error.
@@ -18,6 +59,9 @@ public struct TableExporter {
         public var message: String
         public var description: String { message }
     }
+
+    /// Columns the change feed puts before the row.
+    public static let changeColumns = ["_seq", "_op", "_key", "_changed_at", "_change_run_id"]
 
     public let db: SQLiteDatabase
     public let dataset: DatasetConfig
@@ -27,47 +71,118 @@ public struct TableExporter {
         self.dataset = dataset
     }
 
-    /// Columns a user may export.
+    /// Columns a user may export or filter on.
     public var availableColumns: [String] {
         dataset.fields.map(\.column) + ["_key", "_matter", "_matter_code", "_deleted", "_first_seen", "_last_seen", "_run_id", "_hash"]
     }
 
-    /// Writes the CSV to `fd`; returns the number of data rows.
+    /// Writes the export to `fd`; returns the number of data rows.
     @discardableResult
     public func export(to fd: Int32, options: Options) throws -> Int {
+        try run(to: fd, options: options).rows
+    }
+
+    /// Writes the export to `fd`.
+    public func run(to fd: Int32, options: Options) throws -> Result {
         guard try db.tableExists(dataset.name) else {
             throw UsageError(message: "dataset '\(dataset.name)' has no table yet (run `dataflow sync \(dataset.name)` first)")
         }
-        var columns = options.columns ?? (dataset.fields.map(\.column) + ["_matter"])
-        if options.columns == nil && options.includeDeleted { columns.append("_deleted") }
-        for c in columns where !availableColumns.contains(c) {
+        if options.format == .ndjson && options.encoding != .utf8 {
+            throw UsageError(message: "--encoding \(options.encoding.rawValue) applies to CSV only; NDJSON is always UTF-8")
+        }
+        let feed = options.changesSince != nil
+        var rowColumns = options.columns ?? (dataset.fields.map(\.column) + ["_matter"])
+        if options.columns == nil && (options.includeDeleted || feed) { rowColumns.append("_deleted") }
+        for c in rowColumns + options.filters.map(\.column) where !availableColumns.contains(c) {
             throw UsageError(message: "unknown column '\(c)'\(MappingReader.suggestion(c, availableColumns)) (columns: \(availableColumns.joined(separator: ", ")))")
         }
+        if let since = options.changesSince, since < 0 { throw UsageError(message: "--changes-since must be 0 or more (got \(since))") }
+
         let piiColumns = Set(dataset.fields.filter(\.pii).map(\.column))
-        let masked = columns.map { !options.revealPII && piiColumns.contains($0) }
-        let sql = "SELECT \(columns.map(Identifier.quoted).joined(separator: ", ")) FROM \(Identifier.quoted(dataset.name))"
-            + (options.includeDeleted ? "" : " WHERE _deleted = 0") + " ORDER BY rowid"
-        let writer = try CSVWriter(fd: fd, encoding: options.encoding)
-        try writer.writeRow(columns)
-        let st = try db.prepare(sql)
-        var rows = 0
-        while try st.step() {
-            for i in 0..<columns.count {
-                if i > 0 { writer.appendSeparator() }
-                if masked[i] {
-                    if let text = st.text(i) { writer.appendField(PIIMask.mask(text)) }
-                } else {
-                    st.withBytes(i) { bytes in if let bytes { writer.appendField(bytes: bytes) } }
-                }
-            }
-            try writer.endRow()
-            rows += 1
+        let boolColumns = Set(dataset.fields.filter { $0.type == .bool }.map(\.column)).union(["_deleted"])
+        let headers = (feed ? Self.changeColumns : []) + rowColumns
+        let masked = (feed ? Self.changeColumns.map { _ in false } : []) + rowColumns.map { !options.revealPII && piiColumns.contains($0) }
+        let booleans = headers.map { boolColumns.contains($0) && !Self.changeColumns.contains($0) }
+
+        // Filters grouped by column, in first-seen order: col IN (?, …) AND …
+        var grouped: [(String, [String])] = []
+        for f in options.filters {
+            if let i = grouped.firstIndex(where: { $0.0 == f.column }) { grouped[i].1.append(f.value) } else { grouped.append((f.column, [f.value])) }
         }
-        try writer.flush()
+        let table = Identifier.quoted(dataset.name)
+        var conditions: [String] = []
+        var bindings: [CellValue] = []
+        let prefix = feed ? "t." : ""
+        for (column, values) in grouped {
+            conditions.append("\(prefix)\(Identifier.quoted(column)) IN (\(values.map { _ in "?" }.joined(separator: ", ")))")
+            bindings += values.map(CellValue.text)
+        }
+        let sql: String
+        if let since = options.changesSince {
+            let select = ["c.seq", "c.op", "c.key", "c.at", "c.run_id"] + rowColumns.map { "t." + Identifier.quoted($0) }
+            sql = "SELECT \(select.joined(separator: ", ")) FROM _dataflow_changes c LEFT JOIN \(table) t ON t._key = c.key"
+                + " WHERE c.dataset = ? AND c.seq > ?" + conditions.map { " AND " + $0 }.joined() + " ORDER BY c.seq"
+            bindings = [.text(dataset.name), .integer(since)] + bindings
+        } else {
+            if !options.includeDeleted { conditions.insert("_deleted = 0", at: 0) }
+            sql = "SELECT \(rowColumns.map(Identifier.quoted).joined(separator: ", ")) FROM \(table)"
+                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY rowid"
+        }
+        let st = try db.prepare(sql)
+        try st.bind(bindings)
+        var rows = 0
+        var lastSeq: Int64?
+        switch options.format {
+        case .csv:
+            let writer = try CSVWriter(fd: fd, encoding: options.encoding)
+            try writer.writeRow(headers)
+            while try st.step() {
+                for i in 0..<headers.count {
+                    if i > 0 { writer.appendSeparator() }
+                    if masked[i] {
+                        if let text = st.text(i) { writer.appendField(PIIMask.mask(text)) }
+                    } else {
+                        st.withBytes(i) { bytes in if let bytes { writer.appendField(bytes: bytes) } }
+                    }
+                }
+                try writer.endRow()
+                if feed { lastSeq = st.int(0) }
+                rows += 1
+            }
+            try writer.flush()
+        case .ndjson:
+            let writer = NDJSONWriter(fd: fd)
+            while try st.step() {
+                writer.beginObject()
+                for i in 0..<headers.count {
+                    writer.key(headers[i])
+                    if st.isNull(i) {
+                        writer.null()
+                    } else if masked[i] {
+                        writer.string(PIIMask.mask(st.text(i) ?? ""))
+                    } else if booleans[i] && st.isNumeric(i) {
+                        writer.bool(st.int(i) != 0)
+                    } else if st.isNumeric(i) {
+                        st.withBytes(i) { bytes in if let bytes { writer.number(bytes: bytes) } }
+                    } else {
+                        st.withBytes(i) { bytes in if let bytes { writer.string(bytes: bytes) } }
+                    }
+                }
+                try writer.endObject()
+                if feed { lastSeq = st.int(0) }
+                rows += 1
+            }
+            try writer.flush()
+        }
+        try record(rows: rows, columns: headers, masked: masked.contains(true), options: options)
+        return Result(rows: rows, lastSeq: lastSeq)
+    }
+
+    private func record(rows: Int, columns: [String], masked: Bool, options: Options) throws {
+        let user = options.user ?? NSUserName()
         try db.prepare("INSERT INTO _dataflow_exports (at, user, dataset, rows, columns, masked, target) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .run([.text(Timestamp.now()), .text(ProcessInfo.processInfo.environment["USER"] ?? NSUserName()), .text(dataset.name),
-                  .integer(Int64(rows)), .text(columns.joined(separator: ",")), .integer(masked.contains(true) ? 1 : 0), .text(options.target)])
-        return rows
+            .run([.text(Timestamp.now()), .text(user), .text(dataset.name), .integer(Int64(rows)), .text(columns.joined(separator: ",")),
+                  .integer(masked ? 1 : 0), .text(options.target)])
     }
 }
 

@@ -181,6 +181,11 @@ public final class SQLiteStatement {
     public var columnCount: Int { Int(sqlite3_column_count(handle)) }
     public func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(handle, Int32(i))) }
     public func isNull(_ i: Int) -> Bool { sqlite3_column_type(handle, Int32(i)) == SQLITE_NULL }
+    /// True when the value is stored as an INTEGER or REAL (NDJSON writes it as a JSON number).
+    public func isNumeric(_ i: Int) -> Bool {
+        let type = sqlite3_column_type(handle, Int32(i))
+        return type == SQLITE_INTEGER || type == SQLITE_FLOAT
+    }
     public func int(_ i: Int) -> Int64 { sqlite3_column_int64(handle, Int32(i)) }
     public func double(_ i: Int) -> Double { sqlite3_column_double(handle, Int32(i)) }
 

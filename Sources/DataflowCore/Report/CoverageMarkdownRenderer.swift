@@ -1,0 +1,62 @@
+import Foundation
+
+/// Renders a `CoverageReport` as GitHub-flavoured Markdown (for a wiki page or a weekly email).
+///
+/// ```swift
+/// try CoverageMarkdownRenderer.render(report).write(toFile: "coverage.md", atomically: true, encoding: .utf8)
+/// ```
+public enum CoverageMarkdownRenderer {
+    public static func render(_ r: CoverageReport) -> String {
+        func ratio(_ x: CoverageReport.Ratio) -> String { "\(x.covered)/\(x.total) (\(x.percent)%)" }
+        var out = "# \(cell(r.county))（\(r.countyCode)）数据回流资源目录与覆盖率\n\n"
+        out += "Generated \(r.generatedAt) · dictionaries \(cell(r.dictionariesVersion))\n\n"
+        out += "- **Matters covered:** \(ratio(r.matters))\n"
+        out += "- **Functions covered:** \(ratio(r.functions))\n\n"
+        out += "## Coverage by department\n\n"
+        out += table(["Department", "Matters", "Functions"], r.departments.map { [$0.department, ratio($0.matters), ratio($0.functions)] })
+        out += "\n## Coverage by matter type\n\n"
+        out += table(["Matter type", "Matters"], r.matterTypes.map { [$0.type, ratio($0.matters)] })
+        out += "\n## Datasets and freshness\n\n"
+        out += table(["资源代码", "资源名称", "提供方", "共享类型", "更新周期", "Rows", "Deleted", "Rejects", "Freshness", "Last success", "Last error"],
+                     r.datasets.map {
+            [$0.catalogue.code, $0.catalogue.title, $0.catalogue.provider, $0.catalogue.shareType, $0.catalogue.updateCycle,
+             String($0.rows), String($0.deletedRows), String($0.openRejects), $0.freshness, $0.lastSuccess ?? "—", $0.lastError ?? "—"]
+        })
+        out += "\n## 信息项 (information items)\n\n"
+        for d in r.datasets {
+            out += "### \(cell(d.catalogue.title)) (`\(d.dataset)`)\n\n"
+            out += table(["信息项名称", "数据类型", "个人信息"], d.catalogue.items.map { [$0.name, $0.dataType, $0.pii ? "是" : "否"] })
+            if !d.unresolvedMatterCodes.isEmpty {
+                out += "\nUnresolved matter codes: \(d.unresolvedMatterCodes.map { "`\($0)`" }.joined(separator: ", "))\n"
+            }
+            if !d.unmappedSourceFields.isEmpty {
+                out += "\nSource fields not in the mapping: \(d.unmappedSourceFields.map { "`\($0)`" }.joined(separator: ", "))\n"
+            }
+            out += "\n"
+        }
+        out += "## Gap list (\(r.gaps.count))\n\n"
+        out += r.gaps.isEmpty ? "None: every matter has fresh data.\n"
+            : table(["Code", "Matter", "Type", "Department"], r.gaps.map { [$0.code, $0.name, $0.type, $0.department] })
+        return out
+    }
+
+    static func table(_ headers: [String], _ rows: [[String]]) -> String {
+        var out = "| " + headers.map(cell).joined(separator: " | ") + " |\n"
+        out += "|" + String(repeating: " --- |", count: headers.count) + "\n"
+        for row in rows { out += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
+        return out
+    }
+
+    /// Escapes what would break a table cell or start markup.
+    static func cell(_ s: String) -> String {
+        var out = ""
+        for ch in s {
+            switch ch {
+            case "|", "\\", "*", "_", "`", "[", "]", "<", ">": out += "\\\(ch)"
+            case "\n", "\r": out += " "
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+}

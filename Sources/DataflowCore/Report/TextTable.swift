@@ -1,0 +1,42 @@
+import Foundation
+
+/// A plain text table that lines up CJK text (two columns per wide character) and ignores ANSI
+/// colour sequences when measuring.
+///
+/// ```swift
+/// print(TextTable.render(headers: ["部门", "matters"], rows: [["市场监管局", "3/4"]]))
+/// ```
+public enum TextTable {
+    public static func render(headers: [String], rows: [[String]]) -> String {
+        var widths = headers.map(displayWidth)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(cell)) } }
+        func line(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for (i, cell) in cells.enumerated() {
+                let pad = i == cells.count - 1 ? 0 : widths[i] - displayWidth(cell)
+                parts.append(cell + String(repeating: " ", count: max(0, pad)))
+            }
+            return "  " + parts.joined(separator: "  ") + "\n"
+        }
+        var out = line(headers)
+        out += "  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+        for row in rows { out += line(row) }
+        return out
+    }
+
+    /// Terminal columns of `s`: East Asian wide characters count two, `ESC [ … m` sequences none.
+    public static func displayWidth(_ s: String) -> Int {
+        var total = 0
+        var inEscape = false
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            if inEscape { if v == 0x6D { inEscape = false }; continue }
+            if v == 0x1B { inEscape = true; continue }
+            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+                || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+            total += wide ? 2 : 1
+        }
+        return total
+    }
+}

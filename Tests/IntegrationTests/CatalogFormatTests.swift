@@ -1,0 +1,219 @@
+import DataflowCore
+import Foundation
+import Testing
+
+/// Every catalogue format on a fixed warehouse, against golden files and independent readers
+/// (headless Chromium for the HTML page, Python rdflib for DCAT JSON-LD).
+@Suite("Catalogue formats on a fixed warehouse")
+struct CatalogFormatTests {
+    static let extensions: [CatalogFormat: String] = [.table: "txt", .json: "json", .csv: "csv", .markdown: "md", .html: "html", .dcat: "jsonld"]
+
+    @Test func everyFormatMatchesItsGoldenFile() throws {
+        let fixed = try FixedWarehouse()
+        let report = try fixed.report()
+        for format in CatalogFormat.allCases {
+            try Golden.check(try format.render(report), "catalog.\(Self.extensions[format] ?? format.rawValue)")
+        }
+        for table in CoverageCSVRenderer.Table.allCases where table != .datasets {
+            try Golden.check(CoverageCSVRenderer.render(report, table: table), "catalog-\(table.rawValue).csv")
+        }
+        try Golden.check(try CatalogFormat.json.render(try fixed.report(department: "市场监管局")), "catalog-department.json")
+    }
+
+    /// The figures the goldens hold, checked on their own so a wrong golden cannot hide them.
+    @Test func coverageFiguresOfTheFixedWarehouse() throws {
+        let report = try FixedWarehouse().report()
+        // Covered: 000105001000 and 000105002000 (fresh licences with rows), 001105001000 (fresh weekly
+        // job centres). service_cases is stale, relief_payments never synced, 000105003000 has 0 rows.
+        #expect(report.matters.total == 8 && report.matters.covered == 3)
+        #expect(report.matters.percent == 37.5)
+        #expect(report.functions.total == 5 && report.functions.covered == 2)
+        #expect(Set(report.gaps.map(\.code)) == ["000105003000", "000205001000", "001105002000", "000605001000", "000114001000"])
+        let byName = Dictionary(uniqueKeysWithValues: report.datasets.map { ($0.dataset, $0) })
+        #expect(byName["market_licenses"]?.freshness == "fresh")
+        #expect(byName["service_cases"]?.freshness == "stale")
+        #expect(byName["job_centres"]?.freshness == "fresh")
+        #expect(byName["relief_payments"]?.freshness == "never")
+        #expect(byName["market_licenses"]?.openRejects == 2)
+        #expect(byName["market_licenses"]?.unresolvedMatterCodes == ["000105999000"])
+        #expect(byName["market_licenses"]?.unmappedSourceFields == ["JYFW"])
+        #expect(byName["service_cases"]?.lastError == "HTTP 503 from /serviceCases.htm, after 5 retries")
+        let market = try #require(report.departments.first { $0.department == "市场监管局" })
+        #expect(market.matters.covered == 2 && market.matters.total == 4)
+        let catalogue = try #require(byName["relief_payments"]?.catalogue)
+        #expect(catalogue.shareType == "不予共享" && catalogue.updateCycle == "每月" && catalogue.provider == "省民政厅")
+        #expect(catalogue.items.map(\.dataType) == ["字符型C", "字符型C", "数值型N", "日期型D"])
+    }
+
+    @Test func catalogueReadsMetadataNotDatasetTables() throws {
+        let fixed = try FixedWarehouse()
+        // With the dataset tables gone, every figure is still there: nothing scans them.
+        for d in fixed.project.datasets { try fixed.warehouse.db.exec("DROP TABLE \(Identifier.quoted(d.name))") }
+        let report = try fixed.report()
+        #expect(report.datasets.first { $0.dataset == "market_licenses" }?.rows == 1200)
+        #expect(report.matters.covered == 3)
+    }
+
+    @Test func filtersByDepartmentAndDataset() throws {
+        let fixed = try FixedWarehouse()
+        let market = try fixed.report(department: "市场监管局")
+        #expect(market.matters.total == 4 && market.functions.total == 2)
+        #expect(market.departments.map(\.department) == ["市场监管局"])
+        #expect(market.gaps.allSatisfy { $0.department == "市场监管局" })
+        let one = try fixed.report(dataset: "job_centres")
+        #expect(one.datasets.map(\.dataset) == ["job_centres"])
+        #expect(one.matters.covered == 1)
+    }
+
+    @Test func tableIsColouredOnlyWhenAsked() throws {
+        let report = try FixedWarehouse().report()
+        let plain = CoverageRenderer.table(report)
+        let coloured = CoverageRenderer.table(report, colour: TerminalColour(enabled: true))
+        #expect(!plain.contains("\u{1B}["))
+        #expect(coloured.contains("\u{1B}[32mfresh\u{1B}[0m") && coloured.contains("\u{1B}[31mnever\u{1B}[0m"))
+        // Colour never shifts the columns: without the escapes it is the plain table.
+        let stripped = coloured.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+        #expect(stripped == plain)
+        #expect(TerminalColour.shouldUse(isTerminal: true, environment: [:]))
+        #expect(!TerminalColour.shouldUse(isTerminal: false, environment: [:]))
+        #expect(!TerminalColour.shouldUse(isTerminal: true, environment: ["NO_COLOR": "1"]))
+        #expect(TerminalColour.shouldUse(isTerminal: true, environment: ["NO_COLOR": ""]))
+        #expect(!TerminalColour.shouldUse(isTerminal: true, environment: ["TERM": "dumb"]))
+    }
+
+    @Test func htmlIsSelfContainedAndRendersInHeadlessChromium() throws {
+        let fixed = try FixedWarehouse()
+        let html = CoverageHTMLRenderer.render(try fixed.report())
+        // Nothing fetched: no scripts, links, images, fonts or imports.
+        for needle in ["<script", "src=", "href=", "url(", "@import", "http://", "https://"] {
+            #expect(!html.contains(needle), "the page references \(needle)")
+        }
+        #expect(html.contains("公共就业服务机构目录, 含&quot;零工市场&quot;") && html.contains("失业登记 &lt;含补发&gt;"))
+        let page = fixed.root.appendingPathComponent("coverage.html")
+        try html.write(to: page, atomically: true, encoding: .utf8)
+
+        let browser = try HeadlessChromium(root: fixed.root)
+        let dom = try browser.dumpDOM(page)
+        #expect(dom.consoleMessages.isEmpty, "console messages: \(dom.consoleMessages)")
+        for heading in ["<h1>义乌市（330782）数据回流资源目录与覆盖率</h1>", "<h2>按部门覆盖率 Coverage by department</h2>",
+                        "<h2>按事项类型覆盖率 Coverage by matter type</h2>", "<h2>数据集与新鲜度 Datasets and freshness</h2>",
+                        "<h2>信息项 Information items</h2>", "<h2>缺口清单 Gap list</h2>"] {
+            #expect(dom.output.contains(heading), "rendered DOM lacks \(heading)")
+        }
+        #expect(dom.output.contains("<code>000114001000</code>"), "gap list row missing from the DOM")
+
+        let shot = fixed.root.appendingPathComponent("coverage.png")
+        let render = try browser.screenshot(page, to: shot)
+        #expect(render.consoleMessages.isEmpty, "console messages: \(render.consoleMessages)")
+        let pixels = try PNGProbe.analyse(shot)
+        #expect(pixels.width == 640 && pixels.height == 1200)
+        // The coverage bars and badges are painted: pixels of the "good" green (#2e7d32) and "poor" red (#c62828).
+        #expect(pixels.count(r: 0x2E, g: 0x7D, b: 0x32) > 100, "no green bar pixels in the screenshot")
+        #expect(pixels.count(r: 0xC6, g: 0x28, b: 0x28) > 100, "no red bar pixels in the screenshot")
+
+        // Printable: Chromium prints it to a PDF of at least one A4 page.
+        let pdf = fixed.root.appendingPathComponent("coverage.pdf")
+        #expect(try browser.printToPDF(page, to: pdf).consoleMessages.isEmpty)
+        let pdfText = String(decoding: (try? Data(contentsOf: pdf)) ?? Data(), as: UTF8.self)
+        #expect(pdfText.hasPrefix("%PDF-") && pdfText.contains("/MediaBox [0 0 594.9"), "not an A4 PDF")
+
+        // The console check can fail: a page with a script error is caught.
+        let broken = fixed.root.appendingPathComponent("broken.html")
+        try "<!DOCTYPE html><html><body><h1>x</h1><script>missingFunction()</script></body></html>".write(to: broken, atomically: true, encoding: .utf8)
+        #expect(try browser.dumpDOM(broken).consoleMessages.contains { $0.contains("Uncaught ReferenceError") })
+    }
+
+    @Test func dcatIsJSONLDWithTheExpectedTriples() throws {
+        let fixed = try FixedWarehouse()
+        let file = fixed.root.appendingPathComponent("catalog.jsonld")
+        try DCATRenderer.render(try fixed.report()).write(to: file, atomically: true, encoding: .utf8)
+        let script = """
+        import json, sys
+        from rdflib import Graph, Namespace, URIRef, Literal
+        from rdflib.namespace import RDF, DCTERMS, FOAF
+        DCAT = Namespace("http://www.w3.org/ns/dcat#")
+        g = Graph()
+        g.parse(sys.argv[1], format="json-ld")
+        catalogs = list(g.subjects(RDF.type, DCAT.Catalog))
+        datasets = sorted(g.subjects(RDF.type, DCAT.Dataset))
+        out = {"triples": len(g), "catalogs": [str(c) for c in catalogs],
+               "catalogDatasets": sorted(str(d) for d in g.objects(catalogs[0], DCAT.dataset)) if catalogs else [],
+               "datasets": {}}
+        for d in datasets:
+            publisher = g.value(d, DCTERMS.publisher)
+            title = g.value(d, DCTERMS.title)
+            out["datasets"][str(g.value(d, DCTERMS.identifier))] = {
+                "id": str(d),
+                "title": str(title), "titleLang": title.language if isinstance(title, Literal) else None,
+                "publisher": str(g.value(publisher, FOAF.name)) if publisher is not None else None,
+                "periodicity": str(g.value(d, DCTERMS.accrualPeriodicity)),
+                "accessRights": str(g.value(d, DCTERMS.accessRights)),
+                "distributions": sorted(str(g.value(x, DCAT.mediaType) or g.value(x, DCTERMS.format)) for x in g.objects(d, DCAT.distribution)),
+                "distributionTypes": sorted(str(t) for x in g.objects(d, DCAT.distribution) for t in g.objects(x, RDF.type)),
+                "modified": str(g.value(d, DCTERMS.modified)) if g.value(d, DCTERMS.modified) is not None else None,
+            }
+        print(json.dumps(out, ensure_ascii=False))
+        """
+        let result = try Command.run(try TestTools.python(), ["-c", script, file.path], in: fixed.root)
+        #expect(result.status == 0, "rdflib: \(result.stderr)")
+        let parsed = try JSONParser.parse(Array(result.stdout.utf8))
+        #expect(parsed["catalogs"] == .array([.string("urn:dataflow:330782:catalog")]))
+        let ids = ["job_centres", "market_licenses", "relief_payments", "service_cases"]
+        #expect(parsed["catalogDatasets"] == .array(ids.map { .string("urn:dataflow:330782:dataset:\($0)") }))
+        let freq = "http://publications.europa.eu/resource/authority/frequency/"
+        let access = "http://publications.europa.eu/resource/authority/access-right/"
+        let expected: [String: (title: String, publisher: String, periodicity: String, access: String)] = [
+            "market_licenses": ("企业营业执照信息", "省市场监管局", freq + "DAILY", access + "RESTRICTED"),
+            "service_cases": ("政务服务办件信息", "省大数据局", freq + "DAILY", access + "RESTRICTED"),
+            "job_centres": ("公共就业服务机构目录, 含\"零工市场\"", "省人力社保厅 & 省大数据局", freq + "WEEKLY", access + "PUBLIC"),
+            "relief_payments": ("最低生活保障金发放信息", "省民政厅", freq + "MONTHLY", access + "NON_PUBLIC"),
+        ]
+        for (id, e) in expected {
+            let d = try #require(parsed.value(at: ["datasets", id]), "dataset \(id) not in the graph")
+            #expect(d["title"]?.text == e.title && d["titleLang"]?.text == "zh")
+            #expect(d["publisher"]?.text == e.publisher)
+            #expect(d["periodicity"]?.text == e.periodicity)
+            #expect(d["accessRights"]?.text == e.access)
+            #expect(d["distributions"] == .array([.string("NDJSON"), .string("https://www.iana.org/assignments/media-types/text/csv")]))
+            #expect(d["distributionTypes"] == .array([.string("http://www.w3.org/ns/dcat#Distribution"), .string("http://www.w3.org/ns/dcat#Distribution")]))
+        }
+        #expect(parsed.value(at: ["datasets", "market_licenses", "modified"])?.text == "2026-11-29T02:00:10+00:00")  // parsed as xsd:dateTime
+        #expect(parsed.value(at: ["datasets", "relief_payments", "modified"]) == .null)
+    }
+
+    @Test func commandWritesEveryFormat() throws {
+        let fixed = try FixedWarehouse()
+        func run(_ args: String...) throws -> CommandResult {
+            try Command.run(Binaries.dataflow, args + ["--project", fixed.root.path], environment: ["NO_COLOR": "1"], in: fixed.root)
+        }
+        for format in CatalogFormat.allCases {
+            let result = try run("catalog", "--format", format.rawValue)
+            #expect(result.status == 0, "\(format): \(result.output)")
+            #expect(!result.stdout.contains("\u{1B}["), "\(format) output is coloured although not a terminal")
+            switch format {
+            case .json, .dcat: #expect((try? JSONParser.parse(Array(result.stdout.utf8))) != nil, "\(format) is not JSON")
+            case .csv: #expect(result.stdout.hasPrefix("资源代码,资源名称,提供方,共享类型,更新周期,信息项,"))
+            case .markdown: #expect(result.stdout.hasPrefix("# 义乌市"))
+            case .html: #expect(result.stdout.hasPrefix("<!DOCTYPE html>"))
+            case .table: #expect(result.stdout.contains("Gap list"))
+            }
+        }
+        // On a terminal (script(1) gives a pseudo-terminal) the table is coloured, unless NO_COLOR is set.
+        let command = [Binaries.dataflow, "catalog", "--project", fixed.root.path].map { "'\($0)'" }.joined(separator: " ")
+        let tty = try Command.run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["NO_COLOR": "", "TERM": "xterm"], in: fixed.root)
+        #expect(tty.status == 0 && tty.stdout.contains("\u{1B}[32mfresh\u{1B}[0m"), "no colour on a terminal: \(tty.stdout.debugDescription)")
+        let noColor = try Command.run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["NO_COLOR": "1", "TERM": "xterm"], in: fixed.root)
+        #expect(noColor.status == 0 && noColor.stdout.contains("fresh") && !noColor.stdout.contains("\u{1B}["), "NO_COLOR not honoured")
+
+        let file = fixed.root.appendingPathComponent("gaps.csv").path
+        #expect(try run("catalog", "--format", "csv", "--csv-table", "gaps", "-o", file).status == 0)
+        #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("code,matter,type,department\r\n"))
+        let badDepartment = try run("catalog", "--department", "市场监督局")
+        #expect(badDepartment.status == 2 && badDepartment.stderr.contains("unknown department '市场监督局'"))
+        let badFormat = try run("catalog", "--format", "pdf")
+        #expect(badFormat.status == 2 && badFormat.stderr.contains("pdf"))
+        // The command's clock is the real one, so only thresholds that hold at any date.
+        #expect(try run("catalog", "--fail-under", "100").status == 4)
+        #expect(try run("catalog", "--fail-under", "0").status == 0)
+    }
+}
