@@ -69,6 +69,11 @@ final class EventLog: SyncObserver {
                               ("rejected", String(s.counts.rejected)), ("pages", String(s.pages)), ("requests", String(s.requests)),
                               ("seconds", String(format: "%.3f", s.seconds)), ("watermark", s.watermark), ("error", s.error)],
               level: s.status == "ok" ? "info" : "error")
+        if let r = s.replay {
+            event("rejects_replayed", [("dataset", s.dataset), ("replayed", String(r.replayed)), ("resolved", String(r.resolved)),
+                                       ("still_rejected", String(r.stillRejected))], level: "info")
+            text("\(s.dataset): retried \(r.replayed) open rejects — \(r.resolved) now load, \(r.stillRejected) still rejected")
+        }
         if s.status == "ok" {
             text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected, \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
         } else {

@@ -22,7 +22,7 @@ final class DatasetTable {
     static func sqlType(_ type: FieldType) -> String {
         switch type {
         case .int, .bool: return "INTEGER"
-        case .text, .decimal, .date, .datetime: return "TEXT"
+        case .text, .decimal, .date, .datetime, .json: return "TEXT"
         }
     }
 
@@ -90,6 +90,20 @@ final class DatasetTable {
         hasOpenRejects = (try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL", [.text(dataset.name)]) ?? 0) > 0
     }
 
+    /// Applies a replay of open rejects; the caller wraps this in one transaction.
+    func applyReplay(_ replay: RejectReplay, now: String) throws -> PageCounts {
+        let batch = PageBatch(runID: replay.runID, dataset: dataset, rows: replay.rows, rejects: [], unmappedFields: [],
+                              watermark: nil, passMax: nil, fetched: 0, requests: 0)
+        let counts = try apply(batch, now: now)
+        let run = CellValue.integer(replay.runID)
+        let resolve = try db.prepare("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE id = ? AND resolved_at IS NULL")
+        for id in replay.resolved { try resolve.run([.text(now), run, .integer(id)]) }
+        // Still failing: the reasons now say why under the current mapping; the reject stays open.
+        let update = try db.prepare("UPDATE _dataflow_rejects SET reasons = ?, last_run_id = ?, resolved_at = NULL, resolved_run_id = NULL WHERE id = ?")
+        for (id, reasons) in replay.stillRejected { try update.run([.text(reasons), run, .integer(id)]) }
+        return counts
+    }
+
     /// Applies a page; the caller wraps this in the page's transaction.
     func apply(_ batch: PageBatch, now: String) throws -> PageCounts {
         var counts = PageCounts()
@@ -126,10 +140,9 @@ final class DatasetTable {
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
                 }
             }
-            if let op {
-                try change.run([run, datasetName, key, .text(op), .text(row.hash), .text(now)])
-                if hasOpenRejects { try resolveRejects.run([.text(now), run, datasetName, key]) }
-            }
+            if let op { try change.run([run, datasetName, key, .text(op), .text(row.hash), .text(now)]) }
+            // A clean record of the key arrived after its rejects (changed or not): they are resolved.
+            if hasOpenRejects { try resolveRejects.run([.text(now), run, datasetName, key]) }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
         for r in batch.rejects {
