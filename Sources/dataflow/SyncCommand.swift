@@ -17,6 +17,11 @@ struct SyncCommand: ParsableCommand {
           dataflow sync                          # every dataset
           dataflow sync market_licenses          # one dataset
           dataflow sync --quiet --log-format json >>/var/log/dataflow.log 2>&1   # cron
+          dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
+
+        --retry-rejects replays each dataset's open rejects through the current mapping before the
+        normal walk: records that now map are upserted (change log included) and their rejects
+        marked resolved (kept for audit); the rest stay open with updated reasons (see `dataflow rejects`).
 
         Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration,
         3 another run holds the lock.
@@ -27,6 +32,9 @@ struct SyncCommand: ParsableCommand {
 
     @Argument(help: "Datasets to sync (default: all).")
     var datasets: [String] = []
+
+    @Flag(help: "First replay open rejects through the current mapping.")
+    var retryRejects = false
 
     func run() throws {
         let project = try global.loadProject()
@@ -45,7 +53,8 @@ struct SyncCommand: ParsableCommand {
             let warehouse = try SQLiteWarehouse(path: path)
             let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
             _ = try engine.select(datasets)
-            summary = try engine.run(datasets: datasets, options: datasets.joined(separator: " "))
+            summary = try engine.run(datasets: datasets, options: ((retryRejects ? ["--retry-rejects"] : []) + datasets).joined(separator: " "),
+                                     retryRejects: retryRejects)
         } catch let error as ConfigError {
             Console.error(error.description)
             throw ExitCode(ExitCodes.badConfig)
