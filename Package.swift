@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "dataflow-sandbox", dependencies: ["SandboxPlatform"]),
 
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
-        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
+        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP"]),
     ],

@@ -62,7 +62,14 @@ struct FieldParser {
             var m = try MappingReader(node, what: "'codes'", interpolator: interpolator)
             table = try m.requiredString("table")
             tablePosition = m.keyPosition("table") ?? node.position
-            if let u = try m.choice("unknown", UnknownCodePolicy.allCases.map(\.rawValue)) { unknown = UnknownCodePolicy(rawValue: u) ?? .reject }
+            let valuePosition = m.node("unknown")?.position
+            if let u = try m.string("unknown") {
+                guard let policy = UnknownCodePolicy(rawValue: u) else {
+                    let options = UnknownCodePolicy.allCases.map(\.rawValue)
+                    throw ConfigError("unknown code policy '\(u)'\(MappingReader.suggestion(u, options)) (expected one of: \(options.joined(separator: ", ")))", at: valuePosition)
+                }
+                unknown = policy
+            }
             try m.finish()
         case .sequence:
             throw ConfigError("'codes' must be a table name or { table: NAME, unknown: keep|null|reject }", at: node.position)
