@@ -131,7 +131,9 @@ public final class RecordMapper {
                                              message: "\(field.from) is a JSON \(raw.kindName), expected a scalar"))
             }
             text = plan.transformer.apply(scalar)
-            if plan.nullIf.contains(text.trimmingCharacters(in: .whitespaces)) { text = "" }
+            if plan.nullIf.contains(text) || (RecordMapper.hasOuterSpace(text) && plan.nullIf.contains(text.trimmingCharacters(in: .whitespaces))) {
+                text = ""
+            }
         } else {
             text = ""
         }
@@ -194,6 +196,12 @@ public final class RecordMapper {
             }
         }
         return .success(value)
+    }
+
+    /// Whether the text starts or ends with whitespace (the common case, none, skips trimming).
+    static func hasOuterSpace(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
+        return first.properties.isWhitespace || last.properties.isWhitespace
     }
 
     /// `json` fields store canonical JSON text: objects and arrays as they come, and a string that
