@@ -230,3 +230,31 @@ struct MappingLayerTests {
         #expect(d.resolve("4302320094001") == nil, "a bare tail is not a code")
     }
 }
+
+@Suite("Code table files")
+struct CodeTableFileTests {
+    func load(_ files: [String: String]) throws -> ProjectConfig {
+        let p = try TestProject()
+        try FileManager.default.createDirectory(atPath: p.root + "/Mappings/codes", withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: p.root + "/Mappings/codes/" + name, atomically: true, encoding: .utf8) }
+        return try withExtendedLifetime(p) { try p.load() }
+    }
+
+    @Test func tsvWithCommentsAndCRLF() throws {
+        let config = try load(["status.tsv": "# 状态\r\n1\t在办\r\n2\t办结\textra column\r\n\r\n2\t已办结\r\n", "kinds.yml": "codes: { a: 甲, \"01\": 乙 }"])
+        let status = try #require(config.dictionaries.codes["status"])
+        #expect(status.title == "状态")
+        #expect(status.entries == ["1": "在办", "2": "已办结"], "a repeated code keeps its last row")
+        #expect(config.dictionaries.codes["kinds"]?.lookup("01") == "乙")
+    }
+
+    @Test func aBadTSVLineIsReportedWithItsPosition() throws {
+        #expect(throws: ConfigError.self) { _ = try load(["status.tsv": "1\t在办\nno tab here\n"]) }
+        do { _ = try load(["status.tsv": "1\t在办\nno tab here\n"]); Issue.record("loaded") } catch {
+            #expect(String(describing: error).hasPrefix("Mappings/codes/status.tsv:2:1: expected CODE<tab>VALUE"), "\(error)")
+        }
+        do { _ = try load(["a.yml": "title: x\nentries: {}\n"]); Issue.record("a.yml without codes loaded") } catch {
+            #expect(String(describing: error).contains("Mappings/codes/a.yml:"), "\(error)")
+        }
+    }
+}

@@ -51,8 +51,8 @@ struct CodeTableLoader {
         }
         var map: [String: String] = [:]
         var title: String?
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = line.hasSuffix("\r") ? line.dropLast() : line
+        // "\r\n" is one Character in Swift, so this splits LF and CRLF files alike.
+        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
                 if title == nil { title = line.dropFirst().trimmingCharacters(in: .whitespaces) }
