@@ -67,7 +67,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
-        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
+        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP"], exclude: ["Fixtures"]),
     ],

@@ -15,8 +15,9 @@ final class DatasetTable {
     private let matterCount: SQLiteStatement
     private let stateUpdate: SQLiteStatement
     private let counters: SQLiteStatement
-    /// Whether any open reject exists (so the per-row resolve lookup can be skipped).
-    private var hasOpenRejects: Bool
+    /// Keys with open rejects (small: rejects are the exception), so resolving costs nothing per row
+    /// unless the key really has one.
+    private var openRejectKeys: Set<String> = []
 
     static let systemColumns = ["_key", "_hash", "_deleted", "_first_seen", "_last_seen", "_run_id", "_matter", "_matter_code"]
 
@@ -29,7 +30,7 @@ final class DatasetTable {
     static func sqlType(_ type: FieldType) -> String {
         switch type {
         case .int, .bool: return "INTEGER"
-        case .text, .decimal, .date, .datetime: return "TEXT"
+        case .text, .decimal, .date, .datetime, .json: return "TEXT"
         }
     }
 
@@ -94,7 +95,23 @@ final class DatasetTable {
                 unchanged = unchanged + ?, deleted = deleted + ?, rejected = rejected + ?, pages = pages + 1, requests = requests + ?
             WHERE run_id = ? AND dataset = ?
             """)
-        hasOpenRejects = (try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL", [.text(dataset.name)]) ?? 0) > 0
+        let open = try db.prepare("SELECT DISTINCT key FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL AND key IS NOT NULL")
+        try open.bind([.text(dataset.name)])
+        while try open.step() { if let k = open.text(0) { openRejectKeys.insert(k) } }
+    }
+
+    /// Applies a replay of open rejects; the caller wraps this in one transaction.
+    func applyReplay(_ replay: RejectReplay, now: String) throws -> PageCounts {
+        let batch = PageBatch(runID: replay.runID, dataset: dataset, rows: replay.rows, rejects: [], unmappedFields: [],
+                              watermark: nil, passMax: nil, fetched: 0, requests: 0)
+        let counts = try apply(batch, now: now)
+        let run = CellValue.integer(replay.runID)
+        let resolve = try db.prepare("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE id = ? AND resolved_at IS NULL")
+        for id in replay.resolved { try resolve.run([.text(now), run, .integer(id)]) }
+        // Still failing: the reasons now say why under the current mapping; the reject stays open.
+        let update = try db.prepare("UPDATE _dataflow_rejects SET reasons = ?, last_run_id = ?, resolved_at = NULL, resolved_run_id = NULL WHERE id = ?")
+        for (id, reasons) in replay.stillRejected { try update.run([.text(reasons), run, .integer(id)]) }
+        return counts
     }
 
     /// Applies a page; the caller wraps this in the page's transaction.
@@ -153,9 +170,11 @@ final class DatasetTable {
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
                 }
             }
-            if let op {
-                try change.run([run, datasetName, key, .text(op), .text(row.hash), nowText])
-                if hasOpenRejects { try resolveRejects.run([nowText, run, datasetName, key]) }
+            if let op { try change.run([run, datasetName, key, .text(op), .text(row.hash), nowText]) }
+            // A clean record of the key arrived after its rejects (changed or not): they are resolved.
+            if openRejectKeys.contains(row.key) {
+                try resolveRejects.run([nowText, run, datasetName, key])
+                openRejectKeys.remove(row.key)
             }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
@@ -165,7 +184,7 @@ final class DatasetTable {
             try reject.run([datasetName, r.key.map(CellValue.text) ?? .null, .text(record), .text(recordHash), .text(r.reasonsJSON),
                             run, run, .text(now), .text(now)])
             counts.rejected += 1
-            hasOpenRejects = true
+            if let k = r.key { openRejectKeys.insert(k) }
         }
         for field in batch.unmappedFields.sorted() { try drift.run([datasetName, .text(field), .text(now), .text(now)]) }
         for code in unresolvedCodes.sorted() { try unresolved.run([datasetName, .text(code), .text(now), .text(now)]) }
