@@ -4,7 +4,7 @@ PREFIX     ?= /usr/local
 BIN        := .build/debug
 APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev
 
-.PHONY: all deps test-deps build release demo test install clean
+.PHONY: all deps test-deps build release demo test reliability bench install clean
 
 all: build
 
@@ -36,6 +36,16 @@ test-deps:
 test: build test-deps
 	$(SWIFT) build --build-tests
 	DATAFLOW_TEST_DEPS=1 $(SWIFT) test
+
+# The crash soak: 100 runs killed with SIGKILL at random moments while upstream changes, then
+# the warehouse and change feed are checked against the truth.
+reliability: build
+	$(SWIFT) build --build-tests
+	DATAFLOW_KILL_ROUNDS=$${ROUNDS:-100} $(SWIFT) test --filter killNineAtRandomMomentsThenRerunEqualsTheTruth
+
+# Every DESIGN §9 figure next to its floor, in one run (docs/performance.md).
+bench: deps
+	bash scripts/bench.sh
 
 install: release
 	install -d $(PREFIX)/bin

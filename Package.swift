@@ -57,8 +57,17 @@ let package = Package(
         ),
         .executableTarget(name: "dataflow-sandbox", dependencies: ["SandboxPlatform"]),
 
+        // Floors and fixtures for `make bench`.
+        .executableTarget(
+            name: "dataflow-bench",
+            dependencies: [
+                "DataflowCore", "DataflowHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
-        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
+        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP"], exclude: ["Fixtures"]),
     ],

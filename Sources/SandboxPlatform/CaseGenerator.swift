@@ -5,6 +5,7 @@
 /// Inserted cases (`id >= baseCount`) are always valid and use known matters.
 struct CaseGenerator: RecordGenerator {
     let baseCount: Int
+    let supportsDeletion = false
     private let hash: SeededHash
     private let caseNumberOffset: UInt64
 
@@ -48,19 +49,31 @@ struct CaseGenerator: RecordGenerator {
         Int(id) < baseCount ? Defect(index: Int(id)) : nil
     }
 
+    /// The 12-digit case number of record `id`, unique per id.
+    private func caseNumber(id: Int32) -> UInt64 {
+        SeededHash.affine(UInt64(UInt32(bitPattern: id)), multiplier: Self.caseNumberMultiplier, offset: caseNumberOffset, modulus: Self.caseNumberSpace)
+    }
+
+    /// `YW` + fixed-width digits order as their number; the empty key sorts first.
+    func sortKey(id: Int32) -> UInt64 {
+        defect(id) == .emptyCaseID ? 0 : caseNumber(id: id) + 1
+    }
+
     func key(id: Int32) -> String {
-        if defect(id) == .emptyCaseID { return "" }
-        var number = SeededHash.affine(
-            UInt64(UInt32(bitPattern: id)), multiplier: Self.caseNumberMultiplier, offset: caseNumberOffset, modulus: Self.caseNumberSpace
-        )
-        return String(unsafeUninitializedCapacity: 14) { text in
+        caseID(id: id).string
+    }
+
+    /// `CASE_ID` of record `id`, inline; empty for the deliberately keyless cases.
+    func caseID(id: Int32) -> InlineText {
+        if defect(id) == .emptyCaseID { return InlineText() }
+        var number = caseNumber(id: id)
+        return InlineText(count: 14) { text in
             text[0] = UInt8(ascii: "Y")
             text[1] = UInt8(ascii: "W")
             for position in (2..<14).reversed() {
                 text[position] = UInt8(truncatingIfNeeded: 48 + number % 10)
                 number /= 10
             }
-            return 14
         }
     }
 
@@ -81,7 +94,7 @@ struct CaseGenerator: RecordGenerator {
         let isFinished = hash.below(10, stream: Stream.status.rawValue, index: index) < 7
         let finishedAt = acceptedAt + Int64(hash.below(Int(lag) + 1, stream: Stream.finished.rawValue, index: index))
         return CaseRecord(
-            caseID: key(id: id),
+            caseID: caseID(id: id),
             matterCode: matterCode,
             applicantName: ChineseNameTables.personName(hash.value(stream: Stream.applicantName.rawValue, index: index)),
             applicantID: citizenID(index: index, validCheck: defect != .badCitizenIDCheck),
@@ -92,33 +105,26 @@ struct CaseGenerator: RecordGenerator {
         )
     }
 
-    /// An update flips the status: an open case is finished today, a finished one is reopened.
-    func updated(_ record: CaseRecord, id: Int32, mutation: UInt64, at time: Int64) -> CaseRecord {
-        var changed = record
-        switch record.status {
-        case .inProgress:
-            changed.status = .finished
-            changed.finishedOn = CivilTime.dateNumber(time)
-        case .finished:
-            changed.status = .inProgress
-            changed.finishedOn = nil
-        }
-        changed.updateTime = time
+    /// Each update flips the status: an open case is finished on the update's date, a finished
+    /// one is reopened. Cases have no deletion flag.
+    func record(id: Int32, change: RecordChange) -> CaseRecord {
+        var changed = record(id: id, updateTime: change.originTime)
+        changed.updateTime = change.updateTime
+        guard change.updateCount > 0 else { return changed }
+        let flipped = change.updateCount % 2 == 1
+        let finished = (changed.status == .finished) != flipped
+        changed.status = finished ? .finished : .inProgress
+        changed.finishedOn = finished ? CivilTime.dateNumber(change.updateTime) : nil
         return changed
     }
 
-    /// Cases have no deletion flag.
-    func deleted(_ record: CaseRecord, at time: Int64) -> CaseRecord? {
-        nil
-    }
-
     /// Division + birth date + sequence + GB 11643 check (deliberately wrong when `validCheck` is false).
-    private func citizenID(index: UInt64, validCheck: Bool) -> String {
+    private func citizenID(index: UInt64, validCheck: Bool) -> InlineText {
         let bits = hash.value(stream: Stream.applicantID.rawValue, index: index)
         let division = Self.divisions[Int(bits % UInt64(Self.divisions.count))]
         let birth = CivilTime.dateNumber(days: Self.birthEarliest + Int64((bits >> 8) % UInt64(Self.birthSpan)))
         let sequence = 1 + Int((bits >> 32) % 999)
-        return String(unsafeUninitializedCapacity: 18) { text in
+        return InlineText(count: 18) { text in
             for position in 0..<6 { text[position] = division[position] }
             var birthDigits = Int(birth)
             for position in (6..<14).reversed() {
@@ -128,14 +134,13 @@ struct CaseGenerator: RecordGenerator {
             text[14] = UInt8(truncatingIfNeeded: 48 + sequence / 100)
             text[15] = UInt8(truncatingIfNeeded: 48 + sequence / 10 % 10)
             text[16] = UInt8(truncatingIfNeeded: 48 + sequence % 10)
-            let check = CheckDigits.citizenIDCheckCharacter(text[0..<17]) ?? UInt8(ascii: "0")
+            let check = CheckDigits.citizenIDCheckCharacter(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(text)[0..<17])) ?? UInt8(ascii: "0")
             if validCheck {
                 text[17] = check
             } else {
                 let position = Self.checkAlphabet.firstIndex(of: check) ?? 0
                 text[17] = Self.checkAlphabet[(position + 1) % Self.checkAlphabet.count]
             }
-            return 18
         }
     }
 }

@@ -17,13 +17,13 @@ struct CaseRecord: GatewayRecord, Equatable {
     static let unparseableAcceptedAt = "2026-13-45 25:61:00"
 
     /// `CASE_ID`; empty for the deliberately keyless cases.
-    var caseID: String
+    var caseID: InlineText
     /// `SXBM`.
     var matterCode: String
     /// `SQRXM`.
     var applicantName: String
     /// `SQRZJHM`, a GB 11643 citizen ID.
-    var applicantID: String
+    var applicantID: InlineText
     /// `SLSJ` in seconds; nil means the unparseable value `unparseableAcceptedAt`.
     var acceptedAt: Int64?
     /// `BJSJ` as yyyyMMdd; nil (served as `""`) while in progress.
@@ -33,7 +33,7 @@ struct CaseRecord: GatewayRecord, Equatable {
     /// `UPDATE_TIME`.
     var updateTime: Int64
 
-    var key: String { caseID }
+    var key: String { caseID.string }
 
     /// Cases have no deletion flag.
     var isDeleted: Bool { false }

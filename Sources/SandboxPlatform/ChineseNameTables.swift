@@ -13,20 +13,20 @@ enum ChineseNameTables {
         "斌", "宇", "浩", "凯", "鹏", "飞", "丹", "萍", "鑫", "婷", "雪", "琳", "晨", "旭", "佳", "欣",
     ]
 
-    static let tradeNameCharacters: [String] = [
+    static let tradeNameCharacters: [StaticString] = [
         "华", "盛", "鑫", "源", "恒", "通", "宏", "达", "瑞", "丰", "泰", "和", "永", "康", "嘉", "顺",
         "德", "兴", "隆", "昌", "荣", "信", "安", "博", "远", "海", "天", "宇", "新", "金", "诚", "汇",
     ]
 
-    static let industries: [String] = [
+    static let industries: [StaticString] = [
         "贸易", "针织", "饰品", "电子商务", "五金", "日用品", "工艺品", "服装", "物流", "科技",
         "文具", "玩具", "箱包", "塑料制品", "进出口", "供应链",
     ]
 
-    static let companyForms: [String] = ["有限公司", "有限公司", "有限公司", "股份有限公司"]
+    static let companyForms: [StaticString] = ["有限公司", "有限公司", "有限公司", "股份有限公司"]
 
     /// The city part of company names in 330782 (义乌市).
-    static let cityPrefix = "义乌市"
+    static let cityPrefix: StaticString = "义乌市"
 
     /// A person's name from `bits`: surname plus one or two given-name characters.
     static func personName(_ bits: UInt64) -> String {
@@ -40,20 +40,26 @@ enum ChineseNameTables {
         return name
     }
 
-    /// A company name from `bits`: city, two-character trade name, industry and legal form.
-    static func companyName(_ bits: UInt64) -> String {
+    /// A company name from `bits`: city, two-character trade name, industry and legal form
+    /// (at most 45 bytes, so it fits `InlineText` even with padding).
+    static func companyName(_ bits: UInt64, padded: Bool) -> InlineText {
         var remaining = bits
-        func pick(_ table: [String]) -> String {
+        func pick(_ table: [StaticString]) -> StaticString {
             let choice = table[Int(remaining % UInt64(table.count))]
             remaining /= UInt64(table.count)
             return choice
         }
-        var name = cityPrefix
-        name.reserveCapacity(48)
-        name += pick(tradeNameCharacters)
-        name += pick(tradeNameCharacters)
-        name += pick(industries)
-        name += pick(companyForms)
+        var name = InlineText()
+        if padded { name.append(ascii: UInt8(ascii: " ")) }
+        name.append(cityPrefix)
+        name.append(pick(tradeNameCharacters))
+        name.append(pick(tradeNameCharacters))
+        name.append(pick(industries))
+        name.append(pick(companyForms))
+        if padded {
+            name.append(ascii: UInt8(ascii: " "))
+            name.append(ascii: UInt8(ascii: " "))
+        }
         return name
     }
 }

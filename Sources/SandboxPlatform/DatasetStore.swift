@@ -1,8 +1,8 @@
 /// One dataset's serving order: record ids sorted by `(UPDATE_TIME, key)` plus the records that
 /// differ from their generated form.
 ///
-/// Base records are never materialised: the order is two compact arrays (id, time) and record
-/// `id` is regenerated on demand unless `overrides` holds a mutated or inserted version.
+/// Records are never materialised: the order is two compact arrays (id, time) and record `id` is
+/// regenerated on demand, from `changes` when it was mutated or inserted.
 /// Touched records leave their position and re-enter at the end; the clock never goes backwards,
 /// so "the end" is the suffix of records stamped with the current time, kept sorted by key.
 struct DatasetStore<Generator: RecordGenerator>: Sendable {
@@ -15,8 +15,8 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
     private(set) var times: [Int64]
     /// Records before `head` have left the front (drift) and are dead slots.
     private(set) var head = 0
-    /// Mutated and inserted records.
-    private(set) var overrides: [Int32: Record] = [:]
+    /// How mutated and inserted records differ from their generated form.
+    private(set) var changes: [Int32: RecordChange] = [:]
     /// The id the next inserted record gets.
     private(set) var nextID: Int32
 
@@ -30,7 +30,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         times = []
         times.reserveCapacity(count)
         nextID = Int32(clamping: count)
-        var group: [(key: String, id: Int32)] = []
+        var group: [OrderEntry] = []
         group.reserveCapacity(groupSize)
         var groupStart = 0
         while groupStart < count {
@@ -38,9 +38,9 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
             group.removeAll(keepingCapacity: true)
             for index in groupStart..<groupEnd {
                 let id = Int32(truncatingIfNeeded: index)
-                group.append((generator.key(id: id), id))
+                group.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
             }
-            group.sort { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
+            group.sort()
             let time = start + Int64(groupStart / groupSize) * 60
             for entry in group {
                 ids.append(entry.id)
@@ -59,7 +59,8 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
     /// The current version of the record at order position `position` (absolute index).
     func record(at position: Int) -> Record {
         let id = ids[position]
-        return overrides[id] ?? generator.record(id: id, updateTime: times[position])
+        if let change = changes[id] { return generator.record(id: id, change: change) }
+        return generator.record(id: id, updateTime: times[position])
     }
 
     /// The first absolute position whose time is `>= time`.
@@ -73,7 +74,7 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         return low
     }
 
-    /// The ids, times and overridden records of one page, copied so they can be rendered unlocked.
+    /// The ids, times and changes of one page, copied so they can be rendered unlocked.
     func page(startTime: Int64?, pageNumber: Int, pageSize: Int) -> RecordBatch<Generator> {
         let first = startTime.map { firstPosition(notBefore: $0) } ?? head
         let total = ids.count - first
@@ -85,81 +86,84 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
 
     /// Every record in serving order (truth), copied lazily: arrays are copy-on-write.
     func all() -> RecordBatch<Generator> {
-        RecordBatch(generator: generator, total: count, ids: ids[head...], times: times[head...], overrides: overrides)
+        RecordBatch(generator: generator, total: count, ids: ids[head...], times: times[head...], changes: changes)
     }
 
     private func batch(_ range: Range<Int>, total: Int) -> RecordBatch<Generator> {
-        var pageOverrides: [Int32: Record] = [:]
-        if !overrides.isEmpty {
+        var pageChanges: [Int32: RecordChange] = [:]
+        if !changes.isEmpty {
             for id in ids[range] {
-                if let record = overrides[id] { pageOverrides[id] = record }
+                if let change = changes[id] { pageChanges[id] = change }
             }
         }
         return RecordBatch(
             generator: generator, total: total,
-            ids: ArraySlice(Array(ids[range])), times: ArraySlice(Array(times[range])), overrides: pageOverrides
+            ids: ArraySlice(Array(ids[range])), times: ArraySlice(Array(times[range])), changes: pageChanges
         )
     }
 
     // MARK: Mutations
 
-    /// Applies `transform` to the records at `positions` (absolute, distinct) and moves them to the
-    /// end stamped `time`. Returns the new versions in the order given.
+    /// Applies `change` to the records at `positions` (absolute, distinct) and moves them to the
+    /// end stamped `time`. Returns their keys in the order given.
     @discardableResult
-    mutating func touch(positions: [Int], at time: Int64, _ transform: (Int32, Record) -> Record) -> [Record] {
+    mutating func touch(positions: [Int], at time: Int64, _ change: (Int32, RecordChange) -> RecordChange) -> [String] {
         guard !positions.isEmpty else { return [] }
-        var changed: [(id: Int32, record: Record)] = []
-        changed.reserveCapacity(positions.count)
+        var touched: [OrderEntry] = []
+        touched.reserveCapacity(positions.count)
         for position in positions {
             let id = ids[position]
-            let changedRecord = transform(id, record(at: position))
-            assert(changedRecord.updateTime == time, "a touched record must be stamped with the time it moves at")
-            changed.append((id, changedRecord))
+            let next = change(id, changes[id] ?? RecordChange(originTime: times[position]))
+            assert(next.updateTime == time, "a touched record must be stamped with the time it moves at")
+            changes[id] = next
+            touched.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
         }
         remove(positions: positions)
-        for (id, record) in changed { overrides[id] = record }
-        appendAtTail(changed.map { ($0.id, $0.record.key) }, time: time)
-        return changed.map(\.record)
+        appendAtTail(touched, time: time)
+        return touched.map { generator.key(id: $0.id) }
     }
 
-    /// Up to `count` distinct absolute positions of records that are not deleted, chosen by `generator`.
+    /// Up to `count` distinct absolute positions of records that are not deleted, chosen by
+    /// `randomness` with our own arithmetic (not the standard library's, which may change between
+    /// toolchains), so a seed's mutations stay the same everywhere.
     func pickLivePositions(count: Int, using randomness: inout SplitMix64) -> [Int] {
         let size = ids.count - head
         guard count > 0, size > 0 else { return [] }
-        func isLive(_ position: Int) -> Bool { overrides[ids[position]]?.isDeleted != true }
+        func isLive(_ position: Int) -> Bool { changes[ids[position]]?.isDeleted != true }
         var chosen = Set<Int>()
         var picked: [Int] = []
         if count * 2 <= size {
             var attempts = 0
             while picked.count < count, attempts < count * 20 + 100 {
                 attempts += 1
-                let position = head + Int.random(in: 0..<size, using: &randomness)
+                let position = head + Int(randomness.next() % UInt64(size))
                 if isLive(position), chosen.insert(position).inserted { picked.append(position) }
             }
         }
         if picked.count < count {
             // Dense requests (or many deleted records): shuffle every remaining candidate.
             var candidates = (head..<ids.count).filter { !chosen.contains($0) && isLive($0) }
-            candidates.shuffle(using: &randomness)
+            for index in candidates.indices.reversed() where index > 0 {
+                candidates.swapAt(index, Int(randomness.next() % UInt64(index + 1)))
+            }
             picked.append(contentsOf: candidates.prefix(count - picked.count))
         }
         return picked
     }
 
-    /// Adds `count` new records stamped `time` at the end; returns them.
-    mutating func insert(count: Int, at time: Int64) -> [Record] {
-        var inserted: [(id: Int32, record: Record)] = []
+    /// Adds `count` new records stamped `time` at the end; returns their keys.
+    mutating func insert(count: Int, at time: Int64) -> [String] {
+        var inserted: [OrderEntry] = []
         inserted.reserveCapacity(count)
         for _ in 0..<count {
             guard nextID < Int32.max else { break }
             let id = nextID
             nextID += 1
-            let record = generator.record(id: id, updateTime: time)
-            overrides[id] = record
-            inserted.append((id, record))
+            changes[id] = RecordChange(originTime: time)
+            inserted.append(OrderEntry(sortKey: generator.sortKey(id: id), id: id))
         }
-        appendAtTail(inserted.map { ($0.id, $0.record.key) }, time: time)
-        return inserted.map(\.record)
+        appendAtTail(inserted, time: time)
+        return inserted.map { generator.key(id: $0.id) }
     }
 
     /// Removes the records at `positions` (absolute, distinct) from the order.
@@ -195,44 +199,60 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
 
     /// Inserts `entries` stamped `time` (not earlier than any time in the order) into the suffix of
     /// records with that same time, keeping it sorted by `(key, id)`.
-    private mutating func appendAtTail(_ entries: [(id: Int32, key: String)], time: Int64) {
+    ///
+    /// Insertion points are found by binary search, then one backward merge pass shifts only the
+    /// records after the first insertion point: drift into a large same-time suffix stays cheap.
+    private mutating func appendAtTail(_ entries: [OrderEntry], time: Int64) {
         guard !entries.isEmpty else { return }
-        let sortedEntries = entries.sorted { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
-        let suffixStart = firstPosition(notBefore: time)
-        if suffixStart == ids.count {
-            for entry in sortedEntries {
-                ids.append(entry.id)
-                times.append(time)
-            }
-            return
-        }
-        if sortedEntries.count <= 32 {
-            for entry in sortedEntries {
-                var low = suffixStart
-                var high = ids.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    let other = (key: record(at: middle).key, id: ids[middle])
-                    if other.key != entry.key ? other.key < entry.key : other.id < entry.id {
-                        low = middle + 1
-                    } else {
-                        high = middle
-                    }
+        let sortedEntries = entries.sorted()
+        let oldCount = ids.count
+        var low = firstPosition(notBefore: time)
+        var insertionPoints: [Int] = []
+        insertionPoints.reserveCapacity(sortedEntries.count)
+        for entry in sortedEntries {
+            var high = oldCount
+            while low < high {
+                let middle = (low + high) / 2
+                let otherID = ids[middle]
+                if OrderEntry(sortKey: generator.sortKey(id: otherID), id: otherID) < entry {
+                    low = middle + 1
+                } else {
+                    high = middle
                 }
-                ids.insert(entry.id, at: low)
-                times.insert(time, at: low)
             }
-            return
+            insertionPoints.append(low)
         }
-        var merged = (suffixStart..<ids.count).map { (id: ids[$0], key: record(at: $0).key) }
-        merged.append(contentsOf: sortedEntries)
-        merged.sort { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
-        ids.removeLast(ids.count - suffixStart)
-        times.removeLast(times.count - suffixStart)
-        for entry in merged {
-            ids.append(entry.id)
-            times.append(time)
+        ids.append(contentsOf: repeatElement(0, count: sortedEntries.count))
+        times.append(contentsOf: repeatElement(time, count: sortedEntries.count))
+        ids.withUnsafeMutableBufferPointer { idSlots in
+            times.withUnsafeMutableBufferPointer { timeSlots in
+                guard let idBase = idSlots.baseAddress, let timeBase = timeSlots.baseAddress else { return }
+                // Walk entries from the last: shift each block of old records right by the number
+                // of entries still to place before it (memmove), then drop the entry in the gap.
+                var blockEnd = oldCount
+                for index in sortedEntries.indices.reversed() {
+                    let point = insertionPoints[index]
+                    let shift = index + 1
+                    if blockEnd > point {
+                        (idBase + point + shift).update(from: idBase + point, count: blockEnd - point)
+                        (timeBase + point + shift).update(from: timeBase + point, count: blockEnd - point)
+                    }
+                    idBase[point + index] = sortedEntries[index].id
+                    timeBase[point + index] = time
+                    blockEnd = point
+                }
+            }
         }
+    }
+}
+
+/// A record's place among records with the same time: by key (as a sort key), then by id.
+struct OrderEntry: Comparable, Sendable {
+    let sortKey: UInt64
+    let id: Int32
+
+    static func < (left: OrderEntry, right: OrderEntry) -> Bool {
+        left.sortKey != right.sortKey ? left.sortKey < right.sortKey : left.id < right.id
     }
 }
 
@@ -243,14 +263,15 @@ struct RecordBatch<Generator: RecordGenerator>: Sendable {
     let total: Int
     let ids: ArraySlice<Int32>
     let times: ArraySlice<Int64>
-    let overrides: [Int32: Generator.Record]
+    let changes: [Int32: RecordChange]
 
     var count: Int { ids.count }
 
     /// The record at `offset` (0-based within the batch).
     func record(at offset: Int) -> Generator.Record {
         let id = ids[ids.startIndex + offset]
-        return overrides[id] ?? generator.record(id: id, updateTime: times[times.startIndex + offset])
+        if let change = changes[id] { return generator.record(id: id, change: change) }
+        return generator.record(id: id, updateTime: times[times.startIndex + offset])
     }
 
     /// Appends records `range` (offsets) as a comma-separated JSON list body (no brackets).

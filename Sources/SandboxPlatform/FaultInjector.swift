@@ -13,7 +13,7 @@ public enum FaultKind: String, Sendable, CaseIterable {
     public static func parseList(_ text: String) -> [FaultKind]? {
         var kinds: [FaultKind] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let name = part.trimmingSpaces()
+            let name = String(part.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
             guard let kind = FaultKind(rawValue: name) else { return nil }
             if !kinds.contains(kind) { kinds.append(kind) }
         }
@@ -45,12 +45,5 @@ struct FaultInjector: Sendable {
         let uniform = Double(bits >> 11) / Double(1 << 53)
         guard uniform < rate else { return nil }
         return kinds[Int((bits & 0x7FF) % UInt64(kinds.count))]
-    }
-}
-
-extension Substring {
-    /// The text without leading and trailing ASCII spaces.
-    func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

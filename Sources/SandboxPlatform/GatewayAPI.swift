@@ -69,10 +69,7 @@ struct GatewayAPI: Sendable {
             // This service sends `datas` as a JSON string holding the page object.
             var page = JSONOutput(capacity: 64 + batch.count * 320)
             Self.writePage(batch, to: &page)
-            var out = Self.envelopeStart(capacity: 256 + page.buffer.readableBytes * 11 / 10)
-            out.string(utf8: page.buffer)
-            out.raw("}")
-            return .json(out.buffer)
+            return .json(page.embeddedAsString(prefix: Self.successPrefix, suffix: "}"))
         }
     }
 
@@ -141,10 +138,13 @@ struct GatewayAPI: Sendable {
         return envelope(code: problem.code, message: problem.message)
     }
 
-    /// `{"code":"00","msg":"成功","datas":` — the caller appends the datas value and `}`.
+    /// The start of every success envelope; the datas value and `}` follow.
+    private static let successPrefix: StaticString = "{\"code\":\"00\",\"msg\":\"成功\",\"datas\":"
+
+    /// A success envelope up to its datas value; the caller appends the value and `}`.
     private static func envelopeStart(capacity: Int = 256) -> JSONOutput {
         var out = JSONOutput(capacity: capacity)
-        out.raw("{\"code\":\"00\",\"msg\":\"成功\",\"datas\":")
+        out.raw(successPrefix)
         return out
     }
 

@@ -38,6 +38,12 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// A broken connection (reset, parse error already answered) is simply closed.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        pendingStream = nil
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         pendingStream = nil
         context.fireChannelInactive()
@@ -60,14 +66,11 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         let admission = state.admitGatewayRequest()
         switch admission.fault {
         case .tooManyRequests?:
-            var response = GatewayAPI.envelope(code: .overQuota, message: "请求过于频繁")
-            response.status = .tooManyRequests
+            var response = GatewayResponse.error(.tooManyRequests, "injected fault: too many requests, retry after \(admission.retryAfterSeconds) s")
             response.extraHeaders = [("Retry-After", String(admission.retryAfterSeconds))]
             return response
         case .serverError?:
-            var response = GatewayResponse.error(.internalServerError, "injected fault: internal server error")
-            response.status = .internalServerError
-            return response
+            return .error(.internalServerError, "injected fault: internal server error")
         case .drop?:
             return .dropped
         case .truncate?, nil:
@@ -101,8 +104,9 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             if response.delivery == .truncate {
                 let half = body.readSlice(length: body.readableBytes / 2) ?? ByteBuffer()
-                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half))), promise: nil)
-                context.close(promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
                 return
             }
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

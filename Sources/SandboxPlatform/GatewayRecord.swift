@@ -10,17 +10,19 @@ protocol GatewayRecord: Sendable {
     func writeJSON(to out: inout JSONOutput)
 }
 
-/// Generates a dataset's records: record `id` is a pure function of `(seed, id)` and its stamp.
+/// Generates a dataset's records: record `id` is a pure function of `(seed, id)` and its change.
 protocol RecordGenerator: Sendable {
     associatedtype Record: GatewayRecord
     /// How many base records exist; ids at or above it are inserted records, always valid.
     var baseCount: Int { get }
-    /// Only the key of record `id`, cheaper than the whole record (builds the base order).
+    /// Whether records can be deleted (carry `DEL_FLAG`).
+    var supportsDeletion: Bool { get }
+    /// Only the key of record `id`, cheaper than the whole record; keys never change.
     func key(id: Int32) -> String
-    /// Record `id` stamped with `updateTime`.
+    /// A number ordered exactly as `key(id:)` strings are (so the order never builds strings).
+    func sortKey(id: Int32) -> UInt64
+    /// Record `id` as generated at `updateTime` (unchanged base record, or a fresh insert).
     func record(id: Int32, updateTime: Int64) -> Record
-    /// Record `id` after the mutation numbered `mutation` (a pure function of seed, id and mutation).
-    func updated(_ record: Record, id: Int32, mutation: UInt64, at time: Int64) -> Record
-    /// `record` marked deleted at `time`, or nil when the dataset has no deletion flag.
-    func deleted(_ record: Record, at time: Int64) -> Record?
+    /// Record `id` after `change` (updates are pure functions of the mutation number).
+    func record(id: Int32, change: RecordChange) -> Record
 }

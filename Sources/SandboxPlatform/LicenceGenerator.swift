@@ -4,6 +4,7 @@
 /// The organisation code's body is an affine bijection of `id` modulo 31⁸, so codes are unique.
 struct LicenceGenerator: RecordGenerator {
     let baseCount: Int
+    let supportsDeletion = true
     private let hash: SeededHash
     private let codeOffset: UInt64
 
@@ -28,11 +29,25 @@ struct LicenceGenerator: RecordGenerator {
         codeOffset = hash.value(stream: Stream.codeOffset.rawValue, index: 0) % Self.codeSpace
     }
 
+    /// The organisation-code body of record `id` as a base-31 number, unique per id.
+    private func codeBody(id: Int32) -> UInt64 {
+        SeededHash.affine(UInt64(UInt32(bitPattern: id)), multiplier: Self.codeMultiplier, offset: codeOffset, modulus: Self.codeSpace)
+    }
+
+    /// All codes share the prefix and the alphabet is in ASCII order, so the body's value orders
+    /// codes exactly as their strings do.
+    func sortKey(id: Int32) -> UInt64 {
+        codeBody(id: id)
+    }
+
     func key(id: Int32) -> String {
-        var body = SeededHash.affine(
-            UInt64(UInt32(bitPattern: id)), multiplier: Self.codeMultiplier, offset: codeOffset, modulus: Self.codeSpace
-        )
-        return String(unsafeUninitializedCapacity: 18) { code in
+        creditCode(id: id).string
+    }
+
+    /// The credit code of record `id`, inline.
+    func creditCode(id: Int32) -> InlineText {
+        var body = codeBody(id: id)
+        return InlineText(count: 18) { code in
             for position in 0..<8 {
                 code[position] = Self.creditCodePrefix[position]
             }
@@ -40,9 +55,9 @@ struct LicenceGenerator: RecordGenerator {
                 code[position] = CheckDigits.creditCodeAlphabet[Int(body % 31)]
                 body /= 31
             }
-            code[16] = CheckDigits.organizationCodeCheckCharacter(code[8..<16]) ?? UInt8(ascii: "0")
-            code[17] = CheckDigits.creditCodeCheckCharacter(code[0..<17]) ?? UInt8(ascii: "0")
-            return 18
+            let written = UnsafeBufferPointer(code)
+            code[16] = CheckDigits.organizationCodeCheckCharacter(UnsafeBufferPointer(rebasing: written[8..<16])) ?? UInt8(ascii: "0")
+            code[17] = CheckDigits.creditCodeCheckCharacter(UnsafeBufferPointer(rebasing: written[0..<17])) ?? UInt8(ascii: "0")
         }
     }
 
@@ -59,7 +74,7 @@ struct LicenceGenerator: RecordGenerator {
         let establishedDay = Self.establishedEarliest
             + Int64(hash.below(Self.establishedSpan, stream: Stream.established.rawValue, index: index))
         return LicenceRecord(
-            creditCode: key(id: id),
+            creditCode: creditCode(id: id),
             companyName: companyName(id: id, bits: hash.value(stream: Stream.companyName.rawValue, index: index)),
             legalRepresentative: ChineseNameTables.personName(hash.value(stream: Stream.legalRepresentative.rawValue, index: index)),
             establishedOn: CivilTime.dateNumber(days: establishedDay),
@@ -71,27 +86,21 @@ struct LicenceGenerator: RecordGenerator {
         )
     }
 
-    /// An update renames the company and changes its registered capital.
-    func updated(_ record: LicenceRecord, id: Int32, mutation: UInt64, at time: Int64) -> LicenceRecord {
-        let index = UInt64(UInt32(bitPattern: id))
-        var changed = record
-        changed.companyName = companyName(id: id, bits: hash.value(stream: Stream.updatedName.rawValue, index: index, salt: mutation))
-        changed.registeredCapitalHundredths = capital(hash.value(stream: Stream.updatedCapital.rawValue, index: index, salt: mutation))
-        changed.updateTime = time
-        return changed
-    }
-
-    func deleted(_ record: LicenceRecord, at time: Int64) -> LicenceRecord? {
-        var changed = record
-        changed.isDeleted = true
-        changed.updateTime = time
+    /// An update renames the company and changes its registered capital; a deletion sets `DEL_FLAG`.
+    func record(id: Int32, change: RecordChange) -> LicenceRecord {
+        var changed = record(id: id, updateTime: change.updateTime)
+        if change.lastMutation > 0 {
+            let index = UInt64(UInt32(bitPattern: id))
+            changed.companyName = companyName(id: id, bits: hash.value(stream: Stream.updatedName.rawValue, index: index, salt: change.lastMutation))
+            changed.registeredCapitalHundredths = capital(hash.value(stream: Stream.updatedCapital.rawValue, index: index, salt: change.lastMutation))
+        }
+        changed.isDeleted = change.isDeleted
         return changed
     }
 
     /// Every 10th company name carries leading/trailing spaces, as hand-keyed data does.
-    private func companyName(id: Int32, bits: UInt64) -> String {
-        let name = ChineseNameTables.companyName(bits)
-        return id % 10 == 9 ? " " + name + "  " : name
+    private func companyName(id: Int32, bits: UInt64) -> InlineText {
+        ChineseNameTables.companyName(bits, padded: id % 10 == 9)
     }
 
     /// 10.00 … 100,000.00 万元.

@@ -1,9 +1,9 @@
 /// One enterprise licence (`licenses` dataset, key `TYSHXYDM`).
 struct LicenceRecord: GatewayRecord, Equatable {
     /// `TYSHXYDM`, the unified social credit code.
-    var creditCode: String
+    var creditCode: InlineText
     /// `QYMC`, possibly with leading/trailing spaces.
-    var companyName: String
+    var companyName: InlineText
     /// `FDDBR`.
     var legalRepresentative: String
     /// `CLRQ` as a yyyyMMdd number.
@@ -19,7 +19,7 @@ struct LicenceRecord: GatewayRecord, Equatable {
     /// `DEL_FLAG` is `"1"` when true.
     var isDeleted: Bool
 
-    var key: String { creditCode }
+    var key: String { creditCode.string }
 
     func writeJSON(to out: inout JSONOutput) {
         out.raw("{\"TYSHXYDM\":")

@@ -173,9 +173,8 @@ final class SandboxState: Sendable {
     private static func drift<Generator: RecordGenerator>(_ store: inout DatasetStore<Generator>, count: Int, mutation: UInt64, time: Int64) {
         let moved = min(count, store.count)
         guard moved > 0 else { return }
-        let generator = store.generator
-        store.touch(positions: Array(store.head..<store.head + moved), at: time) { id, record in
-            generator.updated(record, id: id, mutation: mutation, at: time)
+        store.touch(positions: Array(store.head..<store.head + moved), at: time) { _, change in
+            change.updated(mutation: mutation, at: time)
         }
     }
 
@@ -201,20 +200,18 @@ final class SandboxState: Sendable {
         _ store: inout DatasetStore<Generator>, update: Int, insert: Int, delete: Int,
         mutation: UInt64, time: Int64, randomness: inout SplitMix64
     ) -> MutationSummary {
+        let delete = store.generator.supportsDeletion ? delete : 0
         let positions = store.pickLivePositions(count: update + delete, using: &randomness)
         let updateCount = min(update, positions.count)
         let deletedIDs = Set(positions[updateCount...].map { store.ids[$0] })
-        let generator = store.generator
-        let touched = store.touch(positions: positions, at: time) { id, record in
-            deletedIDs.contains(id)
-                ? generator.deleted(record, at: time) ?? record
-                : generator.updated(record, id: id, mutation: mutation, at: time)
+        let touched = store.touch(positions: positions, at: time) { id, change in
+            deletedIDs.contains(id) ? change.deleted(at: time) : change.updated(mutation: mutation, at: time)
         }
         let inserted = store.insert(count: insert, at: time)
         return MutationSummary(
-            updated: touched[..<updateCount].map(\.key),
-            inserted: inserted.map(\.key),
-            deleted: touched[updateCount...].map(\.key),
+            updated: Array(touched[..<updateCount]),
+            inserted: inserted,
+            deleted: Array(touched[updateCount...]),
             time: time
         )
     }

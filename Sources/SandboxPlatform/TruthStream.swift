@@ -31,7 +31,7 @@ struct TruthStream: Sendable {
             let end = min(recordCount, start + Self.chunkRecords)
             scratch.clear()
             writeLines(start..<end, &scratch)
-            length += scratch.buffer.readableBytes
+            length += scratch.byteCount
             start = end
         }
         return length

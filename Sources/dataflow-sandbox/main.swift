@@ -152,8 +152,9 @@ do {
 } catch {
     fail("\(error)", exitCode: 1)
 }
-emit(server.listeningLine + "\n", to: 1)
+// The port file first: whoever sees the line may already look for the file.
 if let portFile { writePortFile(portFile, port: server.port) }
+emit(server.listeningLine + "\n", to: 1)
 
 let signalSources = stopOnSignals(server)
 try? await server.waitUntilClosed()

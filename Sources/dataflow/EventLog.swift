@@ -94,6 +94,11 @@ final class EventLog: SyncObserver {
                               ("rejected", .int(s.counts.rejected)), ("pages", .int(s.pages)), ("requests", .int(s.requests)),
                               ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error))],
               level: s.status == "ok" ? "info" : "error")
+        if let r = s.replay {
+            event("rejects_replayed", [("dataset", .text(s.dataset)), ("replayed", .int(r.replayed)), ("resolved", .int(r.resolved)),
+                                       ("still_rejected", .int(r.stillRejected))], level: "info")
+            text("\(s.dataset): retried \(r.replayed) open rejects — \(r.resolved) now load, \(r.stillRejected) still rejected")
+        }
         if s.status == "ok" {
             text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected, \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
         } else {

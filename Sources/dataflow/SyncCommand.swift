@@ -24,6 +24,11 @@ struct SyncCommand: ParsableCommand {
           dataflow sync market_licenses          # one dataset
           dataflow sync --quiet --log-format json >>/var/log/dataflow.log 2>&1   # cron
           dataflow sync --quiet --metrics-file /var/lib/node_exporter/dataflow.prom
+          dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
+
+        --retry-rejects replays each dataset's open rejects through the current mapping before the
+        normal walk: records that now map are upserted (change log included) and their rejects
+        marked resolved (kept for audit); the rest stay open with updated reasons (see `dataflow rejects`).
 
         Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration, \
         3 another run holds the lock.
@@ -47,6 +52,8 @@ struct SyncCommand: ParsableCommand {
         }
         return ExitCode(exitCode)
     }
+    @Flag(help: "First replay open rejects through the current mapping.")
+    var retryRejects = false
 
     func run() throws {
         let project: ProjectConfig
@@ -71,7 +78,8 @@ struct SyncCommand: ParsableCommand {
             warehouse = try SQLiteWarehouse(path: path)
             let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
             _ = try engine.select(datasets)
-            summary = try engine.run(datasets: datasets, options: datasets.joined(separator: " "))
+            summary = try engine.run(datasets: datasets, options: ((retryRejects ? ["--retry-rejects"] : []) + datasets).joined(separator: " "),
+                                     retryRejects: retryRejects)
         } catch let error as ConfigError {
             throw fail(error.description, event: "config_error", exitCode: ExitCodes.badConfig)
         } catch {

@@ -7,10 +7,14 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check dataflow.yml and Mappings/ and report every problem with file:line:column.",
         discussion: """
+        Checks every key (unknown ones get a did-you-mean), types, checks, transforms, code tables
+        (Mappings/codes), matter codes and the functions they name, key columns, duplicate keys,
+        and that table and column names are safe SQL names (not _-prefixed, not SQL keywords).
+
         Examples:
           dataflow validate
           dataflow validate --project /srv/county
-        Exit code 2 when anything is wrong.
+        Exit code 2 when anything is wrong; each problem is printed as FILE:LINE:COLUMN: message.
         """
     )
 
@@ -20,7 +24,7 @@ struct ValidateCommand: ParsableCommand {
         let project = try global.loadProject()
         if !global.quiet {
             let d = project.dictionaries
-            Console.out("ok: \(project.sources.count) sources, \(project.datasets.count) datasets, \(d.matters.count) matters, \(d.functions.count) functions (dictionaries \(d.version)); warehouse \(project.warehouse)\n")
+            Console.out("ok: \(project.sources.count) sources, \(project.datasets.count) datasets, \(d.matters.count) matters, \(d.functions.count) functions (dictionaries \(d.version)), \(d.codes.tables.count) code tables; warehouse \(project.warehouse)\n")
         }
     }
 }

@@ -71,8 +71,10 @@ struct RecordMapperTests {
         for change in [["QYMC": "别的公司"], ["ZCZB": "100.5"], ["DEL_FLAG": "1"], ["SXBM": "000105001000"], ["FDDBR": nil], ["RS": "13"]] as [[String: String?]] {
             #expect(hash(change) != base, "\(change)")
         }
-        // Null and empty text hash differently from the text "null".
-        #expect(hash(["FDDBR": "null"]) != hash(["FDDBR": nil]))
+        // Null hashes differently from any text; the default null_if makes "null", "-", "无"… null.
+        #expect(hash(["FDDBR": "NULLish"]) != hash(["FDDBR": nil]))
+        #expect(hash(["FDDBR": "null"]) == hash(["FDDBR": nil]))
+        #expect(hash(["FDDBR": "无"]) == hash(["FDDBR": nil]))
     }
 
     @Test func unknownSourceFieldsAreReportedAsDrift() throws {

@@ -107,3 +107,25 @@ struct CommandLineContractTests {
         #expect(try db.scalarInt("SELECT count(*) FROM market_licenses") ?? 0 > 0)
     }
 }
+
+@Suite("dataflow init")
+struct InitCommandTests {
+    @Test func initCreatesAProjectThatValidatesAndSyncsAgainstTheSandbox() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("init-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let created = try Command.run(Binaries.dataflow, ["init", dir.path, "--county-code", "330782", "--county-name", "义乌市"],
+                                      in: FileManager.default.temporaryDirectory)
+        #expect(created.status == 0, "\(created.output)")
+        let sandbox = try Sandbox(rows: 120, caseRows: 10)
+        let env = ["SANDBOX_PORT": String(sandbox.port)]
+        let validate = try Command.run(Binaries.dataflow, ["validate", "--project", dir.path], environment: env, in: dir)
+        #expect(validate.status == 0, "\(validate.output)")
+        let sync = try Command.run(Binaries.dataflow, ["sync", "--project", dir.path], environment: env, in: dir)
+        #expect(sync.status == 0, "\(sync.output)")
+        #expect(try SQLiteDatabase(path: dir.appendingPathComponent("warehouse/county.db").path).scalarInt("SELECT count(*) FROM market_licenses") == 120)
+        // A second init refuses to overwrite.
+        let again = try Command.run(Binaries.dataflow, ["init", dir.path, "--county-code", "330782", "--county-name", "义乌市"], in: dir)
+        #expect(again.status == 2)
+        #expect(try Command.run(Binaries.dataflow, ["init", dir.path + "-x", "--county-code", "33078", "--county-name", "x"], in: dir).status == 2)
+    }
+}

@@ -20,6 +20,17 @@ struct GeneratorTests {
         #expect(seen.count == 5_000)
     }
 
+    @Test func sortKeysOrderExactlyAsKeys() {
+        var randomness = SplitMix64(seed: 5)
+        for _ in 0..<20_000 {
+            let left = Int32.random(in: 0..<6_000, using: &randomness)
+            let right = Int32.random(in: 0..<6_000, using: &randomness)
+            #expect((licences.sortKey(id: left) < licences.sortKey(id: right)) == (licences.key(id: left) < licences.key(id: right)))
+            #expect((cases.sortKey(id: left) < cases.sortKey(id: right)) == (cases.key(id: left) < cases.key(id: right)))
+        }
+        #expect(cases.sortKey(id: 117) == 0 && cases.key(id: 117).isEmpty)
+    }
+
     @Test func recordIsAPureFunctionOfSeedAndID() {
         #expect(licences.record(id: 1_234, updateTime: time) == LicenceGenerator(seed: 42, baseCount: 3_000).record(id: 1_234, updateTime: time))
         #expect(licences.record(id: 1_234, updateTime: time) != LicenceGenerator(seed: 43, baseCount: 3_000).record(id: 1_234, updateTime: time))
@@ -32,7 +43,7 @@ struct GeneratorTests {
             let record = cases.record(id: Int32(id), updateTime: time)
             var reasons: [String] = []
             if record.caseID.isEmpty { reasons.append("empty CASE_ID") }
-            if !CheckDigits.isValidCitizenID(record.applicantID) { reasons.append("citizen ID") }
+            if !CheckDigits.isValidCitizenID(record.applicantID.string) { reasons.append("citizen ID") }
             if record.acceptedAt == nil { reasons.append("SLSJ") }
             if !reasons.isEmpty {
                 #expect(reasons.count == 1, "case \(id) is invalid for \(reasons)")
@@ -55,7 +66,7 @@ struct GeneratorTests {
         for id in Int32(3_000)..<Int32(6_000) {
             let record = cases.record(id: id, updateTime: time)
             #expect(!record.caseID.isEmpty)
-            #expect(CheckDigits.isValidCitizenID(record.applicantID))
+            #expect(CheckDigits.isValidCitizenID(record.applicantID.string))
             #expect(record.acceptedAt != nil)
             #expect(record.matterCode != MatterCatalog.unknownCaseMatter)
         }
@@ -85,10 +96,40 @@ struct GeneratorTests {
 
     @Test func everyTenthCompanyNameIsPadded() {
         for id in Int32(0)..<100 {
-            let name = licences.record(id: id, updateTime: time).companyName
+            let name = licences.record(id: id, updateTime: time).companyName.string
             let padded = name.first == " " && name.last == " "
             #expect(padded == (id % 10 == 9))
             #expect(name.trimmingCharacters(in: " ").hasPrefix("义乌市"))
+        }
+    }
+
+    @Test func caseUpdatesFlipStatusAndStampTheFinishDate() {
+        for id in Int32(0)..<50 {
+            let base = cases.record(id: id, updateTime: time)
+            let firstUpdate = RecordChange(originTime: time).updated(mutation: 1, at: CivilTime.clockStart)
+            let once = cases.record(id: id, change: firstUpdate)
+            #expect(once.status != base.status)
+            #expect(once.updateTime == CivilTime.clockStart)
+            #expect(once.acceptedAt == base.acceptedAt && once.applicantID == base.applicantID)
+            #expect(once.finishedOn == (once.status == .finished ? 20_261_101 : nil))
+            let twice = cases.record(id: id, change: firstUpdate.updated(mutation: 2, at: CivilTime.clockStart + 3 * 86_400))
+            #expect(twice.status == base.status)
+            #expect(twice.finishedOn == (twice.status == .finished ? 20_261_104 : nil))
+        }
+    }
+
+    @Test func licenceUpdatesArePureInTheMutationNumber() {
+        let origin = RecordChange(originTime: time)
+        let now = CivilTime.clockStart
+        for id in Int32(0)..<50 {
+            let base = licences.record(id: id, updateTime: time)
+            let updated = licences.record(id: id, change: origin.updated(mutation: 5, at: now))
+            #expect(updated == licences.record(id: id, change: origin.updated(mutation: 5, at: now)))
+            #expect(updated.companyName != base.companyName || updated.registeredCapitalHundredths != base.registeredCapitalHundredths)
+            #expect(updated.creditCode == base.creditCode && updated.legalRepresentative == base.legalRepresentative)
+            #expect(updated.updateTime == now)
+            let deleted = licences.record(id: id, change: origin.updated(mutation: 5, at: now).deleted(at: now + 60))
+            #expect(deleted.isDeleted && deleted.companyName == updated.companyName && deleted.updateTime == now + 60)
         }
     }
 

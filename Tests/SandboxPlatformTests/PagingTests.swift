@@ -118,6 +118,35 @@ struct PagingTests {
         }
     }
 
+    @Test func concurrentClientsPageWhileTheDataDriftsAndMutates() async throws {
+        try await SandboxHarness.with({ $0.rows = 3_000; $0.threads = 2 }) { sandbox in
+            let secret = try sandbox.secrets().request
+            _ = try sandbox.post("/_control/drift?dataset=licenses&per_request=7")
+            let target: @Sendable (Int) -> String = { pageNum in sandbox.dataTarget(SandboxHarness.licencesPath, secret: secret, pageNum: pageNum, pageSize: 200) }
+            let codes = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let connection = try TestHTTPConnection(port: sandbox.server.port)
+                        return try (1...25).map { pageNum in try SandboxHarness.decodePage(connection.send("GET", target(pageNum))).code }
+                    }
+                }
+                group.addTask {
+                    try (0..<10).map { _ in
+                        (try sandbox.post("/_control/mutate?dataset=licenses&update=20&insert=5&delete=2")["time"] as? String) ?? "?"
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(codes.filter { $0 == "00" }.count == 100)
+            let truth = try sandbox.truth("licenses")
+            #expect(truth.count == 3_050)
+            #expect(Set(truth.map { $0["TYSHXYDM"] ?? "" }).count == 3_050)
+            let order = truth.map { ($0["UPDATE_TIME"] ?? "", $0["TYSHXYDM"] ?? "") }
+            #expect(zip(order, order.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(try sandbox.request("GET", "/_control/stats").json["data_requests"] as? Int == 100)
+        }
+    }
+
     @Test func unknownPathsAnswer404() async throws {
         try await SandboxHarness.with { (sandbox: SandboxHarness) throws in
             #expect(try sandbox.request("GET", "/nothing-here").status == 404)

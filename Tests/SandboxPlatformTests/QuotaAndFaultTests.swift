@@ -28,6 +28,8 @@ struct QuotaAndFaultTests {
             let response = try sandbox.tokenByKey()
             #expect(response.status == 429)
             #expect(response.headers["retry-after"] == "7")
+            #expect(response.headers["content-type"] == "application/json; charset=utf-8")
+            #expect(response.json["error"] is String)
             // Control endpoints are never faulted.
             #expect(try sandbox.request("GET", "/_control/stats").status == 200)
         }
@@ -51,10 +53,11 @@ struct QuotaAndFaultTests {
     }
 
     @Test func injectedTruncateSendsHalfTheAnnouncedBody() async throws {
-        try await SandboxHarness.with { sandbox in
+        try await SandboxHarness.with({ $0.rows = 2_000 }) { sandbox in
             let secret = try sandbox.secrets().request
             _ = try sandbox.post("/_control/faults?rate=1&kinds=truncate")
-            let response = try sandbox.request("GET", sandbox.dataTarget(SandboxHarness.licencesPath, secret: secret))
+            // A large page (≈ 230 KB), more than one socket write.
+            let response = try sandbox.request("GET", sandbox.dataTarget(SandboxHarness.licencesPath, secret: secret, pageSize: 1_000))
             #expect(response.status == 200)
             #expect(!response.isComplete)
             let announced = try #require(Int(response.headers["content-length"] ?? ""))

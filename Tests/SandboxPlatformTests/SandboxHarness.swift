@@ -2,7 +2,7 @@ import Foundation
 @testable import SandboxPlatform
 
 /// An in-process sandbox on an ephemeral port, with helpers that speak the zj-irs protocol.
-struct SandboxHarness {
+struct SandboxHarness: Sendable {
     static let licencesPath = "/gateway/api/001003001/dataSharing/licenses.htm"
     static let casesPath = "/gateway/api/001008002/dataSharing/serviceCases.htm"
 

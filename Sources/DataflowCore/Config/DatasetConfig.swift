@@ -13,6 +13,8 @@ public struct DatasetConfig: Sendable {
     public var deleted: DeletedRule?
     public var matters: MatterRule?
     public var fields: [FieldConfig]
+    /// Reject records whose matter code does not resolve (default: keep them and count the code).
+    public var strict: Bool = false
     public var file: String
     public var position: SourcePosition
 
@@ -113,18 +115,85 @@ public enum MatterRule: Sendable {
 
 /// Column types in the warehouse.
 public enum FieldType: String, Sendable, CaseIterable {
-    case text, int, decimal, date, datetime, bool
+    case text, int, decimal, date, datetime, bool, json
 }
 
-/// Domain checks.
+/// Named domain checks (GB standards and common formats).
 public enum CheckKind: String, Sendable, CaseIterable {
     case citizenID = "citizen-id"
     case uscc
+    case division
+    case sex
+    case phone
 }
 
-/// Value transforms applied before type conversion.
-public enum Transform: String, Sendable, CaseIterable {
-    case trim, upper, lower
+/// A validity check on a converted value: a named domain check or a parameterised rule.
+public enum FieldCheck: Sendable, Equatable {
+    case named(CheckKind)
+    /// The whole value must match the pattern (ICU syntax, anchored).
+    case regex(String)
+    /// Numeric bounds, inclusive, compared exactly as decimals; nil = open.
+    case range(min: String?, max: String?)
+    /// One of a fixed list of values.
+    case oneOf([String])
+    /// ISO dates (`yyyy-MM-dd`), inclusive; `today` as the upper bound means the sync's day.
+    case dateRange(from: String?, to: String?)
+
+    /// The rule name stored in reject reasons.
+    public var rule: String {
+        switch self {
+        case .named(let kind): return kind.rawValue
+        case .regex: return "regex"
+        case .range: return "range"
+        case .oneOf: return "enum"
+        case .dateRange: return "date_range"
+        }
+    }
+}
+
+/// What a 15-digit legacy citizen ID becomes under `check: citizen-id`.
+public enum LegacyIDPolicy: String, Sendable, CaseIterable {
+    /// Insert the century `19` and compute the check character (GB 11643-1999 §6).
+    case upgrade
+    /// Quarantine the record.
+    case reject
+}
+
+/// Value transforms applied in order before type conversion.
+public enum Transform: Sendable, Equatable {
+    case trim
+    /// Runs of whitespace become one ASCII space, and the ends are trimmed.
+    case collapse
+    /// Full-width ASCII forms (U+FF01–U+FF5E) and the ideographic space (U+3000) to ASCII.
+    case halfWidth
+    case upper
+    case lower
+    /// Every match of `pattern` (ICU regular expression) replaced by `with` (`$1` refers to groups).
+    case replace(pattern: String, with: String)
+
+    /// The names accepted in `transform:` lists.
+    public static let names = ["trim", "collapse", "half-width", "upper", "lower", "replace"]
+}
+
+/// What happens to a value that is not in a field's code table.
+public enum UnknownCodePolicy: String, Sendable, CaseIterable {
+    /// Store the source value unchanged.
+    case keep
+    /// Store null.
+    case null
+    /// Quarantine the record (the default: nothing is changed silently).
+    case reject
+}
+
+/// A code-table lookup on a field: `codes: sex` or `codes: { table: sex, unknown: keep }`.
+public struct CodeLookup: Sendable, Equatable {
+    public var table: String
+    public var unknown: UnknownCodePolicy
+}
+
+/// The values that mean "no value" when `null_if` is not given.
+public enum NullDefaults {
+    public static let values = ["", "N/A", "-", "无", "null"]
 }
 
 /// One mapped column.
@@ -134,8 +203,14 @@ public struct FieldConfig: Sendable {
     public var type: FieldType
     public var format: DatePattern?
     public var required: Bool
-    public var checks: [CheckKind]
+    public var checks: [FieldCheck]
     public var transforms: [Transform]
     public var pii: Bool
     public var position: SourcePosition
+    /// Source values (after transforms, whitespace-trimmed) stored as null.
+    public var nullIf: [String] = NullDefaults.values
+    /// Used when the value is missing or null.
+    public var defaultValue: String?
+    public var codes: CodeLookup?
+    public var legacyID: LegacyIDPolicy = .reject
 }

@@ -35,8 +35,8 @@ struct DatasetLoader {
         let node = try YAMLDocument.load(path: path, displayName: display)
         var m = try MappingReader(node, what: display, interpolator: interpolator)
         let name = try m.requiredString("dataset")
-        guard Identifier.isSafe(name) else {
-            throw ConfigError("dataset name '\(name)' is not a safe table name (lower-case letters, digits and _, starting with a letter)", at: m.keyPosition("dataset"))
+        if let problem = Identifier.problem(name, what: "dataset name") {
+            throw ConfigError(problem, at: m.keyPosition("dataset"))
         }
         let title = try m.string("title") ?? name
         let sourceName = try m.requiredString("source")
@@ -92,7 +92,8 @@ struct DatasetLoader {
                 for item in items {
                     let code = try MappingReader.scalar(item, key: "matters", interpolator: interpolator)
                     guard let matter = dictionaries.resolve(code) else {
-                        throw ConfigError("unknown matter code '\(code)' (not in dictionaries/matters.yml as a code or alias)", at: item.position)
+                        let known = dictionaries.matters.map(\.code)
+                        throw ConfigError("unknown matter code '\(code)'\(MappingReader.suggestion(code, known)) (not in dictionaries/matters.yml as a code or alias)", at: item.position)
                     }
                     codes.append(matter.code)
                 }
@@ -106,9 +107,15 @@ struct DatasetLoader {
         guard case .mapping(let fieldEntries, _) = fieldsNode, !fieldEntries.isEmpty else {
             throw ConfigError("'fields' must map column names to field definitions", at: fieldsNode.position)
         }
+        let nullIf = try m.stringList("null_if") ?? NullDefaults.values
+        let strict = try m.bool("strict") ?? false
+        if strict, !{ if case .field? = matters { return true } else { return false } }() {
+            throw ConfigError("'strict' needs 'matters: { field: NAME }' (it rejects records whose matter code does not resolve)", at: m.keyPosition("strict"))
+        }
+        let parser = FieldParser(interpolator: interpolator, codes: dictionaries.codes, datasetNullIf: nullIf)
         var fields: [FieldConfig] = []
         for entry in fieldEntries {
-            fields.append(try parseField(entry))
+            fields.append(try parser.parse(entry))
         }
         for k in key where !fields.contains(where: { $0.column == k }) {
             throw ConfigError("key column '\(k)' is not one of the mapped fields (\(fields.map(\.column).joined(separator: ", ")))", at: m.keyPosition("key"))
@@ -116,7 +123,7 @@ struct DatasetLoader {
         try m.finish()
         return DatasetConfig(name: name, title: title, source: sourceName, provider: provider, updateCycle: cycle,
                              shareType: share, request: request, incremental: incremental, key: key, deleted: deleted,
-                             matters: matters, fields: fields, file: display, position: m.position)
+                             matters: matters, fields: fields, strict: strict, file: display, position: m.position)
     }
 
     private func parseRequest(_ r: inout MappingReader) throws(ConfigError) -> RequestConfig {
@@ -140,47 +147,5 @@ struct DatasetLoader {
         }
         try r.finish()
         return RequestConfig(path: path, params: params, records: records.map(SourceParser.path) ?? [], pagination: pagination)
-    }
-
-    private func parseField(_ entry: YAMLEntry) throws(ConfigError) -> FieldConfig {
-        let column = entry.key
-        guard Identifier.isSafe(column) else {
-            throw ConfigError("column name '\(column)' is not a safe SQL name (lower-case letters, digits and _, starting with a letter; names starting with _ are reserved)", at: entry.keyPosition)
-        }
-        var f = try MappingReader(entry.value, what: "field '\(column)'", interpolator: interpolator)
-        let from = try f.requiredString("from")
-        let typeText = try f.string("type") ?? "text"
-        guard let type = FieldType(rawValue: typeText) else {
-            let options = FieldType.allCases.map(\.rawValue)
-            throw ConfigError("unknown type '\(typeText)'\(MappingReader.suggestion(typeText, options)) (expected one of: \(options.joined(separator: ", ")))", at: f.keyPosition("type"))
-        }
-        var format: DatePattern?
-        if let text = try f.string("format") {
-            guard type == .date || type == .datetime else {
-                throw ConfigError("'format' applies to date and datetime fields only", at: f.keyPosition("format"))
-            }
-            do { format = try DatePattern(text) } catch { throw ConfigError(error.message, at: f.keyPosition("format")) }
-        }
-        let required = try f.bool("required") ?? false
-        var checks: [CheckKind] = []
-        for text in try f.stringList("check") ?? [] {
-            guard let check = CheckKind(rawValue: text) else {
-                let options = CheckKind.allCases.map(\.rawValue)
-                throw ConfigError("unknown check '\(text)'\(MappingReader.suggestion(text, options)) (expected one of: \(options.joined(separator: ", ")))", at: f.keyPosition("check"))
-            }
-            checks.append(check)
-        }
-        var transforms: [Transform] = []
-        for text in try f.stringList("transform") ?? [] {
-            guard let t = Transform(rawValue: text) else {
-                let options = Transform.allCases.map(\.rawValue)
-                throw ConfigError("unknown transform '\(text)'\(MappingReader.suggestion(text, options)) (expected one of: \(options.joined(separator: ", ")))", at: f.keyPosition("transform"))
-            }
-            transforms.append(t)
-        }
-        let pii = try f.bool("pii") ?? false
-        try f.finish()
-        return FieldConfig(column: column, from: from, type: type, format: format, required: required, checks: checks,
-                           transforms: transforms, pii: pii, position: entry.keyPosition)
     }
 }

@@ -38,22 +38,43 @@ public struct Dictionaries: Sendable {
     public var functions: [DepartmentFunction]
     /// A digest of both files' contents: the version loaded into the warehouse.
     public var version: String
+    /// Code tables from `Mappings/codes/`.
+    public var codes: CodeTables
     private var index: [String: Int]
+    /// The 13-character tail of every 31-character implementation code → the matters using it.
+    private var tails: [String: Set<Int>]
 
-    public init(matters: [Matter], functions: [DepartmentFunction], version: String) {
+    public init(matters: [Matter], functions: [DepartmentFunction], version: String, codes: CodeTables = CodeTables()) {
         self.matters = matters
         self.functions = functions
         self.version = version
+        self.codes = codes
         var index: [String: Int] = [:]
+        var tails: [String: Set<Int>] = [:]
         for (i, m) in matters.enumerated() {
             index[m.code] = i
-            for alias in m.aliases { index[alias] = i }
+            for alias in m.aliases {
+                index[alias] = i
+                if alias.count == Dictionaries.implementationCodeLength { tails[String(alias.suffix(13)), default: []].insert(i) }
+            }
         }
         self.index = index
+        self.tails = tails
     }
 
+    /// 实施编码: the implementing body's 18-character credit code + 13 characters.
+    public static let implementationCodeLength = 31
+
     /// The matter a national code or alias names, if any.
+    ///
+    /// An exact code or alias wins. A 31-character implementation code that is not listed
+    /// resolves by its 13-character tail only when exactly one matter has a listed
+    /// implementation code with that tail (the same matter carried out by another body);
+    /// an ambiguous or unknown tail stays unresolved.
     public func resolve(_ code: String) -> Matter? {
-        index[code].map { matters[$0] }
+        if let i = index[code] { return matters[i] }
+        guard code.count == Dictionaries.implementationCodeLength,
+              let candidates = tails[String(code.suffix(13))], candidates.count == 1, let i = candidates.first else { return nil }
+        return matters[i]
     }
 }

@@ -68,6 +68,7 @@ struct DictionaryLoader {
             try root.finish()
         }
         let version = Digest.hex(Digest.hash(.sha256, digestInput).prefix(8))
-        return Dictionaries(matters: matters, functions: functions, version: version)
+        let codes = try CodeTableLoader(interpolator: interpolator).load(mappingsPath: mappingsPath, displayPrefix: displayPrefix)
+        return Dictionaries(matters: matters, functions: functions, version: version, codes: codes)
     }
 }

@@ -33,6 +33,11 @@ public struct ZJIRSAuthConfig: Sendable {
     public var timeParam: String = "requestTime"
     /// Renew the requestSecret this long before its end time.
     public var renewBefore: Double = 60
+
+    public init(appKey: String, appSecret: Secret) {
+        self.appKey = appKey
+        self.appSecret = appSecret
+    }
 }
 
 /// What an error code in the envelope means for the run.

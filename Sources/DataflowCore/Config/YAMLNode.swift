@@ -52,7 +52,7 @@ public enum YAMLDocument {
         do {
             root = try Yams.compose(yaml: protected)
         } catch let error as YamlError {
-            throw describe(error, file: file)
+            throw describe(error, file: file, text: text)
         } catch {
             throw ConfigError("not valid YAML: \(error)", file: file)
         }
@@ -143,14 +143,27 @@ public enum YAMLDocument {
         }
     }
 
-    private static func describe(_ error: YamlError, file: String) -> ConfigError {
+    private static func describe(_ error: YamlError, file: String, text: String) -> ConfigError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             let detail = context.map { "\(problem) \($0.text)" } ?? problem
             return ConfigError("not valid YAML: \(detail)", at: SourcePosition(file: file, line: mark.line, column: mark.column))
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return ConfigError("duplicate keys \(duplicates.joined(separator: ", "))",
+            // Yams points at the mapping; point at the second occurrence of the first duplicate.
+            let name = duplicates.first ?? ""
+            var found: [SourcePosition] = []
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where i + 1 >= context.mark.line {
+                let indent = line.prefix { $0 == " " }.count
+                let rest = line.dropFirst(indent)
+                if rest.hasPrefix(name + ":") || rest.hasPrefix("\"" + name + "\":") || rest.hasPrefix("'" + name + "':") {
+                    found.append(SourcePosition(file: file, line: i + 1, column: indent + 1))
+                }
+            }
+            if found.count >= 2 {
+                return ConfigError("duplicate key '\(name)' (first at line \(found[0].line)); each key, column or field may appear once", at: found[1])
+            }
+            return ConfigError("duplicate keys \(duplicates.joined(separator: ", ")) in this mapping",
                                at: SourcePosition(file: file, line: context.mark.line, column: context.mark.column))
         default:
             return ConfigError("not valid YAML: \(error)", file: file)

@@ -92,16 +92,22 @@ public struct ZoneSpec: Sendable, Equatable {
         guard let zone = TimeZone(identifier: text) else { return nil }
         identifier = zone.identifier
         // Zones without transitions in the modern era (Asia/Shanghai since 1991) get a fixed
-        // offset so conversions stay cheap; others are asked per instant.
-        let probe = Date(timeIntervalSince1970: 700_000_000)
+        // offset from 1992 on so conversions stay cheap; earlier instants (China kept summer
+        // time 1986–1991) and other zones are asked per instant.
+        let probe = Date(timeIntervalSince1970: Double(ZoneSpec.modernEra))
         fixedOffset = zone.nextDaylightSavingTimeTransition(after: probe) == nil ? zone.secondsFromGMT(for: probe) : nil
     }
+
+    /// 1992-03-07: after China's last summer time.
+    static let modernEra = 700_000_000
 
     public static let utc = ZoneSpec("UTC")!
 
     /// Offset from UTC (seconds) in force at `epochSeconds`.
     public func offset(atEpoch epochSeconds: Int) -> Int {
-        if let fixedOffset { return fixedOffset }
+        if let fixedOffset, epochSeconds >= ZoneSpec.modernEra || identifier.hasPrefix("+") || identifier.hasPrefix("-") || identifier == "Z" {
+            return fixedOffset
+        }
         return TimeZone(identifier: identifier)?.secondsFromGMT(for: Date(timeIntervalSince1970: Double(epochSeconds))) ?? 0
     }
 

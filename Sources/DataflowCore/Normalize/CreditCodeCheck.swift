@@ -1,5 +1,6 @@
 /// GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters from
-/// `0123456789ABCDEFGHJKLMNPQRTUWXY` with a MOD 31 check character.
+/// `0123456789ABCDEFGHJKLMNPQRTUWXY` with a MOD 31 check character; characters 9–17 are the
+/// body's GB 11714 organisation code (8 characters and a MOD 11 check character).
 ///
 /// ```swift
 /// CreditCodeCheck.validate("91350100M000100Y43")  // nil (valid)
@@ -8,6 +9,7 @@ public enum CreditCodeCheck {
     static let alphabet = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
     static let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
     static let values: [Character: Int] = Dictionary(uniqueKeysWithValues: alphabet.enumerated().map { ($1, $0) })
+    static let organizationWeights = [3, 7, 9, 10, 5, 8, 4, 2]
 
     /// The check character for the first 17 characters, or nil if any is outside the alphabet.
     public static func checkCharacter(for body: String) -> Character? {
@@ -21,6 +23,34 @@ public enum CreditCodeCheck {
         return alphabet[(31 - sum % 31) % 31]
     }
 
+    /// GB 11714-1997 check character for an organisation code's 8 leading characters (digits = 0–9,
+    /// A–Z = 10–35): `C9 = 11 − (Σ value × weight mod 11)`, 10 → `X`, 11 → `0`.
+    public static func organizationCheckCharacter(for body: String) -> Character? {
+        let chars = Array(body.utf8)
+        guard chars.count == 8 else { return nil }
+        var sum = 0
+        for (i, c) in chars.enumerated() {
+            let v: Int
+            switch c {
+            case 48...57: v = Int(c) - 48
+            case 65...90: v = Int(c) - 55
+            default: return nil
+            }
+            sum += v * organizationWeights[i]
+        }
+        switch 11 - sum % 11 {
+        case 10: return "X"
+        case 11: return "0"
+        case let d: return Character(String(d))
+        }
+    }
+
+    /// Whether the embedded organisation code is checked. Individual businesses (个体工商户,
+    /// registration authority 9, type 2) are exempt: most of them never had a GB 11714 code, and
+    /// the body codes assigned when their licences were converted do not reliably carry the
+    /// MOD 11 check, so only the GB 32100 check character guards them.
+    public static func checksOrganizationCode(_ code: String) -> Bool { !code.hasPrefix("92") }
+
     /// nil when `code` is valid, else why not.
     public static func validate(_ code: String) -> String? {
         let chars = Array(code)
@@ -28,6 +58,9 @@ public enum CreditCodeCheck {
         if let bad = chars.first(where: { values[$0] == nil }) { return "character '\(bad)' is not in the GB 32100 alphabet" }
         guard let expected = checkCharacter(for: String(chars[0..<17])) else { return "invalid characters" }
         guard chars[17] == expected else { return "check character is \(chars[17]), expected \(expected)" }
+        if checksOrganizationCode(code), let org = organizationCheckCharacter(for: String(chars[8..<16])), chars[16] != org {
+            return "embedded organisation code \(String(chars[8..<17])) has check character \(chars[16]), expected \(org) (GB 11714)"
+        }
         return nil
     }
 }

@@ -16,13 +16,32 @@ public final class RecordMapper {
     let dictionaries: Dictionaries
     let hasher = ContentHasher()
     let keyIndexes: [Int]
+    /// Per field, in field order: transforms, checks and code table, prepared once.
+    let plans: [FieldPlan]
     /// Source field names the mapping uses (for schema drift).
     public let knownSourceFields: Set<String>
 
-    public init(dataset: DatasetConfig, dictionaries: Dictionaries) {
+    /// Prepared per-field machinery.
+    struct FieldPlan {
+        let transformer: TextTransformer
+        let checker: ValueChecker?
+        let codeTable: CodeTable?
+        let nullIf: Set<String>
+    }
+
+    public init(dataset: DatasetConfig, dictionaries: Dictionaries, now: Date = Date()) {
         self.dataset = dataset
         self.dictionaries = dictionaries
         keyIndexes = dataset.key.compactMap { k in dataset.fields.firstIndex { $0.column == k } }
+        let zone = dataset.incremental?.timezone ?? DateDefaults.zone
+        let epoch = Int(now.timeIntervalSince1970)
+        let today = CivilTime(epochSeconds: epoch, offset: zone.offset(atEpoch: epoch)).isoDate
+        plans = dataset.fields.map { field in
+            FieldPlan(transformer: TextTransformer(field.transforms),
+                      checker: field.checks.isEmpty ? nil : ValueChecker(field: field, codes: dictionaries.codes, today: today),
+                      codeTable: field.codes.flatMap { dictionaries.codes[$0.table] },
+                      nullIf: Set(field.nullIf))
+        }
         var known = Set(dataset.fields.map(\.from))
         if let c = dataset.incremental?.cursor { known.insert(c) }
         if let d = dataset.deleted?.field { known.insert(d) }
@@ -39,9 +58,9 @@ public final class RecordMapper {
         var values: [CellValue] = []
         values.reserveCapacity(dataset.fields.count)
         var reasons: [RejectReason] = []
-        for field in dataset.fields {
+        for (index, field) in dataset.fields.enumerated() {
             let raw = object[field.from]
-            switch convert(raw, field: field) {
+            switch convert(raw, field: field, plan: plans[index]) {
             case .success(let value):
                 if value == .null, field.required || dataset.key.contains(field.column) {
                     reasons.append(RejectReason(field: field.column, rule: dataset.key.contains(field.column) ? "key" : "required",
@@ -56,14 +75,18 @@ public final class RecordMapper {
         let cursor = cursorValue(object)
         let keyText = keyIndexes.allSatisfy({ values[$0] != .null })
             ? keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}") : nil
-        if !reasons.isEmpty {
-            return .rejected(RejectedRecord(key: keyText, record: record, reasons: reasons, cursor: cursor))
-        }
         var matterCode: String?
         var matter: String?
         if case .field(let f)? = dataset.matters, let code = object[f]?.text?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
             matterCode = code
             matter = dictionaries.resolve(code)?.code
+            if matter == nil, dataset.strict {
+                reasons.append(RejectReason(field: f, rule: "matter", value: code,
+                                            message: "\(f): matter code \(code) is not in dictionaries/matters.yml (strict: true)"))
+            }
+        }
+        if !reasons.isEmpty {
+            return .rejected(RejectedRecord(key: keyText, record: record, reasons: reasons, cursor: cursor))
         }
         var deleted = false
         if let rule = dataset.deleted, let flag = object[rule.field]?.text {
@@ -97,23 +120,41 @@ public final class RecordMapper {
         return hasher.finalizeHex()
     }
 
-    func convert(_ raw: JSONValue?, field: FieldConfig) -> Result<CellValue, RejectReason> {
-        guard let raw, !raw.isNull else { return .success(.null) }
-        guard var text = raw.text else {
-            return .failure(RejectReason(field: field.column, rule: "type:\(field.type.rawValue)", value: raw.serialized(),
-                                         message: "\(field.from) is a JSON \(raw.kindName), expected a scalar"))
+    func convert(_ raw: JSONValue?, field: FieldConfig, plan: FieldPlan) -> Result<CellValue, RejectReason> {
+        if field.type == .json { return convertJSON(raw, field: field, plan: plan) }
+        var text: String
+        if let raw, !raw.isNull {
+            // A source field that turns into an object or array quarantines the record: a type
+            // change upstream must never write a mangled value into the table.
+            guard let scalar = raw.text else {
+                return .failure(RejectReason(field: field.column, rule: "type:\(field.type.rawValue)", value: raw.serialized(),
+                                             message: "\(field.from) is a JSON \(raw.kindName), expected a scalar"))
+            }
+            text = plan.transformer.apply(scalar)
+            if plan.nullIf.contains(text) || (RecordMapper.hasOuterSpace(text) && plan.nullIf.contains(text.trimmingCharacters(in: .whitespaces))) {
+                text = ""
+            }
+        } else {
+            text = ""
         }
-        for t in field.transforms {
-            switch t {
-            case .trim: text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            case .upper: text = text.uppercased()
-            case .lower: text = text.lowercased()
+        if text.isEmpty {
+            guard let fallback = field.defaultValue else { return .success(.null) }
+            text = fallback
+        }
+        if let lookup = field.codes, let table = plan.codeTable {
+            if let mapped = table.lookup(text) {
+                text = mapped
+            } else {
+                switch lookup.unknown {
+                case .keep: break
+                case .null: return .success(.null)
+                case .reject: return .failure(reject(field, "codes:\(lookup.table)", text, "'\(text)' is not in code table \(lookup.table) (\(table.file))"))
+                }
             }
         }
-        if text.isEmpty { return .success(.null) }
         let value: CellValue
         switch field.type {
-        case .text:
+        case .text, .json:
             value = .text(text)
         case .int:
             guard let n = Int64(text.trimmingCharacters(in: .whitespaces)) else {
@@ -146,16 +187,38 @@ public final class RecordMapper {
             let epoch = zone.epochSeconds(of: civil)
             value = .text(civil.isoDateTime(offset: zone.offset(atEpoch: epoch)))
         }
-        for check in field.checks {
-            guard let s = value.text else { continue }
-            let problem: String?
-            switch check {
-            case .citizenID: problem = CitizenIDCheck.validate(s)
-            case .uscc: problem = CreditCodeCheck.validate(s)
+        if let checker = plan.checker, let s = value.text {
+            switch checker.check(s) {
+            case .success(let checked):
+                if checked != s { return .success(.text(checked)) }
+            case .failure(let failure):
+                return .failure(reject(field, failure.rule, failure.value, failure.message))
             }
-            if let problem { return .failure(reject(field, check.rawValue, s, problem)) }
         }
         return .success(value)
+    }
+
+    /// Whether the text starts or ends with whitespace (the common case, none, skips trimming).
+    static func hasOuterSpace(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
+        return first.properties.isWhitespace || last.properties.isWhitespace
+    }
+
+    /// `json` fields store canonical JSON text: objects and arrays as they come, and a string that
+    /// holds JSON decoded first (gateways often double-encode).
+    private func convertJSON(_ raw: JSONValue?, field: FieldConfig, plan: FieldPlan) -> Result<CellValue, RejectReason> {
+        guard let raw, !raw.isNull else {
+            return .success(field.defaultValue.map(CellValue.text) ?? .null)
+        }
+        if case .string(let s) = raw {
+            let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            if plan.nullIf.contains(trimmed) { return .success(field.defaultValue.map(CellValue.text) ?? .null) }
+            guard let parsed = try? JSONParser.parse(Array(trimmed.utf8)) else {
+                return .failure(reject(field, "type:json", String(s.prefix(200)), "not valid JSON"))
+            }
+            return .success(.text(parsed.serialized()))
+        }
+        return .success(.text(raw.serialized()))
     }
 
     private func reject(_ field: FieldConfig, _ rule: String, _ value: String, _ message: String) -> RejectReason {

@@ -47,6 +47,7 @@ public struct CatalogueEntry: Sendable, Encodable, Equatable {
         case .date: return "日期型D"
         case .datetime: return "日期时间型T"
         case .bool: return "逻辑型L"
+        case .json: return "二进制型B"
         }
     }
 }

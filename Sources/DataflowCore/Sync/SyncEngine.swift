@@ -33,7 +33,10 @@ public final class SyncEngine {
     }
 
     /// Syncs the named datasets (all when empty). A dataset that fails does not stop the others.
-    public func run(datasets names: [String], options: String = "") throws -> RunSummary {
+    ///
+    /// With `retryRejects`, each dataset's open rejects are first replayed through the current
+    /// mapping (`RejectReplayer`); the warehouse must be a `RejectStore`.
+    public func run(datasets names: [String], options: String = "", retryRejects: Bool = false) throws -> RunSummary {
         let datasets = try select(names)
         try warehouse.loadDictionaries(project.dictionaries)
         for d in datasets { try warehouse.prepare(dataset: d) }
@@ -41,7 +44,7 @@ public final class SyncEngine {
         observer.runStarted(runID: runID, datasets: datasets.map(\.name))
         var summaries: [DatasetSummary] = []
         for dataset in datasets {
-            summaries.append(syncDataset(dataset, runID: runID))
+            summaries.append(syncDataset(dataset, runID: runID, retryRejects: retryRejects))
         }
         let summary = RunSummary(runID: runID, datasets: summaries)
         try warehouse.finishRun(runID: runID, status: summary.exitCode == 0 ? "ok" : "failed", exitCode: summary.exitCode)
@@ -62,7 +65,7 @@ public final class SyncEngine {
         return c
     }
 
-    private func syncDataset(_ dataset: DatasetConfig, runID: Int64) -> DatasetSummary {
+    private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool) -> DatasetSummary {
         let started = Date()
         currentDataset = dataset.name
         var summary = DatasetSummary(dataset: dataset.name, status: "ok")
@@ -70,6 +73,17 @@ public final class SyncEngine {
             try warehouse.beginDataset(runID: runID, dataset: dataset.name)
             let state = try warehouse.state(of: dataset.name)
             observer.datasetStarted(dataset.name, watermark: state.watermarkText)
+            if retryRejects {
+                guard let store = warehouse as? RejectStore else {
+                    throw ConfigError("this warehouse cannot replay rejects", file: "dataflow.yml")
+                }
+                let replay = try RejectReplayer(dataset: dataset, dictionaries: project.dictionaries).replay(store: store, runID: runID)
+                summary.replay = replay
+                summary.counts.inserted += replay.counts.inserted
+                summary.counts.updated += replay.counts.updated
+                summary.counts.deleted += replay.counts.deleted
+                summary.counts.unchanged += replay.counts.unchanged
+            }
             let walker = PageWalker(dataset: dataset, project: project, client: try client(for: dataset.source),
                                     warehouse: warehouse, runID: runID, observer: observer)
             try walker.walk(from: state, summary: &summary)

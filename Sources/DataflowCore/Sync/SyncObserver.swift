@@ -11,6 +11,8 @@ public struct DatasetSummary: Sendable {
     public var seconds: Double = 0
     public var error: String?
     public var watermark: String?
+    /// What `--retry-rejects` did before the walk (nil when not asked).
+    public var replay: RejectReplayer.Outcome?
 }
 
 /// The whole run.

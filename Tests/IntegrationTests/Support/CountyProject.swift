@@ -19,6 +19,8 @@ final class CountyProject {
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
         try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"),
                         to: root.appendingPathComponent("Mappings/dictionaries"))
+        try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/codes"),
+                        to: root.appendingPathComponent("Mappings/codes"))
         let datasets = Binaries.repositoryRoot.appendingPathComponent("Mappings/datasets")
         for file in try fm.contentsOfDirectory(atPath: datasets.path) where file.hasSuffix(".yml") {
             let text = try String(contentsOf: datasets.appendingPathComponent(file), encoding: .utf8)

@@ -1,3 +1,4 @@
+import Foundation
 /// One dataset's warehouse table and the prepared statements that keep it in step.
 final class DatasetTable {
     let db: SQLiteDatabase
@@ -14,15 +15,22 @@ final class DatasetTable {
     private let matterCount: SQLiteStatement
     private let stateUpdate: SQLiteStatement
     private let counters: SQLiteStatement
-    /// Whether any open reject exists (so the per-row resolve lookup can be skipped).
-    private var hasOpenRejects: Bool
+    /// Keys with open rejects (small: rejects are the exception), so resolving costs nothing per row
+    /// unless the key really has one.
+    private var openRejectKeys: Set<String> = []
 
     static let systemColumns = ["_key", "_hash", "_deleted", "_first_seen", "_last_seen", "_run_id", "_matter", "_matter_code"]
+
+    /// Compares stored UTF-8 bytes with a string without building a String.
+    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { t in t.count == bytes.count && (t.count == 0 || memcmp(t.baseAddress!, bytes.baseAddress!, t.count) == 0) }
+    }
 
     static func sqlType(_ type: FieldType) -> String {
         switch type {
         case .int, .bool: return "INTEGER"
-        case .text, .decimal, .date, .datetime: return "TEXT"
+        case .text, .decimal, .date, .datetime, .json: return "TEXT"
         }
     }
 
@@ -87,7 +95,23 @@ final class DatasetTable {
                 unchanged = unchanged + ?, deleted = deleted + ?, rejected = rejected + ?, pages = pages + 1, requests = requests + ?
             WHERE run_id = ? AND dataset = ?
             """)
-        hasOpenRejects = (try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL", [.text(dataset.name)]) ?? 0) > 0
+        let open = try db.prepare("SELECT DISTINCT key FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL AND key IS NOT NULL")
+        try open.bind([.text(dataset.name)])
+        while try open.step() { if let k = open.text(0) { openRejectKeys.insert(k) } }
+    }
+
+    /// Applies a replay of open rejects; the caller wraps this in one transaction.
+    func applyReplay(_ replay: RejectReplay, now: String) throws -> PageCounts {
+        let batch = PageBatch(runID: replay.runID, dataset: dataset, rows: replay.rows, rejects: [], unmappedFields: [],
+                              watermark: nil, passMax: nil, fetched: 0, requests: 0)
+        let counts = try apply(batch, now: now)
+        let run = CellValue.integer(replay.runID)
+        let resolve = try db.prepare("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE id = ? AND resolved_at IS NULL")
+        for id in replay.resolved { try resolve.run([.text(now), run, .integer(id)]) }
+        // Still failing: the reasons now say why under the current mapping; the reject stays open.
+        let update = try db.prepare("UPDATE _dataflow_rejects SET reasons = ?, last_run_id = ?, resolved_at = NULL, resolved_run_id = NULL WHERE id = ?")
+        for (id, reasons) in replay.stillRejected { try update.run([.text(reasons), run, .integer(id)]) }
+        return counts
     }
 
     /// Applies a page; the caller wraps this in the page's transaction.
@@ -98,37 +122,59 @@ final class DatasetTable {
         var unresolvedCodes: Set<String> = []
         let run = CellValue.integer(batch.runID)
         let datasetName = CellValue.text(dataset.name)
+        let nowText = CellValue.text(now)
+        let fieldCount = dataset.fields.count
         for row in batch.rows {
             let key = CellValue.text(row.key)
             try select.bind([key])
             let op: String?
             if try select.step() {
-                let oldHash = select.text(0)
+                let sameHash = select.withBytes(0) { bytes in bytes.map { Self.equals($0, row.hash) } ?? false }
                 let oldDeleted = select.int(1) != 0
-                let oldMatter = select.text(2)
+                let oldMatter = sameHash ? nil : select.text(2)
                 select.reset()
-                if oldHash == row.hash {
+                if sameHash {
                     counts.unchanged += 1
                     op = nil
                 } else {
-                    try update.run(row.values + [.text(row.hash), .integer(row.deleted ? 1 : 0), .text(now), run,
-                                                 row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null, key])
+                    // Bound in place, no per-row arrays: values, then the system columns, then the key.
+                    try update.clear()
+                    for (i, value) in row.values.enumerated() { try update.bind(value, at: Int32(i + 1)) }
+                    try update.bind(.text(row.hash), at: Int32(fieldCount + 1))
+                    try update.bind(.integer(row.deleted ? 1 : 0), at: Int32(fieldCount + 2))
+                    try update.bind(nowText, at: Int32(fieldCount + 3))
+                    try update.bind(run, at: Int32(fieldCount + 4))
+                    try update.bind(row.matter.map(CellValue.text) ?? .null, at: Int32(fieldCount + 5))
+                    try update.bind(row.matterCode.map(CellValue.text) ?? .null, at: Int32(fieldCount + 6))
+                    try update.bind(key, at: Int32(fieldCount + 7))
+                    try update.execute()
                     if row.deleted && !oldDeleted { op = "D"; counts.deleted += 1 } else if !row.deleted && oldDeleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
                     if !oldDeleted { liveDelta -= 1; if let m = oldMatter { matterDeltas[m, default: 0] -= 1 } } else { deletedDelta -= 1 }
                     if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
                 }
             } else {
                 select.reset()
-                try insert.run(row.values + [key, .text(row.hash), .integer(row.deleted ? 1 : 0), .text(now), .text(now), run,
-                                             row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null])
+                try insert.clear()
+                for (i, value) in row.values.enumerated() { try insert.bind(value, at: Int32(i + 1)) }
+                try insert.bind(key, at: Int32(fieldCount + 1))
+                try insert.bind(.text(row.hash), at: Int32(fieldCount + 2))
+                try insert.bind(.integer(row.deleted ? 1 : 0), at: Int32(fieldCount + 3))
+                try insert.bind(nowText, at: Int32(fieldCount + 4))
+                try insert.bind(nowText, at: Int32(fieldCount + 5))
+                try insert.bind(run, at: Int32(fieldCount + 6))
+                try insert.bind(row.matter.map(CellValue.text) ?? .null, at: Int32(fieldCount + 7))
+                try insert.bind(row.matterCode.map(CellValue.text) ?? .null, at: Int32(fieldCount + 8))
+                try insert.execute()
                 if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
                     op = "I"; counts.inserted += 1; liveDelta += 1
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
                 }
             }
-            if let op {
-                try change.run([run, datasetName, key, .text(op), .text(row.hash), .text(now)])
-                if hasOpenRejects { try resolveRejects.run([.text(now), run, datasetName, key]) }
+            if let op { try change.run([run, datasetName, key, .text(op), .text(row.hash), nowText]) }
+            // A clean record of the key arrived after its rejects (changed or not): they are resolved.
+            if openRejectKeys.contains(row.key) {
+                try resolveRejects.run([nowText, run, datasetName, key])
+                openRejectKeys.remove(row.key)
             }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
@@ -138,7 +184,7 @@ final class DatasetTable {
             try reject.run([datasetName, r.key.map(CellValue.text) ?? .null, .text(record), .text(recordHash), .text(r.reasonsJSON),
                             run, run, .text(now), .text(now)])
             counts.rejected += 1
-            hasOpenRejects = true
+            if let k = r.key { openRejectKeys.insert(k) }
         }
         for field in batch.unmappedFields.sorted() { try drift.run([datasetName, .text(field), .text(now), .text(now)]) }
         for code in unresolvedCodes.sorted() { try unresolved.run([datasetName, .text(code), .text(now), .text(now)]) }

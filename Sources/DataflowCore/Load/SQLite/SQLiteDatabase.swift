@@ -148,6 +148,18 @@ public final class SQLiteStatement {
 
     public func reset() { sqlite3_reset(handle) }
 
+    /// Resets and clears bindings, for binding values one by one with `bind(_:at:)`.
+    public func clear() throws(SQLiteError) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Runs a statement whose values were bound with `bind(_:at:)` to completion, then resets it.
+    public func execute() throws(SQLiteError) {
+        while try step() {}
+        sqlite3_reset(handle)
+    }
+
     /// Steps once: true when a row is available, false when done.
     @discardableResult
     public func step() throws(SQLiteError) -> Bool {

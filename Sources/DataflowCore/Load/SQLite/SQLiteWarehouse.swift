@@ -109,3 +109,28 @@ public final class SQLiteWarehouse: Warehouse {
             .run([.text(Timestamp.now()), .text(status), .integer(Int64(exitCode)), .integer(runID)])
     }
 }
+
+extension SQLiteWarehouse: RejectStore {
+    public func rejects(dataset: String?, includeResolved: Bool) throws -> [StoredReject] {
+        var sql = "SELECT id, dataset, key, record, reasons, first_seen, last_seen, resolved_at, resolved_run_id FROM _dataflow_rejects WHERE 1 = 1"
+        var args: [CellValue] = []
+        if let dataset { sql += " AND dataset = ?"; args.append(.text(dataset)) }
+        if !includeResolved { sql += " AND resolved_at IS NULL" }
+        let st = try db.prepare(sql + " ORDER BY id")
+        try st.bind(args)
+        var out: [StoredReject] = []
+        while try st.step() {
+            out.append(StoredReject(id: st.int(0), dataset: st.text(1) ?? "", key: st.text(2), record: st.text(3) ?? "",
+                                    reasons: st.text(4) ?? "[]", firstSeen: st.text(5) ?? "", lastSeen: st.text(6) ?? "",
+                                    resolvedAt: st.text(7), resolvedRunID: st.isNull(8) ? nil : st.int(8)))
+        }
+        return out
+    }
+
+    public func applyReplay(_ replay: RejectReplay) throws -> PageCounts {
+        guard let table = tables[replay.dataset.name] else {
+            throw SQLiteError(code: 1, message: "dataset \(replay.dataset.name) was not prepared", sql: nil)
+        }
+        return try db.transaction { try table.applyReplay(replay, now: Timestamp.now()) }
+    }
+}

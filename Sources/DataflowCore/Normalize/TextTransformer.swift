@@ -1,0 +1,78 @@
+import Foundation
+
+/// Applies a field's `transform:` list to a source value, with its regular expressions compiled once.
+///
+/// ```swift
+/// let t = TextTransformer([.halfWidth, .collapse])
+/// t.apply("ＡＢＣ　 123")  // "ABC 123"
+/// ```
+final class TextTransformer {
+    private enum Step {
+        case trim, collapse, halfWidth, upper, lower
+        case replace(NSRegularExpression, String)
+    }
+    private let steps: [Step]
+
+    init(_ transforms: [Transform]) {
+        steps = transforms.compactMap { t in
+            switch t {
+            case .trim: return .trim
+            case .collapse: return .collapse
+            case .halfWidth: return .halfWidth
+            case .upper: return .upper
+            case .lower: return .lower
+            case .replace(let pattern, let with):
+                // Patterns were compiled when the config was loaded; one that fails here is skipped.
+                return (try? NSRegularExpression(pattern: pattern)).map { .replace($0, with) }
+            }
+        }
+    }
+
+    var isEmpty: Bool { steps.isEmpty }
+
+    func apply(_ input: String) -> String {
+        var text = input
+        for step in steps {
+            switch step {
+            case .trim: text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .collapse: text = TextTransformer.collapse(text)
+            case .halfWidth: text = TextTransformer.halfWidth(text)
+            case .upper: text = text.uppercased()
+            case .lower: text = text.lowercased()
+            case .replace(let regex, let with):
+                let range = NSRange(text.startIndex..., in: text)
+                text = regex.stringByReplacingMatches(in: text, range: range, withTemplate: with)
+            }
+        }
+        return text
+    }
+
+    /// Runs of Unicode whitespace (including U+3000) become one space; the ends are trimmed.
+    static func collapse(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(" "); pendingSpace = false }
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// Full-width forms U+FF01–U+FF5E → U+0021–U+007E, ideographic space U+3000 → space. Other
+    /// characters (CJK, full-width punctuation outside that block) are left as they are.
+    static func halfWidth(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0xFF01...0xFF5E: out.append(Unicode.Scalar(scalar.value - 0xFEE0) ?? scalar)
+            case 0x3000: out.append(" ")
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+}

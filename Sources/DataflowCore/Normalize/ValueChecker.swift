@@ -1,0 +1,99 @@
+import Foundation
+
+/// Runs a field's checks on its converted value. A check may also rewrite the value (a 15-digit
+/// citizen ID upgraded to 18 under `legacy_id: upgrade`).
+///
+/// ```swift
+/// let checker = ValueChecker(field: field, codes: dictionaries.codes, today: "2026-11-29")
+/// checker.check("330782198001010017")  // .success("330782198001010017")
+/// ```
+final class ValueChecker {
+    let field: FieldConfig
+    let divisions: CodeTable?
+    let today: String
+    private var regexes: [String: NSRegularExpression] = [:]
+
+    init(field: FieldConfig, codes: CodeTables, today: String) {
+        self.field = field
+        self.divisions = codes.divisions
+        self.today = today
+        for case .regex(let pattern) in field.checks {
+            // Anchored: the whole value must match.
+            regexes[pattern] = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$")
+        }
+    }
+
+    /// The (possibly rewritten) value, or the first failing check as (rule, message).
+    func check(_ value: String) -> Result<String, CheckFailure> {
+        var value = value
+        for check in field.checks {
+            let problem: String?
+            switch check {
+            case .named(.citizenID):
+                if field.legacyID == .upgrade, value.utf8.count == 15, let upgraded = CitizenIDCheck.upgrade(value) { value = upgraded }
+                problem = CitizenIDCheck.validate(value, divisions: divisions)
+            case .named(.uscc): problem = CreditCodeCheck.validate(value)
+            case .named(.division): problem = DivisionCodeCheck.validate(value, table: divisions)
+            case .named(.sex): problem = SexCodeCheck.validate(value)
+            case .named(.phone): problem = PhoneNumberCheck.validate(value)
+            case .regex(let pattern):
+                if let regex = regexes[pattern] {
+                    let range = NSRange(value.startIndex..., in: value)
+                    problem = regex.firstMatch(in: value, range: range) == nil ? "does not match /\(pattern)/" : nil
+                } else {
+                    problem = "invalid pattern /\(pattern)/"
+                }
+            case .range(let low, let high):
+                if let low, DecimalCompare.compare(value, low) == .orderedAscending { problem = "\(value) is below \(low)" }
+                else if let high, DecimalCompare.compare(value, high) == .orderedDescending { problem = "\(value) is above \(high)" }
+                else { problem = nil }
+            case .oneOf(let values):
+                problem = values.contains(value) ? nil : "not one of: \(values.joined(separator: ", "))"
+            case .dateRange(let from, let to):
+                let day = String(value.prefix(10))
+                let upper = to == "today" ? today : to
+                let lower = from == "today" ? today : from
+                if let lower, day < lower { problem = "\(day) is before \(lower)" }
+                else if let upper, day > upper { problem = "\(day) is after \(upper)" }
+                else { problem = nil }
+            }
+            if let problem { return .failure(CheckFailure(rule: check.rule, message: problem, value: value)) }
+        }
+        return .success(value)
+    }
+}
+
+/// A failed check: its rule name and why.
+struct CheckFailure: Error {
+    var rule: String
+    var message: String
+    var value: String
+}
+
+/// Exact comparison of canonical decimal strings (`DecimalText.canonical` output).
+enum DecimalCompare {
+    static func compare(_ a: String, _ b: String) -> ComparisonResult {
+        let an = a.hasPrefix("-"), bn = b.hasPrefix("-")
+        if an != bn { return an ? .orderedAscending : .orderedDescending }
+        let magnitude = compareMagnitude(an ? String(a.dropFirst()) : a, bn ? String(b.dropFirst()) : b)
+        if !an { return magnitude }
+        switch magnitude {
+        case .orderedAscending: return .orderedDescending
+        case .orderedDescending: return .orderedAscending
+        case .orderedSame: return .orderedSame
+        }
+    }
+
+    private static func compareMagnitude(_ a: String, _ b: String) -> ComparisonResult {
+        let ap = a.split(separator: ".", omittingEmptySubsequences: false), bp = b.split(separator: ".", omittingEmptySubsequences: false)
+        let ai = String(ap[0]), bi = String(bp[0])
+        if ai.count != bi.count { return ai.count < bi.count ? .orderedAscending : .orderedDescending }
+        if ai != bi { return ai < bi ? .orderedAscending : .orderedDescending }
+        var af = ap.count > 1 ? String(ap[1]) : "", bf = bp.count > 1 ? String(bp[1]) : ""
+        let width = max(af.count, bf.count)
+        af += String(repeating: "0", count: width - af.count)
+        bf += String(repeating: "0", count: width - bf.count)
+        if af == bf { return .orderedSame }
+        return af < bf ? .orderedAscending : .orderedDescending
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import DataflowCore
+import DataflowHTTP
+import Foundation
+
+/// `dataflow-bench`: the floors and fixtures `make bench` measures the real commands against.
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataflow-bench",
+        abstract: "Floors and fixtures for `make bench` (scripts/bench.sh).",
+        subcommands: [FetchFloor.self, InsertFloor.self, GrowWarehouse.self]
+    )
+}
+
+/// Fetches the licence pages the way a sync does (same transport, signing and JSON parser) and
+/// writes nothing: the fetch-and-parse floor, or with `--no-parse` the sandbox's serving rate.
+struct FetchFloor: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fetch")
+
+    @Option var baseURL: String
+    @Option var path = "/gateway/api/001003001/dataSharing/licenses.htm"
+    @Option var pageSize = 500
+    @Option var appKey = "sandbox-app"
+    @Option var appSecret = "sandbox-secret"
+    @Flag var noParse = false
+
+    func run() throws {
+        let transport = try CurlTransport(options: TransportOptions())
+        let auth = ZJIRSAuthenticator(config: ZJIRSAuthConfig(appKey: appKey, appSecret: Secret(appSecret)), source: "bench",
+                                      baseURL: baseURL, transport: transport)
+        let started = Date()
+        var page = 1, records = 0, bytes = 0
+        while true {
+            var query = [("pageNum", String(page)), ("pageSize", String(pageSize))]
+            var headers: [HTTPHeader] = []
+            try auth.authorize(query: &query, headers: &headers)
+            let response = try transport.send(HTTPRequest(url: baseURL + path + "?" + QueryString.build(query), headers: headers))
+            bytes += response.body.count
+            var count = 0
+            if noParse {
+                // Count records without parsing: the sandbox writes one object per record.
+                count = response.body.reduce(0) { $0 + ($1 == UInt8(ascii: "{") ? 1 : 0) } - 2
+            } else {
+                let body = try JSONParser.parse(response.body)
+                guard case .array(let list)? = body.value(at: ["datas", "list"]) else { throw ValidationError("no datas.list on page \(page)") }
+                count = list.count
+            }
+            records += max(0, count)
+            if count < pageSize { break }
+            page += 1
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print(String(format: "{\"seconds\": %.3f, \"pages\": %d, \"records\": %d, \"bytes\": %d}", seconds, page, records, bytes))
+    }
+}
+
+/// Inserts N rows shaped like `market_licenses` through one prepared statement in one
+/// transaction: the raw SQLite bulk-insert floor.
+struct InsertFloor: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "insert")
+
+    @Option var database: String
+    @Option var rows: Int
+
+    func run() throws {
+        try? FileManager.default.removeItem(atPath: database)
+        let db = try SQLiteDatabase(path: database)
+        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        try db.exec("""
+            CREATE TABLE market_licenses (uscc TEXT, name TEXT, legal_rep TEXT, established TEXT, capital TEXT, division TEXT, updated_at TEXT,
+              _key TEXT NOT NULL UNIQUE, _hash TEXT NOT NULL, _deleted INTEGER NOT NULL DEFAULT 0, _first_seen TEXT NOT NULL,
+              _last_seen TEXT NOT NULL, _run_id INTEGER NOT NULL, _matter TEXT, _matter_code TEXT)
+            """)
+        let started = Date()
+        try db.transaction {
+            let st = try db.prepare("INSERT INTO market_licenses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            for i in 0..<rows {
+                let key = "91330782" + String(i)
+                try st.run([.text(key), .text("义乌市远宏电子商务有限公司\(i)"), .text("金明"), .text("2022-07-29"), .text("50323.99"),
+                            .text("330782"), .text("2026-01-01T00:00:00+08:00"), .text(key), .text("9f86d081884c7d659a2feaa0c55ad0" + String(i)),
+                            .integer(0), .text("2026-11-29T00:00:00Z"), .text("2026-11-29T00:00:00Z"), .integer(1),
+                            .text("000105001000"), .text("000105001000")])
+            }
+        }
+        print(String(format: "{\"seconds\": %.3f, \"rows\": %d}", Date().timeIntervalSince(started), rows))
+    }
+}
+
+/// Grows a synced warehouse's dataset table to N rows by copying its rows under new keys, and
+/// keeps the metadata counters true, so `catalog` can be timed on a 10-million-row warehouse.
+struct GrowWarehouse: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "grow")
+
+    @Option var database: String
+    @Option var dataset = "market_licenses"
+    @Option var rows: Int
+
+    func run() throws {
+        let db = try SQLiteDatabase(path: database)
+        let table = Identifier.quoted(dataset)
+        let columns = try db.columns(of: dataset).filter { $0 != "_key" }.map(Identifier.quoted)
+        var generation = 0
+        while let current = try db.scalarInt("SELECT count(*) FROM \(table)"), current < rows {
+            generation += 1
+            let take = min(Int(current), rows - Int(current))
+            try db.transaction {
+                try db.exec("""
+                    INSERT INTO \(table) (\(columns.joined(separator: ", ")), _key)
+                    SELECT \(columns.joined(separator: ", ")), _key || '#\(generation)' FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) LIMIT \(take))
+                    """)
+                try db.prepare("UPDATE _dataflow_state SET rows = (SELECT count(*) FROM \(table) WHERE _deleted = 0), deleted_rows = (SELECT count(*) FROM \(table) WHERE _deleted = 1) WHERE dataset = ?")
+                    .run([.text(dataset)])
+                try db.prepare("DELETE FROM _dataflow_dataset_matters WHERE dataset = ?").run([.text(dataset)])
+                try db.prepare("INSERT INTO _dataflow_dataset_matters (dataset, matter, rows) SELECT ?, _matter, count(*) FROM \(table) WHERE _deleted = 0 AND _matter IS NOT NULL GROUP BY _matter")
+                    .run([.text(dataset)])
+            }
+        }
+        print("{\"rows\": \(try db.scalarInt("SELECT count(*) FROM \(table)") ?? 0)}")
+    }
+}
