@@ -71,7 +71,7 @@ struct ReportWriterTests {
         #expect(DCATRenderer.frequencyIRI("hourly") == nil)
         #expect(DCATRenderer.accessRightsIRI("none") == "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC")
         #expect(ShareType.allCases.allSatisfy { DCATRenderer.accessRightsIRI($0.rawValue) != nil })
-        #expect(FieldType.allCases.map(CatalogueEntry.dataType) == ["字符型C", "整型I", "数值型N", "日期型D", "日期时间型T", "逻辑型L"])
+        #expect(FieldType.allCases.map(CatalogueEntry.dataType) == ["字符型C", "整型I", "数值型N", "日期型D", "日期时间型T", "逻辑型L", "备注型M"])
     }
 
     @Test func metricsLabelsAndCSVFieldsAreEscaped() {

@@ -146,6 +146,23 @@ struct ExportTests {
         #expect(entries[0].3.hasPrefix("_seq,_op,_key,_changed_at,_change_run_id,uscc,"))
     }
 
+    @Test func jsonColumnsNestInNDJSONAndStayTextInCSV() throws {
+        let fixed = try FixedWarehouse()
+        func export(_ args: String...) throws -> CommandResult {
+            try Command.run(Binaries.dataflow, ["export", "job_centres"] + args + ["--project", fixed.root.path], in: fixed.root)
+        }
+        let nd = try export("--format", "ndjson")
+        #expect(nd.status == 0, "\(nd.output)")
+        let rows = nd.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(rows.count == 3)
+        #expect(rows.first?.value(at: ["services", "desk"]) == .number("2"))
+        #expect(rows.first?.value(at: ["services", "days"]) == .array([.string("一"), .string("三")]))
+        #expect(rows.dropFirst().first?["services"] == .null)
+        #expect(rows.last?["services"] == .string("not json"), "a stored value that is not JSON stays a string")
+        let csv = try export()
+        #expect(csv.stdout.contains("JC001,稠城街道零工市场,\"{\"\"days\"\":[\"\"一\"\",\"\"三\"\"],\"\"desk\"\":2}\",001105001000\r\n"), "\(csv.stdout)")
+    }
+
     private func distinct(_ db: SQLiteDatabase, _ sql: String) throws -> [String] {
         let st = try db.prepare(sql)
         var out: [String] = []

@@ -38,7 +38,8 @@ public struct CatalogueEntry: Sendable, Encodable, Equatable {
         items = d.fields.map { Item(name: $0.column, dataType: CatalogueEntry.dataType($0.type), pii: $0.pii) }
     }
 
-    /// The guide's data type for a mapped field type.
+    /// The guide's data type for a mapped field type (its list: 字符型C, 数值型N, 货币型Y, 日期型D,
+    /// 日期时间型T, 逻辑型L, 备注型M, 通用型G, 双精度型B, 整型I, 浮点型F).
     public static func dataType(_ type: FieldType) -> String {
         switch type {
         case .text: return "字符型C"
@@ -47,7 +48,8 @@ public struct CatalogueEntry: Sendable, Encodable, Equatable {
         case .date: return "日期型D"
         case .datetime: return "日期时间型T"
         case .bool: return "逻辑型L"
-        case .json: return "二进制型B"
+        // The guide's letters are FoxPro's: B is 双精度型 (double), not binary; JSON text is a memo.
+        case .json: return "备注型M"
         }
     }
 }

@@ -58,6 +58,9 @@ public final class NDJSONWriter {
     /// A number literal already in JSON syntax (SQLite's text of an INTEGER or REAL).
     public func number(bytes: UnsafeBufferPointer<UInt8>) { buffer.append(contentsOf: bytes) }
 
+    /// A value that is already JSON text (a `json` column), written as is.
+    public func json(bytes: UnsafeBufferPointer<UInt8>) { buffer.append(contentsOf: bytes) }
+
     public func bool(_ b: Bool) { buffer += Array((b ? "true" : "false").utf8) }
 
     public func null() { buffer += Array("null".utf8) }

@@ -103,6 +103,8 @@ public struct TableExporter {
         let headers = (feed ? Self.changeColumns : []) + rowColumns
         let masked = (feed ? Self.changeColumns.map { _ in false } : []) + rowColumns.map { !options.revealPII && piiColumns.contains($0) }
         let booleans = headers.map { boolColumns.contains($0) && !Self.changeColumns.contains($0) }
+        let jsonColumns = Set(dataset.fields.filter { $0.type == .json }.map(\.column))
+        let nested = headers.enumerated().map { i, h in jsonColumns.contains(h) && !masked[i] && !(feed && i < Self.changeColumns.count) }
 
         // Filters grouped by column, in first-seen order: col IN (?, …) AND …
         var grouped: [(String, [String])] = []
@@ -160,6 +162,12 @@ public struct TableExporter {
                         writer.null()
                     } else if masked[i] {
                         writer.string(PIIMask.mask(st.text(i) ?? ""))
+                    } else if nested[i] {
+                        // A json column nests as JSON; a stored value that does not parse stays a string.
+                        st.withBytes(i) { bytes in
+                            guard let bytes else { writer.null(); return }
+                            if (try? JSONParser.parse(Array(bytes))) != nil { writer.json(bytes: bytes) } else { writer.string(bytes: bytes) }
+                        }
                     } else if booleans[i] && st.isNumeric(i) {
                         writer.bool(st.int(i) != 0)
                     } else if st.isNumeric(i) {

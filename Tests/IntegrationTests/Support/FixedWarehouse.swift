@@ -66,6 +66,10 @@ final class FixedWarehouse {
               ('market_licenses', '000105999000', '2026-11-25T02:00:30Z', '2026-11-29T02:00:05Z');
             INSERT INTO _dataflow_schema (dataset, field, mapped, first_seen, last_seen) VALUES
               ('market_licenses', 'JYFW', 0, '2026-11-29T02:00:05Z', '2026-11-29T02:00:05Z');
+            INSERT INTO job_centres (centre_id, name, services, _key, _hash, _deleted, _first_seen, _last_seen, _run_id, _matter, _matter_code) VALUES
+              ('JC001', '稠城街道零工市场', '{"days":["一","三"],"desk":2}', 'JC001', 'h', 0, '2026-11-25T02:02:35Z', '2026-11-25T02:02:35Z', 1, '001105001000', NULL),
+              ('JC002', '佛堂镇就业服务站', NULL, 'JC002', 'h', 0, '2026-11-25T02:02:35Z', '2026-11-25T02:02:35Z', 1, '001105001000', NULL),
+              ('JC003', '旧数据', 'not json', 'JC003', 'h', 0, '2026-11-25T02:02:35Z', '2026-11-25T02:02:35Z', 1, '001105001000', NULL);
             INSERT INTO _dataflow_rejects (dataset, key, record, record_hash, reasons, first_run_id, last_run_id, first_seen, last_seen, resolved_at, resolved_run_id) VALUES
               ('market_licenses', '91330782MA0000001X', '{}', 'h1', '[]', 1, 2, '2026-11-25T02:00:30Z', '2026-11-29T02:00:05Z', NULL, NULL),
               ('market_licenses', '91330782MA0000002X', '{}', 'h2', '[]', 1, 1, '2026-11-25T02:00:30Z', '2026-11-25T02:00:30Z', NULL, NULL),
@@ -159,6 +163,7 @@ final class FixedWarehouse {
         fields:
           centre_id: { from: JGBM, type: text, required: true }
           name:      { from: JGMC, type: text }
+          services:  { from: FWXM, type: json }
         """),
         ("relief_payments", """
         dataset: relief_payments
