@@ -17,11 +17,12 @@ struct SyncCommand: ParsableCommand {
           dataflow sync                          # every dataset
           dataflow sync market_licenses          # one dataset
           dataflow sync --quiet --log-format json >>/var/log/dataflow.log 2>&1   # cron
-          dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
+          dataflow sync --retry-rejects service_cases   # after a mapping fix
 
-        --retry-rejects replays each dataset's open rejects through the current mapping before the
-        normal walk: records that now map are upserted (change log included) and their rejects
-        marked resolved (kept for audit); the rest stay open with updated reasons (see `dataflow rejects`).
+        --retry-rejects replays each dataset's open rejects through the current
+        mapping before the normal walk: records that now map are upserted (change
+        log included) and their rejects marked resolved (kept for audit); the rest
+        stay open with updated reasons (see `dataflow rejects`).
 
         Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration,
         3 another run holds the lock.
