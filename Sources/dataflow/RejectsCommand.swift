@@ -8,15 +8,16 @@ struct RejectsCommand: ParsableCommand {
         commandName: "rejects",
         abstract: "List quarantined records and why each was rejected.",
         discussion: """
-        Every record that fails mapping or a check is stored whole in _dataflow_rejects with
-        machine-readable reasons (field, rule, offending value, message). After fixing the mapping,
-        `dataflow sync --retry-rejects` replays the open ones; those that now load are marked
-        resolved (kept for audit), the rest stay open with updated reasons.
+        Every record that fails mapping or a check is stored whole in
+        _dataflow_rejects with machine-readable reasons (field, rule, offending
+        value, message). After fixing the mapping, `dataflow sync --retry-rejects`
+        replays the open ones: those that now load are marked resolved (kept for
+        audit), the rest stay open with updated reasons.
 
         Examples:
-          dataflow rejects                              # every open reject
+          dataflow rejects                            # every open reject
           dataflow rejects service_cases --format json
-          dataflow rejects service_cases --all --format csv > rejects.csv   # resolved ones too
+          dataflow rejects --all --format csv > r.csv # resolved ones too
         """
     )
 

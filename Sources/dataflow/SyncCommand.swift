@@ -26,9 +26,9 @@ struct SyncCommand: ParsableCommand {
           dataflow sync --quiet --metrics-file /var/lib/node_exporter/dataflow.prom
           dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
 
-        --retry-rejects replays each dataset's open rejects through the current mapping before the
-        normal walk: records that now map are upserted (change log included) and their rejects
-        marked resolved (kept for audit); the rest stay open with updated reasons (see `dataflow rejects`).
+        --retry-rejects replays each dataset's open rejects through the current mapping before the \
+        normal walk: records that now map are upserted (change log included) and their rejects marked \
+        resolved (kept for audit); the rest stay open with updated reasons (see `dataflow rejects`).
 
         Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration, \
         3 another run holds the lock.
@@ -52,6 +52,7 @@ struct SyncCommand: ParsableCommand {
         }
         return ExitCode(exitCode)
     }
+
     @Flag(help: "First replay open rejects through the current mapping.")
     var retryRejects = false
 

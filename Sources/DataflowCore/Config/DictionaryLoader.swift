@@ -55,6 +55,13 @@ struct DictionaryLoader {
                         throw ConfigError("matter \(code) names unknown function '\(fn)'\(MappingReader.suggestion(fn, Array(functionCodes))) (functions come from \(functionsName))", at: r.keyPosition("functions"))
                     }
                     let aliases = try r.stringList("aliases") ?? []
+                    // 实施编码: the first 18 characters are the implementing body's credit code.
+                    for alias in aliases where alias.count == Dictionaries.implementationCodeLength {
+                        let body = String(alias.prefix(18))
+                        if let problem = CreditCodeCheck.validate(body) {
+                            throw ConfigError("matter \(code): implementation code '\(alias)' must start with the implementing body's credit code, but '\(body)' is not one (\(problem))", at: r.keyPosition("aliases"))
+                        }
+                    }
                     try r.finish()
                     for c in [code] + aliases {
                         if let first = codes[c] {
