@@ -152,11 +152,13 @@ do {
 } catch {
     fail("\(error)", exitCode: 1)
 }
+// Signal handlers before anyone can learn the port: a SIGTERM sent the moment the port file
+// appears must stop the server cleanly, not kill it with the default action.
+let signalSources = stopOnSignals(server)
 // The port file first: whoever sees the line may already look for the file.
 if let portFile { writePortFile(portFile, port: server.port) }
 emit(server.listeningLine + "\n", to: 1)
 
-let signalSources = stopOnSignals(server)
 try? await server.waitUntilClosed()
 try? await server.shutdown()
 withExtendedLifetime(signalSources) {}

@@ -13,14 +13,22 @@ public enum CreditCodeCheck {
 
     /// The check character for the first 17 characters, or nil if any is outside the alphabet.
     public static func checkCharacter(for body: String) -> Character? {
-        let chars = Array(body)
-        guard chars.count == 17 else { return nil }
+        let bytes = Array(body.utf8)
+        guard bytes.count == 17, let check = checkByte(bytes[...]) else { return nil }
+        return Character(Unicode.Scalar(check))
+    }
+
+    /// The check byte for 17 ASCII bytes (no allocation), or nil outside the alphabet.
+    static func checkByte(_ body: ArraySlice<UInt8>) -> UInt8? {
         var sum = 0
-        for (i, c) in chars.enumerated() {
-            guard let v = values[c] else { return nil }
-            sum += v * weights[i]
+        var i = 0
+        for b in body {
+            let v = CreditCodeAlphabet.values[Int(b)]
+            guard v >= 0 else { return nil }
+            sum += Int(v) * weights[i]
+            i += 1
         }
-        return alphabet[(31 - sum % 31) % 31]
+        return CreditCodeAlphabet.characters[(31 - sum % 31) % 31]
     }
 
     /// GB 11714-1997 check character for an organisation code's 8 leading characters (digits = 0–9,
@@ -53,6 +61,14 @@ public enum CreditCodeCheck {
 
     /// nil when `code` is valid, else why not.
     public static func validate(_ code: String) -> String? {
+        let bytes = Array(code.utf8)
+        // Fast path: 18 ASCII characters in the alphabet with the right check characters.
+        if bytes.count == 18, bytes.allSatisfy({ CreditCodeAlphabet.values[Int($0)] >= 0 }),
+           checkByte(bytes[0..<17]) == bytes[17] {
+            if !checksOrganizationCode(code) { return nil }
+            if let org = organizationCheckCharacter(for: String(decoding: bytes[8..<16], as: UTF8.self)),
+               Character(Unicode.Scalar(bytes[16])) == org { return nil }
+        }
         let chars = Array(code)
         guard chars.count == 18 else { return "length \(chars.count), expected 18" }
         if let bad = chars.first(where: { values[$0] == nil }) { return "character '\(bad)' is not in the GB 32100 alphabet" }

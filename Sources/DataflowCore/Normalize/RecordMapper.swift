@@ -77,7 +77,7 @@ public final class RecordMapper {
             ? keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}") : nil
         var matterCode: String?
         var matter: String?
-        if case .field(let f)? = dataset.matters, let code = object[f]?.text?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
+        if case .field(let f)? = dataset.matters, let code = object[f]?.text?.trimmingWhitespace, !code.isEmpty {
             matterCode = code
             matter = dictionaries.resolve(code)?.code
             if matter == nil, dataset.strict {
@@ -131,7 +131,7 @@ public final class RecordMapper {
                                              message: "\(field.from) is a JSON \(raw.kindName), expected a scalar"))
             }
             text = plan.transformer.apply(scalar)
-            if plan.nullIf.contains(text) || (RecordMapper.hasOuterSpace(text) && plan.nullIf.contains(text.trimmingCharacters(in: .whitespaces))) {
+            if plan.nullIf.contains(text) || (RecordMapper.hasOuterSpace(text) && plan.nullIf.contains(text.trimmingWhitespace)) {
                 text = ""
             }
         } else {
@@ -157,7 +157,7 @@ public final class RecordMapper {
         case .text, .json:
             value = .text(text)
         case .int:
-            guard let n = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+            guard let n = Int64(text.trimmingWhitespace) else {
                 return .failure(reject(field, "type:int", text, "not a whole number"))
             }
             value = .integer(n)
@@ -211,7 +211,7 @@ public final class RecordMapper {
             return .success(field.defaultValue.map(CellValue.text) ?? .null)
         }
         if case .string(let s) = raw {
-            let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = s.trimmingWhitespace
             if plan.nullIf.contains(trimmed) { return .success(field.defaultValue.map(CellValue.text) ?? .null) }
             guard let parsed = try? JSONParser.parse(Array(trimmed.utf8)) else {
                 return .failure(reject(field, "type:json", String(s.prefix(200)), "not valid JSON"))

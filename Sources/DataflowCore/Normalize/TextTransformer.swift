@@ -34,7 +34,7 @@ final class TextTransformer {
         var text = input
         for step in steps {
             switch step {
-            case .trim: text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .trim: text = text.trimmingWhitespace
             case .collapse: text = TextTransformer.collapse(text)
             case .halfWidth: text = TextTransformer.halfWidth(text)
             case .upper: text = text.uppercased()
@@ -49,6 +49,7 @@ final class TextTransformer {
 
     /// Runs of Unicode whitespace (including U+3000) become one space; the ends are trimmed.
     static func collapse(_ text: String) -> String {
+        if !needsCollapse(text) { return text }
         var out = String.UnicodeScalarView()
         var pendingSpace = false
         for scalar in text.unicodeScalars {
@@ -62,9 +63,24 @@ final class TextTransformer {
         return String(out)
     }
 
+    /// False when `collapse` would return the text unchanged (the common case: no allocation).
+    static func needsCollapse(_ text: String) -> Bool {
+        var previousSpace = true  // a leading space needs trimming
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                if previousSpace || scalar != " " { return true }
+                previousSpace = true
+            } else {
+                previousSpace = false
+            }
+        }
+        return previousSpace && !text.isEmpty  // a trailing space needs trimming
+    }
+
     /// Full-width forms U+FF01–U+FF5E → U+0021–U+007E, ideographic space U+3000 → space. Other
     /// characters (CJK, full-width punctuation outside that block) are left as they are.
     static func halfWidth(_ text: String) -> String {
+        if !text.unicodeScalars.contains(where: { (0xFF01...0xFF5E).contains($0.value) || $0.value == 0x3000 }) { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             switch scalar.value {

@@ -12,6 +12,8 @@ final class ValueChecker {
     let divisions: CodeTable?
     let today: String
     private var regexes: [String: NSRegularExpression] = [:]
+    /// Patterns simple enough to match without NSRegularExpression (see `SimplePattern`).
+    private var simple: [String: SimplePattern] = [:]
 
     init(field: FieldConfig, codes: CodeTables, today: String) {
         self.field = field
@@ -20,6 +22,7 @@ final class ValueChecker {
         for case .regex(let pattern) in field.checks {
             // Anchored: the whole value must match.
             regexes[pattern] = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$")
+            simple[pattern] = SimplePattern(pattern)
         }
     }
 
@@ -37,7 +40,9 @@ final class ValueChecker {
             case .named(.sex): problem = SexCodeCheck.validate(value)
             case .named(.phone): problem = PhoneNumberCheck.validate(value)
             case .regex(let pattern):
-                if let regex = regexes[pattern] {
+                if regexes[pattern] != nil, let fast = simple[pattern] {
+                    problem = fast.matchesWhole(value) ? nil : "does not match /\(pattern)/"
+                } else if let regex = regexes[pattern] {
                     let range = NSRange(value.startIndex..., in: value)
                     problem = regex.firstMatch(in: value, range: range) == nil ? "does not match /\(pattern)/" : nil
                 } else {

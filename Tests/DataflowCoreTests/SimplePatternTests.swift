@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+@testable import DataflowCore
+
+@Suite("SimplePattern agrees with NSRegularExpression")
+struct SimplePatternTests {
+    /// A tiny seeded generator so failures reproduce.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    func nsMatches(_ pattern: String, _ text: String) -> Bool {
+        guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { return false }
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    @Test func randomPatternsAndInputsMatchExactlyLikeTheFullEngine() throws {
+        var rng = SplitMix(state: 20261129)
+        let atoms = ["a", "b", "Y", "W", "7", "中", "\\d", "\\w", "\\s", "\\D", ".", "[0-9]", "[A-Z]", "[^0-9]", "[a-c_]", "\\.", "\\-", "[X\\d]"]
+        let quantifiers = ["", "", "?", "*", "+", "{2}", "{1,3}", "{0,}", "{3}"]
+        let alphabet: [String] = ["a", "b", "Y", "W", "7", "0", "9", "中", " ", ".", "-", "_", "Z", "x", "５", "\t"]
+        var compared = 0
+        for _ in 0..<400 {
+            let pattern = (0..<Int.random(in: 1...4, using: &rng)).map { _ in
+                atoms.randomElement(using: &rng)! + quantifiers.randomElement(using: &rng)!
+            }.joined()
+            let fast = try #require(SimplePattern(pattern), "\(pattern) should be in the subset")
+            for _ in 0..<25 {
+                let text = (0..<Int.random(in: 0...6, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+                #expect(fast.matchesWhole(text) == nsMatches(pattern, text), "/\(pattern)/ on '\(text)'")
+                compared += 1
+            }
+        }
+        #expect(compared == 10_000)
+    }
+
+    @Test func theExampleCountysPatternsUseTheFastPath() {
+        let p = SimplePattern("YW[0-9]{12}")
+        #expect(p?.matchesWhole("YW202601010001") == true)
+        #expect(p?.matchesWhole("YW20260101000") == false)
+        #expect(p?.matchesWhole("XYW202601010001") == false)
+        #expect(SimplePattern("^\\d{6}$")?.matchesWhole("330782") == true)
+    }
+
+    @Test("constructs outside the subset fall back to the full engine", arguments: [
+        "(ab)+", "a|b", "a*?", "\\bword", "[[:digit:]]", "(?i)abc", "\\1", "a{2}{3}", "[z-a]", "x++",
+    ])
+    func unsupported(_ pattern: String) {
+        #expect(SimplePattern(pattern) == nil)
+    }
+}
