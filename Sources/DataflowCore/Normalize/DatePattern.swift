@@ -150,12 +150,56 @@ public struct DatePattern: Sendable, Equatable, CustomStringConvertible {
 
 extension CivilTime {
     /// ISO 8601 calendar date `YYYY-MM-DD`.
-    public var isoDate: String { DatePattern.pad(year, 4) + "-" + DatePattern.pad(month, 2) + "-" + DatePattern.pad(day, 2) }
+    public var isoDate: String {
+        String(unsafeUninitializedCapacity: 10) { out in
+            CivilTime.writeDigits(year, 4, into: out, at: 0)
+            out[4] = UInt8(ascii: "-")
+            CivilTime.writeDigits(month, 2, into: out, at: 5)
+            out[7] = UInt8(ascii: "-")
+            CivilTime.writeDigits(day, 2, into: out, at: 8)
+            return 10
+        }
+    }
 
     /// ISO 8601 date-time with an explicit offset: `2026-03-01T08:30:00+08:00` (milliseconds when non-zero).
     public func isoDateTime(offset: Int) -> String {
-        var s = isoDate + "T" + DatePattern.pad(hour, 2) + ":" + DatePattern.pad(minute, 2) + ":" + DatePattern.pad(second, 2)
-        if millisecond != 0 { s += "." + DatePattern.pad(millisecond, 3) }
-        return s + ZoneSpec.formatOffset(offset)
+        // Built in one buffer: this runs for every datetime value of every record.
+        String(unsafeUninitializedCapacity: 29) { out in
+            CivilTime.writeDigits(year, 4, into: out, at: 0)
+            out[4] = UInt8(ascii: "-")
+            CivilTime.writeDigits(month, 2, into: out, at: 5)
+            out[7] = UInt8(ascii: "-")
+            CivilTime.writeDigits(day, 2, into: out, at: 8)
+            out[10] = UInt8(ascii: "T")
+            CivilTime.writeDigits(hour, 2, into: out, at: 11)
+            out[13] = UInt8(ascii: ":")
+            CivilTime.writeDigits(minute, 2, into: out, at: 14)
+            out[16] = UInt8(ascii: ":")
+            CivilTime.writeDigits(second, 2, into: out, at: 17)
+            var i = 19
+            if millisecond != 0 {
+                out[i] = UInt8(ascii: ".")
+                CivilTime.writeDigits(millisecond, 3, into: out, at: i + 1)
+                i += 4
+            }
+            let a = abs(offset)
+            out[i] = offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+            CivilTime.writeDigits(a / 3600, 2, into: out, at: i + 1)
+            out[i + 3] = UInt8(ascii: ":")
+            CivilTime.writeDigits((a % 3600) / 60, 2, into: out, at: i + 4)
+            return i + 6
+        }
+    }
+
+    /// Writes `value` zero-padded to `width` decimal digits (values that need more keep their digits' low part).
+    @inline(__always)
+    static func writeDigits(_ value: Int, _ width: Int, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        var v = abs(value)
+        var i = start + width - 1
+        while i >= start {
+            out[i] = UInt8(48 + v % 10)
+            v /= 10
+            i -= 1
+        }
     }
 }

@@ -53,7 +53,7 @@ final class TextTransformer {
         var out = String.UnicodeScalarView()
         var pendingSpace = false
         for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+            if scalar.isWhitespaceFast {
                 pendingSpace = !out.isEmpty
             } else {
                 if pendingSpace { out.append(" "); pendingSpace = false }
@@ -67,7 +67,7 @@ final class TextTransformer {
     static func needsCollapse(_ text: String) -> Bool {
         var previousSpace = true  // a leading space needs trimming
         for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+            if scalar.isWhitespaceFast {
                 if previousSpace || scalar != " " { return true }
                 previousSpace = true
             } else {
