@@ -1,6 +1,7 @@
 import DataflowCore
 import DataflowHTTP
 import Foundation
+import Logging
 
 /// Renders sync progress: human lines or JSON events on stderr (one object per line, each with
 /// `ts`, `level` and `event`; counts are JSON numbers), and a progress bar on a terminal only.
@@ -29,21 +30,28 @@ final class EventLog: SyncObserver {
         static func seconds(_ s: Double) -> Field { .number(String(format: "%.3f", s)) }
     }
 
+    /// JSON events go through swift-log with the JSON-lines handler (DESIGN §10).
+    private lazy var logger = Logger(label: "dataflow.sync") { _ in JSONLinesLogHandler() }
+
     private func event(_ name: String, _ fields: [(String, Field)], level: String = "info") {
-        if format == .json { Console.stderr(Self.jsonLine(name, fields, level: level)) }
+        guard format == .json else { return }
+        logger.log(level: Logger.Level(rawValue: level) ?? .info, Logger.Message(stringLiteral: name), metadata: Self.metadata(fields))
+    }
+
+    static func metadata(_ fields: [(String, Field)]) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [:]
+        for (key, value) in fields {
+            switch value {
+            case .number(let n): metadata[key] = .stringConvertible(JSONNumber(raw: n))
+            case .text(let t): metadata[key] = t.map { .string($0) } ?? .stringConvertible(JSONNumber(null: ()))
+            }
+        }
+        return metadata
     }
 
     /// One JSON event line (also used by the sync command for errors before a run starts).
     static func jsonLine(_ name: String, _ fields: [(String, Field)], level: String) -> String {
-        var line = "{\"ts\":" + JSONValue.quoted(Timestamp.now()) + ",\"level\":" + JSONValue.quoted(level) + ",\"event\":" + JSONValue.quoted(name)
-        for (k, v) in fields {
-            line += "," + JSONValue.quoted(k) + ":"
-            switch v {
-            case .number(let n): line += n
-            case .text(let t): line += t.map(JSONValue.quoted) ?? "null"
-            }
-        }
-        return line + "}\n"
+        JSONLinesLogHandler.line(level: Logger.Level(rawValue: level) ?? .info, event: name, metadata: metadata(fields))
     }
 
     private func clearProgress() {
