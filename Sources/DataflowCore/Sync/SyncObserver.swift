@@ -11,6 +11,8 @@ public struct DatasetSummary: Sendable {
     public var seconds: Double = 0
     public var error: String?
     public var watermark: String?
+    /// The page size the gateway really served when it silently capped the one asked for.
+    public var pageCap: Int?
 }
 
 /// The whole run.

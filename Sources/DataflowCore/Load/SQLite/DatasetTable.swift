@@ -110,6 +110,7 @@ final class DatasetTable {
                 if oldHash == row.hash {
                     counts.unchanged += 1
                     op = nil
+                    if batch.markSeen { try markSeen(key: key, run: run) }
                 } else {
                     try update.run(row.values + [.text(row.hash), .integer(row.deleted ? 1 : 0), .text(now), run,
                                                  row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null, key])
@@ -133,6 +134,7 @@ final class DatasetTable {
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
         for r in batch.rejects {
+            if batch.markSeen, let k = r.key { try markSeen(key: .text(k), run: run) }
             let record = r.record.serialized()
             let recordHash = Digest.hex(Digest.hash(.sha256, Array(record.utf8)).prefix(16))
             try reject.run([datasetName, r.key.map(CellValue.text) ?? .null, .text(record), .text(recordHash), .text(r.reasonsJSON),
