@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
         .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

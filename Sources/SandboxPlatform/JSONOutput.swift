@@ -30,6 +30,11 @@ struct JSONOutput {
         text.withUTF8Buffer { bytes in _ = buffer.writeBytes(bytes) }
     }
 
+    /// Appends already-valid JSON text held in a `String` (built from escaped parts) unchanged.
+    mutating func raw(text: String) {
+        buffer.writeString(text)
+    }
+
     /// Appends already-valid JSON bytes unchanged.
     mutating func raw(bytes: ByteBuffer) {
         var copy = bytes
