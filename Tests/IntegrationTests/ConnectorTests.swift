@@ -87,3 +87,37 @@ struct ConnectorTests {
         #expect(!result.output.contains("wrong-secret"))
     }
 }
+
+@Suite("Full snapshots: keys missing from a complete pass are tombstoned")
+struct SnapshotTombstoneTests {
+    @Test func keysGoneFromACompletePassAreTombstonedAndAFailedPassDeletesNothing() throws {
+        let large = try Sandbox(rows: 300)
+        let small = try Sandbox(rows: 260)   // the same seed: the first 260 records are the same
+        let project = try CountyProject(sandbox: large, connectorDatasets: ["licenses_csv"])
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let db = try project.database()
+        #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv WHERE _deleted = 0") == 300)
+
+        // The gateway fails: nothing is tombstoned.
+        try small.control("POST", "/_control/faults?rate=1&kinds=500")
+        var env = project.environment
+        env["SANDBOX_URL"] = small.baseURL
+        let failed = try Command.run(Binaries.dataflow, ["sync", "--quiet", "--project", project.root.path], environment: env, in: project.root)
+        #expect(failed.status == 1)
+        #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv WHERE _deleted = 1") == 0)
+
+        // A complete pass without 40 of the keys: exactly those are tombstoned, once, with a D.
+        try small.control("POST", "/_control/faults?rate=0")
+        let complete = try Command.run(Binaries.dataflow, ["sync", "--quiet", "--project", project.root.path], environment: env, in: project.root)
+        #expect(complete.status == 0, "\(complete.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv WHERE _deleted = 1") == 40)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'") == 40)
+        #expect(try db.scalarInt("SELECT rows FROM _dataflow_state WHERE dataset = 'licenses_csv'") == 260)
+        let truthKeys = Set(try small.truth("licenses").compactMap { $0["TYSHXYDM"]?.text })
+        let st = try db.prepare("SELECT _key FROM licenses_csv WHERE _deleted = 1")
+        while try st.step() { #expect(!truthKeys.contains(st.text(0) ?? "")) }
+        let again = try Command.run(Binaries.dataflow, ["sync", "--quiet", "--project", project.root.path], environment: env, in: project.root)
+        #expect(again.status == 0)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'") == 40)
+    }
+}
