@@ -15,6 +15,6 @@ struct DataflowCommand: ParsableCommand {
         3 another run holds the lock · 4 catalog coverage below --fail-under.
         """,
         version: "0.1.0",
-        subcommands: [SyncCommand.self, StatusCommand.self, ValidateCommand.self, CatalogCommand.self, ExportCommand.self]
+        subcommands: [SyncCommand.self, StatusCommand.self, ValidateCommand.self, CheckCommand.self, CatalogCommand.self, ExportCommand.self]
     )
 }
