@@ -137,7 +137,9 @@ struct DatasetLoader {
         let path: String
         if let d = defaults { path = try r.string("path") ?? d.path } else { path = try r.requiredString("path") }
         guard path.hasPrefix("/") else { throw ConfigError("request path must start with '/', found '\(path)'", at: r.keyPosition("path")) }
-        let params = (defaults?.params ?? []) + (try r.stringMap("params") ?? [])
+        // A parameter the dataset sets replaces the preset's parameter of the same name.
+        let own = try r.stringMap("params") ?? []
+        let params = (defaults?.params ?? []).filter { p in !own.contains { $0.0 == p.0 } } + own
         let records = try r.string("records").map(SourceParser.path) ?? defaults?.records ?? []
         var pagination = defaults?.pagination ?? PaginationConfig.none
         if var p = try r.mapping("pagination", what: "'pagination'") {
