@@ -62,6 +62,17 @@ struct ConnectorTests {
         #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv") == 250)
     }
 
+    @Test func aLargeDownloadIsCommittedInBoundedTransactions() throws {
+        let sandbox = try Sandbox(rows: 12_000)
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: ["licenses_csv"])
+        let result = try project.dataflow("sync", "--quiet")
+        #expect(result.status == 0, "\(result.output)")
+        let db = try project.database()
+        #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv") == 12_000)
+        #expect(try db.scalarInt("SELECT pages FROM _dataflow_run_datasets") == 3)   // 5,000 records per transaction
+        #expect(try db.scalarInt("SELECT requests FROM _dataflow_run_datasets") == 1)
+    }
+
     @Test(arguments: ["licenses_page_no_total", "licenses_offset_no_total", "licenses_envelope_code0", "licenses_auth_bearer"])
     func aGatewayThatCapsThePageSizeLosesNoRows(_ dataset: String) throws {
         // Every dataset asks for 100 per page; this gateway silently serves 30.

@@ -44,6 +44,9 @@ final class PageWalker {
         summary.watermark = try warehouse.state(of: dataset.name).watermarkText
     }
 
+    /// Records per transaction when one response holds more than a page.
+    static let commitChunk = 5_000
+
     private var isOffset: Bool { if case .offset = dataset.request.pagination { return true } else { return false } }
 
     /// The page-number or offset parameters for the plan's next request.
@@ -113,8 +116,15 @@ final class PageWalker {
             let page = try client.fetch(target, request: dataset.request, totalPath: nil)
             pages += 1
             if page.records.isEmpty { summary.requests += page.requests; break }
-            if let cmax = try commit(page, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
-                passMax = max(passMax ?? cmax, cmax)
+            // One response can hold a whole download (CSV, NDJSON, `none`): commit it in bounded
+            // transactions so the warehouse side stays small whatever the file's size.
+            for (index, start) in stride(from: 0, to: page.records.count, by: Self.commitChunk).enumerated() {
+                var chunk = page
+                chunk.records = Array(page.records[start..<min(page.records.count, start + Self.commitChunk)])
+                chunk.requests = index == 0 ? page.requests : 0
+                if let cmax = try commit(chunk, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                    passMax = max(passMax ?? cmax, cmax)
+                }
             }
             do {
                 guard let next = try paginator.next(after: page) else { break }
