@@ -132,3 +132,23 @@ struct SnapshotTombstoneTests {
         #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'") == 40)
     }
 }
+
+@Suite("OAuth2 client credentials against the sandbox")
+struct OAuthRenewalTests {
+    @Test func anExpiredTokenIsRenewedOnHTTP401AndTheRequestRepeated() throws {
+        let sandbox = try Sandbox(rows: 50)
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: ["licenses_auth_oauth2"])
+        let config = try project.config()
+        let source = try #require(config.source(named: "oauth2"))
+        let dataset = try #require(config.dataset(named: "licenses_auth_oauth2"))
+        let client = try SourceClient(source: source)
+        let first = try client.fetch(.path(dataset.request.path, params: [("pageNum", "1"), ("pageSize", "10")]), request: dataset.request, totalPath: nil)
+        #expect(first.records.count == 10)
+        // The sandbox clock jumps two hours: the cached token (900 s) is now refused with 401.
+        try sandbox.advanceClock(seconds: 7200)
+        let second = try client.fetch(.path(dataset.request.path, params: [("pageNum", "2"), ("pageSize", "10")]), request: dataset.request, totalPath: nil)
+        #expect(second.records.count == 10)
+        #expect(second.requests == 2, "one 401, then the repeat with a new token")
+        #expect(try sandbox.stats()["token_requests"] == 2)
+    }
+}
