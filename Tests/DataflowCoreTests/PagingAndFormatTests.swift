@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Testing
 import DataflowHTTP
@@ -113,5 +116,66 @@ struct PagingAndFormatTests {
         #expect(try !check("success", ["true"], #"{"success":false}"#))
         #expect(try check("status", ["1"], #"{"status":1}"#))
         #expect(try check("errcode", ["0"], #"{"errcode":0}"#))
+    }
+}
+
+@Suite("Streaming NDJSON and CSV files")
+struct RecordFileReaderTests {
+    func file(_ bytes: [UInt8]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rfr-\(UUID().uuidString)").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func read(_ bytes: [UInt8], _ format: RecordFormat, encoding: TextDecoding.Encoding? = nil, chunk: Int, batch: Int = 2) throws -> (records: [JSONValue], batches: [Int]) {
+        let path = try file(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var records: [JSONValue] = [], batches: [Int] = []
+        let n = try RecordFileReader.read(path: path, format: format, encoding: encoding, batch: batch, chunkBytes: chunk) { records += $0; batches.append($0.count) }
+        #expect(n == records.count)
+        return (records, batches)
+    }
+
+    @Test(arguments: [1, 2, 3, 5, 7, 64])
+    func gb18030CSVSplitAnywhereParsesTheSame(_ chunk: Int) throws {
+        let text = "NAME,NOTE\r\n刘䶮,\"a, \"\"b\"\"\r\nc\"\r\n𠮷田春,x\r\n龚,y"
+        let gb = try #require(Self.gb18030(text))
+        let (records, batches) = try read(gb, .csv, chunk: chunk)
+        #expect(records.count == 3 && batches == [2, 1])
+        #expect(records[0]["NAME"]?.text == "刘䶮" && records[0]["NOTE"]?.text == "a, \"b\"\r\nc")
+        #expect(records[1]["NAME"]?.text == "𠮷田春" && records[2]["NOTE"]?.text == "y")
+        let utf8 = try read([0xEF, 0xBB, 0xBF] + Array(text.utf8), .csv, chunk: chunk)
+        #expect(utf8.records == records)
+    }
+
+    @Test func ndjsonAcrossChunksAndBadLinesNamed() throws {
+        let text = "{\"a\":\"义乌\"}\n\n{\"a\":\"2\"}\r\n{\"a\":\"3\"}"
+        #expect(try read(Array(text.utf8), .ndjson, chunk: 4).records.map { $0["a"]?.text } == ["义乌", "2", "3"])
+        #expect(throws: TextDecoding.DecodeError.self) { try read(Array("{\"a\":1}\n{oops\n".utf8), .ndjson, chunk: 3) }
+    }
+
+    @Test func declaredUTF8ThatIsNotFailsAndTruncatedGB18030Fails() throws {
+        let gb = try #require(Self.gb18030("A\r\n刘䶮\r\n"))
+        #expect(throws: TextDecoding.DecodeError.self) { try read(gb, .csv, encoding: .utf8, chunk: 5) }
+        #expect(throws: TextDecoding.DecodeError.self) { try read(Array(gb.dropLast(3)), .csv, encoding: .gb18030, chunk: 5) }
+    }
+
+    /// GB18030 bytes via iconv's reverse direction (checked against Python's codec elsewhere).
+    static func gb18030(_ text: String) -> [UInt8]? {
+        let cd = iconv_open("GB18030", "UTF-8")
+        guard cd != iconv_t(bitPattern: -1) else { return nil }
+        defer { iconv_close(cd) }
+        var input = Array(text.utf8)
+        var output = [UInt8](repeating: 0, count: input.count * 2 + 8)
+        let produced: Int = input.withUnsafeMutableBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { o in
+                var ip: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(i.baseAddress)?.assumingMemoryBound(to: CChar.self)
+                var il = i.count
+                var op: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(o.baseAddress)?.assumingMemoryBound(to: CChar.self)
+                var ol = o.count
+                return iconv(cd, &ip, &il, &op, &ol) == -1 ? -1 : o.count - ol
+            }
+        }
+        return produced < 0 ? nil : Array(output.prefix(produced))
     }
 }

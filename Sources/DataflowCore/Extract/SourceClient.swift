@@ -30,6 +30,8 @@ public struct FetchedPage {
     public var headers: [HTTPHeader] = []
     /// The URL requested, without the authenticator's parameters (to resolve relative links).
     public var url: String = ""
+    /// Records handed on by `fetchStreaming` (its page holds none itself).
+    public var streamedRecords = 0
 
     public init(records: [JSONValue], total: Int?, requests: Int, seconds: Double, body: JSONValue? = nil) {
         self.records = records
@@ -189,6 +191,59 @@ public final class SourceClient {
             page.headers = response.headers
             page.url = plainURL
             page.seconds = Date().timeIntervalSince(started)
+            return page
+        }
+    }
+
+    /// Downloads an NDJSON or CSV response to a temporary file and hands its records on in
+    /// batches of `batch` (bounded memory whatever the size); the returned page has the headers
+    /// and counts but no records. The file is removed afterwards.
+    public func fetchStreaming(_ target: PageTarget, request: RequestConfig, batch: Int,
+                               onRecords: ([JSONValue]) throws -> Void) throws -> FetchedPage {
+        if let quotaMessage { throw QuotaExceeded(source: source.name, message: quotaMessage) }
+        let started = Date()
+        let (urlBase, params): (String, [(String, String)])
+        switch target {
+        case .path(let path, let p): (urlBase, params) = (source.baseURL + path, p.map { ($0.name, $0.value) })
+        case .url(let url): (urlBase, params) = URLResolver.split(url)
+        }
+        let path = String(urlBase.dropFirst(URLResolver.origin(of: urlBase).count))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dataflow-download-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var requests = 0
+        var renewedOn401 = false
+        while true {
+            var outgoing = OutgoingRequest(method: "GET", path: path, query: params,
+                                           headers: source.headers.map { HTTPHeader(name: $0.0, value: $0.1) })
+            try authenticator.authorize(&outgoing)
+            let url = urlBase + (outgoing.query.isEmpty ? "" : "?" + QueryString.build(outgoing.query))
+            limiter.wait()
+            let response = try transport.send(HTTPRequest(url: url, headers: outgoing.headers, bodyFile: file))
+            requests += 1
+            if response.status == 401, authenticator.renewsOnUnauthorized, !renewedOn401 {
+                renewedOn401 = true
+                try authenticator.refresh()
+                continue
+            }
+            guard (200..<300).contains(response.status) else {
+                let body = (try? Data(contentsOf: URL(fileURLWithPath: file)).prefix(1200)).map { [UInt8]($0) } ?? []
+                let what = response.status == 401 || response.status == 403 ? "(not authorized)" : "after \(source.retries) retries"
+                throw GatewayError(source: source.name, path: path, code: nil, message: "HTTP \(response.status) \(what): \(ResponseText.snippet(body))")
+            }
+            let count: Int
+            do {
+                count = try RecordFileReader.read(path: file, format: request.format, encoding: request.encoding, batch: batch) { records in
+                    try onRecords(request.flatten.map { member in records.map { Self.flatten($0, member: member) } } ?? records)
+                }
+            } catch let error as CSVReader.SyntaxError {
+                throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid CSV (\(error))")
+            } catch let error as TextDecoding.DecodeError {
+                throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid \(request.format.rawValue.uppercased()) (\(error))")
+            }
+            var page = FetchedPage(records: [], total: nil, requests: requests, seconds: Date().timeIntervalSince(started))
+            page.headers = response.headers
+            page.url = urlBase + (params.isEmpty ? "" : "?" + QueryString.build(params))
+            page.streamedRecords = count
             return page
         }
     }

@@ -112,18 +112,36 @@ final class PageWalker {
         var target = first
         var passMax = state.passMax
         var pages = 0
+        let streams = dataset.request.format != .json
         while true {
-            let page = try client.fetch(target, request: dataset.request, totalPath: nil)
-            pages += 1
-            if page.records.isEmpty { summary.requests += page.requests; break }
-            // One response can hold a whole download (CSV, NDJSON, `none`): commit it in bounded
-            // transactions so the warehouse side stays small whatever the file's size.
-            for (index, start) in stride(from: 0, to: page.records.count, by: Self.commitChunk).enumerated() {
-                var chunk = page
-                chunk.records = Array(page.records[start..<min(page.records.count, start + Self.commitChunk)])
-                chunk.requests = index == 0 ? page.requests : 0
-                if let cmax = try commit(chunk, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
-                    passMax = max(passMax ?? cmax, cmax)
+            let page: FetchedPage
+            if streams {
+                // NDJSON and CSV are downloaded to a file and committed in bounded batches.
+                var chunks = 0
+                page = try client.fetchStreaming(target, request: dataset.request, batch: Self.commitChunk) { records in
+                    var chunk = FetchedPage(records: records, total: nil, requests: 0, seconds: 0)
+                    chunk.requests = chunks == 0 ? 1 : 0
+                    chunks += 1
+                    if let cmax = try commit(chunk, pageNumber: pages + 1, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                        passMax = max(passMax ?? cmax, cmax)
+                    }
+                }
+                pages += 1
+                if page.streamedRecords == 0 { summary.requests += page.requests; break }
+                summary.requests += page.requests - 1
+            } else {
+                page = try client.fetch(target, request: dataset.request, totalPath: nil)
+                pages += 1
+                if page.records.isEmpty { summary.requests += page.requests; break }
+                // One response can hold a whole download (`none`): commit it in bounded
+                // transactions so the warehouse side stays small whatever the size.
+                for (index, start) in stride(from: 0, to: page.records.count, by: Self.commitChunk).enumerated() {
+                    var chunk = page
+                    chunk.records = Array(page.records[start..<min(page.records.count, start + Self.commitChunk)])
+                    chunk.requests = index == 0 ? page.requests : 0
+                    if let cmax = try commit(chunk, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                        passMax = max(passMax ?? cmax, cmax)
+                    }
                 }
             }
             do {
