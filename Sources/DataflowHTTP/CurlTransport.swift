@@ -135,8 +135,10 @@ public final class CurlTransport: HTTPTransport {
         }
         // Lets libcurl refuse early when Content-Length already says too much; the write
         // callback enforces the limit on the decoded bytes either way.
-        try check(dataflow_curl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(max(0, options.maxResponseBytes))),
-                  option: "MAXFILESIZE_LARGE", target: target)
+        if request.bodyFile == nil {
+            try check(dataflow_curl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(max(0, options.maxResponseBytes))),
+                      option: "MAXFILESIZE_LARGE", target: target)
+        }
 
         let method = request.method
         switch (method, request.body) {
