@@ -67,9 +67,13 @@ final class EventLog: SyncObserver {
                               ("inserted", String(s.counts.inserted)), ("updated", String(s.counts.updated)),
                               ("unchanged", String(s.counts.unchanged)), ("deleted", String(s.counts.deleted)),
                               ("rejected", String(s.counts.rejected)), ("pages", String(s.pages)), ("requests", String(s.requests)),
-                              ("seconds", String(format: "%.3f", s.seconds)), ("watermark", s.watermark), ("error", s.error)],
+                              ("seconds", String(format: "%.3f", s.seconds)), ("watermark", s.watermark), ("error", s.error),
+                              ("page_cap", s.pageCap.map(String.init))],
               level: s.status == "ok" ? "info" : "error")
         if s.status == "ok" {
+            if let cap = s.pageCap {
+                text("\(s.dataset): note — the gateway served at most \(cap) records per page, fewer than asked; the walk read on to the end, nothing was skipped")
+            }
             text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected, \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
         } else {
             text("\(s.dataset): FAILED — \(s.error ?? "unknown error")", always: true)

@@ -17,10 +17,12 @@ struct ConnectorTests {
     ]
     static let snapshots = ["licenses_csv", "licenses_ckan", "licenses_socrata", "licenses_arcgis", "licenses_odata", "licenses_odata_v2"]
 
-    static func syncMutateSync(_ dataset: String, incremental: Bool, sandboxArguments: [String] = []) throws {
+    /// Returns the first sync's output.
+    @discardableResult
+    static func syncMutateSync(_ dataset: String, incremental: Bool, sandboxArguments: [String] = []) throws -> String {
         let sandbox = try Sandbox(rows: 450, arguments: sandboxArguments)
         let project = try CountyProject(sandbox: sandbox, connectorDatasets: [dataset])
-        let first = try project.dataflow("sync", "--quiet")
+        let first = try project.dataflow("sync")
         #expect(first.status == 0, "\(dataset): \(first.output)")
         try TruthComparison.expectEqual(project, dataset: dataset)
 
@@ -41,6 +43,7 @@ struct ConnectorTests {
                 #expect(fetched <= 30, "\(dataset) fetched \(fetched) records in an incremental run after 15 changes")
             }
         }
+        return first.output
     }
 
     @Test(arguments: incremental)
@@ -76,7 +79,8 @@ struct ConnectorTests {
     @Test(arguments: ["licenses_page_no_total", "licenses_offset_no_total", "licenses_envelope_code0", "licenses_auth_bearer"])
     func aGatewayThatCapsThePageSizeLosesNoRows(_ dataset: String) throws {
         // Every dataset asks for 100 per page; this gateway silently serves 30.
-        try Self.syncMutateSync(dataset, incremental: true, sandboxArguments: ["--max-page-size", "30"])
+        let output = try Self.syncMutateSync(dataset, incremental: true, sandboxArguments: ["--max-page-size", "30"])
+        #expect(output.contains("\(dataset): note — the gateway served at most 30 records per page"), "\(output)")
     }
 
     @Test func aRepeatingNextLinkEndsWithAClearError() throws {
