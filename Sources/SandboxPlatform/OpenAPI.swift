@@ -181,16 +181,46 @@ struct OpenAPI: Sendable {
 
     // MARK: Presets
 
-    private func slice(_ dataset: SandboxDataset, _ request: GatewayRequest, offsetName: String, limitName: String, defaultLimit: Int)
+    private func slice(_ dataset: SandboxDataset, _ request: GatewayRequest, offsetName: String, limitName: String, defaultLimit: Int,
+                       filterName: String? = nil)
         -> Result<(count: Int, total: Int, records: [ByteBuffer], offset: Int, limit: Int), ParameterError> {
         guard let o = Int(request.query[offsetName] ?? "0"), o >= 0, let l = Int(request.query[limitName] ?? String(defaultLimit)), l >= 1 else {
             return .failure(ParameterError(message: "\(offsetName) and \(limitName) must be whole numbers (\(limitName) ≥ 1)"))
         }
-        let (count, total, records) = RecordRendering.records(state.openPage(dataset, startTime: nil, offset: o, limit: l, capped: true))
+        var startTime: Int64?
+        if let filterName, let expression = request.query[filterName] {
+            switch Self.updatedSince(expression) {
+            case .success(let t): startTime = t
+            case .failure(let problem): return .failure(problem)
+            }
+        }
+        let (count, total, records) = RecordRendering.records(state.openPage(dataset, startTime: startTime, offset: o, limit: l, capped: true))
         return .success((count, total, records, o, l))
     }
 
     struct ParameterError: Error { let message: String }
+
+    /// The one filter expression the presets understand: `UPDATE_TIME >= '…'` (Socrata also
+    /// `:updated_at`, OData `ge`), with `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-ddTHH:mm:ss[.fff]`;
+    /// `1=1` means no filter.
+    static func updatedSince(_ expression: String) -> Result<Int64?, ParameterError> {
+        func trimmed(_ s: Substring) -> String {
+            String(s.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+        }
+        let text = trimmed(Substring(expression))
+        if text.isEmpty || text == "1=1" { return .success(nil) }
+        for op in [" >= '", " ge '"] {
+            guard let range = text.firstRange(of: op) else { continue }
+            let field = trimmed(text[..<range.lowerBound])
+            guard field == "UPDATE_TIME" || field == ":updated_at", text.hasSuffix("'") else { break }
+            var value = String(text[range.upperBound...].dropLast())
+            if let dot = value.firstIndex(of: ".") { value = String(value[..<dot]) }
+            value = String(value.map { $0 == "T" ? " " : $0 })
+            guard let time = CivilTime.parse(value) else { break }
+            return .success(time)
+        }
+        return .failure(ParameterError(message: "unsupported filter '\(expression)' (this sandbox understands UPDATE_TIME >= 'yyyy-MM-dd HH:mm:ss')"))
+    }
 
     private func ckan(_ request: GatewayRequest) -> GatewayResponse {
         guard let id = request.query["resource_id"], let dataset = SandboxDataset(rawValue: id) else {
@@ -217,8 +247,10 @@ struct OpenAPI: Sendable {
     private func socrata(_ request: GatewayRequest, _ id: String) -> GatewayResponse {
         guard let dataset = SandboxDataset(rawValue: id) else { return .error(.notFound, "no such dataset \(id)") }
         if let token = request.header("X-App-Token"), token != state.appSecret { return .error(.forbidden, "Invalid app_token specified") }
-        guard case .success(let s) = slice(dataset, request, offsetName: "$offset", limitName: "$limit", defaultLimit: 1000) else {
-            return .error(.badRequest, "$offset and $limit must be whole numbers")
+        let s: (count: Int, total: Int, records: [ByteBuffer], offset: Int, limit: Int)
+        switch slice(dataset, request, offsetName: "$offset", limitName: "$limit", defaultLimit: 1000, filterName: "$where") {
+        case .success(let found): s = found
+        case .failure(let problem): return .error(.badRequest, problem.message)
         }
         var out = JSONOutput(capacity: 16 + s.records.reduce(0) { $0 + $1.readableBytes + 1 })
         out.raw("[")
@@ -229,8 +261,15 @@ struct OpenAPI: Sendable {
 
     private func arcgis(_ request: GatewayRequest, _ id: String) -> GatewayResponse {
         guard let dataset = SandboxDataset(rawValue: id) else { return .error(.notFound, "no such service \(id)") }
-        guard case .success(let s) = slice(dataset, request, offsetName: "resultOffset", limitName: "resultRecordCount", defaultLimit: state.maxPageSize) else {
-            return .json(Self.literal("{\"error\":{\"code\":400,\"message\":\"Invalid query parameters\"}}"))
+        let s: (count: Int, total: Int, records: [ByteBuffer], offset: Int, limit: Int)
+        switch slice(dataset, request, offsetName: "resultOffset", limitName: "resultRecordCount", defaultLimit: state.maxPageSize, filterName: "where") {
+        case .success(let found): s = found
+        case .failure(let problem):
+            var out = JSONOutput(capacity: 128)
+            out.raw("{\"error\":{\"code\":400,\"message\":")
+            out.string(problem.message)
+            out.raw("}}")
+            return .json(out.buffer)   // ArcGIS answers errors with HTTP 200
         }
         var out = JSONOutput(capacity: 128 + s.records.reduce(0) { $0 + $1.readableBytes + 20 })
         out.raw("{\"objectIdFieldName\":\"OBJECTID\",\"features\":[")
@@ -242,8 +281,10 @@ struct OpenAPI: Sendable {
 
     private func odata(_ request: GatewayRequest, version: String, _ id: String) -> GatewayResponse {
         guard version == "v4" || version == "v2", let dataset = SandboxDataset(rawValue: id) else { return .error(.notFound, "no such entity set \(id)") }
-        guard case .success(let s) = slice(dataset, request, offsetName: "$skip", limitName: "$top", defaultLimit: 100) else {
-            return .error(.badRequest, "$skip and $top must be whole numbers")
+        let s: (count: Int, total: Int, records: [ByteBuffer], offset: Int, limit: Int)
+        switch slice(dataset, request, offsetName: "$skip", limitName: "$top", defaultLimit: 100, filterName: "$filter") {
+        case .success(let found): s = found
+        case .failure(let problem): return .error(.badRequest, problem.message)
         }
         let next = "http://" + (request.header("Host") ?? "127.0.0.1") + request.path + "?"
             + Self.query(request.query, without: ["$skip", "$top"], adding: [("$skip", String(s.offset + s.count)), ("$top", String(s.limit))])

@@ -51,6 +51,7 @@ struct ConnectorConfigTests {
         ("records: datas.list", "records: datas.list\n  format: xml", "xml"),
         ("request:", "preset: ckan\nrequest:", "preset 'ckan' needs 'resource:'"),
         ("request:", "preset: ckann\nrequest:", "ckann"),
+        ("lookback: 10m", "lookback: 10m, template: \"UPDATE_TIME >= x\"", "incremental template must contain {value}"),
     ])
     func badRequestKeysAreReportedAtTheirPosition(_ original: String, _ replacement: String, _ message: String) throws {
         let broken = TestProject.licences.replacingOccurrences(of: original, with: replacement)

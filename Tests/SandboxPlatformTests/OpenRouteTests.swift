@@ -73,6 +73,12 @@ struct OpenRouteTests {
             #expect(((v2["d"] as? [String: Any])?["results"] as? [Any])?.count == 20)
             #expect(try sandbox.request("GET", "/resource/licenses.json").text.hasPrefix("[{"))
             #expect(try sandbox.request("GET", "/api/3/action/datastore_search?resource_id=nope").status == 404)
+            // Filters: every record is at or after 2026-01-01, none after 2027; unknown expressions are refused.
+            let since = SandboxHarness.encode("UPDATE_TIME ge '2026-01-01T00:00:00.000'")
+            #expect(((try sandbox.request("GET", "/odata/v4/licenses?$top=200&$filter=\(since)").json["value"]) as? [Any])?.count == 120)
+            let future = SandboxHarness.encode(":updated_at >= '2027-01-01 00:00:00'")
+            #expect(try sandbox.request("GET", "/resource/licenses.json?$where=\(future)").text == "[]")
+            #expect(try sandbox.request("GET", "/resource/licenses.json?$where=\(SandboxHarness.encode("QYMC like '%x%'"))").status == 400)
         }
     }
 }

@@ -130,6 +130,9 @@ public struct IncrementalConfig: Sendable {
     public var cursor: String
     /// The request parameter that filters `cursor >= value`.
     public var param: String
+    /// The parameter's value with `{value}` for the formatted cursor, for gateways that take a
+    /// filter expression (`:updated_at >= '{value}'`); nil = the value itself.
+    public var template: String? = nil
     public var format: DatePattern
     public var timezone: ZoneSpec
     public var lookback: Double

@@ -69,6 +69,10 @@ struct DatasetLoader {
         if var inc = try m.mapping("incremental", what: "'incremental'") {
             let cursor = try inc.requiredString("cursor")
             let param = try inc.requiredString("param")
+            let template = try inc.string("template")
+            if let template, !template.contains("{value}") {
+                throw ConfigError("incremental template must contain {value} (where the cursor goes), found '\(template)'", at: inc.keyPosition("template"))
+            }
             let formatText = try inc.string("format") ?? "yyyy-MM-dd HH:mm:ss"
             let format: DatePattern
             do { format = try DatePattern(formatText) } catch {
@@ -81,7 +85,7 @@ struct DatasetLoader {
             let lookback = try inc.duration("lookback") ?? 600
             let sorted = try inc.bool("sorted") ?? false
             try inc.finish()
-            incremental = IncrementalConfig(cursor: cursor, param: param, format: format, timezone: zone, lookback: lookback, sorted: sorted)
+            incremental = IncrementalConfig(cursor: cursor, param: param, template: template, format: format, timezone: zone, lookback: lookback, sorted: sorted)
         }
 
         guard let key = try m.stringList("key"), !key.isEmpty else { throw m.missing("key") }

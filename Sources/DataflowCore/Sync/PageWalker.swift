@@ -61,7 +61,7 @@ final class PageWalker {
         var pages = 0
         while true {
             var params = baseParams + pageParams(p, plan)
-            if let from = plan.from { params.append((inc.param, format(from))) }
+            if let from = plan.from { params = filter(params, inc, from) }
             let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
             pages += 1
             if page.records.isEmpty { summary.requests += page.requests; break }
@@ -81,7 +81,7 @@ final class PageWalker {
             var firstTotal: Int?
             while true {
                 var params = baseParams + pageParams(p, plan)
-                if let inc = dataset.incremental, let start { params.append((inc.param, format(start))) }
+                if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
                 let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
                 if firstTotal == nil { firstTotal = page.total }
                 if page.records.isEmpty { summary.requests += page.requests; break }
@@ -103,7 +103,7 @@ final class PageWalker {
     /// comes next until an empty page or no next; a next that repeats is an error, not a loop.
     private func walkByLinks(baseParams: [(String, String)], start: Int?, state: DatasetState, summary: inout DatasetSummary) throws {
         var params = baseParams
-        if let inc = dataset.incremental, let start { params.append((inc.param, format(start))) }
+        if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
         if case .cursor(let c) = dataset.request.pagination, let sizeParam = c.sizeParam, let size = c.size {
             params.append((sizeParam, String(size)))
         }
@@ -209,6 +209,14 @@ final class PageWalker {
         summary.counts.rejected += counts.rejected
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: page.records.count, counts: counts, total: page.total)
         return cmax
+    }
+
+    /// `params` with the incremental filter set: `param = value`, or `param = template` with
+    /// `{value}` filled (`$where: ":updated_at >= '{value}'"`); it replaces a parameter of the same
+    /// name (a preset's `where=1=1`).
+    func filter(_ params: [(String, String)], _ inc: IncrementalConfig, _ epoch: Int) -> [(String, String)] {
+        let value = inc.template.map { $0.replacingOccurrences(of: "{value}", with: format(epoch)) } ?? format(epoch)
+        return params.filter { $0.0 != inc.param } + [(inc.param, value)]
     }
 
     /// A cursor value in the gateway's format and zone.
