@@ -8,11 +8,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Test a source's auth and fetch one page of a dataset, without writing anything.",
         discussion: """
-        For each dataset (all of them, every dataset of SOURCE, or just DATASET): signs in, fetches
-        the first page, and shows the request (URL without signature values), its timing, the first
-        raw records, the same records mapped to rows (or why they would be quarantined), and what
-        the paginator would request next. Fields marked pii are masked unless --reveal-pii.
-        Exit code 1 when any check failed. Secrets are never printed.
+        For each dataset (all of them, every dataset of SOURCE, or just DATASET): signs in, fetches the first page, and shows the request (URL without signature values), its timing, the first raw records, the same records mapped to rows (or why they would be quarantined), and what the paginator would request next. Fields marked pii are masked unless --reveal-pii. Nothing is written to the warehouse. Exit code 1 when any check failed, 2 for an unknown name. Secrets are never printed.
 
         Examples:
           dataflow check
