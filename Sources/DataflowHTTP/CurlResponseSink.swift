@@ -1,3 +1,5 @@
+import Foundation
+
 /// Receives one transfer's header lines and body bytes from libcurl's callbacks.
 ///
 /// Lives for one `curl_easy_perform` on the calling thread and is handed to the C callbacks
@@ -7,14 +9,25 @@ final class CurlResponseSink {
     private(set) var headers: [HTTPHeader] = []
     /// Set when the body passed the limit and the write callback aborted the transfer.
     private(set) var exceededLimit = false
+    /// Set when writing the body file failed (disk full, permissions).
+    private(set) var fileError: String?
     private let limit: Int
+    private let file: FileHandle?
 
-    init(limit: Int) {
+    init(limit: Int, file: FileHandle? = nil) {
         self.limit = max(0, limit)
+        self.file = file
     }
 
     /// Appends body bytes; returns `false` (abort) when the limit would be passed.
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if let file {
+            do { try file.write(contentsOf: bytes) } catch {
+                fileError = "\(error)"
+                return false
+            }
+            return true
+        }
         if bytes.count > limit - body.count {
             exceededLimit = true
             return false

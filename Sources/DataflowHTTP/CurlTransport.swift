@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 
 /// An ``HTTPTransport`` over one reused libcurl easy handle (keep-alive connection reuse).
 ///
@@ -52,7 +53,15 @@ public final class CurlTransport: HTTPTransport {
         curl_easy_reset(handle)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
-        let sink = CurlResponseSink(limit: options.maxResponseBytes)
+        var file: FileHandle?
+        if let path = request.bodyFile {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw TransportError(kind: .other, message: "\(target): cannot write the response body to \(path)")
+            }
+            file = handle
+        }
+        defer { try? file?.close() }
+        let sink = CurlResponseSink(limit: options.maxResponseBytes, file: file)
 
         return try withExtendedLifetime(sink) {
             try configureHandle(for: request, target: target)
@@ -77,6 +86,9 @@ public final class CurlTransport: HTTPTransport {
 
             errorBuffer[0] = 0
             let code = curl_easy_perform(handle)
+            if let fileError = sink.fileError {
+                throw TransportError(kind: .other, message: "\(target): writing the response body to \(request.bodyFile ?? "") failed: \(fileError)")
+            }
             guard code == CURLE_OK else {
                 throw TransportError(
                     curlCode: code,
@@ -123,8 +135,10 @@ public final class CurlTransport: HTTPTransport {
         }
         // Lets libcurl refuse early when Content-Length already says too much; the write
         // callback enforces the limit on the decoded bytes either way.
-        try check(dataflow_curl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(max(0, options.maxResponseBytes))),
-                  option: "MAXFILESIZE_LARGE", target: target)
+        if request.bodyFile == nil {
+            try check(dataflow_curl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(max(0, options.maxResponseBytes))),
+                      option: "MAXFILESIZE_LARGE", target: target)
+        }
 
         let method = request.method
         switch (method, request.body) {

@@ -21,11 +21,16 @@ public struct HTTPRequest: Sendable {
     public var headers: [HTTPHeader]
     /// The request body, or `nil` for none.
     public var body: [UInt8]?
+    /// When set, the response body is written to this file (created or truncated) instead of
+    /// memory, so a large download takes no memory; the response's `body` is then empty and
+    /// `maxResponseBytes` does not apply.
+    public var bodyFile: String?
 
-    public init(method: String = "GET", url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil) {
+    public init(method: String = "GET", url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil, bodyFile: String? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.bodyFile = bodyFile
     }
 }

@@ -84,6 +84,15 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         return batch(lower..<upper, total: total)
     }
 
+    /// Records `offset..<offset+limit` of the set filtered by `startTime`.
+    func slice(startTime: Int64?, offset: Int, limit: Int) -> RecordBatch<Generator> {
+        let first = startTime.map { firstPosition(notBefore: $0) } ?? head
+        let total = ids.count - first
+        let lower = min(ids.count, first + min(max(0, offset), total))
+        let upper = min(ids.count, lower + max(0, limit))
+        return batch(lower..<upper, total: total)
+    }
+
     /// Every record in serving order (truth), copied lazily: arrays are copy-on-write.
     func all() -> RecordBatch<Generator> {
         RecordBatch(generator: generator, total: count, ids: ids[head...], times: times[head...], changes: changes)

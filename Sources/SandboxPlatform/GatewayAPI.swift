@@ -21,7 +21,10 @@ struct GatewayAPI: Sendable {
     }
 
     private func token(_ request: GatewayRequest, bySecret: Bool) -> GatewayResponse {
-        let parameters: Result<[String], ParameterProblem> = Self.required(["appKey", "requestTime", "sign"], in: request.query)
+        // Some platforms spell it `appkey`; the token endpoints accept both.
+        var query = request.query
+        if query["appKey"] == nil, let key = query["appkey"] { query["appKey"] = key }
+        let parameters: Result<[String], ParameterProblem> = Self.required(["appKey", "requestTime", "sign"], in: query)
         guard case .success(let values) = parameters else {
             state.countRejectedTokenRequest()
             return Self.failure(parameters)

@@ -9,14 +9,17 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let state: SandboxState
     private let gateway: GatewayAPI
+    private let open: OpenAPI
     private let control: ControlAPI
     private var requestHead: HTTPRequestHead?
+    private var requestBody: [UInt8] = []
     /// A truth response in progress, and whether the connection stays open after it.
     private var pendingStream: (stream: TruthStream, keepAlive: Bool)?
 
     init(state: SandboxState) {
         self.state = state
         gateway = GatewayAPI(state: state)
+        open = OpenAPI(state: state)
         control = ControlAPI(state: state)
     }
 
@@ -24,12 +27,14 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             requestHead = head
-        case .body:
-            break  // parameters travel in the query string only
+            requestBody = []
+        case .body(let buffer):
+            // Only the OAuth token endpoint reads a body (a short form); cap what is kept.
+            if requestBody.count < 65_536 { requestBody += buffer.readableBytesView.prefix(65_536 - requestBody.count) }
         case .end:
             guard let head = requestHead else { return }
             requestHead = nil
-            handle(head, context: context)
+            handle(head, body: requestBody, context: context)
         }
     }
 
@@ -49,12 +54,12 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let request = GatewayRequest(method: head.method, uri: head.uri)
+    private func handle(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+        let request = GatewayRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
         var response: GatewayResponse
         if let answer = control.respond(to: request) {
             response = answer
-        } else if request.path.hasPrefix("/gateway/") {
+        } else if request.path.hasPrefix("/gateway/") || OpenAPI.serves(request.path) {
             response = gatewayResponse(request)
         } else {
             response = .error(.notFound, "no endpoint \(request.path)")
@@ -77,7 +82,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard request.method == .GET || request.method == .POST else {
                 return .error(.methodNotAllowed, "\(request.path) expects GET")
             }
-            var response = gateway.respond(to: request) ?? .error(.notFound, "no gateway service \(request.path)")
+            var response = gateway.respond(to: request) ?? open.respond(to: request) ?? .error(.notFound, "no gateway service \(request.path)")
             if admission.fault == .truncate { response.delivery = .truncate }
             return response
         }

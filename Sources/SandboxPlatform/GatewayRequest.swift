@@ -6,13 +6,22 @@ struct GatewayRequest: Sendable {
     let path: String
     /// Decoded query parameters; the first occurrence of a name wins.
     let query: [String: String]
+    /// Request headers (names as sent).
+    let headers: HTTPHeaders
+    /// The request body (form posts to the OAuth token endpoint).
+    let body: [UInt8]
 
-    init(method: HTTPMethod, uri: String) {
+    init(method: HTTPMethod, uri: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.method = method
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = String(parts.first ?? "")
         query = parts.count > 1 ? Self.parseQuery(parts[1]) : [:]
+        self.headers = headers
+        self.body = body
     }
+
+    /// The first value of a header, case-insensitively.
+    func header(_ name: String) -> String? { headers[name].first }
 
     /// Parses `a=1&b=x+y%2F`: `+` is a space, `%XX` a byte; malformed escapes stay literal.
     static func parseQuery(_ text: Substring) -> [String: String] {

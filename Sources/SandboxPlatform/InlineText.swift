@@ -1,4 +1,4 @@
-/// Short UTF-8 text (at most 48 bytes) stored inline, without a heap allocation.
+/// Short UTF-8 text (at most 96 bytes) stored inline, without a heap allocation.
 ///
 /// Records are regenerated for every page; credit codes, citizen IDs, case IDs and company names
 /// as heap `String`s would make allocation the main cost of serving a page.
@@ -10,13 +10,15 @@
 /// ```
 struct InlineText: Sendable, Equatable, CustomStringConvertible {
     /// The most bytes it holds.
-    static let capacity = 48
+    static let capacity = 96
 
-    /// Six words in a nominal struct rather than a tuple: unoptimised builds would look up tuple
+    /// Twelve words in a nominal struct rather than a tuple: unoptimised builds would look up tuple
     /// type metadata at run time on every access.
     private struct Storage {
         var words0: UInt64 = 0, words1: UInt64 = 0, words2: UInt64 = 0
         var words3: UInt64 = 0, words4: UInt64 = 0, words5: UInt64 = 0
+        var words6: UInt64 = 0, words7: UInt64 = 0, words8: UInt64 = 0
+        var words9: UInt64 = 0, words10: UInt64 = 0, words11: UInt64 = 0
     }
 
     private var storage = Storage()

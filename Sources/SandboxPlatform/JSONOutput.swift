@@ -37,10 +37,25 @@ struct JSONOutput {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    /// Appends already-valid JSON text held in a `String` (built from escaped parts) unchanged.
+    mutating func raw(text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends already-valid JSON bytes unchanged.
+    mutating func raw(bytes other: ByteBuffer) {
+        bytes.append(contentsOf: other.readableBytesView)
+    }
+
     /// Appends a quoted, escaped JSON string.
     mutating func string(_ text: String) {
         var text = text
         text.withUTF8 { bytes in quoted(UnsafeRawBufferPointer(bytes)) }
+    }
+
+    /// Appends the UTF-8 bytes of a buffer as a quoted, escaped JSON string.
+    mutating func string(utf8 source: ByteBuffer) {
+        source.withUnsafeReadableBytes { quoted($0) }
     }
 
     /// Appends inline text as a quoted, escaped JSON string.

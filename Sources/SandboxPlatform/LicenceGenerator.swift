@@ -76,7 +76,7 @@ struct LicenceGenerator: RecordGenerator {
         return LicenceRecord(
             creditCode: creditCode(id: id),
             companyName: companyName(id: id, bits: hash.value(stream: Stream.companyName.rawValue, index: index)),
-            legalRepresentative: ChineseNameTables.personName(hash.value(stream: Stream.legalRepresentative.rawValue, index: index)),
+            legalRepresentative: Self.legalRepresentative(id: id, bits: hash.value(stream: Stream.legalRepresentative.rawValue, index: index)),
             establishedOn: CivilTime.dateNumber(days: establishedDay),
             registeredCapitalHundredths: capital(hash.value(stream: Stream.capital.rawValue, index: index)),
             divisionCode: Self.divisionCode,
@@ -98,9 +98,22 @@ struct LicenceGenerator: RecordGenerator {
         return changed
     }
 
-    /// Every 10th company name carries leading/trailing spaces, as hand-keyed data does.
+    /// Every 10th company name carries leading/trailing spaces, as hand-keyed data does; every
+    /// 100th (`id % 100 == 42`) holds a comma, quotes and a line break (CSV quoting).
     private func companyName(id: Int32, bits: UInt64) -> InlineText {
-        ChineseNameTables.companyName(bits, padded: id % 10 == 9)
+        var name = ChineseNameTables.companyName(bits, padded: id % 10 == 9)
+        if id % 100 == 42 { name.append("（\"城西\",分部\n二号楼）") }
+        return name
+    }
+
+    /// Legal representatives; `id % 100 == 13` and `== 14` carry characters outside GBK
+    /// (䶮 U+4DAE, 𠮷 U+20BB7) so GB18030 round trips are tested.
+    static func legalRepresentative(id: Int32, bits: UInt64) -> String {
+        switch id % 100 {
+        case 13: return "刘䶮"
+        case 14: return "𠮷田春"
+        default: return ChineseNameTables.personName(bits)
+        }
     }
 
     /// 10.00 … 100,000.00 万元.

@@ -76,10 +76,17 @@ final class SandboxState: Sendable {
     }
 
     let seed: UInt64
+    /// The registered credentials: every auth style of the open routes accepts these.
+    let appKey: String
+    let appSecret: String
     private let guarded: Mutex<Mutable>
+    /// OAuth access tokens issued (token → expiry, epoch ms on the sandbox clock).
+    private let oauthTokens = Mutex<[String: Int64]>([:])
 
     init(configuration: SandboxConfiguration) {
         seed = configuration.seed
+        appKey = configuration.appKey
+        appSecret = configuration.appSecret
         let licences = DatasetStore(
             generator: LicenceGenerator(seed: configuration.seed, baseCount: configuration.rows),
             groupSize: configuration.groupSize
@@ -176,6 +183,59 @@ final class SandboxState: Sendable {
         store.touch(positions: Array(store.head..<store.head + moved), at: time) { _, change in
             change.updated(mutation: mutation, at: time)
         }
+    }
+
+    // MARK: Open routes
+
+    /// One slice of the served order for the open (non zj-irs) routes: drift applies, no quota.
+    enum OpenBatch: Sendable {
+        case licences(RecordBatch<LicenceGenerator>)
+        case cases(RecordBatch<CaseGenerator>)
+    }
+
+    /// Records `offset..<offset+limit` of the set filtered by `startTime` (limit capped by `max_page_size`).
+    func openPage(_ dataset: SandboxDataset, startTime: Int64?, offset: Int, limit: Int, capped: Bool = true) -> OpenBatch {
+        guarded.withLock { state in
+            state.stats.dataRequests += 1
+            let size = capped ? min(limit, state.maxPageSize) : limit
+            let driftCount = state.drift[dataset] ?? 0
+            let time = state.clock
+            if driftCount > 0 { state.mutationNumber += 1 }
+            let mutation = state.mutationNumber
+            switch dataset {
+            case .licenses:
+                if driftCount > 0 { Self.drift(&state.licences, count: driftCount, mutation: mutation, time: time) }
+                return .licences(state.licences.slice(startTime: startTime, offset: offset, limit: size))
+            case .cases:
+                if driftCount > 0 { Self.drift(&state.cases, count: driftCount, mutation: mutation, time: time) }
+                return .cases(state.cases.slice(startTime: startTime, offset: offset, limit: size))
+            }
+        }
+    }
+
+    /// Checks zj-irs signature values (sent as headers on the open routes).
+    func verifyZJIRS(appKey: String, requestTime: String, sign: String) -> TokenRegistry.Refusal? {
+        guarded.withLock { state in
+            let now = Self.realMilliseconds() + state.clockAdvance * 1_000
+            return state.tokens.verify(appKey: appKey, requestTime: requestTime, sign: sign, nowMilliseconds: now)
+        }
+    }
+
+    /// Issues an OAuth access token living `secret_ttl` seconds; returns it and its lifetime.
+    func issueOAuthToken() -> (token: String, seconds: Int) {
+        let (now, ttl, number) = guarded.withLock { state in
+            state.stats.tokenRequests += 1
+            return (Self.realMilliseconds() + state.clockAdvance * 1_000, state.tokens.requestTTL, state.stats.tokenRequests)
+        }
+        let token = "oat-" + (MD5.hexLower("\(seed)-\(number)-\(now)") ?? String(number))
+        oauthTokens.withLock { $0[token] = now + ttl * 1_000 }
+        return (token, Int(ttl))
+    }
+
+    /// Whether an OAuth access token is known and not expired.
+    func oauthTokenIsValid(_ token: String) -> Bool {
+        let now = guarded.withLock { Self.realMilliseconds() + $0.clockAdvance * 1_000 }
+        return oauthTokens.withLock { ($0[token] ?? 0) > now }
     }
 
     // MARK: Control

@@ -32,10 +32,9 @@ struct FetchFloor: ParsableCommand {
         let started = Date()
         var page = 1, records = 0, bytes = 0
         while true {
-            var query = [("pageNum", String(page)), ("pageSize", String(pageSize))]
-            var headers: [HTTPHeader] = []
-            try auth.authorize(query: &query, headers: &headers)
-            let response = try transport.send(HTTPRequest(url: baseURL + path + "?" + QueryString.build(query), headers: headers))
+            var request = OutgoingRequest(path: path, query: [("pageNum", String(page)), ("pageSize", String(pageSize))])
+            try auth.authorize(&request)
+            let response = try transport.send(HTTPRequest(url: baseURL + path + "?" + QueryString.build(request.query), headers: request.headers))
             bytes += response.body.count
             var count = 0
             if noParse {

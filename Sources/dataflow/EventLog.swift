@@ -100,7 +100,8 @@ final class EventLog: SyncObserver {
                               ("inserted", .int(s.counts.inserted)), ("updated", .int(s.counts.updated)),
                               ("unchanged", .int(s.counts.unchanged)), ("deleted", .int(s.counts.deleted)),
                               ("rejected", .int(s.counts.rejected)), ("pages", .int(s.pages)), ("requests", .int(s.requests)),
-                              ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error))],
+                              ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error)),
+                              ("page_cap", s.pageCap.map(Field.int) ?? .text(nil))],
               level: s.status == "ok" ? "info" : "error")
         if let r = s.replay {
             event("rejects_replayed", [("dataset", .text(s.dataset)), ("replayed", .int(r.replayed)), ("resolved", .int(r.resolved)),
@@ -108,6 +109,9 @@ final class EventLog: SyncObserver {
             text("\(s.dataset): retried \(r.replayed) open rejects — \(r.resolved) now load, \(r.stillRejected) still rejected")
         }
         if s.status == "ok" {
+            if let cap = s.pageCap {
+                text("\(s.dataset): note — the gateway served at most \(cap) records per page, fewer than asked; the walk read on to the end, nothing was skipped")
+            }
             text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected, \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
         } else {
             text("\(s.dataset): FAILED — \(s.error ?? "unknown error")", always: true)

@@ -71,12 +71,50 @@ public struct RequestConfig: Sendable {
     /// Dotted path to the record list in the response body.
     public var records: [String]
     public var pagination: PaginationConfig
+    /// How the body is written.
+    public var format: RecordFormat = .json
+    /// Declared text encoding of CSV bodies; nil = detect.
+    public var encoding: TextDecoding.Encoding?
+    /// Each record's members are taken from this member (ArcGIS `attributes`), others kept.
+    public var flatten: String?
+}
+
+/// The body format of a dataset's responses.
+public enum RecordFormat: String, Sendable, CaseIterable {
+    case json, ndjson, csv
 }
 
 /// How pages are walked.
 public enum PaginationConfig: Sendable {
     case none
     case page(PagePagination)
+    /// Offset + limit; `pageParam` is the offset parameter and `sizeParam` the limit.
+    case offset(PagePagination)
+    case cursor(CursorPagination)
+    case nextURL(path: [String])
+    case linkHeader
+
+    /// The configured type's name.
+    public var name: String {
+        switch self {
+        case .none: return "none"
+        case .page: return "page"
+        case .offset: return "offset"
+        case .cursor: return "cursor"
+        case .nextURL: return "next-url"
+        case .linkHeader: return "link-header"
+        }
+    }
+}
+
+/// Cursor (continuation token) paging: the token comes from a body path or a header and is sent
+/// back as `param`.
+public struct CursorPagination: Sendable {
+    public var param: String
+    public var tokenPath: [String]?
+    public var tokenHeader: String?
+    public var sizeParam: String?
+    public var size: Int?
 }
 
 /// Page-number paging.
@@ -94,6 +132,9 @@ public struct IncrementalConfig: Sendable {
     public var cursor: String
     /// The request parameter that filters `cursor >= value`.
     public var param: String
+    /// The parameter's value with `{value}` for the formatted cursor, for gateways that take a
+    /// filter expression (`:updated_at >= '{value}'`); nil = the value itself.
+    public var template: String? = nil
     public var format: DatePattern
     public var timezone: ZoneSpec
     public var lookback: Double

@@ -48,13 +48,31 @@ struct DatasetLoader {
         let cycle = UpdateCycle(rawValue: try m.choice("update_cycle", UpdateCycle.allCases.map(\.rawValue)) ?? "daily") ?? .daily
         let share = ShareType(rawValue: try m.choice("share_type", ShareType.allCases.map(\.rawValue)) ?? "conditional") ?? .conditional
 
-        guard var r = try m.mapping("request", what: "'request'") else { throw m.missing("request") }
-        let request = try parseRequest(&r)
+        var preset: Preset?
+        if let text = try m.choice("preset", Preset.allCases.map(\.rawValue)) { preset = Preset(rawValue: text) }
+        let sourcePreset = sources.first(where: { $0.name == sourceName })?.preset
+        let resource = try m.string("resource")
+        var request: RequestConfig
+        if let chosen = preset ?? sourcePreset {
+            guard let resource else {
+                throw ConfigError("preset '\(chosen.rawValue)' needs 'resource:' (the resource id or path on the portal)", at: m.keyPosition("preset") ?? m.position)
+            }
+            request = chosen.request(resource: resource)
+            if var r = try m.mapping("request", what: "'request'") { request = try parseRequest(&r, defaults: request) }
+        } else {
+            if resource != nil { throw ConfigError("'resource' is used with a preset (preset: ckan | socrata | arcgis | odata | odata-v2)", at: m.keyPosition("resource")) }
+            guard var r = try m.mapping("request", what: "'request'") else { throw m.missing("request") }
+            request = try parseRequest(&r, defaults: nil)
+        }
 
         var incremental: IncrementalConfig?
         if var inc = try m.mapping("incremental", what: "'incremental'") {
             let cursor = try inc.requiredString("cursor")
             let param = try inc.requiredString("param")
+            let template = try inc.string("template")
+            if let template, !template.contains("{value}") {
+                throw ConfigError("incremental template must contain {value} (where the cursor goes), found '\(template)'", at: inc.keyPosition("template"))
+            }
             let formatText = try inc.string("format") ?? "yyyy-MM-dd HH:mm:ss"
             let format: DatePattern
             do { format = try DatePattern(formatText) } catch {
@@ -67,7 +85,7 @@ struct DatasetLoader {
             let lookback = try inc.duration("lookback") ?? 600
             let sorted = try inc.bool("sorted") ?? false
             try inc.finish()
-            incremental = IncrementalConfig(cursor: cursor, param: param, format: format, timezone: zone, lookback: lookback, sorted: sorted)
+            incremental = IncrementalConfig(cursor: cursor, param: param, template: template, format: format, timezone: zone, lookback: lookback, sorted: sorted)
         }
 
         guard let key = try m.stringList("key"), !key.isEmpty else { throw m.missing("key") }
@@ -126,26 +144,60 @@ struct DatasetLoader {
                              matters: matters, fields: fields, strict: strict, file: display, position: m.position)
     }
 
-    private func parseRequest(_ r: inout MappingReader) throws(ConfigError) -> RequestConfig {
-        let path = try r.requiredString("path")
+    private func parseRequest(_ r: inout MappingReader, defaults: RequestConfig?) throws(ConfigError) -> RequestConfig {
+        let path: String
+        if let d = defaults { path = try r.string("path") ?? d.path } else { path = try r.requiredString("path") }
         guard path.hasPrefix("/") else { throw ConfigError("request path must start with '/', found '\(path)'", at: r.keyPosition("path")) }
-        let params = try r.stringMap("params") ?? []
-        let records = try r.string("records")
-        var pagination = PaginationConfig.none
+        // A parameter the dataset sets replaces the preset's parameter of the same name.
+        let own = try r.stringMap("params") ?? []
+        let params = (defaults?.params ?? []).filter { p in !own.contains { $0.0 == p.0 } } + own
+        let records = try r.string("records").map(SourceParser.path) ?? defaults?.records ?? []
+        var pagination = defaults?.pagination ?? PaginationConfig.none
         if var p = try r.mapping("pagination", what: "'pagination'") {
-            let type = try p.choice("type", ["page", "none"]) ?? "none"
-            if type == "page" {
-                var page = PagePagination()
-                if let v = try p.string("page_param") { page.pageParam = v }
-                if let v = try p.string("size_param") { page.sizeParam = v }
-                if let v = try p.int("size", range: 1...100_000) { page.size = v }
-                if let v = try p.int("first_page", range: 0...1) { page.firstPage = v }
-                page.totalPath = try p.string("total").map(SourceParser.path)
-                pagination = .page(page)
-            }
+            pagination = try parsePagination(&p)
             try p.finish()
         }
+        let format = RecordFormat(rawValue: try r.choice("format", RecordFormat.allCases.map(\.rawValue)) ?? (defaults?.format.rawValue ?? "json")) ?? .json
+        let encoding = try r.choice("encoding", TextDecoding.Encoding.allCases.map(\.rawValue)).flatMap(TextDecoding.Encoding.init(rawValue:))
+        if encoding != nil && format != .csv { throw ConfigError("'encoding' applies to format: csv only", at: r.keyPosition("encoding")) }
+        let flatten = try r.string("flatten") ?? defaults?.flatten
         try r.finish()
-        return RequestConfig(path: path, params: params, records: records.map(SourceParser.path) ?? [], pagination: pagination)
+        var request = RequestConfig(path: path, params: params, records: records, pagination: pagination)
+        request.format = format
+        request.encoding = encoding
+        request.flatten = flatten
+        return request
+    }
+
+    private func parsePagination(_ p: inout MappingReader) throws(ConfigError) -> PaginationConfig {
+        let types = ["page", "offset", "cursor", "next-url", "link-header", "none"]
+        guard let type = try p.choice("type", types) else { throw p.missing("type") }
+        switch type {
+        case "page", "offset":
+            var page = PagePagination()
+            if type == "offset" { page.pageParam = "offset"; page.sizeParam = "limit"; page.firstPage = 0 }
+            if let v = try p.string(type == "page" ? "page_param" : "offset_param") { page.pageParam = v }
+            if let v = try p.string(type == "page" ? "size_param" : "limit_param") { page.sizeParam = v }
+            if let v = try p.int("size", range: 1...100_000) { page.size = v }
+            if type == "page", let v = try p.int("first_page", range: 0...1) { page.firstPage = v }
+            page.totalPath = try p.string("total").map(SourceParser.path)
+            return type == "page" ? .page(page) : .offset(page)
+        case "cursor":
+            let param = try p.requiredString("param")
+            let tokenPath = try p.string("token").map(SourceParser.path)
+            let header = try p.string("token_header")
+            guard (tokenPath == nil) != (header == nil) else {
+                throw ConfigError("cursor paging needs exactly one of 'token' (a body path) or 'token_header' (a response header)", at: p.position)
+            }
+            let sizeParam = try p.string("size_param")
+            let size = try p.int("size", range: 1...100_000)
+            return .cursor(CursorPagination(param: param, tokenPath: tokenPath, tokenHeader: header, sizeParam: sizeParam, size: size))
+        case "next-url":
+            return .nextURL(path: SourceParser.path(try p.requiredString("path")))
+        case "link-header":
+            return .linkHeader
+        default:
+            return .none
+        }
     }
 }

@@ -13,31 +13,13 @@ public struct SourceConfig: Sendable {
     public var retryBackoff: Double
     public var caBundle: String?
     public var headers: [(String, String)]
+    /// Explicit proxy URL; nil = libcurl's default (the standard proxy environment variables).
+    public var proxy: String?
+    /// Requests in flight at once. Only 1 is implemented: larger values are accepted and run one at a time.
+    public var concurrency: Int = 1
+    /// A preset for every dataset of this source (a dataset's own `preset:` wins).
+    public var preset: Preset?
     public var position: SourcePosition
-}
-
-/// How a source authenticates its requests.
-public enum AuthConfig: Sendable {
-    case none
-    case zjIRS(ZJIRSAuthConfig)
-}
-
-/// Zhejiang IRS v1 two-stage signing (appKey → refreshSecret → requestSecret).
-public struct ZJIRSAuthConfig: Sendable {
-    public var appKey: String
-    public var appSecret: Secret
-    public var tokenPath: String = "/gateway/app/refreshTokenByKey.htm"
-    public var refreshPath: String = "/gateway/app/refreshTokenBySec.htm"
-    public var appKeyParam: String = "appKey"
-    public var signParam: String = "sign"
-    public var timeParam: String = "requestTime"
-    /// Renew the requestSecret this long before its end time.
-    public var renewBefore: Double = 60
-
-    public init(appKey: String, appSecret: Secret) {
-        self.appKey = appKey
-        self.appSecret = appSecret
-    }
 }
 
 /// What an error code in the envelope means for the run.

@@ -13,6 +13,9 @@ public struct PageBatch {
     /// Raw records on the page and requests it took.
     public var fetched: Int
     public var requests: Int
+    /// Full-snapshot datasets: stamp unchanged rows with this run so a complete pass can find the
+    /// keys it did not see.
+    public var markSeen = false
 }
 
 /// Counts of what one page did.
@@ -52,6 +55,10 @@ public protocol Warehouse: AnyObject {
     func apply(_ batch: PageBatch) throws -> PageCounts
     /// Stores the end-of-pass watermark (unsorted sources) in its own transaction.
     func finishPass(dataset: String, watermark: (epoch: Int, text: String)?) throws
+    /// Full refresh, after a complete pass only: tombstones live rows this run did not see
+    /// (change-log `D`); returns how many.
+    @discardableResult
+    func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int
     func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws
     func finishRun(runID: Int64, status: String, exitCode: Int32) throws
 }

@@ -4,7 +4,9 @@
 /// `cursor >= last cursor seen`, falling back to page numbers only inside one cursor value. An
 /// upstream update that moves a record to the end of the order therefore cannot shift a later
 /// page past us, and the watermark can move with every committed page. Otherwise it walks page
-/// numbers from the watermark and moves the watermark only after a complete pass.
+/// numbers (or offsets) from the watermark and moves the watermark only after a complete pass.
+/// Cursor-token, next-url and link-header sources follow `LinkPaginator`. A dataset without
+/// `incremental` is a full snapshot: after a complete pass, keys not seen are tombstoned.
 final class PageWalker {
     let dataset: DatasetConfig
     let project: ProjectConfig
@@ -30,20 +32,26 @@ final class PageWalker {
         let baseParams = dataset.request.params.map { ($0.0, template.fill($0.1)) }
         let start = state.watermark.map { $0 - Int(dataset.incremental?.lookback ?? 0) }
         switch dataset.request.pagination {
-        case .none:
-            var params = baseParams
-            if let inc = dataset.incremental, let start { params.append((inc.param, format(start))) }
-            let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: nil)
-            let cmax = try commit(page, pageNumber: 1, watermark: state.watermark, sortedWalk: false, summary: &summary)
-            try finishPass(state: state, passMax: cmax)
-        case .page(let p):
+        case .page(let p), .offset(let p):
             if let inc = dataset.incremental, inc.sorted {
                 try walkByCursor(p, inc: inc, baseParams: baseParams, start: start, state: state, summary: &summary)
             } else {
                 try walkByPage(p, baseParams: baseParams, start: start, state: state, summary: &summary)
             }
+        case .none, .cursor, .nextURL, .linkHeader:
+            try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary)
         }
         summary.watermark = try warehouse.state(of: dataset.name).watermarkText
+    }
+
+    /// Records per transaction when one response holds more than a page.
+    static let commitChunk = 5_000
+
+    private var isOffset: Bool { if case .offset = dataset.request.pagination { return true } else { return false } }
+
+    /// The page-number or offset parameters for the plan's next request.
+    private func pageParams(_ p: PagePagination, _ plan: PagePlan) -> [(String, String)] {
+        [(p.pageParam, String(isOffset ? plan.readUnderBound : plan.pageNumber)), (p.sizeParam, String(p.size))]
     }
 
     private func walkByCursor(_ p: PagePagination, inc: IncrementalConfig, baseParams: [(String, String)], start: Int?,
@@ -52,17 +60,16 @@ final class PageWalker {
         var watermark = state.watermark
         var pages = 0
         while true {
-            var params = baseParams
-            params.append((p.pageParam, String(plan.pageNumber)))
-            params.append((p.sizeParam, String(p.size)))
-            if let from = plan.from { params.append((inc.param, format(from))) }
-            let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: p.totalPath)
+            var params = baseParams + pageParams(p, plan)
+            if let from = plan.from { params = filter(params, inc, from) }
+            let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
             pages += 1
             if page.records.isEmpty { summary.requests += page.requests; break }
             let cmax = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary)
             if let cmax, cmax > (watermark ?? Int.min) { watermark = cmax }
             if !plan.advance(count: page.records.count, total: page.total, maxCursor: cmax) { break }
         }
+        summary.pageCap = plan.cappedAt
     }
 
     private func walkByPage(_ p: PagePagination, baseParams: [(String, String)], start: Int?, state: DatasetState,
@@ -73,11 +80,9 @@ final class PageWalker {
             var passMax = state.passMax
             var firstTotal: Int?
             while true {
-                var params = baseParams
-                params.append((p.pageParam, String(plan.pageNumber)))
-                params.append((p.sizeParam, String(p.size)))
-                if let inc = dataset.incremental, let start { params.append((inc.param, format(start))) }
-                let page = try client.fetch(path: dataset.request.path, params: params, recordsPath: dataset.request.records, totalPath: p.totalPath)
+                var params = baseParams + pageParams(p, plan)
+                if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
+                let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
                 if firstTotal == nil { firstTotal = page.total }
                 if page.records.isEmpty { summary.requests += page.requests; break }
                 if let cmax = try commit(page, pageNumber: plan.pageNumber, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
@@ -85,6 +90,7 @@ final class PageWalker {
                 }
                 if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) { break }
             }
+            summary.pageCap = plan.cappedAt
             if let firstTotal, plan.readUnderBound < firstTotal { continue }
             try finishPass(state: state, passMax: passMax)
             return
@@ -93,8 +99,69 @@ final class PageWalker {
                            message: "three passes each returned fewer records than the gateway's total; the watermark was not moved")
     }
 
+    /// Cursor-token, next-url, link-header and single-request walks: follow what each page says
+    /// comes next until an empty page or no next; a next that repeats is an error, not a loop.
+    private func walkByLinks(baseParams: [(String, String)], start: Int?, state: DatasetState, summary: inout DatasetSummary) throws {
+        var params = baseParams
+        if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
+        if case .cursor(let c) = dataset.request.pagination, let sizeParam = c.sizeParam, let size = c.size {
+            params.append((sizeParam, String(size)))
+        }
+        let first = PageTarget.path(dataset.request.path, params: params)
+        var paginator = LinkPaginator(pagination: dataset.request.pagination, firstParams: params, path: dataset.request.path)
+        var target = first
+        var passMax = state.passMax
+        var pages = 0
+        let streams = dataset.request.format != .json
+        while true {
+            let page: FetchedPage
+            if streams {
+                // NDJSON and CSV are downloaded to a file and committed in bounded batches.
+                var chunks = 0
+                page = try client.fetchStreaming(target, request: dataset.request, batch: Self.commitChunk) { records in
+                    var chunk = FetchedPage(records: records, total: nil, requests: 0, seconds: 0)
+                    chunk.requests = chunks == 0 ? 1 : 0
+                    chunks += 1
+                    if let cmax = try commit(chunk, pageNumber: pages + 1, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                        passMax = max(passMax ?? cmax, cmax)
+                    }
+                }
+                pages += 1
+                if page.streamedRecords == 0 { summary.requests += page.requests; break }
+                summary.requests += page.requests - 1
+            } else {
+                page = try client.fetch(target, request: dataset.request, totalPath: nil)
+                pages += 1
+                if page.records.isEmpty { summary.requests += page.requests; break }
+                // One response can hold a whole download (`none`): commit it in bounded
+                // transactions so the warehouse side stays small whatever the size.
+                for (index, start) in stride(from: 0, to: page.records.count, by: Self.commitChunk).enumerated() {
+                    var chunk = page
+                    chunk.records = Array(page.records[start..<min(page.records.count, start + Self.commitChunk)])
+                    chunk.requests = index == 0 ? page.requests : 0
+                    if let cmax = try commit(chunk, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                        passMax = max(passMax ?? cmax, cmax)
+                    }
+                }
+            }
+            do {
+                guard let next = try paginator.next(after: page) else { break }
+                target = next
+            } catch let error as LinkPaginator.RepeatedLink {
+                throw GatewayError(source: dataset.source, path: dataset.request.path, code: nil,
+                                   message: "\(error) after \(pages) pages; stopped instead of looping (the pages read are kept, the watermark was not moved)")
+            }
+        }
+        try finishPass(state: state, passMax: passMax)
+    }
+
+    /// After a complete pass: the watermark moves, or (full refresh, no cursor) keys not seen
+    /// this pass are tombstoned (DESIGN §3).
     private func finishPass(state: DatasetState, passMax: Int?) throws {
-        guard dataset.incremental != nil else { return }
+        guard dataset.incremental != nil else {
+            try warehouse.tombstoneUnseen(dataset: dataset, runID: runID)
+            return
+        }
         if let passMax, passMax > (state.watermark ?? Int.min) {
             try warehouse.finishPass(dataset: dataset.name, watermark: (passMax, format(passMax)))
         } else {
@@ -129,7 +196,8 @@ final class PageWalker {
         var newPassMax: Int?
         if !sortedWalk, let cmax { newPassMax = max(passMax ?? cmax, cmax) }
         let batch = PageBatch(runID: runID, dataset: dataset, rows: rows, rejects: rejects, unmappedFields: unmapped,
-                              watermark: newWatermark, passMax: newPassMax, fetched: page.records.count, requests: page.requests)
+                              watermark: newWatermark, passMax: newPassMax, fetched: page.records.count, requests: page.requests,
+                              markSeen: dataset.incremental == nil)
         let counts = try warehouse.apply(batch)
         summary.fetched += page.records.count
         summary.pages += 1
@@ -141,6 +209,14 @@ final class PageWalker {
         summary.counts.rejected += counts.rejected
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: page.records.count, counts: counts, total: page.total)
         return cmax
+    }
+
+    /// `params` with the incremental filter set: `param = value`, or `param = template` with
+    /// `{value}` filled (`$where: ":updated_at >= '{value}'"`); it replaces a parameter of the same
+    /// name (a preset's `where=1=1`).
+    func filter(_ params: [(String, String)], _ inc: IncrementalConfig, _ epoch: Int) -> [(String, String)] {
+        let value = inc.template.map { $0.replacingOccurrences(of: "{value}", with: format(epoch)) } ?? format(epoch)
+        return params.filter { $0.0 != inc.param } + [(inc.param, value)]
     }
 
     /// A cursor value in the gateway's format and zone.

@@ -13,6 +13,8 @@ public struct DatasetSummary: Sendable {
     public var watermark: String?
     /// What `--retry-rejects` did before the walk (nil when not asked).
     public var replay: RejectReplayer.Outcome?
+    /// The page size the gateway really served when it silently capped the one asked for.
+    public var pageCap: Int?
 }
 
 /// The whole run.

@@ -50,6 +50,25 @@ final class CountyProject {
         environment = ["TEST_APP_SECRET": appSecret, "NO_COLOR": "1"]
     }
 
+    /// A project from `Tests/IntegrationTests/Fixtures/connectors`: its dataflow.yml (every gateway
+    /// style as a source) and the named dataset files, pointed at `sandbox`.
+    init(sandbox: Sandbox, connectorDatasets datasets: [String], secret: String = "sandbox-secret") throws {
+        self.sandbox = sandbox
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("county-\(UUID().uuidString)")
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
+        try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"),
+                        to: root.appendingPathComponent("Mappings/dictionaries"))
+        let fixtures = CountyProject.connectorFixtures
+        try fm.copyItem(at: fixtures.appendingPathComponent("dataflow.yml"), to: root.appendingPathComponent("dataflow.yml"))
+        for name in datasets {
+            try fm.copyItem(at: fixtures.appendingPathComponent("datasets/\(name).yml"), to: root.appendingPathComponent("Mappings/datasets/\(name).yml"))
+        }
+        environment = ["SANDBOX_URL": sandbox.baseURL, "SANDBOX_SECRET": secret, "NO_COLOR": "1"]
+    }
+
+    static var connectorFixtures: URL { Binaries.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/connectors") }
+
     deinit { try? FileManager.default.removeItem(at: root) }
 
     var warehousePath: String { root.appendingPathComponent("warehouse/county.db").path }

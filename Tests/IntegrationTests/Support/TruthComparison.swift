@@ -24,7 +24,8 @@ enum TruthComparison {
         guard let ds = config.dataset(named: dataset) else { throw Sandbox.StartError(description: "no dataset \(dataset)") }
         let mapper = RecordMapper(dataset: ds, dictionaries: config.dictionaries)
         var expected = ExpectedDataset()
-        for record in try project.sandbox.truth(sandboxName[dataset] ?? dataset) {
+        let sandboxDataset = sandboxName[dataset] ?? (dataset.hasPrefix("licenses_") ? "licenses" : dataset.hasPrefix("cases_") ? "cases" : dataset)
+        for record in try project.sandbox.truth(sandboxDataset) {
             expected.truthCount += 1
             switch mapper.map(record) {
             case .row(let row): expected.rows[row.key] = (row.hash, row.deleted)

@@ -136,6 +136,7 @@ final class DatasetTable {
                 if sameHash {
                     counts.unchanged += 1
                     op = nil
+                    if batch.markSeen { try markSeen(key: key, run: run) }
                 } else {
                     // Bound in place, no per-row arrays: values, then the system columns, then the key.
                     try update.clear()
@@ -179,6 +180,7 @@ final class DatasetTable {
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
         for r in batch.rejects {
+            if batch.markSeen, let k = r.key { try markSeen(key: .text(k), run: run) }
             let record = r.record.serialized()
             let recordHash = Digest.hex(Digest.hash(.sha256, Array(record.utf8)).prefix(16))
             try reject.run([datasetName, r.key.map(CellValue.text) ?? .null, .text(record), .text(recordHash), .text(r.reasonsJSON),

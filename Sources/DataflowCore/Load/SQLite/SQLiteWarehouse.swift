@@ -98,6 +98,13 @@ public final class SQLiteWarehouse: Warehouse {
             .run([watermark.map { .integer(Int64($0.epoch)) } ?? .null, watermark.map { .text($0.text) } ?? .null, .text(Timestamp.now()), .text(dataset)])
     }
 
+    public func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        guard let table = tables[dataset.name] else {
+            throw SQLiteError(code: 1, message: "dataset \(dataset.name) was not prepared", sql: nil)
+        }
+        return try db.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
+    }
+
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
         try db.prepare("UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ? WHERE run_id = ? AND dataset = ?")
             .run([.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),

@@ -5,6 +5,8 @@ import DataflowHTTP
 /// requestSecret (`refreshTokenByKey`), the refreshSecret renews the requestSecret
 /// (`refreshTokenBySec`), and every data call carries `sign = md5(appKey + requestSecret + requestTime)`.
 /// The requestSecret is renewed before its end time and whenever the gateway says it expired.
+/// Parameter names are configurable (`appKey` vs `appkey`), and the three signature values go
+/// in the query string (default) or in headers of the same names (`sign_in: headers`).
 public final class ZJIRSAuthenticator: Authenticator {
     let config: ZJIRSAuthConfig
     let source: String
@@ -34,12 +36,19 @@ public final class ZJIRSAuthenticator: Authenticator {
         Digest.md5Hex(appKey + secret.revealed + requestTime)
     }
 
-    public func authorize(query: inout [(String, String)], headers: inout [HTTPHeader]) throws {
+    public func authorize(_ request: inout OutgoingRequest) throws {
         let secret = try currentSecret()
         let time = String(Int64(clock()))
-        query.append((config.appKeyParam, config.appKey))
-        query.append((config.timeParam, time))
-        query.append((config.signParam, ZJIRSAuthenticator.sign(appKey: config.appKey, secret: secret, requestTime: time)))
+        let sign = ZJIRSAuthenticator.sign(appKey: config.appKey, secret: secret, requestTime: time)
+        if config.signInHeaders {
+            request.headers.append(HTTPHeader(name: config.appKeyParam, value: config.appKey))
+            request.headers.append(HTTPHeader(name: config.timeParam, value: time))
+            request.headers.append(HTTPHeader(name: config.signParam, value: sign))
+        } else {
+            request.query.append((config.appKeyParam, config.appKey))
+            request.query.append((config.timeParam, time))
+            request.query.append((config.signParam, sign))
+        }
     }
 
     public func refresh() throws {

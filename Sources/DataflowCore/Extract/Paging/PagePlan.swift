@@ -3,7 +3,11 @@
 /// By cursor, each page moves the lower bound to the highest cursor seen and restarts at the
 /// first page; only while every record of a page shares the bound does it step page numbers.
 /// The walk ends on an empty page, when the records read since the bound last moved reach the
-/// gateway's total, or (without a total) on a short page.
+/// gateway's total, or (without a total) on a page shorter than the largest page seen so far.
+/// A first page shorter than asked does not end the walk: a gateway that silently caps the page
+/// size looks exactly like that, so the next page is read (it is empty if the first was the last).
+/// For offset paging the offset is `readUnderBound` (records actually received), never
+/// `pages × size`, so a capped page size skips nothing.
 ///
 /// ```swift
 /// var plan = PagePlan(from: nil, firstPage: 1, size: 500, byCursor: true)
@@ -19,6 +23,10 @@ public struct PagePlan: Sendable, Equatable {
     public let byCursor: Bool
     /// Records read since the bound last moved (the offset into the gateway's filtered set).
     public private(set) var readUnderBound = 0
+    /// The largest page received so far.
+    public private(set) var largestPage = 0
+    /// Set when a full-looking page came back shorter than asked: the gateway's real page cap.
+    public private(set) var cappedAt: Int?
 
     public init(from: Int?, firstPage: Int, size: Int, byCursor: Bool) {
         self.from = from
@@ -32,7 +40,10 @@ public struct PagePlan: Sendable, Equatable {
     public mutating func advance(count: Int, total: Int?, maxCursor: Int?) -> Bool {
         guard count > 0 else { return false }
         readUnderBound += count
-        let done = total.map { readUnderBound >= $0 } ?? (count < size)
+        let previousLargest = largestPage
+        largestPage = max(largestPage, count)
+        if count < size, previousLargest > 0, count == previousLargest { cappedAt = count }
+        let done = total.map { readUnderBound >= $0 } ?? (previousLargest > 0 ? count < previousLargest : false)
         if done { return false }
         if byCursor, let maxCursor, from == nil || maxCursor > from! {
             from = maxCursor

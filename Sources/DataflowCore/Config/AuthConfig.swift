@@ -1,0 +1,109 @@
+import DataflowHTTP
+
+/// How a source authenticates its requests.
+public enum AuthConfig: Sendable {
+    case none
+    case zjIRS(ZJIRSAuthConfig)
+    case bearer(Secret)
+    case basic(user: String, password: Secret)
+    case apiKey(name: String, value: Secret, inQuery: Bool)
+    case hmac(HMACAuthConfig)
+    case tif(paasID: String, token: Secret)
+    case oauth2(OAuth2AuthConfig)
+}
+
+/// Zhejiang IRS v1 two-stage signing (appKey → refreshSecret → requestSecret).
+public struct ZJIRSAuthConfig: Sendable {
+    public var appKey: String
+    public var appSecret: Secret
+    public var tokenPath: String = "/gateway/app/refreshTokenByKey.htm"
+    public var refreshPath: String = "/gateway/app/refreshTokenBySec.htm"
+    public var appKeyParam: String = "appKey"
+    public var signParam: String = "sign"
+    public var timeParam: String = "requestTime"
+    /// Renew the requestSecret this long before its end time.
+    public var renewBefore: Double = 60
+    /// Send appKey, requestTime and sign as headers instead of query parameters.
+    public var signInHeaders = false
+
+    public init(appKey: String, appSecret: Secret) {
+        self.appKey = appKey
+        self.appSecret = appSecret
+    }
+}
+
+/// HMAC signing (`type: hmac`): headers, template, digest and encoding, or a built-in style.
+public struct HMACAuthConfig: Sendable {
+    /// The MAC digest.
+    public enum Algorithm: String, Sendable, CaseIterable {
+        case hmacSHA256 = "hmac-sha256"
+        case hmacSM3 = "hmac-sm3"
+    }
+
+    /// How the MAC is written.
+    public enum Encoding: String, Sendable, CaseIterable { case base64, hex }
+
+    /// How the time header is written.
+    public enum Timestamp: String, Sendable, CaseIterable {
+        case rfc1123, epochMilliseconds = "epoch-ms", epochSeconds = "epoch-s"
+
+        /// `Sun, 06 Nov 1994 08:49:37 GMT`, or epoch digits.
+        public func render(epochSeconds: Double) -> String {
+            switch self {
+            case .epochMilliseconds: return String(Int64(epochSeconds * 1000))
+            case .epochSeconds: return String(Int64(epochSeconds))
+            case .rfc1123:
+                let t = CivilTime(epochSeconds: Int(epochSeconds), offset: 0)
+                let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+                let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+                let dayNumber = Int(epochSeconds) >= 0 ? Int(epochSeconds) / 86400 : (Int(epochSeconds) - 86399) / 86400
+                let weekday = days[((dayNumber % 7) + 7) % 7]
+                func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+                return "\(weekday), \(two(t.day)) \(months[t.month - 1]) \(t.year) \(two(t.hour)):\(two(t.minute)):\(two(t.second)) GMT"
+            }
+        }
+    }
+
+    /// Header names; nil = not sent.
+    public struct Headers: Sendable {
+        public var accessKey: String
+        public var algorithm: String?
+        public var date: String
+        public var nonce: String?
+        public var signature: String
+    }
+
+    public var accessKey: String
+    public var secret: Secret
+    public var algorithm: Algorithm
+    public var encoding: Encoding
+    public var timestamp: Timestamp
+    public var stringToSign: String
+    public var headers: Headers
+
+    /// Zhejiang IRS v2 `bcdsg`.
+    public static func bcdsg(accessKey: String, secret: Secret) -> HMACAuthConfig {
+        HMACAuthConfig(accessKey: accessKey, secret: secret, algorithm: .hmacSHA256, encoding: .base64, timestamp: .rfc1123,
+                       stringToSign: "{method}\n{path}\n{query}\n{access_key}\n{date}\n",
+                       headers: Headers(accessKey: "X-BG-HMAC-ACCESS-KEY", algorithm: "X-BG-HMAC-ALGORITHM",
+                                        date: "X-BG-DATE-TIME", nonce: nil, signature: "X-BG-HMAC-SIGNATURE"))
+    }
+
+    /// Shandong.
+    public static func shandong(accessKey: String, secret: Secret) -> HMACAuthConfig {
+        HMACAuthConfig(accessKey: accessKey, secret: secret, algorithm: .hmacSHA256, encoding: .base64, timestamp: .epochMilliseconds,
+                       stringToSign: "{access_key}{date}{nonce}",
+                       headers: Headers(accessKey: "X-Client-Id", algorithm: nil, date: "X-Timestamp", nonce: "X-Nonce", signature: "X-Signature"))
+    }
+}
+
+/// OAuth 2.0 client credentials (`type: oauth2-client-credentials`).
+public struct OAuth2AuthConfig: Sendable {
+    /// Absolute URL, or a path on the source's host.
+    public var tokenURL: String
+    public var clientID: String
+    public var clientSecret: Secret
+    public var scope: String?
+    /// Renew this long before the token expires (at most a quarter of its lifetime).
+    public var renewBefore: Double = 60
+}

@@ -1,0 +1,70 @@
+import Foundation
+import DataflowHTTP
+
+/// OAuth 2.0 client credentials (RFC 6749 §4.4): POSTs `grant_type=client_credentials` with the
+/// client id and secret to the token URL, caches the access token, renews it before `expires_in`
+/// runs out and whenever the API answers HTTP 401, and sends `Authorization: Bearer TOKEN`.
+public final class OAuth2ClientCredentialsAuthenticator: Authenticator {
+    let config: OAuth2AuthConfig
+    let source: String
+    let baseURL: String
+    let transport: HTTPTransport
+    let clock: () -> Double
+    private var token: Secret?
+    private var expires: Double = 0
+    private var lifetime: Double = 0
+    /// Token calls made.
+    public private(set) var tokenRequests = 0
+
+    /// - Parameter clock: epoch seconds now.
+    public init(config: OAuth2AuthConfig, source: String, baseURL: String, transport: HTTPTransport,
+                clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
+        self.config = config
+        self.source = source
+        self.baseURL = baseURL
+        self.transport = transport
+        self.clock = clock
+    }
+
+    public var renewsOnUnauthorized: Bool { true }
+
+    public func authorize(_ request: inout OutgoingRequest) throws {
+        let margin = min(config.renewBefore, lifetime / 4)
+        if token == nil || clock() >= expires - margin { try fetchToken() }
+        guard let token else { return }
+        request.headers.append(HTTPHeader(name: "Authorization", value: "Bearer " + token.revealed))
+    }
+
+    public func refresh() throws { token = nil; try fetchToken() }
+
+    public func invalidate() { token = nil }
+
+    private var tokenURL: String {
+        config.tokenURL.hasPrefix("http://") || config.tokenURL.hasPrefix("https://") ? config.tokenURL : URLResolver.origin(of: baseURL) + config.tokenURL
+    }
+
+    private func fetchToken() throws {
+        var form = [("grant_type", "client_credentials"), ("client_id", config.clientID), ("client_secret", config.clientSecret.revealed)]
+        if let scope = config.scope { form.append(("scope", scope)) }
+        let started = clock()
+        let response = try transport.send(HTTPRequest(method: "POST", url: tokenURL,
+                                                      headers: [HTTPHeader(name: "Content-Type", value: "application/x-www-form-urlencoded"),
+                                                                HTTPHeader(name: "Accept", value: "application/json")],
+                                                      body: Array(QueryString.build(form).utf8)))
+        tokenRequests += 1
+        guard response.status == 200 else {
+            throw GatewayError(source: source, path: config.tokenURL, code: nil,
+                               message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body))")
+        }
+        let body: JSONValue
+        do { body = try JSONParser.parse(response.body) } catch {
+            throw GatewayError(source: source, path: config.tokenURL, code: nil, message: "token response is not JSON (\(error)): \(ResponseText.snippet(response.body))")
+        }
+        guard let text = body["access_token"]?.text, !text.isEmpty else {
+            throw GatewayError(source: source, path: config.tokenURL, code: nil, message: "token response has no access_token")
+        }
+        token = Secret(text)
+        lifetime = body["expires_in"]?.text.flatMap(Double.init) ?? 3600
+        expires = started + lifetime
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import DataflowHTTP
+
+/// Guangdong Tencent TIF gateway signing: `x-tif-paasid`, `x-tif-timestamp` (epoch seconds),
+/// `x-tif-nonce`, and `x-tif-signature = hex(SHA256(timestamp + token + nonce + timestamp))`.
+public final class TIFAuthenticator: Authenticator {
+    let paasID: String
+    let token: Secret
+    let clock: () -> Double
+    let nonce: () -> String
+
+    /// - Parameter clock: epoch seconds now.
+    public init(paasID: String, token: Secret, clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
+                nonce: @escaping () -> String = { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }) {
+        self.paasID = paasID
+        self.token = token
+        self.clock = clock
+        self.nonce = nonce
+    }
+
+    public func authorize(_ request: inout OutgoingRequest) throws {
+        let timestamp = String(Int64(clock()))
+        let n = nonce()
+        request.headers.append(HTTPHeader(name: "x-tif-paasid", value: paasID))
+        request.headers.append(HTTPHeader(name: "x-tif-timestamp", value: timestamp))
+        request.headers.append(HTTPHeader(name: "x-tif-nonce", value: n))
+        request.headers.append(HTTPHeader(name: "x-tif-signature", value: TIFAuthenticator.signature(timestamp: timestamp, token: token, nonce: n)))
+    }
+
+    /// `hex(SHA256(timestamp + token + nonce + timestamp))`.
+    public static func signature(timestamp: String, token: Secret, nonce: String) -> String {
+        Digest.hex(Digest.hash(.sha256, Array((timestamp + token.revealed + nonce + timestamp).utf8)))
+    }
+}

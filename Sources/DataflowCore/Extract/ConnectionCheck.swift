@@ -1,0 +1,159 @@
+import Foundation
+
+/// `dataflow check`: signs in and fetches the first page of a dataset, maps a few records, and
+/// says what the paginator would do next — nothing is written to the warehouse.
+///
+/// ```swift
+/// let results = try ConnectionCheck(project: project).run(target: "province")   // a source or a dataset; nil = all
+/// ```
+public struct ConnectionCheck {
+    /// What one dataset's check found.
+    public struct Result: Sendable {
+        public var dataset: String
+        public var source: String
+        public var ok: Bool
+        public var error: String?
+        /// The first page's URL without the authenticator's parameters (never a secret).
+        public var url: String = ""
+        public var auth: String = ""
+        public var requests = 0
+        public var seconds: Double = 0
+        public var recordsOnPage = 0
+        public var total: Int?
+        /// Up to `sample` raw records, as JSON.
+        public var raw: [String] = []
+        /// The same records mapped: column → value, or the reasons they would be quarantined.
+        public var mapped: [[(column: String, value: String?)]] = []
+        public var rejected: [String] = []
+        public var next: String = ""
+    }
+
+    public let project: ProjectConfig
+    public var sample = 3
+    public var revealPII = false
+
+    public init(project: ProjectConfig, sample: Int = 3, revealPII: Bool = false) {
+        self.project = project
+        self.sample = sample
+        self.revealPII = revealPII
+    }
+
+    /// The datasets `target` names: a dataset, every dataset of a source, or all when nil.
+    public func datasets(for target: String?) throws -> [DatasetConfig] {
+        guard let target else { return project.datasets }
+        if let d = project.dataset(named: target) { return [d] }
+        if project.source(named: target) != nil {
+            let ds = project.datasets.filter { $0.source == target }
+            guard !ds.isEmpty else { throw ConfigError("source '\(target)' has no datasets to check", file: "dataflow.yml") }
+            return ds
+        }
+        let names = project.datasets.map(\.name) + project.sources.map(\.name)
+        throw ConfigError("'\(target)' is neither a source nor a dataset\(MappingReader.suggestion(target, names)) (sources: \(project.sources.map(\.name).joined(separator: ", ")); datasets: \(project.datasets.map(\.name).joined(separator: ", ")))", file: "dataflow.yml")
+    }
+
+    public func run(target: String?) throws -> [Result] {
+        var clients: [String: SourceClient] = [:]
+        return try datasets(for: target).map { dataset in
+            var result = Result(dataset: dataset.name, source: dataset.source, ok: false)
+            do {
+                guard let source = project.source(named: dataset.source) else { throw ConfigError("unknown source '\(dataset.source)'", file: "dataflow.yml") }
+                result.auth = ConnectionCheck.authName(source.auth)
+                let client = try clients[source.name] ?? SourceClient(source: source)
+                clients[source.name] = client
+                try check(dataset, client: client, into: &result)
+                result.ok = true
+            } catch {
+                result.error = String(describing: error)
+            }
+            return result
+        }
+    }
+
+    private func check(_ dataset: DatasetConfig, client: SourceClient, into result: inout Result) throws {
+        let template = RequestTemplate(county: project.county)
+        var params = dataset.request.params.map { ($0.0, template.fill($0.1)) }
+        var totalPath: [String]?
+        switch dataset.request.pagination {
+        case .page(let p), .offset(let p):
+            let isOffset: Bool = { if case .offset = dataset.request.pagination { return true } else { return false } }()
+            params += [(p.pageParam, String(isOffset ? 0 : p.firstPage)), (p.sizeParam, String(p.size))]
+            totalPath = p.totalPath
+        case .cursor(let c):
+            if let s = c.sizeParam, let n = c.size { params.append((s, String(n))) }
+        default: break
+        }
+        let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: totalPath)
+        result.url = page.url
+        result.requests = page.requests
+        result.seconds = page.seconds
+        result.recordsOnPage = page.records.count
+        result.total = page.total
+        let mapper = RecordMapper(dataset: dataset, dictionaries: project.dictionaries)
+        let piiSources = Set(dataset.fields.filter(\.pii).map(\.from))
+        for record in page.records.prefix(sample) {
+            result.raw.append(revealPII ? record.serialized() : masked(record, piiSources).serialized())
+            switch mapper.map(record) {
+            case .row(let row):
+                result.mapped.append(zip(dataset.fields, row.values).map { field, value in
+                    (field.column, field.pii && !revealPII ? value.text.map(PIIMask.mask) : value.text)
+                })
+            case .rejected(let r):
+                result.rejected.append(r.reasons.map(\.message).joined(separator: "; "))
+            }
+        }
+        result.next = ConnectionCheck.nextStep(dataset.request.pagination, page: page)
+    }
+
+    private func masked(_ record: JSONValue, _ fields: Set<String>) -> JSONValue {
+        guard !fields.isEmpty, case .object(let o) = record else { return record }
+        return .object(JSONObject(o.members.map { m in
+            fields.contains(m.key) ? (m.key, m.value.text.map { .string(PIIMask.mask($0)) } ?? m.value) : m
+        }))
+    }
+
+    /// What the paginator would request after this first page.
+    static func nextStep(_ pagination: PaginationConfig, page: FetchedPage) -> String {
+        let n = page.records.count
+        switch pagination {
+        case .none:
+            return "none: one request per sync (\(n) records)"
+        case .page(let p), .offset(let p):
+            let isOffset: Bool = { if case .offset = pagination { return true } else { return false } }()
+            var plan = PagePlan(from: nil, firstPage: p.firstPage, size: p.size, byCursor: false)
+            let more = plan.advance(count: n, total: page.total, maxCursor: nil)
+            var text = more
+                ? (isOffset ? "\(pagination.name): next \(p.pageParam)=\(plan.readUnderBound)" : "\(pagination.name): next \(p.pageParam)=\(plan.pageNumber)")
+                : "\(pagination.name): done after this page"
+            if let total = page.total { text += " (\(n) of \(total) read)" }
+            if n > 0 && n < p.size && (page.total.map { n < $0 } ?? true) {
+                text += "; asked for \(p.size), got \(n): the gateway may cap the page size — the walk goes on by \(page.total == nil ? "reading until an empty page" : "the total")"
+            }
+            return text
+        case .cursor, .nextURL, .linkHeader:
+            var paginator = LinkPaginator(pagination: pagination, firstParams: [], path: "")
+            do {
+                switch try paginator.next(after: page) {
+                case .path(_, let params)?: return "\(pagination.name): next \(params.map { "\($0.name)=\($0.value)" }.last ?? "")"
+                case .url(let url)?: return "\(pagination.name): next \(url)"
+                case nil: return "\(pagination.name): done after this page (no next \(pagination.name == "cursor" ? "token" : "link"))"
+                }
+            } catch {
+                return "\(pagination.name): \(error) — a sync would stop with an error"
+            }
+        }
+    }
+
+    /// The configured auth type's name (never its values).
+    public static func authName(_ auth: AuthConfig) -> String {
+        switch auth {
+        case .none: return "none"
+        case .zjIRS(let c): return "zj-irs (\(c.appKeyParam), signature in \(c.signInHeaders ? "headers" : "query"))"
+        case .bearer: return "bearer"
+        case .basic: return "basic"
+        case .apiKey(let name, _, let inQuery): return "api-key (\(name) in \(inQuery ? "query" : "header"))"
+        case .hmac(let c): return "hmac (\(c.algorithm.rawValue), \(c.encoding.rawValue), \(c.headers.signature))"
+        case .tif: return "tif"
+        case .oauth2: return "oauth2-client-credentials"
+        }
+    }
+}

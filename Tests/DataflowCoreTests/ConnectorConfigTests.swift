@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import DataflowCore
+
+/// Connector keys in dataflow.yml and dataset files: what loads, and errors that name the place.
+@Suite("Connector configuration")
+struct ConnectorConfigTests {
+    static let zj = "auth: { type: zj-irs, app_key: ${APP_KEY:-key}, app_secret: ${APP_SECRET:-secret} }"
+
+    func source(_ auth: String) -> String { TestProject.defaultConfig.replacingOccurrences(of: Self.zj, with: auth) }
+
+    @Test func everyAuthTypeLoads() throws {
+        let cases: [(String, (AuthConfig) -> Bool)] = [
+            ("auth: { type: bearer, token: ${T:-t} }", { if case .bearer = $0 { return true }; return false }),
+            ("auth: { type: basic, user: u, password: p }", { if case .basic(let u, _) = $0 { return u == "u" }; return false }),
+            ("auth: { type: api-key, name: api_key, in: query, key: k }", { if case .apiKey("api_key", _, true) = $0 { return true }; return false }),
+            ("auth: { type: hmac, style: shandong, access_key: a, secret: s }", { if case .hmac(let c) = $0 { return c.headers.signature == "X-Signature" }; return false }),
+            ("auth: { type: hmac, access_key: a, secret: s, algorithm: hmac-sm3, encoding: hex, string_to_sign: \"{path}\" }",
+             { if case .hmac(let c) = $0 { return c.algorithm == .hmacSM3 && c.encoding == .hex && c.stringToSign == "{path}" }; return false }),
+            ("auth: { type: tif, paas_id: p, token: t }", { if case .tif("p", _) = $0 { return true }; return false }),
+            ("auth: { type: oauth2-client-credentials, token_url: /t, client_id: c, client_secret: s }", { if case .oauth2(let c) = $0 { return c.tokenURL == "/t" }; return false }),
+            ("auth: { type: zj-irs, app_key: k, app_secret: s, app_key_param: appkey, sign_in: headers }",
+             { if case .zjIRS(let c) = $0 { return c.signInHeaders && c.appKeyParam == "appkey" }; return false }),
+        ]
+        for (auth, matches) in cases {
+            let p = try TestProject(config: source(auth))
+            let config = try p.load()
+            #expect(matches(try #require(config.sources.first).auth), "\(auth)")
+        }
+    }
+
+    @Test(arguments: [
+        ("auth: { type: hmac, access_key: a, secret: s }", "needs 'style: bcdsg | shandong' or a 'string_to_sign'"),
+        ("auth: { type: hmac, style: bcdsg, access_key: a, secret: s, algorithm: sha1 }", "algorithm"),
+        ("auth: { type: api-key, name: k, in: cookie, key: k }", "cookie"),
+        ("auth: { type: bearer }", "token"),
+        ("auth: { type: oauth2, token_url: /t }", "oauth2-client-credentials"),
+    ])
+    func badAuthIsReportedAtItsPosition(_ auth: String, _ message: String) throws {
+        let p = try TestProject(config: source(auth))
+        let error = try #require(throws: ConfigError.self) { try p.load() }
+        #expect(error.position != nil, "\(error)")
+        #expect(error.description.contains(message), "\(error)")
+    }
+
+    @Test(arguments: [
+        ("pagination: { type: page, size: 100, total: datas.total }", "pagination: { type: cursor, param: c }", "exactly one of 'token'"),
+        ("pagination: { type: page, size: 100, total: datas.total }", "pagination: { type: scroll }", "scroll"),
+        ("pagination: { type: page, size: 100, total: datas.total }", "pagination: { type: next-url }", "path"),
+        ("records: datas.list", "records: datas.list\n  encoding: gb18030", "'encoding' applies to format: csv only"),
+        ("records: datas.list", "records: datas.list\n  format: xml", "xml"),
+        ("request:", "preset: ckan\nrequest:", "preset 'ckan' needs 'resource:'"),
+        ("request:", "preset: ckann\nrequest:", "ckann"),
+        ("lookback: 10m", "lookback: 10m, template: \"UPDATE_TIME >= x\"", "incremental template must contain {value}"),
+    ])
+    func badRequestKeysAreReportedAtTheirPosition(_ original: String, _ replacement: String, _ message: String) throws {
+        let broken = TestProject.licences.replacingOccurrences(of: original, with: replacement)
+        #expect(broken != TestProject.licences)
+        let p = try TestProject(datasets: ["licences.yml": broken])
+        let error = try #require(throws: ConfigError.self) { try p.load() }
+        #expect(error.position != nil, "\(error)")
+        #expect(error.description.contains(message), "\(error)")
+    }
+
+    @Test func presetsFillTheRequestAndRequestKeysOverride() throws {
+        let text = TestProject.licences.replacingOccurrences(of: """
+        request:
+          path: /licenses.htm
+          params: { areaCode: "${county.code}" }
+          records: datas.list
+          pagination: { type: page, size: 100, total: datas.total }
+        """, with: """
+        preset: arcgis
+        resource: Licences
+        request:
+          params: { where: "XZQHDM='330782'" }
+        """)
+        let p = try TestProject(datasets: ["licences.yml": text])
+        let d = try #require(try p.load().datasets.first)
+        #expect(d.request.path == "/arcgis/rest/services/Licences/FeatureServer/0/query")
+        #expect(d.request.records == ["features"] && d.request.flatten == "attributes")
+        #expect(d.request.params.contains { $0.0 == "outFields" && $0.1 == "*" })
+        #expect(d.request.params.filter { $0.0 == "where" }.map(\.1) == ["XZQHDM='330782'"])
+        guard case .offset(let paging) = d.request.pagination else { Issue.record("arcgis pages by offset"); return }
+        #expect(paging.pageParam == "resultOffset" && paging.sizeParam == "resultRecordCount")
+    }
+}
