@@ -99,8 +99,13 @@ public final class RecordMapper {
 
     /// The record's cursor as epoch seconds (nil if absent or unparseable).
     public func cursorValue(_ object: JSONObject) -> Int? {
-        guard let inc = dataset.incremental, let text = object[inc.cursor]?.text,
-              let civil = inc.format.parse(text) else { return nil }
+        guard let inc = dataset.incremental else { return nil }
+        return RecordMapper.cursor(of: object, inc)
+    }
+
+    /// A raw record's cursor as epoch seconds — the one definition the page walk and the mapper share.
+    public static func cursor(of object: JSONObject, _ inc: IncrementalConfig) -> Int? {
+        guard let text = object[inc.cursor]?.text, let civil = inc.format.parse(text) else { return nil }
         return inc.timezone.epochSeconds(of: civil)
     }
 

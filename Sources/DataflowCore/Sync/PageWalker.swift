@@ -54,22 +54,45 @@ final class PageWalker {
         [(p.pageParam, String(isOffset ? plan.readUnderBound : plan.pageNumber)), (p.sizeParam, String(p.size))]
     }
 
+    /// Pages fetched ahead while the current one is mapped and committed.
+    static let prefetchDepth = 2
+
     private func walkByCursor(_ p: PagePagination, inc: IncrementalConfig, baseParams: [(String, String)], start: Int?,
                               state: DatasetState, summary: inout DatasetSummary) throws {
-        var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true)
+        // Fetching runs one page ahead on its own thread: the next request needs only the page's
+        // highest cursor (read from the raw records), not its mapping or commit, so the gateway's
+        // latency overlaps the mapping and the SQLite transaction. The client and the plan belong
+        // to the prefetch thread until `stop()` returns.
+        struct Producer {
+            var plan: PagePlan
+            let client: SourceClient
+        }
+        let producer = ThreadConfined(Producer(plan: PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true), client: client))
+        let request = dataset.request
+        let walker = ThreadConfined(self)
+        let prefetcher = PagePrefetcher<FetchedPage>(capacity: Self.prefetchDepth) {
+            let plan = producer.value.plan
+            var params = baseParams + walker.value.pageParams(p, plan)
+            if let from = plan.from { params = walker.value.filter(params, inc, from) }
+            let page = try producer.value.client.fetch(.path(request.path, params: params), request: request, totalPath: p.totalPath)
+            if page.records.isEmpty { return (page, true) }
+            let cmax = page.records.compactMap { record -> Int? in
+                if case .object(let o) = record { return RecordMapper.cursor(of: o, inc) } else { return nil }
+            }.max()
+            let more = producer.value.plan.advance(count: page.records.count, total: page.total, maxCursor: cmax)
+            return (page, !more)
+        }
+        defer { prefetcher.stop() }
         var watermark = state.watermark
         var pages = 0
-        while true {
-            var params = baseParams + pageParams(p, plan)
-            if let from = plan.from { params = filter(params, inc, from) }
-            let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
+        while let page = try prefetcher.next() {
             pages += 1
             if page.records.isEmpty { summary.requests += page.requests; break }
             let cmax = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary)
             if let cmax, cmax > (watermark ?? Int.min) { watermark = cmax }
-            if !plan.advance(count: page.records.count, total: page.total, maxCursor: cmax) { break }
         }
-        summary.pageCap = plan.cappedAt
+        prefetcher.stop()
+        summary.pageCap = producer.value.plan.cappedAt
     }
 
     private func walkByPage(_ p: PagePagination, baseParams: [(String, String)], start: Int?, state: DatasetState,
@@ -178,9 +201,13 @@ final class PageWalker {
         var unmapped: Set<String> = []
         var cmax: Int?
         rows.reserveCapacity(page.records.count)
+        var previousKeys: [String] = []
         for record in page.records {
-            if case .object(let o) = record {
+            // Records of a page nearly always share one shape: look up the field names only when
+            // they differ from the previous record's (no hashing per field per record).
+            if case .object(let o) = record, !o.members.elementsEqual(previousKeys, by: { $0.key == $1 }) {
                 for member in o.members where !mapper.knownSourceFields.contains(member.key) { unmapped.insert(member.key) }
+                previousKeys = o.members.map(\.key)
             }
             switch mapper.map(record) {
             case .row(let row):

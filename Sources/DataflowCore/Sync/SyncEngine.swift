@@ -17,7 +17,7 @@ public final class SyncEngine {
     public init(project: ProjectConfig, warehouse: Warehouse, observer: SyncObserver = SilentSyncObserver()) {
         self.project = project
         self.warehouse = warehouse
-        self.observer = observer
+        self.observer = SerializedObserver(observer)
     }
 
     /// Which datasets a run covers; unknown names are a usage error.

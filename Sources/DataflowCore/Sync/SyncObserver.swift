@@ -1,4 +1,5 @@
 import DataflowHTTP
+import Foundation
 
 /// What a dataset's part of a run did.
 public struct DatasetSummary: Sendable {
@@ -43,4 +44,22 @@ public final class SilentSyncObserver: SyncObserver {
     public func retry(_ dataset: String, event: RetryEvent) {}
     public func datasetFinished(_ summary: DatasetSummary) {}
     public func runFinished(_ summary: RunSummary) {}
+}
+
+/// Serializes calls into an observer: retries are reported from the prefetch thread while pages
+/// are reported from the sync's own thread.
+final class SerializedObserver: SyncObserver, @unchecked Sendable {
+    private let base: SyncObserver
+    private let lock = NSLock()
+
+    init(_ base: SyncObserver) { self.base = base }
+
+    func runStarted(runID: Int64, datasets: [String]) { lock.withLock { base.runStarted(runID: runID, datasets: datasets) } }
+    func datasetStarted(_ dataset: String, watermark: String?) { lock.withLock { base.datasetStarted(dataset, watermark: watermark) } }
+    func pageCommitted(_ dataset: String, page: Int, fetched: Int, counts: PageCounts, total: Int?) {
+        lock.withLock { base.pageCommitted(dataset, page: page, fetched: fetched, counts: counts, total: total) }
+    }
+    func retry(_ dataset: String, event: RetryEvent) { lock.withLock { base.retry(dataset, event: event) } }
+    func datasetFinished(_ summary: DatasetSummary) { lock.withLock { base.datasetFinished(summary) } }
+    func runFinished(_ summary: RunSummary) { lock.withLock { base.runFinished(summary) } }
 }

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Fetches the next pages on a background thread while the caller maps and commits the current
+/// one. The buffer holds at most `capacity` pages, so memory stays flat; the order of pages is
+/// the order they were fetched, and commits stay on the caller's thread in that order.
+///
+/// ```swift
+/// let prefetcher = PagePrefetcher(capacity: 2) { try fetchNext() }   // (item, isLast)
+/// defer { prefetcher.stop() }
+/// while let page = try prefetcher.next() { try commit(page) }
+/// ```
+///
+/// `@unchecked Sendable`: every mutable field is guarded by `condition`; the producer closure's
+/// own state is confined to the producer thread (the caller hands it over and touches it again
+/// only after `stop()` has joined the thread).
+final class PagePrefetcher<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var buffer: [Result<Item, any Error>] = []
+    private var producerDone = false
+    private var cancelled = false
+    private let capacity: Int
+    private let finished = DispatchSemaphore(value: 0)
+    private var stopped = false
+
+    init(capacity: Int, produce: @escaping @Sendable () throws -> (item: Item, isLast: Bool)) {
+        self.capacity = max(1, capacity)
+        let thread = Thread { [self] in
+            self.run(produce)
+            self.finished.signal()
+        }
+        // Deeply nested JSON is parsed recursively on this thread.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private func run(_ produce: () throws -> (item: Item, isLast: Bool)) {
+        while true {
+            condition.lock()
+            while buffer.count >= capacity && !cancelled { condition.wait() }
+            let stop = cancelled
+            condition.unlock()
+            if stop { break }
+            var last = false
+            let result: Result<Item, any Error>
+            do {
+                let produced = try produce()
+                result = .success(produced.item)
+                last = produced.isLast
+            } catch {
+                result = .failure(error)
+                last = true
+            }
+            condition.lock()
+            buffer.append(result)
+            condition.broadcast()
+            condition.unlock()
+            if last { break }
+        }
+        condition.lock()
+        producerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next item in order; nil when the producer has finished; rethrows a producer error
+    /// after every item fetched before it has been handed out.
+    func next() throws -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while buffer.isEmpty && !producerDone { condition.wait() }
+        guard !buffer.isEmpty else { return nil }
+        let result = buffer.removeFirst()
+        condition.broadcast()
+        return try result.get()
+    }
+
+    /// Stops the producer after its current fetch and waits for its thread to end. Idempotent.
+    func stop() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        let alreadyStopped = stopped
+        stopped = true
+        condition.unlock()
+        if !alreadyStopped { finished.wait() }
+    }
+}
+
+/// Hands objects that are not `Sendable` to the prefetch thread. Sound only because the caller
+/// stops using them until `PagePrefetcher.stop()` returns (confinement by hand-over).
+final class ThreadConfined<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
