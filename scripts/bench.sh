@@ -55,10 +55,10 @@ for N in "$SMALL" "$LARGE"; do
     row "sandbox serving alone, $N rows" "$(python3 -c "print(f'{$PAGES/$SERVE_S:.0f} pages/s, {$N/$SERVE_S:.0f} records/s')")" "–" "–" "never the bottleneck"
 
     read -r FETCH_S FETCH_KB < <(timed "$WORK/fetch.json" "$R/dataflow-bench" fetch --base-url "$URL")
-    read -r INSERT_S _ < <(timed "$WORK/insert.json" "$R/dataflow-bench" insert --database "$WORK/floor.db" --rows "$N")
+    read -r INSERT_S _ < <(timed "$WORK/insert.json" "$R/dataflow-bench" insert --database "$WORK/floor.db" --base-url "$URL")
     FLOOR=$(python3 -c "print(f'{$FETCH_S+$INSERT_S:.2f}')")
     row "floor: fetch+parse, $N rows" "${FETCH_S} s" "–" "–" "same transport and parser, nothing written"
-    row "floor: raw SQLite insert, $N rows" "${INSERT_S} s" "–" "–" "prepared statement, one transaction"
+    row "floor: raw SQLite insert, $N rows" "${INSERT_S} s" "–" "–" "the same rows and keys, prepared statement, one transaction"
 
     read -r SYNC_S SYNC_KB < <(timed "$WORK/sync.out" "$R/dataflow" sync market_licenses --quiet --project "$P")
     row "full sync, $N rows" "$SYNC_S s, $(python3 -c "print(f'{$N/$SYNC_S:.0f}')") rows/s" "$FLOOR s" "$(python3 -c "print(f'{$SYNC_S/$FLOOR:.2f}×')")" "≤ 3× floor"

@@ -54,15 +54,20 @@ struct FetchFloor: ParsableCommand {
     }
 }
 
-/// Inserts N rows shaped like `market_licenses` through one prepared statement in one
-/// transaction: the raw SQLite bulk-insert floor.
+/// Inserts the sandbox's licence records (read from its truth first, not timed) into a table
+/// shaped like `market_licenses` through one prepared statement in one transaction: the raw
+/// SQLite bulk-insert floor for the same rows, keys and all.
 struct InsertFloor: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "insert")
 
     @Option var database: String
-    @Option var rows: Int
+    @Option var baseURL: String
 
     func run() throws {
+        let transport = try CurlTransport(options: TransportOptions(timeout: 600))
+        let truth = try transport.send(HTTPRequest(url: baseURL + "/_control/truth?dataset=licenses"))
+        let records = try JSONParser.parseLines(truth.body)
+        let fields = ["TYSHXYDM", "QYMC", "FDDBR", "CLRQ", "ZCZB", "XZQHDM", "UPDATE_TIME"]
         try? FileManager.default.removeItem(atPath: database)
         let db = try SQLiteDatabase(path: database)
         try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
@@ -74,15 +79,22 @@ struct InsertFloor: ParsableCommand {
         let started = Date()
         try db.transaction {
             let st = try db.prepare("INSERT INTO market_licenses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-            for i in 0..<rows {
-                let key = "91330782" + String(i)
-                try st.run([.text(key), .text("义乌市远宏电子商务有限公司\(i)"), .text("金明"), .text("2022-07-29"), .text("50323.99"),
-                            .text("330782"), .text("2026-01-01T00:00:00+08:00"), .text(key), .text("9f86d081884c7d659a2feaa0c55ad0" + String(i)),
-                            .integer(0), .text("2026-11-29T00:00:00Z"), .text("2026-11-29T00:00:00Z"), .integer(1),
-                            .text("000105001000"), .text("000105001000")])
+            for record in records {
+                try st.clear()
+                for (i, field) in fields.enumerated() { try st.bind(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 1)) }
+                let key = record["TYSHXYDM"]?.text ?? ""
+                try st.bind(.text(key), at: 8)
+                try st.bind(.text("9f86d081884c7d659a2feaa0c55ad015"), at: 9)
+                try st.bind(.integer(0), at: 10)
+                try st.bind(.text("2026-11-29T00:00:00Z"), at: 11)
+                try st.bind(.text("2026-11-29T00:00:00Z"), at: 12)
+                try st.bind(.integer(1), at: 13)
+                try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 14)
+                try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 15)
+                try st.execute()
             }
         }
-        print(String(format: "{\"seconds\": %.3f, \"rows\": %d}", Date().timeIntervalSince(started), rows))
+        print(String(format: "{\"seconds\": %.3f, \"rows\": %d}", Date().timeIntervalSince(started), records.count))
     }
 }
 

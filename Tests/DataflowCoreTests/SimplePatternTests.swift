@@ -56,3 +56,22 @@ struct SimplePatternTests {
         #expect(SimplePattern(pattern) == nil)
     }
 }
+
+@Suite("Fast whitespace")
+struct FastWhitespaceTests {
+    @Test func agreesWithTheUnicodePropertyForEveryBMPScalarAndBeyond() {
+        var checked = 0
+        for v in UInt32(0)...0x2FFFF {
+            guard let s = Unicode.Scalar(v) else { continue }
+            #expect(s.isWhitespaceFast == s.properties.isWhitespace, "U+\(String(v, radix: 16))")
+            checked += 1
+        }
+        #expect(checked > 190_000)
+    }
+
+    @Test func trimming() {
+        #expect("\u{3000} 义乌 \u{A0}\n".trimmingWhitespace == "义乌")
+        #expect("义乌".trimmingWhitespace == "义乌")
+        #expect("   ".trimmingWhitespace == "")
+    }
+}

@@ -16,11 +16,15 @@ extension String {
 }
 
 extension Unicode.Scalar {
-    /// `properties.isWhitespace` with an ASCII fast path (the property lookup is a table search).
+    /// `properties.isWhitespace` without the property-table search: the Unicode White_Space set
+    /// is small and fixed (U+0009–000D, 0020, 0085, 00A0, 1680, 2000–200A, 2028, 2029, 202F,
+    /// 205F, 3000), and CJK text would otherwise pay a lookup per character.
     @inline(__always)
     var isWhitespaceFast: Bool {
-        if value < 0x80 { return value == 0x20 || (value >= 0x09 && value <= 0x0D) }
-        return properties.isWhitespace
+        let v = value
+        if v < 0x80 { return v == 0x20 || (v >= 0x09 && v <= 0x0D) }
+        if v < 0x1680 { return v == 0x85 || v == 0xA0 }
+        return v == 0x1680 || (v >= 0x2000 && v <= 0x200A) || v == 0x2028 || v == 0x2029 || v == 0x202F || v == 0x205F || v == 0x3000
     }
 }
 
