@@ -70,7 +70,8 @@ struct InsertFloor: ParsableCommand {
         let fields = ["TYSHXYDM", "QYMC", "FDDBR", "CLRQ", "ZCZB", "XZQHDM", "UPDATE_TIME"]
         try? FileManager.default.removeItem(atPath: database)
         let db = try SQLiteDatabase(path: database)
-        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        // The warehouse's own settings (SQLiteWarehouse), so the floor is not slowed by a smaller cache.
+        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;")
         try db.exec("""
             CREATE TABLE market_licenses (uscc TEXT, name TEXT, legal_rep TEXT, established TEXT, capital TEXT, division TEXT, updated_at TEXT,
               _key TEXT NOT NULL UNIQUE, _hash TEXT NOT NULL, _deleted INTEGER NOT NULL DEFAULT 0, _first_seen TEXT NOT NULL,
