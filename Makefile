@@ -2,7 +2,7 @@
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 BIN        := .build/debug
-APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev
+APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev libpq-dev
 
 .PHONY: all deps test-deps build release demo test reliability bench install clean
 
@@ -33,9 +33,11 @@ demo: build
 test-deps:
 	bash scripts/test-deps.sh
 
+# The suite runs against SQLite and a throwaway PostgreSQL server (scripts/with-postgres.sh
+# starts it on a free port and stops it afterwards, also on failure).
 test: build test-deps
 	$(SWIFT) build --build-tests
-	DATAFLOW_TEST_DEPS=1 $(SWIFT) test
+	DATAFLOW_TEST_DEPS=1 bash scripts/with-postgres.sh $(SWIFT) test
 
 # The crash soak: 100 runs killed with SIGKILL at random moments while upstream changes, then
 # the warehouse and change feed are checked against the truth.

@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "dataflow", targets: ["dataflow"]),
         .executable(name: "dataflow-sandbox", targets: ["dataflow-sandbox"]),
         .library(name: "DataflowCore", targets: ["DataflowCore"]),
+        .library(name: "DataflowPostgres", targets: ["DataflowPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,6 +22,8 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        // libpq (libpq-dev): PostgreSQL's own client; blocking, like the sync engine (docs/warehouse.md).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
 
         // HTTP transport over libcurl, behind a small protocol.
         .target(name: "DataflowHTTP", dependencies: ["CCurl"]),
@@ -35,11 +38,14 @@ let package = Package(
             ]
         ),
 
+        // The PostgreSQL warehouse backend and the exchange-table reader, over libpq.
+        .target(name: "DataflowPostgres", dependencies: ["DataflowCore", "CLibPQ"]),
+
         // The thin CLI.
         .executableTarget(
             name: "dataflow",
             dependencies: [
-                "DataflowCore",
+                "DataflowCore", "DataflowPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,7 +75,7 @@ let package = Package(
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
         .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -26,9 +26,12 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// The SQLite file (reports not yet on `WarehouseAccess.openReader` use it); a PostgreSQL
+    /// warehouse has no path and reads through `WarehouseAccess.openReader`.
     func warehousePath(_ project: ProjectConfig) -> String {
         switch project.warehouse {
         case .sqlite(let path): return path
+        case .postgres(let location): return location.description
         }
     }
 }

@@ -30,6 +30,10 @@ struct SyncCommand: ParsableCommand {
         normal walk: records that now map are upserted (change log included) and their rejects marked \
         resolved (kept for audit); the rest stay open with updated reasons (see `dataflow rejects`).
 
+        The warehouse is `warehouse:` in dataflow.yml: an SQLite file (a file lock guards the run) or \
+        a PostgreSQL schema (`warehouse: postgres://user@host:5432/db`, `schema: county_330782`; an \
+        advisory lock guards the run). See docs/warehouse.md.
+
         Exit codes: 0 all ok, 1 some datasets failed (the others still synced), 2 bad configuration, \
         3 another run holds the lock.
         """
@@ -63,21 +67,21 @@ struct SyncCommand: ParsableCommand {
         } catch {
             throw fail("\(error)\nconfiguration is not valid; nothing was changed", event: "config_error", exitCode: ExitCodes.badConfig)
         }
-        let path = global.warehousePath(project)
-        let lock: WarehouseLock
+        let handle: WarehouseAccess.SyncHandle
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            lock = try WarehouseLock(path: path + ".lock")
+            handle = try WarehouseAccess.openForSync(project)
         } catch let held as WarehouseLock.Held {
             throw fail(held.description, event: "lock_held", exitCode: ExitCodes.locked)
+        } catch {
+            throw fail("cannot open the warehouse \(project.warehouse): \(error)", event: "error", exitCode: ExitCodes.datasetsFailed)
         }
         let observer = EventLog(format: global.logFormat, quiet: global.quiet, verbose: global.verbose)
         let summary: RunSummary
         let started = Date()
-        let warehouse: SQLiteWarehouse
+        let warehouse = handle.warehouse
         do {
-            warehouse = try SQLiteWarehouse(path: path)
             let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
+            engine.openExchange = WarehouseAccess.openExchange
             _ = try engine.select(datasets)
             summary = try engine.run(datasets: datasets, options: ((retryRejects ? ["--retry-rejects"] : []) + datasets).joined(separator: " "),
                                      retryRejects: retryRejects)
@@ -88,15 +92,18 @@ struct SyncCommand: ParsableCommand {
         }
         if let metricsFile {
             do {
-                let coverage = try CoverageCalculator(project: project, db: warehouse.db).report()
-                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: warehouse.db, coverage: coverage).render()
+                guard let sqlite = warehouse as? SQLiteWarehouse else {
+                    throw UsageError(message: "--metrics-file reads the warehouse through SQLite; not yet on PostgreSQL")
+                }
+                let coverage = try CoverageCalculator(project: project, db: sqlite.db).report()
+                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: sqlite.db, coverage: coverage).render()
                 try AtomicFile.write(Data(text.utf8), to: metricsFile)
             } catch {
-                withExtendedLifetime(lock) {}
+                withExtendedLifetime(handle) {}
                 throw fail("cannot write metrics: \(error)", event: "error", exitCode: ExitCodes.datasetsFailed)
             }
         }
-        withExtendedLifetime(lock) {}
+        withExtendedLifetime(handle) {}
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
     }
 }

@@ -7,10 +7,13 @@ public struct County: Sendable {
 /// Where the warehouse lives.
 public enum WarehouseLocation: Sendable, CustomStringConvertible {
     case sqlite(path: String)
+    /// A PostgreSQL server (DataflowPostgres target).
+    case postgres(PostgresLocation)
 
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let location): return location.description
         }
     }
 }

@@ -37,9 +37,17 @@ public struct ProjectLoader: Sendable {
             guard !path.isEmpty else { throw ConfigError("warehouse 'sqlite:' needs a path, e.g. sqlite:warehouse/county.db", at: m.keyPosition("warehouse")) }
             warehouse = .sqlite(path: path.hasPrefix("/") ? path : rootURL.appendingPathComponent(path).path)
         } else if warehouseText.hasPrefix("postgres://") || warehouseText.hasPrefix("postgresql://") {
-            throw ConfigError("PostgreSQL warehouses are not supported by this build yet (use sqlite:PATH)", at: m.keyPosition("warehouse"))
+            do {
+                warehouse = .postgres(try PostgresLocation.parse(warehouseText, schema: try m.string("schema"), what: "warehouse"))
+            } catch let error as PostgresURLError {
+                throw ConfigError(error.message, at: m.keyPosition("warehouse"))
+            }
         } else {
-            throw ConfigError("warehouse must be sqlite:PATH, found '\(warehouseText)'", at: m.keyPosition("warehouse"))
+            throw ConfigError("warehouse must be sqlite:PATH or postgres://user@host:port/database, found '\(PostgresLocation.redacted(warehouseText))'",
+                              at: m.keyPosition("warehouse"))
+        }
+        if case .sqlite = warehouse, m.node("schema") != nil {
+            throw ConfigError("'schema' applies only to a postgres:// warehouse", at: m.keyPosition("schema"))
         }
 
         let mappingsName = try m.string("mappings") ?? "Mappings"

@@ -4,6 +4,12 @@ public struct Migration: Sendable {
     public var version: Int
     public var name: String
     public var sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
 }
 
 /// The warehouse metadata schema, as versioned migrations (DESIGN §4).

@@ -36,6 +36,14 @@ public struct DatasetState: Sendable {
     public var passMax: Int?
     public var rows: Int
     public var deletedRows: Int
+
+    public init(watermark: Int?, watermarkText: String?, passMax: Int?, rows: Int, deletedRows: Int) {
+        self.watermark = watermark
+        self.watermarkText = watermarkText
+        self.passMax = passMax
+        self.rows = rows
+        self.deletedRows = deletedRows
+    }
 }
 
 /// How a dataset's part of a run ended.

@@ -10,6 +10,12 @@ public final class WarehouseLock {
     public struct Held: Error, CustomStringConvertible {
         public var lockPath: String
         public var holder: String
+
+        public init(lockPath: String, holder: String) {
+            self.lockPath = lockPath
+            self.holder = holder
+        }
+
         public var description: String {
             "another dataflow run holds the lock on \(lockPath)\(holder.isEmpty ? "" : " (\(holder))"); this run exits without changing anything"
         }

@@ -1,4 +1,5 @@
 import DataflowCore
+import DataflowPostgres
 import Foundation
 
 /// A temporary county project pointed at a sandbox: the repository's Mappings/ with optional
@@ -7,13 +8,27 @@ final class CountyProject {
     let root: URL
     let sandbox: Sandbox
     let environment: [String: String]
+    let backend: Backend
+    /// The PostgreSQL schema holding this project's warehouse (postgres backend only).
+    let schema: String?
 
     /// - Parameters:
     ///   - sourceExtra: extra YAML lines under the source (indented 4 spaces).
     ///   - edit: rewrites each dataset file's text (file name, text) → text.
-    init(sandbox: Sandbox, appSecret: String = "sandbox-secret", sourceExtra: String = "", retries: Int = 5,
+    init(sandbox: Sandbox, backend: Backend = .sqlite, appSecret: String = "sandbox-secret", sourceExtra: String = "", retries: Int = 5,
          edit: (String, String) -> String = { $1 }) throws {
         self.sandbox = sandbox
+        self.backend = backend
+        let warehouseLines: String
+        switch backend {
+        case .sqlite:
+            schema = nil
+            warehouseLines = "warehouse: sqlite:warehouse/county.db"
+        case .postgres:
+            let name = TestPostgres.freshSchema()
+            schema = name
+            warehouseLines = "warehouse: \(try TestPostgres.url())\nschema: \(name)"
+        }
         root = FileManager.default.temporaryDirectory.appendingPathComponent("county-\(UUID().uuidString)")
         let fm = FileManager.default
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
@@ -29,7 +44,7 @@ final class CountyProject {
         let config = """
         version: 1
         county: { code: "330782", name: 义乌市 }
-        warehouse: sqlite:warehouse/county.db
+        \(warehouseLines)
         sources:
           province:
             base_url: http://127.0.0.1:\(sandbox.port)
@@ -54,6 +69,8 @@ final class CountyProject {
     /// style as a source) and the named dataset files, pointed at `sandbox`.
     init(sandbox: Sandbox, connectorDatasets datasets: [String], secret: String = "sandbox-secret") throws {
         self.sandbox = sandbox
+        backend = .sqlite
+        schema = nil
         root = FileManager.default.temporaryDirectory.appendingPathComponent("county-\(UUID().uuidString)")
         let fm = FileManager.default
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
@@ -69,7 +86,10 @@ final class CountyProject {
 
     static var connectorFixtures: URL { Binaries.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/connectors") }
 
-    deinit { try? FileManager.default.removeItem(at: root) }
+    deinit {
+        try? FileManager.default.removeItem(at: root)
+        if let schema { TestPostgres.dropSchema(schema) }
+    }
 
     var warehousePath: String { root.appendingPathComponent("warehouse/county.db").path }
 
@@ -87,4 +107,14 @@ final class CountyProject {
     func config() throws -> ProjectConfig { try ProjectLoader(environment: environment).load(root: root.path) }
 
     func database() throws -> SQLiteDatabase { try SQLiteDatabase(path: warehousePath) }
+
+    /// The warehouse on either backend, through the backend-neutral reader.
+    func reader() throws -> WarehouseReader {
+        switch backend {
+        case .sqlite: return try database()
+        case .postgres:
+            guard let schema else { throw Sandbox.StartError(description: "no schema") }
+            return try PostgresWarehouse(location: TestPostgres.location(schema: schema), purpose: .read).connection
+        }
+    }
 }

@@ -36,17 +36,16 @@ enum TruthComparison {
     }
 
     static func actual(_ project: CountyProject, dataset: String) throws -> WarehouseDataset {
-        let db = try project.database()
+        let db = try project.reader()
         var actual = WarehouseDataset()
-        let st = try db.prepare("SELECT _key, _hash, _deleted FROM \(dataset)")
-        while try st.step() {
-            let key = st.text(0) ?? ""
+        try db.forEachRow("SELECT _key, _hash, _deleted FROM \(dataset)", []) { row in
+            let key = row.text(0) ?? ""
             if actual.rows[key] != nil { actual.duplicateKeys += 1 }
-            actual.rows[key] = (st.text(1) ?? "", st.int(2) != 0)
+            actual.rows[key] = (row.text(1) ?? "", row.int(2) != 0)
         }
-        let r = try db.prepare("SELECT record FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL")
-        try r.bind([.text(dataset)])
-        while try r.step() { actual.openRejects.insert(r.text(0) ?? "") }
+        try db.forEachRow("SELECT record FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL", [.text(dataset)]) { row in
+            actual.openRejects.insert(row.text(0) ?? "")
+        }
         return actual
     }
 

@@ -1,0 +1,60 @@
+/// One result row as a `WarehouseReader` hands it to a callback; valid only inside that callback.
+public protocol WarehouseRow {
+    var columnCount: Int { get }
+    func columnName(_ i: Int) -> String
+    func isNull(_ i: Int) -> Bool
+    /// The value as text (numbers in decimal), nil for NULL.
+    func text(_ i: Int) -> String?
+    /// The value as an integer, 0 for NULL or non-numbers (SQLite's rule).
+    func int(_ i: Int) -> Int64
+    func double(_ i: Int) -> Double
+    /// Raw UTF-8 bytes of the value without building a String (for streaming exports).
+    func withBytes<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T
+}
+
+/// Backend-neutral reads (and the few writes reports make, such as the export log) over a
+/// warehouse, so `catalog`, `export` and `status` run unchanged on SQLite and PostgreSQL.
+///
+/// SQL uses `?` placeholders on every backend (PostgreSQL's reader numbers them `$1…$n`) and
+/// should stay in the common dialect: standard aggregates, `coalesce`, `LIMIT`, no SQLite-only
+/// functions. Quote `"user"` (reserved in PostgreSQL).
+///
+/// ```swift
+/// let reader: WarehouseReader = try SQLiteDatabase(path: "warehouse/county.db")
+/// let rows = try reader.scalarInt("SELECT rows FROM _dataflow_state WHERE dataset = ?", [.text("market_licenses")])
+/// try reader.forEachRow("SELECT run_id, status FROM _dataflow_runs ORDER BY run_id", []) { row in
+///     print(row.int(0), row.text(1) ?? "")
+/// }
+/// ```
+public protocol WarehouseReader: AnyObject {
+    /// `sqlite` or `postgres`.
+    var backend: String { get }
+    /// An ORDER BY expression giving a dataset table a stable order (`rowid` on SQLite, `_key` on PostgreSQL).
+    var rowOrder: String { get }
+    func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64?
+    func scalarText(_ sql: String, _ bindings: [CellValue]) throws -> String?
+    /// Streams the rows of one statement in order.
+    func forEachRow(_ sql: String, _ bindings: [CellValue], _ body: (any WarehouseRow) throws -> Void) throws
+    /// Runs one statement that returns no rows.
+    func execute(_ sql: String, _ bindings: [CellValue]) throws
+    func tableExists(_ name: String) throws -> Bool
+    /// Column names of a table, in order.
+    func columns(of table: String) throws -> [String]
+}
+
+extension SQLiteStatement: WarehouseRow {}
+
+extension SQLiteDatabase: WarehouseReader {
+    public var backend: String { "sqlite" }
+    public var rowOrder: String { "rowid" }
+
+    public func forEachRow(_ sql: String, _ bindings: [CellValue], _ body: (any WarehouseRow) throws -> Void) throws {
+        let st = try prepare(sql)
+        try st.bind(bindings)
+        while try st.step() { try body(st) }
+    }
+
+    public func execute(_ sql: String, _ bindings: [CellValue]) throws {
+        try prepare(sql).run(bindings)
+    }
+}

@@ -1,0 +1,34 @@
+import DataflowCore
+import DataflowPostgres
+import Foundation
+
+/// Opens the project's warehouse on whichever backend `warehouse:` names, so commands do not
+/// care whether it is an SQLite file or a PostgreSQL schema.
+enum WarehouseAccess {
+    /// A warehouse opened for a sync, with the one-run-at-a-time lock held for as long as it lives.
+    struct SyncHandle {
+        let warehouse: Warehouse
+        /// The flock (SQLite); on PostgreSQL the advisory lock lives in the warehouse's session.
+        let lock: WarehouseLock?
+    }
+
+    /// Takes the lock first (throws `WarehouseLock.Held` at once when another run holds it), then opens.
+    static func openForSync(_ project: ProjectConfig) throws -> SyncHandle {
+        switch project.warehouse {
+        case .sqlite(let path):
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let lock = try WarehouseLock(path: path + ".lock")
+            return SyncHandle(warehouse: try SQLiteWarehouse(path: path), lock: lock)
+        case .postgres(let location):
+            return SyncHandle(warehouse: try PostgresWarehouse(location: location, purpose: .sync), lock: nil)
+        }
+    }
+
+    /// A backend-neutral reader for reports (`catalog`, `export`, `status`).
+    static func openReader(_ project: ProjectConfig) throws -> WarehouseReader {
+        switch project.warehouse {
+        case .sqlite(let path): return try SQLiteWarehouse(readingFrom: path).db
+        case .postgres(let location): return try PostgresWarehouse(location: location, purpose: .read).connection
+        }
+    }
+}
