@@ -31,4 +31,19 @@ enum WarehouseAccess {
         case .postgres(let location): return try PostgresWarehouse(location: location, purpose: .read).connection
         }
     }
+
+    /// An exchange database (`type: sql` source) on either backend, read only.
+    static func openExchange(_ location: SQLSourceLocation) throws -> WarehouseReader {
+        switch location {
+        case .sqlite(let path):
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ExchangeError(dataset: "exchange", message: "no exchange database at \(path)")
+            }
+            return try SQLiteDatabase(path: path, readOnly: true)
+        case .postgres(let location):
+            let pg = try PostgresConnection(location: location, applicationName: "dataflow exchange reader")
+            try pg.execute("SET search_path TO \(Identifier.quoted(location.schema)); SET default_transaction_read_only = on")
+            return pg
+        }
+    }
 }

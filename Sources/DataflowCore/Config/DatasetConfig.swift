@@ -17,6 +17,8 @@ public struct DatasetConfig: Sendable {
     public var strict: Bool = false
     public var file: String
     public var position: SourcePosition
+    /// What to read when the source is an exchange database (`type: sql`); `request` is then unused.
+    public var exchange: ExchangeQueryConfig? = nil
 
     /// The fields that make up the key, in key order.
     public var keyFields: [FieldConfig] { key.compactMap { k in fields.first { $0.column == k } } }

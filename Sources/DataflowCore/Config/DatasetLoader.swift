@@ -48,12 +48,19 @@ struct DatasetLoader {
         let cycle = UpdateCycle(rawValue: try m.choice("update_cycle", UpdateCycle.allCases.map(\.rawValue)) ?? "daily") ?? .daily
         let share = ShareType(rawValue: try m.choice("share_type", ShareType.allCases.map(\.rawValue)) ?? "conditional") ?? .conditional
 
+        let isExchange = sources.first(where: { $0.name == sourceName })?.sql != nil
+        var exchangeReader: MappingReader?
         var preset: Preset?
-        if let text = try m.choice("preset", Preset.allCases.map(\.rawValue)) { preset = Preset(rawValue: text) }
+        if !isExchange, let text = try m.choice("preset", Preset.allCases.map(\.rawValue)) { preset = Preset(rawValue: text) }
         let sourcePreset = sources.first(where: { $0.name == sourceName })?.preset
-        let resource = try m.string("resource")
+        let resource = isExchange ? nil : try m.string("resource")
         var request: RequestConfig
-        if let chosen = preset ?? sourcePreset {
+        if isExchange {
+            // An exchange database (type: sql): `exchange:` says what to read; there is no HTTP request.
+            guard let e = try m.mapping("exchange", what: "'exchange'") else { throw m.missing("exchange") }
+            exchangeReader = e
+            request = RequestConfig(path: "", params: [], records: [], pagination: .none)
+        } else if let chosen = preset ?? sourcePreset {
             guard let resource else {
                 throw ConfigError("preset '\(chosen.rawValue)' needs 'resource:' (the resource id or path on the portal)", at: m.keyPosition("preset") ?? m.position)
             }
@@ -138,10 +145,14 @@ struct DatasetLoader {
         for k in key where !fields.contains(where: { $0.column == k }) {
             throw ConfigError("key column '\(k)' is not one of the mapped fields (\(fields.map(\.column).joined(separator: ", ")))", at: m.keyPosition("key"))
         }
+        var exchange: ExchangeQueryConfig?
+        if var e = exchangeReader {
+            exchange = try parseExchange(&e, keySources: key.compactMap { k in fields.first { $0.column == k }?.from })
+        }
         try m.finish()
         return DatasetConfig(name: name, title: title, source: sourceName, provider: provider, updateCycle: cycle,
                              shareType: share, request: request, incremental: incremental, key: key, deleted: deleted,
-                             matters: matters, fields: fields, strict: strict, file: display, position: m.position)
+                             matters: matters, fields: fields, strict: strict, file: display, position: m.position, exchange: exchange)
     }
 
     private func parseRequest(_ r: inout MappingReader, defaults: RequestConfig?) throws(ConfigError) -> RequestConfig {
@@ -199,5 +210,33 @@ struct DatasetLoader {
         default:
             return .none
         }
+    }
+
+    /// `exchange:` of a dataset whose source is an exchange database.
+    private func parseExchange(_ e: inout MappingReader, keySources: [String]) throws(ConfigError) -> ExchangeQueryConfig {
+        let table = try e.string("table"), query = try e.string("query")
+        let origin: ExchangeQueryConfig.Origin
+        switch (table, query) {
+        case (let t?, nil):
+            guard t.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ ExchangeQueryConfig.isColumnName(String($0)) }) else {
+                throw ConfigError("table '\(t)' must be a name or schema.name of letters, digits and _", at: e.keyPosition("table"))
+            }
+            origin = .table(t)
+        case (nil, let q?):
+            origin = .query(q)
+        case (nil, nil):
+            throw ConfigError("'exchange' needs either table: NAME or query: SELECT …", at: e.position)
+        default:
+            throw ConfigError("'exchange' takes table: or query:, not both", at: e.keyPosition("query"))
+        }
+        let watermark = try e.requiredString("watermark")
+        let key = try e.stringList("key") ?? keySources
+        for name in [watermark] + key where !ExchangeQueryConfig.isColumnName(name) {
+            throw ConfigError("'\(name)' is not a column name (letters, digits and _)", at: e.position)
+        }
+        guard !key.isEmpty else { throw ConfigError("'exchange' needs key: [COLUMN…] (the columns that make a row unique)", at: e.position) }
+        let pageSize = try e.int("page_size", range: 1...100_000) ?? 1000
+        try e.finish()
+        return ExchangeQueryConfig(origin: origin, watermark: watermark, key: key, pageSize: pageSize)
     }
 }

@@ -37,6 +37,13 @@ public struct MappingReader {
 
     public func keyPosition(_ key: String) -> SourcePosition? { entries.first(where: { $0.key == key })?.keyPosition }
 
+    /// A scalar string as written, `${…}` references left in place (for URLs whose parts are resolved one by one).
+    public mutating func rawString(_ key: String) throws(ConfigError) -> String? {
+        guard let value = node(key) else { return nil }
+        guard case .scalar(let text, _, _) = value else { throw ConfigError("'\(key)' must be a single value", at: value.position) }
+        return text
+    }
+
     /// A scalar string with environment references resolved.
     public mutating func string(_ key: String) throws(ConfigError) -> String? {
         guard let value = node(key) else { return nil }

@@ -29,33 +29,69 @@ public struct PostgresLocation: Sendable, CustomStringConvertible, Equatable {
     }
 
     /// Parses a `postgres://` or `postgresql://` URL; `what` names the place for errors.
-    public static func parse(_ text: String, schema: String?, what: String) throws -> PostgresLocation {
+    ///
+    /// The URL is split into its parts *before* `resolve` fills in `${ENV}` references, so a
+    /// password from the environment may hold any character (`@`, `/`, `:`) without encoding.
+    /// Literal parts are percent-decoded.
+    public static func parse(_ text: String, schema: String?, what: String,
+                             resolve: (String) throws -> String = { $0 }) throws -> PostgresLocation {
         func fail(_ message: String) -> PostgresURLError { PostgresURLError(message: "\(what): \(message)") }
-        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
-            throw fail("expected postgres://user@host:port/database, found '\(redacted(text))'")
+        let shown = redacted(text)
+        guard let scheme = text.range(of: "://"), ["postgres", "postgresql"].contains(String(text[..<scheme.lowerBound])) else {
+            throw fail("expected postgres://user@host:port/database, found '\(shown)'")
         }
-        guard let components = URLComponents(string: text) else {
-            throw fail("not a valid URL: '\(redacted(text))' (percent-encode special characters in the password, e.g. @ as %40)")
+        var rest = text[scheme.upperBound...]
+        var query = ""
+        if let q = rest.firstIndex(of: "?") { query = String(rest[rest.index(after: q)...]); rest = rest[..<q] }
+        guard let slash = rest.firstIndex(of: "/") else {
+            throw fail("the URL names no database (postgres://user@host:5432/DATABASE): '\(shown)'")
         }
-        guard let host = components.host, !host.isEmpty else { throw fail("the URL has no host: '\(redacted(text))'") }
-        let database = String(components.path.drop(while: { $0 == "/" }))
+        let authority = rest[..<slash]
+        let database = try resolve(decode(String(rest[rest.index(after: slash)...])))
         guard !database.isEmpty, !database.contains("/") else {
-            throw fail("the URL names no database (postgres://user@\(host):5432/DATABASE): '\(redacted(text))'")
+            throw fail("the URL names no database (postgres://user@host:5432/DATABASE): '\(shown)'")
         }
-        var location = PostgresLocation(host: host, port: components.port ?? 5432, database: database,
-                                        user: components.user.flatMap { $0.isEmpty ? nil : $0 },
-                                        password: components.password.map { Secret($0.removingPercentEncoding ?? $0) })
-        for item in components.queryItems ?? [] {
-            switch item.name {
+        var user: String?, password: Secret?
+        var hostPort = authority
+        if let at = authority.lastIndex(of: "@") {
+            let info = authority[..<at]
+            hostPort = authority[authority.index(after: at)...]
+            if let colon = info.firstIndex(of: ":") {
+                user = try resolve(decode(String(info[..<colon])))
+                password = Secret(try resolve(decode(String(info[info.index(after: colon)...]))))
+            } else {
+                user = try resolve(decode(String(info)))
+            }
+            if user?.isEmpty == true { user = nil }
+        }
+        var host = String(hostPort), port = 5432
+        if hostPort.hasPrefix("["), let close = hostPort.firstIndex(of: "]") {   // [::1]:5432
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if after.hasPrefix(":") { guard let p = Int(after.dropFirst()) else { throw fail("bad port in '\(shown)'") }; port = p }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else {
+                throw fail("bad port '\(hostPort[hostPort.index(after: colon)...])' in '\(shown)'")
+            }
+            port = p
+        }
+        host = try resolve(host)
+        guard !host.isEmpty else { throw fail("the URL has no host: '\(shown)'") }
+        var location = PostgresLocation(host: host, port: port, database: database, user: user, password: password)
+        for item in query.split(separator: "&") where !item.isEmpty {
+            let pair = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let name = pair[0], value = try resolve(decode(pair.count > 1 ? pair[1] : ""))
+            switch name {
             case "sslmode":
-                guard let mode = item.value, sslModes.contains(mode) else {
-                    throw fail("sslmode '\(item.value ?? "")' is not one of \(sslModes.joined(separator: ", "))")
+                guard sslModes.contains(value) else {
+                    throw fail("sslmode '\(value)' is not one of \(sslModes.joined(separator: ", "))")
                 }
-                location.sslMode = mode
+                location.sslMode = value
             case "schema":
-                location.schema = item.value ?? ""
+                location.schema = value
             default:
-                throw fail("unknown URL parameter '\(item.name)' (expected sslmode or schema)")
+                throw fail("unknown URL parameter '\(name)' (expected sslmode or schema)")
             }
         }
         if let schema { location.schema = schema }
@@ -65,9 +101,11 @@ public struct PostgresLocation: Sendable, CustomStringConvertible, Equatable {
         return location
     }
 
+    static func decode(_ text: String) -> String { text.removingPercentEncoding ?? text }
+
     /// The URL with any password replaced by `***`.
-    static func redacted(_ text: String) -> String {
-        guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else { return text }
+    public static func redacted(_ text: String) -> String {
+        guard let at = text.lastIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else { return text }
         let userInfo = text[scheme.upperBound..<at]
         guard let colon = userInfo.firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + ":***" + String(text[at...])

@@ -38,7 +38,11 @@ public struct ProjectLoader: Sendable {
             warehouse = .sqlite(path: path.hasPrefix("/") ? path : rootURL.appendingPathComponent(path).path)
         } else if warehouseText.hasPrefix("postgres://") || warehouseText.hasPrefix("postgresql://") {
             do {
-                warehouse = .postgres(try PostgresLocation.parse(warehouseText, schema: try m.string("schema"), what: "warehouse"))
+                let position = m.keyPosition("warehouse") ?? m.position
+                let raw = try m.rawString("warehouse") ?? warehouseText, schema = try m.string("schema")
+                warehouse = .postgres(try PostgresLocation.parse(raw, schema: schema, what: "warehouse", resolve: { [interpolator] in
+                    try interpolator.resolve($0, at: position)
+                }))
             } catch let error as PostgresURLError {
                 throw ConfigError(error.message, at: m.keyPosition("warehouse"))
             }

@@ -20,6 +20,8 @@ public struct SourceConfig: Sendable {
     /// A preset for every dataset of this source (a dataset's own `preset:` wins).
     public var preset: Preset?
     public var position: SourcePosition
+    /// Set for an exchange database (`type: sql`); such a source has no HTTP settings.
+    public var sql: SQLSourceLocation? = nil
 }
 
 /// What an error code in the envelope means for the run.

@@ -4,6 +4,7 @@ struct SourceParser {
 
     func parse(name: String, node: YAMLNode) throws(ConfigError) -> SourceConfig {
         var m = try MappingReader(node, what: "source '\(name)'", interpolator: interpolator)
+        if try m.choice("type", ["http", "sql"]) == "sql" { return try parseSQL(name: name, &m) }
         let baseURL = try m.requiredString("base_url")
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw ConfigError("base_url must start with http:// or https://, found '\(baseURL)'", at: m.keyPosition("base_url"))
@@ -33,6 +34,32 @@ struct SourceParser {
         source.concurrency = concurrency
         source.preset = preset
         return source
+    }
+
+    /// `type: sql` — an exchange database (前置库) read by keyset; see `SQLSourceConfig.swift`.
+    private func parseSQL(name: String, _ m: inout MappingReader) throws(ConfigError) -> SourceConfig {
+        let url = try m.requiredString("url")
+        let location: SQLSourceLocation
+        if url.hasPrefix("sqlite:") {
+            let path = String(url.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw ConfigError("url 'sqlite:' needs a path, e.g. sqlite:/srv/exchange/province.db", at: m.keyPosition("url")) }
+            location = .sqlite(path: path)
+        } else {
+            do {
+                let position = m.keyPosition("url") ?? m.position
+                location = .postgres(try PostgresLocation.parse(try m.rawString("url") ?? url, schema: try m.string("schema"), what: "source '\(name)' url",
+                                                                resolve: { [interpolator] in try interpolator.resolve($0, at: position) }))
+            } catch let error as PostgresURLError {
+                throw ConfigError("\(error.message) (expected sqlite:PATH or postgres://user@host:port/database)", at: m.keyPosition("url"))
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError("\(error)", at: m.keyPosition("url"))
+            }
+        }
+        try m.finish()
+        return SourceConfig(name: name, baseURL: "", auth: .none, envelope: nil, rateLimit: nil, timeout: 30, retries: 0,
+                            retryBackoff: 0, caBundle: nil, headers: [], position: m.position, sql: location)
     }
 
     static func parseRate(_ text: String) -> Double? {

@@ -12,7 +12,15 @@ public final class SyncEngine {
     let warehouse: Warehouse
     let observer: SyncObserver
     private var clients: [String: SourceClient] = [:]
+    private var exchanges: [String: WarehouseReader] = [:]
     private var currentDataset = ""
+    /// Opens an exchange database (`type: sql` source). SQLite is built in; the CLI adds PostgreSQL.
+    public var openExchange: (SQLSourceLocation) throws -> WarehouseReader = { location in
+        switch location {
+        case .sqlite(let path): return try SQLiteDatabase(path: path, readOnly: true)
+        case .postgres(let l): throw ConfigError("exchange database \(l) needs the PostgreSQL backend (DataflowPostgres)", file: "dataflow.yml")
+        }
+    }
 
     public init(project: ProjectConfig, warehouse: Warehouse, observer: SyncObserver = SilentSyncObserver()) {
         self.project = project
@@ -84,9 +92,16 @@ public final class SyncEngine {
                 summary.counts.deleted += replay.counts.deleted
                 summary.counts.unchanged += replay.counts.unchanged
             }
-            let walker = PageWalker(dataset: dataset, project: project, client: try client(for: dataset.source),
-                                    warehouse: warehouse, runID: runID, observer: observer)
-            try walker.walk(from: state, summary: &summary)
+            if let exchange = dataset.exchange, let location = project.source(named: dataset.source)?.sql {
+                let database = try exchanges[dataset.source] ?? openExchange(location)
+                exchanges[dataset.source] = database
+                try ExchangeWalker(dataset: dataset, exchange: exchange, database: database, project: project,
+                                   warehouse: warehouse, runID: runID, observer: observer).walk(from: state, summary: &summary)
+            } else {
+                let walker = PageWalker(dataset: dataset, project: project, client: try client(for: dataset.source),
+                                        warehouse: warehouse, runID: runID, observer: observer)
+                try walker.walk(from: state, summary: &summary)
+            }
         } catch {
             summary.status = "failed"
             summary.error = String(describing: error)
