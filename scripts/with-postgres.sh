@@ -38,9 +38,11 @@ trap 'exit 130' INT TERM
 
 "${AS[@]}" "$BIN/initdb" -D "$DIR/data" -U dataflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
     || { cat "$DIR/initdb.log" >&2; exit 1; }
-# fsync off: a throwaway test server; the tests kill clients, never the server.
+# fsync off: a throwaway test server; the tests kill clients, never the server. Benchmarks ask
+# for the durable defaults with WITH_PG_DURABLE=1.
+FSYNC=off; [ "${WITH_PG_DURABLE:-0}" = 1 ] && FSYNC=on
 "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
-    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=$FSYNC -c max_connections=200" start >/dev/null \
     || { cat "$DIR/server.log" >&2; exit 1; }
 
 export DATAFLOW_TEST_POSTGRES_URL="postgres://dataflow@127.0.0.1:$PORT/postgres"
