@@ -14,14 +14,15 @@ final class PostgresDatasetTable {
     let name: String
     let staging: String
     let columns: [String]
-    private var hasOpenRejects: Bool
+    /// Keys with open rejects (few: rejects are the exception), as on SQLite.
+    private var openRejectKeys: Set<String> = []
 
     static let systemColumns = ["_key", "_hash", "_deleted", "_first_seen", "_last_seen", "_run_id", "_matter", "_matter_code"]
 
     static func sqlType(_ type: FieldType) -> String {
         switch type {
         case .int, .bool: return "bigint"
-        case .text, .decimal, .date, .datetime: return "text"
+        case .text, .decimal, .date, .datetime, .json: return "text"
         }
     }
 
@@ -54,8 +55,28 @@ final class PostgresDatasetTable {
         columns = dataset.fields.map { Identifier.quoted($0.column) } + PostgresDatasetTable.systemColumns
         // The staging table lives in this session only and empties itself at each commit.
         try pg.execute("DROP TABLE IF EXISTS pg_temp.\(staging); CREATE TEMP TABLE \(staging) (LIKE \(name)) ON COMMIT DELETE ROWS")
-        hasOpenRejects = (try pg.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL",
-                                           [.text(dataset.name)]) ?? 0) > 0
+        try pg.forEachRow("SELECT DISTINCT key FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL AND key IS NOT NULL",
+                          [.text(dataset.name)]) { row in
+            if let k = row.text(0) { openRejectKeys.insert(k) }
+        }
+    }
+
+    /// Applies a replay of open rejects (`sync --retry-rejects`); the caller wraps this in one transaction.
+    func applyReplay(_ replay: RejectReplay, now: String) throws -> PageCounts {
+        let batch = PageBatch(runID: replay.runID, dataset: dataset, rows: replay.rows, rejects: [], unmappedFields: [],
+                              watermark: nil, passMax: nil, fetched: 0, requests: 0)
+        let counts = try apply(batch, now: now)
+        let run = CellValue.integer(replay.runID)
+        for id in replay.resolved {
+            try pg.query("UPDATE _dataflow_rejects SET resolved_at = $1, resolved_run_id = $2 WHERE id = $3 AND resolved_at IS NULL",
+                         [.text(now), run, .integer(id)])
+        }
+        // Still failing: the reasons now say why under the current mapping; the reject stays open.
+        for (id, reasons) in replay.stillRejected {
+            try pg.query("UPDATE _dataflow_rejects SET reasons = $1, last_run_id = $2, resolved_at = NULL, resolved_run_id = NULL WHERE id = $3",
+                         [.text(reasons), run, .integer(id)])
+        }
+        return counts
     }
 
     private struct Stored {
@@ -85,7 +106,7 @@ final class PostgresDatasetTable {
         var written: [String: [CellValue]] = [:]
         var writtenOrder: [String] = []
         var changes: [[CellValue]] = []
-        var changedKeys: [String] = []
+        var resolvedKeys: [String] = []
         for row in batch.rows {
             let op: String?
             let matter = row.matter.map(CellValue.text) ?? .null, matterCode = row.matterCode.map(CellValue.text) ?? .null
@@ -112,10 +133,9 @@ final class PostgresDatasetTable {
                 }
             }
             stored[row.key] = Stored(hash: row.hash, deleted: row.deleted, matter: row.matter)
-            if let op {
-                changes.append([run, datasetName, .text(row.key), .text(op), .text(row.hash), .text(now)])
-                changedKeys.append(row.key)
-            }
+            if let op { changes.append([run, datasetName, .text(row.key), .text(op), .text(row.hash), .text(now)]) }
+            // A clean record of the key arrived after its rejects (changed or not): they are resolved.
+            if openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
         if !writtenOrder.isEmpty {
@@ -128,10 +148,10 @@ final class PostgresDatasetTable {
         }
         if !changes.isEmpty {
             try pg.copy(into: "_dataflow_changes", columns: ["run_id", "dataset", "key", "op", "hash", "at"], rows: changes)
-            if hasOpenRejects {
-                try pg.query("UPDATE _dataflow_rejects SET resolved_at = $1, resolved_run_id = $2 WHERE dataset = $3 AND key = ANY($4::text[]) AND resolved_at IS NULL",
-                             [.text(now), run, datasetName, .text(PostgresArray.text(changedKeys))])
-            }
+        }
+        if !resolvedKeys.isEmpty {
+            try pg.query("UPDATE _dataflow_rejects SET resolved_at = $1, resolved_run_id = $2 WHERE dataset = $3 AND key = ANY($4::text[]) AND resolved_at IS NULL",
+                         [.text(now), run, datasetName, .text(PostgresArray.text(resolvedKeys))])
         }
         for r in batch.rejects {
             let record = r.record.serialized()
@@ -142,7 +162,7 @@ final class PostgresDatasetTable {
                 ON CONFLICT (dataset, record_hash) DO UPDATE SET last_run_id = EXCLUDED.last_run_id, last_seen = EXCLUDED.last_seen, reasons = EXCLUDED.reasons
                 """, [datasetName, r.key.map(CellValue.text) ?? .null, .text(record), .text(recordHash), .text(r.reasonsJSON), run, run, .text(now), .text(now)])
             counts.rejected += 1
-            hasOpenRejects = true
+            if let k = r.key { openRejectKeys.insert(k) }
         }
         for field in batch.unmappedFields.sorted() {
             try pg.query("""

@@ -129,3 +129,26 @@ public final class PostgresWarehouse: Warehouse {
                              [.text(Timestamp.now()), .text(status), .integer(Int64(exitCode)), .integer(runID)])
     }
 }
+
+extension PostgresWarehouse: RejectStore {
+    public func rejects(dataset: String?, includeResolved: Bool) throws -> [StoredReject] {
+        var sql = "SELECT id, dataset, key, record, reasons, first_seen, last_seen, resolved_at, resolved_run_id FROM _dataflow_rejects WHERE 1 = 1"
+        var args: [CellValue] = []
+        if let dataset { sql += " AND dataset = ?"; args.append(.text(dataset)) }
+        if !includeResolved { sql += " AND resolved_at IS NULL" }
+        var out: [StoredReject] = []
+        try connection.forEachRow(sql + " ORDER BY id", args) { row in
+            out.append(StoredReject(id: row.int(0), dataset: row.text(1) ?? "", key: row.text(2), record: row.text(3) ?? "",
+                                    reasons: row.text(4) ?? "[]", firstSeen: row.text(5) ?? "", lastSeen: row.text(6) ?? "",
+                                    resolvedAt: row.text(7), resolvedRunID: row.isNull(8) ? nil : row.int(8)))
+        }
+        return out
+    }
+
+    public func applyReplay(_ replay: RejectReplay) throws -> PageCounts {
+        guard let table = tables[replay.dataset.name] else {
+            throw PostgresError(message: "dataset \(replay.dataset.name) was not prepared")
+        }
+        return try connection.transaction { try table.applyReplay(replay, now: Timestamp.now()) }
+    }
+}

@@ -93,7 +93,7 @@ struct SyncCommand: ParsableCommand {
         if let metricsFile {
             do {
                 guard let sqlite = warehouse as? SQLiteWarehouse else {
-                    throw TableExporter.UsageError(message: "--metrics-file reads the warehouse through SQLite; not yet on PostgreSQL")
+                    throw WarehouseAccess.NotOnThisBackend(what: "--metrics-file", warehouse: project.warehouse)
                 }
                 let coverage = try CoverageCalculator(project: project, db: sqlite.db).report()
                 let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: sqlite.db, coverage: coverage).render()

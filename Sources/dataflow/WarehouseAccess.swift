@@ -5,6 +5,13 @@ import Foundation
 /// Opens the project's warehouse on whichever backend `warehouse:` names, so commands do not
 /// care whether it is an SQLite file or a PostgreSQL schema.
 enum WarehouseAccess {
+    /// A feature that reads the warehouse through SQLite only (so far).
+    struct NotOnThisBackend: Error, CustomStringConvertible {
+        var what: String
+        var warehouse: WarehouseLocation
+        var description: String { "\(what) reads an SQLite warehouse; this project's warehouse is \(warehouse)" }
+    }
+
     /// A warehouse opened for a sync, with the one-run-at-a-time lock held for as long as it lives.
     struct SyncHandle {
         let warehouse: Warehouse

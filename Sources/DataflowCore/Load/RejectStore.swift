@@ -11,6 +11,19 @@ public struct StoredReject: Sendable {
     public var lastSeen: String
     public var resolvedAt: String?
     public var resolvedRunID: Int64?
+
+    public init(id: Int64, dataset: String, key: String?, record: String, reasons: String, firstSeen: String, lastSeen: String,
+                resolvedAt: String?, resolvedRunID: Int64?) {
+        self.id = id
+        self.dataset = dataset
+        self.key = key
+        self.record = record
+        self.reasons = reasons
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.resolvedAt = resolvedAt
+        self.resolvedRunID = resolvedRunID
+    }
 }
 
 /// What replaying a dataset's open rejects through the current mapping produced.

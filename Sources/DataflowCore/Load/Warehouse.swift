@@ -16,6 +16,19 @@ public struct PageBatch {
     /// Full-snapshot datasets: stamp unchanged rows with this run so a complete pass can find the
     /// keys it did not see.
     public var markSeen = false
+
+    public init(runID: Int64, dataset: DatasetConfig, rows: [MappedRow], rejects: [RejectedRecord], unmappedFields: Set<String>,
+                watermark: (epoch: Int, text: String)?, passMax: Int?, fetched: Int, requests: Int) {
+        self.runID = runID
+        self.dataset = dataset
+        self.rows = rows
+        self.rejects = rejects
+        self.unmappedFields = unmappedFields
+        self.watermark = watermark
+        self.passMax = passMax
+        self.fetched = fetched
+        self.requests = requests
+    }
 }
 
 /// Counts of what one page did.
