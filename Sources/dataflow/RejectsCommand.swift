@@ -42,7 +42,7 @@ struct RejectsCommand: ParsableCommand {
             throw ExitCode(ExitCodes.badConfig)
         }
         do {
-            let warehouse = try SQLiteWarehouse(readingFrom: global.warehousePath(project))
+            let warehouse = try WarehouseAccess.openRejectStore(project)
             let listing = try RejectListing(store: warehouse, dataset: dataset, includeResolved: all)
             switch format {
             case .table: Console.out(listing.table())

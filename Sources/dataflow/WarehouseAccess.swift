@@ -39,6 +39,14 @@ enum WarehouseAccess {
         }
     }
 
+    /// The quarantine of the project's warehouse (`dataflow rejects`), on either backend.
+    static func openRejectStore(_ project: ProjectConfig) throws -> RejectStore {
+        switch project.warehouse {
+        case .sqlite(let path): return try SQLiteWarehouse(readingFrom: path)
+        case .postgres(let location): return try PostgresWarehouse(location: location, purpose: .read)
+        }
+    }
+
     /// An exchange database (`type: sql` source) on either backend, read only.
     static func openExchange(_ location: SQLSourceLocation) throws -> WarehouseReader {
         switch location {

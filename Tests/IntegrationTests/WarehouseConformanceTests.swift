@@ -181,6 +181,32 @@ struct WarehouseConformanceTests {
         #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_runs", []) == 1, "the second run recorded nothing")
     }
 
+    @Test(arguments: Backend.allCases)
+    func rejectsAreListedAndRetriedAfterAMappingFix(_ backend: Backend) throws {
+        let sandbox = try Sandbox(rows: 100, caseRows: 900)
+        let project = try CountyProject(sandbox: sandbox, backend: backend)
+        #expect(try project.dataflow("sync").status == 0)
+        let db = try project.reader()
+        let listed = try project.dataflow("rejects", "service_cases", "--format", "json")
+        #expect(listed.status == 0, "\(listed.output)")
+        guard case .array(let items) = try JSONParser.parse(Array(listed.stdout.utf8)) else { Issue.record("not a JSON list"); return }
+        #expect(items.count == 9)
+
+        let file = project.root.appendingPathComponent("Mappings/datasets/service_cases.yml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let relaxed = text.replacingOccurrences(of: "check: citizen-id, legacy_id: upgrade, ", with: "")
+        #expect(relaxed != text)
+        try relaxed.write(to: file, atomically: true, encoding: .utf8)
+        let retry = try project.dataflow("sync", "--retry-rejects", "service_cases")
+        #expect(retry.status == 0, "\(retry.output)")
+        #expect(retry.output.contains("retried 9 open rejects — 3 now load, 6 still rejected"), "\(retry.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM service_cases", []) == 894)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = 'service_cases'", []) == 9, "resolved rejects are kept")
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = 'service_cases' AND resolved_at IS NULL", []) == 6)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'I' AND run_id = (SELECT max(run_id) FROM _dataflow_runs)", []) == 3)
+        try TruthComparison.expectEqual(project, dataset: "service_cases")
+    }
+
     /// The same sandbox synced into both backends gives the same rows, change feed, rejects and state.
     @Test func bothBackendsHoldTheSameContent() throws {
         let sandbox = try Sandbox(rows: 900, caseRows: 700)
