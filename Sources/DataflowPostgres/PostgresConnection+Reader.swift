@@ -8,6 +8,7 @@ struct PostgresRow: WarehouseRow {
     var columnCount: Int { rows.columnCount }
     func columnName(_ i: Int) -> String { rows.columnName(i) }
     func isNull(_ i: Int) -> Bool { rows.isNull(index, i) }
+    func isNumeric(_ i: Int) -> Bool { !isNull(i) && rows.isNumericColumn(i) }
     func text(_ i: Int) -> String? { rows.text(index, i) }
     func int(_ i: Int) -> Int64 { text(i).flatMap { Int64($0) ?? Double($0).map { Int64($0) } } ?? 0 }
     func double(_ i: Int) -> Double { text(i).flatMap { Double($0) } ?? 0 }
@@ -19,6 +20,10 @@ struct PostgresRow: WarehouseRow {
 extension PostgresConnection: WarehouseReader {
     public var backend: String { "postgres" }
     public var rowOrder: String { "_key" }
+
+    public func stringAggregate(_ expression: String, separator: String) -> String {
+        "string_agg(\(expression), '\(separator.replacingOccurrences(of: "'", with: "''"))')"
+    }
 
     public func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64? {
         let rows = try query(PlaceholderRewriter.numbered(sql), bindings)

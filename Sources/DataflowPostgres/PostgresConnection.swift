@@ -169,6 +169,9 @@ public final class PostgresRows {
     public func columnName(_ column: Int) -> String { String(cString: PQfname(result, Int32(column))) }
     public func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
 
+    /// int2, int4, int8, float4, float8 and numeric (type OIDs from pg_type).
+    public func isNumericColumn(_ column: Int) -> Bool { [20, 21, 23, 700, 701, 1700].contains(PQftype(result, Int32(column))) }
+
     public func text(_ row: Int, _ column: Int) -> String? {
         if isNull(row, column) { return nil }
         guard let p = PQgetvalue(result, Int32(row), Int32(column)) else { return nil }

@@ -3,6 +3,8 @@ public protocol WarehouseRow {
     var columnCount: Int { get }
     func columnName(_ i: Int) -> String
     func isNull(_ i: Int) -> Bool
+    /// True when the value is a number (SQLite INTEGER/REAL, PostgreSQL integer/float/numeric types).
+    func isNumeric(_ i: Int) -> Bool
     /// The value as text (numbers in decimal), nil for NULL.
     func text(_ i: Int) -> String?
     /// The value as an integer, 0 for NULL or non-numbers (SQLite's rule).
@@ -17,7 +19,9 @@ public protocol WarehouseRow {
 ///
 /// SQL uses `?` placeholders on every backend (PostgreSQL's reader numbers them `$1…$n`) and
 /// should stay in the common dialect: standard aggregates, `coalesce`, `LIMIT`, no SQLite-only
-/// functions. Quote `"user"` (reserved in PostgreSQL).
+/// functions (`stringAggregate` and `rowOrder` cover the two differences reports meet). Quote
+/// `"user"` (reserved in PostgreSQL) and give every subquery in FROM an alias (PostgreSQL < 16
+/// requires one).
 ///
 /// ```swift
 /// let reader: WarehouseReader = try SQLiteDatabase(path: "warehouse/county.db")
@@ -31,6 +35,8 @@ public protocol WarehouseReader: AnyObject {
     var backend: String { get }
     /// An ORDER BY expression giving a dataset table a stable order (`rowid` on SQLite, `_key` on PostgreSQL).
     var rowOrder: String { get }
+    /// The aggregate that joins text values: `group_concat(x, ',')` on SQLite, `string_agg(x, ',')` on PostgreSQL.
+    func stringAggregate(_ expression: String, separator: String) -> String
     func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64?
     func scalarText(_ sql: String, _ bindings: [CellValue]) throws -> String?
     /// Streams the rows of one statement in order.
@@ -47,6 +53,10 @@ extension SQLiteStatement: WarehouseRow {}
 extension SQLiteDatabase: WarehouseReader {
     public var backend: String { "sqlite" }
     public var rowOrder: String { "rowid" }
+
+    public func stringAggregate(_ expression: String, separator: String) -> String {
+        "group_concat(\(expression), '\(separator.replacingOccurrences(of: "'", with: "''"))')"
+    }
 
     public func forEachRow(_ sql: String, _ bindings: [CellValue], _ body: (any WarehouseRow) throws -> Void) throws {
         let st = try prepare(sql)
