@@ -307,6 +307,21 @@ struct WarehouseCopyTests {
         #expect(try b.scalarInt("SELECT inserted FROM _dataflow_run_datasets WHERE run_id = 3", []) == 0, "nothing re-inserted after the copy")
     }
 
+    @Test func anUnreachableServerFailsTheSyncNamingItWithoutThePassword() throws {
+        let sandbox = try Sandbox(rows: 10, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        let file = project.root.appendingPathComponent("dataflow.yml")
+        try String(contentsOf: file, encoding: .utf8)
+            .replacingOccurrences(of: "warehouse: sqlite:warehouse/county.db", with: "warehouse: postgres://dataflow:${DW_PW:-hunter2}@127.0.0.1:1/dw\nschema: county_a")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let result = try project.dataflow("sync")
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("cannot open the warehouse postgres://dataflow:***@127.0.0.1:1/dw schema county_a"), "\(result.stderr)")
+        #expect(!result.output.contains("hunter2"))
+        #expect(sandbox.process.isRunning)
+        #expect((try sandbox.stats()["token_requests"] ?? 0) == 0, "nothing was fetched before the warehouse opened")
+    }
+
     @Test func aBadTargetURLIsAUsageErrorThatNeverPrintsThePassword() throws {
         let sandbox = try Sandbox(rows: 10, caseRows: 10)
         let project = try CountyProject(sandbox: sandbox)
