@@ -107,6 +107,7 @@ final class PostgresDatasetTable {
         var writtenOrder: [String] = []
         var changes: [[CellValue]] = []
         var resolvedKeys: [String] = []
+        var seenKeys: [String] = []
         for row in batch.rows {
             let op: String?
             let matter = row.matter.map(CellValue.text) ?? .null, matterCode = row.matterCode.map(CellValue.text) ?? .null
@@ -115,6 +116,7 @@ final class PostgresDatasetTable {
                 if old.hash == row.hash {
                     counts.unchanged += 1
                     op = nil
+                    if batch.markSeen { seenKeys.append(row.key) }
                 } else {
                     // _first_seen is not overwritten by the upsert; the staged value is only used for new keys.
                     let firstSeen = written[row.key]?[row.values.count + 3] ?? .text(now)
@@ -152,6 +154,12 @@ final class PostgresDatasetTable {
         if !resolvedKeys.isEmpty {
             try pg.query("UPDATE _dataflow_rejects SET resolved_at = $1, resolved_run_id = $2 WHERE dataset = $3 AND key = ANY($4::text[]) AND resolved_at IS NULL",
                          [.text(now), run, datasetName, .text(PostgresArray.text(resolvedKeys))])
+        }
+        if batch.markSeen {
+            seenKeys += batch.rejects.compactMap(\.key)
+            if !seenKeys.isEmpty {
+                try pg.query("UPDATE \(name) SET _run_id = $1 WHERE _key = ANY($2::text[]) AND _run_id <> $1", [run, .text(PostgresArray.text(seenKeys))])
+            }
         }
         for r in batch.rejects {
             let record = r.record.serialized()
@@ -197,6 +205,34 @@ final class PostgresDatasetTable {
                   .integer(Int64(counts.unchanged)), .integer(Int64(counts.deleted)), .integer(Int64(counts.rejected)),
                   .integer(Int64(batch.requests)), run, datasetName])
         return counts
+    }
+
+    /// Full refresh, after a complete pass: tombstones every live row `runID` did not see, with the
+    /// same change rows (in key order), counters and per-matter counts as SQLite; the caller holds
+    /// the transaction.
+    func tombstoneUnseen(runID: Int64, now: String) throws -> Int {
+        let run = CellValue.integer(runID)
+        let datasetName = CellValue.text(dataset.name)
+        var unseen: [(key: String, hash: String, matter: String?)] = []
+        try pg.forEachRow("SELECT _key, _hash, _matter FROM \(name) WHERE _deleted = 0 AND _run_id <> ? ORDER BY _key", [run]) { row in
+            unseen.append((row.text(0) ?? "", row.text(1) ?? "", row.text(2)))
+        }
+        guard !unseen.isEmpty else { return 0 }
+        try pg.query("UPDATE \(name) SET _deleted = 1, _last_seen = $1, _run_id = $2 WHERE _key = ANY($3::text[])",
+                     [.text(now), run, .text(PostgresArray.text(unseen.map(\.key)))])
+        try pg.copy(into: "_dataflow_changes", columns: ["run_id", "dataset", "key", "op", "hash", "at"],
+                    rows: unseen.map { [run, datasetName, .text($0.key), .text("D"), .text($0.hash), .text(now)] })
+        var perMatter: [String: Int] = [:]
+        for row in unseen { if let m = row.matter { perMatter[m, default: 0] += 1 } }
+        for (matter, n) in perMatter.sorted(by: { $0.key < $1.key }) {
+            try pg.query("UPDATE _dataflow_dataset_matters SET rows = rows - $1 WHERE dataset = $2 AND matter = $3",
+                         [.integer(Int64(n)), datasetName, .text(matter)])
+        }
+        let n = CellValue.integer(Int64(unseen.count))
+        try pg.query("UPDATE _dataflow_state SET rows = rows - $1, deleted_rows = deleted_rows + $1, updated_at = $2 WHERE dataset = $3",
+                     [n, .text(now), datasetName])
+        try pg.query("UPDATE _dataflow_run_datasets SET deleted = deleted + $1 WHERE run_id = $2 AND dataset = $3", [n, run, datasetName])
+        return unseen.count
     }
 }
 

@@ -118,6 +118,11 @@ public final class PostgresWarehouse: Warehouse {
             """, [watermark.map { .integer(Int64($0.epoch)) } ?? .null, watermark.map { .text($0.text) } ?? .null, .text(Timestamp.now()), .text(dataset)])
     }
 
+    public func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        guard let table = tables[dataset.name] else { throw PostgresError(message: "dataset \(dataset.name) was not prepared") }
+        return try connection.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
+    }
+
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
         try connection.query("UPDATE _dataflow_run_datasets SET status = $1, finished_at = $2, seconds = $3, error = $4 WHERE run_id = $5 AND dataset = $6",
                              [.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),

@@ -207,6 +207,48 @@ struct WarehouseConformanceTests {
         try TruthComparison.expectEqual(project, dataset: "service_cases")
     }
 
+    @Test(arguments: Backend.allCases)
+    func fullSnapshotsTombstoneKeysGoneFromACompletePassOnly(_ backend: Backend) throws {
+        let large = try Sandbox(rows: 300)
+        let small = try Sandbox(rows: 260)   // the same seed: the first 260 records are the same
+        let project = try CountyProject(sandbox: large, connectorDatasets: ["licenses_csv"], backend: backend)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let db = try project.reader()
+        #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv WHERE _deleted = 0", []) == 300)
+        var env = project.environment
+        env["SANDBOX_URL"] = small.baseURL
+        try small.control("POST", "/_control/faults?rate=1&kinds=500")
+        let failed = try Command.run(Binaries.dataflow, ["sync", "--quiet", "--project", project.root.path], environment: env, in: project.root)
+        #expect(failed.status == 1)
+        #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv WHERE _deleted = 1", []) == 0, "a failed pass deletes nothing")
+        try small.control("POST", "/_control/faults?rate=0")
+        let complete = try Command.run(Binaries.dataflow, ["sync", "--quiet", "--project", project.root.path], environment: env, in: project.root)
+        #expect(complete.status == 0, "\(complete.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM licenses_csv WHERE _deleted = 1", []) == 40)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'", []) == 40)
+        #expect(try db.scalarInt("SELECT rows FROM _dataflow_state WHERE dataset = 'licenses_csv'", []) == 260)
+        #expect(try db.scalarInt("SELECT deleted_rows FROM _dataflow_state WHERE dataset = 'licenses_csv'", []) == 40)
+        let again = try Command.run(Binaries.dataflow, ["sync", "--quiet", "--project", project.root.path], environment: env, in: project.root)
+        #expect(again.status == 0)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'", []) == 40, "tombstoned once")
+    }
+
+    /// A sample of gateway styles (cursor, next-url, offset, CSV snapshot) into PostgreSQL: the truth after each change.
+    @Test(arguments: ["licenses_cursor", "licenses_next_url", "licenses_offset_sorted", "licenses_ckan"])
+    func gatewayStylesSyncIntoPostgreSQL(_ dataset: String) throws {
+        let sandbox = try Sandbox(rows: 450)
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [dataset], backend: .postgres)
+        let first = try project.dataflow("sync")
+        #expect(first.status == 0, "\(dataset): \(first.output)")
+        try TruthComparison.expectEqual(project, dataset: dataset)
+        let change = try sandbox.mutate("licenses", update: 7, insert: 5, delete: 3)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        try TruthComparison.expectEqual(project, dataset: dataset)
+        let db = try project.reader()
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE run_id = (SELECT max(run_id) FROM _dataflow_runs)", [])
+                == Int64(change.updated.count + change.inserted.count + change.deleted.count), "\(dataset)")
+    }
+
     /// The same sandbox synced into both backends gives the same rows, change feed, rejects and state.
     @Test func bothBackendsHoldTheSameContent() throws {
         let sandbox = try Sandbox(rows: 900, caseRows: 700)

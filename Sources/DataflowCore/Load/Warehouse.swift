@@ -18,7 +18,7 @@ public struct PageBatch {
     public var markSeen = false
 
     public init(runID: Int64, dataset: DatasetConfig, rows: [MappedRow], rejects: [RejectedRecord], unmappedFields: Set<String>,
-                watermark: (epoch: Int, text: String)?, passMax: Int?, fetched: Int, requests: Int) {
+                watermark: (epoch: Int, text: String)?, passMax: Int?, fetched: Int, requests: Int, markSeen: Bool = false) {
         self.runID = runID
         self.dataset = dataset
         self.rows = rows
@@ -28,6 +28,7 @@ public struct PageBatch {
         self.passMax = passMax
         self.fetched = fetched
         self.requests = requests
+        self.markSeen = markSeen
     }
 }
 

@@ -67,17 +67,21 @@ final class CountyProject {
 
     /// A project from `Tests/IntegrationTests/Fixtures/connectors`: its dataflow.yml (every gateway
     /// style as a source) and the named dataset files, pointed at `sandbox`.
-    init(sandbox: Sandbox, connectorDatasets datasets: [String], secret: String = "sandbox-secret") throws {
+    init(sandbox: Sandbox, connectorDatasets datasets: [String], secret: String = "sandbox-secret", backend: Backend = .sqlite) throws {
         self.sandbox = sandbox
-        backend = .sqlite
-        schema = nil
+        self.backend = backend
+        schema = backend == .postgres ? TestPostgres.freshSchema() : nil
         root = FileManager.default.temporaryDirectory.appendingPathComponent("county-\(UUID().uuidString)")
         let fm = FileManager.default
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
         try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"),
                         to: root.appendingPathComponent("Mappings/dictionaries"))
         let fixtures = CountyProject.connectorFixtures
-        try fm.copyItem(at: fixtures.appendingPathComponent("dataflow.yml"), to: root.appendingPathComponent("dataflow.yml"))
+        var config = try String(contentsOf: fixtures.appendingPathComponent("dataflow.yml"), encoding: .utf8)
+        if let schema {
+            config = config.replacingOccurrences(of: "warehouse: sqlite:warehouse/county.db", with: "warehouse: \(try TestPostgres.url())\nschema: \(schema)")
+        }
+        try config.write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
         for name in datasets {
             try fm.copyItem(at: fixtures.appendingPathComponent("datasets/\(name).yml"), to: root.appendingPathComponent("Mappings/datasets/\(name).yml"))
         }
