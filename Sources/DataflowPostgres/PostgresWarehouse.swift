@@ -32,6 +32,11 @@ public final class PostgresWarehouse: Warehouse {
         try migrate()
     }
 
+    /// Whether a sync holds this schema's lock now (`status` shows a killed run as interrupted otherwise).
+    public func syncLockHeld() throws -> Bool {
+        try PostgresAdvisoryLock.holder(on: connection, location: location) != nil
+    }
+
     /// Applies the versioned migrations, serialized across processes by a transaction-level lock.
     func migrate() throws {
         try connection.transaction {

@@ -39,6 +39,18 @@ enum WarehouseAccess {
         }
     }
 
+    /// Whether a sync holds the project's warehouse lock right now (without taking it for long).
+    static func syncLockHeld(_ project: ProjectConfig) throws -> Bool {
+        switch project.warehouse {
+        case .sqlite(let path):
+            guard let lock = try? WarehouseLock(path: path + ".lock") else { return true }
+            withExtendedLifetime(lock) {}
+            return false
+        case .postgres(let location):
+            return try PostgresWarehouse(location: location, purpose: .read).syncLockHeld()
+        }
+    }
+
     /// The quarantine of the project's warehouse (`dataflow rejects`), on either backend.
     static func openRejectStore(_ project: ProjectConfig) throws -> RejectStore {
         switch project.warehouse {
