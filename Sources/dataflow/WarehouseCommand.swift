@@ -8,6 +8,10 @@ struct WarehouseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warehouse",
         abstract: "Operate on the warehouse itself (copy it to PostgreSQL).",
+        discussion: """
+        Examples:
+          dataflow warehouse copy --to postgres://dw@db:5432/dw --schema county_330782
+        """,
         subcommands: [WarehouseCopyCommand.self]
     )
 }
@@ -18,20 +22,20 @@ struct WarehouseCopyCommand: ParsableCommand {
         commandName: "copy",
         abstract: "Copy the project's SQLite warehouse into an empty PostgreSQL schema.",
         discussion: """
-        Copies every dataset table and all of dataflow's own tables (runs, state and watermarks,
-        change feed, rejects, drift, dictionaries, export log) in one PostgreSQL transaction, from one
-        consistent snapshot of the SQLite file, and holds the target's sync lock meanwhile. Afterwards
-        point `warehouse:` (and `schema:`) in dataflow.yml at PostgreSQL: the next sync continues from
-        the copied watermarks, and `catalog`, `export` and `status` show the same figures.
+        Copies every dataset table and all of dataflow's own tables (runs, state and \
+        watermarks, change feed, rejects, drift, dictionaries, export log) in one PostgreSQL \
+        transaction, from one consistent snapshot of the SQLite file, holding the target's \
+        sync lock. Afterwards point `warehouse:` (and `schema:`) in dataflow.yml at \
+        PostgreSQL: the next sync continues from the copied watermarks. See docs/warehouse.md.
 
         The password comes from ${ENV} in the URL, PGPASSWORD or ~/.pgpass; it is never printed.
 
         Examples:
-          dataflow warehouse copy --to postgres://dataflow@db.county.local:5432/warehouse --schema county_330782
-          PGPASSWORD=… dataflow warehouse copy --to 'postgres://dataflow@10.0.0.5/dw?sslmode=require'
+          dataflow warehouse copy --to postgres://dw@db:5432/dw --schema county_330782
+          dataflow warehouse copy --to 'postgres://dw@db/dw?sslmode=require'
 
-        Exit codes: 0 copied, 1 the copy failed (nothing was committed), 2 bad usage or configuration,
-        3 a sync holds the target's lock.
+        Exit codes: 0 copied, 1 the copy failed (nothing was committed), 2 bad usage or \
+        configuration, 3 a sync holds the target's lock.
         """
     )
 
