@@ -22,7 +22,8 @@ extension PostgresConnection: WarehouseReader {
     public var rowOrder: String { "_key" }
 
     public func stringAggregate(_ expression: String, separator: String) -> String {
-        "string_agg(\(expression), '\(separator.replacingOccurrences(of: "'", with: "''"))')"
+        // Byte order (COLLATE "C"), as SQLite's BINARY, whatever the database's collation.
+        "string_agg(\(expression), '\(separator.replacingOccurrences(of: "'", with: "''"))' ORDER BY \(expression) COLLATE \"C\")"
     }
 
     public func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64? {

@@ -35,7 +35,8 @@ public protocol WarehouseReader: AnyObject {
     var backend: String { get }
     /// An ORDER BY expression giving a dataset table a stable order (`rowid` on SQLite, `_key` on PostgreSQL).
     var rowOrder: String { get }
-    /// The aggregate that joins text values: `group_concat(x, ',')` on SQLite, `string_agg(x, ',')` on PostgreSQL.
+    /// The aggregate that joins text values: `group_concat(x, ',')` on SQLite (in the order rows arrive,
+    /// so aggregate over an ordered subquery), `string_agg(x, ',' ORDER BY x COLLATE "C")` on PostgreSQL.
     func stringAggregate(_ expression: String, separator: String) -> String
     func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64?
     func scalarText(_ sql: String, _ bindings: [CellValue]) throws -> String?
