@@ -71,8 +71,8 @@ struct CatalogCommand: ParsableCommand {
         }
         let report: CoverageReport
         do {
-            let warehouse = try SQLiteWarehouse(readingFrom: global.warehousePath(project))
-            report = try CoverageCalculator(project: project, db: warehouse.db).report(department: department, dataset: dataset)
+            let reader = try WarehouseAccess.openReader(project)
+            report = try CoverageCalculator(project: project, db: reader).report(department: department, dataset: dataset)
             let bytes: Data
             if format == .csv {
                 let csv = CoverageCSVRenderer.render(report, table: CoverageCSVRenderer.Table(rawValue: csvTable.rawValue) ?? .datasets)

@@ -92,8 +92,8 @@ struct ExportCommand: ParsableCommand {
             }
         }
         do {
-            let warehouse = try SQLiteWarehouse(readingFrom: global.warehousePath(project))
-            let result = try TableExporter(db: warehouse.db, dataset: ds).run(to: fd, options: options)
+            let reader = try WarehouseAccess.openReader(project)
+            let result = try TableExporter(db: reader, dataset: ds).run(to: fd, options: options)
             if let output, let partial {
                 close(fd)
                 try FileManager.default.moveItemReplacing(from: partial, to: output)

@@ -34,12 +34,10 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let project = try global.loadProject()
-        let path = global.warehousePath(project)
         do {
-            let lockHeld: Bool
-            if let lock = try? WarehouseLock(path: path + ".lock") { lockHeld = false; withExtendedLifetime(lock) {} } else { lockHeld = true }
-            let warehouse = try SQLiteWarehouse(readingFrom: path)
-            let report = try StatusReport.load(db: warehouse.db, warehouse: project.warehouse.description, limit: limit, lockHeld: lockHeld)
+            let lockHeld = try WarehouseAccess.syncLockHeld(project)
+            let reader = try WarehouseAccess.openReader(project)
+            let report = try StatusReport.load(db: reader, warehouse: project.warehouse.description, limit: limit, lockHeld: lockHeld)
             Console.out(format == .json ? try report.json() : report.table())
         } catch {
             Console.error("\(error)")

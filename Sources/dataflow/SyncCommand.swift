@@ -92,11 +92,9 @@ struct SyncCommand: ParsableCommand {
         }
         if let metricsFile {
             do {
-                guard let sqlite = warehouse as? SQLiteWarehouse else {
-                    throw WarehouseAccess.NotOnThisBackend(what: "--metrics-file", warehouse: project.warehouse)
-                }
-                let coverage = try CoverageCalculator(project: project, db: sqlite.db).report()
-                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: sqlite.db, coverage: coverage).render()
+                let reader = try WarehouseAccess.reader(of: warehouse)
+                let coverage = try CoverageCalculator(project: project, db: reader).report()
+                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: reader, coverage: coverage).render()
                 try AtomicFile.write(Data(text.utf8), to: metricsFile)
             } catch {
                 withExtendedLifetime(handle) {}

@@ -5,11 +5,9 @@ import Foundation
 /// Opens the project's warehouse on whichever backend `warehouse:` names, so commands do not
 /// care whether it is an SQLite file or a PostgreSQL schema.
 enum WarehouseAccess {
-    /// A feature that reads the warehouse through SQLite only (so far).
-    struct NotOnThisBackend: Error, CustomStringConvertible {
-        var what: String
-        var warehouse: WarehouseLocation
-        var description: String { "\(what) reads an SQLite warehouse; this project's warehouse is \(warehouse)" }
+    /// A warehouse that is neither of the two backends (cannot happen from dataflow.yml).
+    struct UnknownBackend: Error, CustomStringConvertible {
+        var description: String { "the warehouse is neither SQLite nor PostgreSQL" }
     }
 
     /// A warehouse opened for a sync, with the one-run-at-a-time lock held for as long as it lives.
@@ -29,6 +27,13 @@ enum WarehouseAccess {
         case .postgres(let location):
             return SyncHandle(warehouse: try PostgresWarehouse(location: location, purpose: .sync), lock: nil)
         }
+    }
+
+    /// The reader over an open warehouse (the same connection, so it sees the run just written).
+    static func reader(of warehouse: Warehouse) throws -> WarehouseReader {
+        if let sqlite = warehouse as? SQLiteWarehouse { return sqlite.db }
+        if let postgres = warehouse as? PostgresWarehouse { return postgres.connection }
+        throw UnknownBackend()
     }
 
     /// A backend-neutral reader for reports (`catalog`, `export`, `status`).

@@ -4,10 +4,10 @@ import Foundation
 /// dataset tables (row counts and per-matter counts are kept in metadata by every page commit).
 public struct CoverageCalculator {
     public let project: ProjectConfig
-    public let db: SQLiteDatabase
+    public let db: WarehouseReader
     public var now: Date = Date()
 
-    public init(project: ProjectConfig, db: SQLiteDatabase) {
+    public init(project: ProjectConfig, db: WarehouseReader) {
         self.project = project
         self.db = db
     }
@@ -54,9 +54,9 @@ public struct CoverageCalculator {
         let name = CellValue.text(d.name)
         var rows = 0, deleted = 0
         var watermark: String?
-        let state = try db.prepare("SELECT rows, deleted_rows, watermark_text FROM _dataflow_state WHERE dataset = ?")
-        try state.bind([name])
-        if try state.step() { rows = Int(state.int(0)); deleted = Int(state.int(1)); watermark = state.text(2) }
+        try db.forEachRow("SELECT rows, deleted_rows, watermark_text FROM _dataflow_state WHERE dataset = ?", [name]) { state in
+            rows = Int(state.int(0)); deleted = Int(state.int(1)); watermark = state.text(2)
+        }
         let lastSuccess = try db.scalarText("SELECT max(finished_at) FROM _dataflow_run_datasets WHERE dataset = ? AND status = 'ok'", [name])
         let lastError = try db.scalarText("""
             SELECT error FROM _dataflow_run_datasets WHERE dataset = ? AND status <> 'running' ORDER BY run_id DESC LIMIT 1
@@ -70,19 +70,22 @@ public struct CoverageCalculator {
         switch d.matters {
         case .fixed(let codes)?: matters = codes
         case .field?:
-            let st = try db.prepare("SELECT matter FROM _dataflow_dataset_matters WHERE dataset = ? AND rows > 0 ORDER BY matter")
-            try st.bind([name])
-            while try st.step() { if let m = st.text(0) { matters.append(m) } }
+            try db.forEachRow("SELECT matter FROM _dataflow_dataset_matters WHERE dataset = ? AND rows > 0", [name]) { st in
+                if let m = st.text(0) { matters.append(m) }
+            }
+            matters.sort()   // in Swift: the same order whatever the database's collation
         case nil: break
         }
         var unresolved: [String] = []
-        let u = try db.prepare("SELECT code FROM _dataflow_unresolved_matters WHERE dataset = ? ORDER BY code")
-        try u.bind([name])
-        while try u.step() { if let c = u.text(0) { unresolved.append(c) } }
+        try db.forEachRow("SELECT code FROM _dataflow_unresolved_matters WHERE dataset = ?", [name]) { u in
+            if let c = u.text(0) { unresolved.append(c) }
+        }
+        unresolved.sort()
         var drift: [String] = []
-        let s = try db.prepare("SELECT field FROM _dataflow_schema WHERE dataset = ? AND mapped = 0 ORDER BY field")
-        try s.bind([name])
-        while try s.step() { if let f = s.text(0) { drift.append(f) } }
+        try db.forEachRow("SELECT field FROM _dataflow_schema WHERE dataset = ? AND mapped = 0", [name]) { s in
+            if let f = s.text(0) { drift.append(f) }
+        }
+        drift.sort()
         return CoverageReport.Dataset(
             dataset: d.name, catalogue: CatalogueEntry(d), title: d.title, provider: d.provider, source: d.source, updateCycle: d.updateCycle.rawValue,
             shareType: d.shareType.rawValue, fields: d.fields.map { .init(name: $0.column, type: $0.type.rawValue, pii: $0.pii) },

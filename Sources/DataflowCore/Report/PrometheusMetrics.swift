@@ -14,10 +14,10 @@ public struct PrometheusMetrics {
     public var summary: RunSummary
     public var startedAt: Date
     public var finishedAt: Date
-    public var db: SQLiteDatabase
+    public var db: WarehouseReader
     public var coverage: CoverageReport
 
-    public init(summary: RunSummary, startedAt: Date, finishedAt: Date, db: SQLiteDatabase, coverage: CoverageReport) {
+    public init(summary: RunSummary, startedAt: Date, finishedAt: Date, db: WarehouseReader, coverage: CoverageReport) {
         self.summary = summary
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -65,8 +65,7 @@ public struct PrometheusMetrics {
 
         // From the warehouse and the catalogue: every dataset, not only those in this run.
         var lastSuccess: [(String, Double)] = []
-        let st = try db.prepare("SELECT dataset, max(finished_at) FROM _dataflow_run_datasets WHERE status = 'ok' GROUP BY dataset ORDER BY dataset")
-        while try st.step() {
+        try db.forEachRow("SELECT dataset, max(finished_at) FROM _dataflow_run_datasets WHERE status = 'ok' GROUP BY dataset ORDER BY dataset", []) { st in
             if let name = st.text(0), let date = st.text(1).flatMap(Timestamp.parse) { lastSuccess.append((name, date.timeIntervalSince1970)) }
         }
         family("dataflow_dataset_last_success_timestamp_seconds", "Unix time of the dataset's last successful sync.", perDataset(lastSuccess))

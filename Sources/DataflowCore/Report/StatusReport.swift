@@ -82,11 +82,10 @@ public struct StatusReport: Sendable, Encodable {
     public var datasets: [DatasetState]
 
     /// Reads the last `limit` runs from the warehouse.
-    public static func load(db: SQLiteDatabase, warehouse: String, limit: Int, lockHeld: Bool) throws -> StatusReport {
+    public static func load(db: WarehouseReader, warehouse: String, limit: Int, lockHeld: Bool) throws -> StatusReport {
         var runs: [Run] = []
-        let r = try db.prepare("SELECT run_id, started_at, finished_at, status, exit_code FROM _dataflow_runs ORDER BY run_id DESC LIMIT ?")
-        try r.bind([.integer(Int64(limit))])
-        while try r.step() {
+        try db.forEachRow("SELECT run_id, started_at, finished_at, status, exit_code FROM _dataflow_runs ORDER BY run_id DESC LIMIT ?",
+                          [.integer(Int64(limit))]) { r in
             var status = r.text(3) ?? "?"
             // A run still marked running while nobody holds the lock was killed or crashed.
             if status == "running" && !lockHeld { status = "interrupted" }
@@ -97,13 +96,11 @@ public struct StatusReport: Sendable, Encodable {
             runs.append(Run(runID: r.int(0), startedAt: r.text(1) ?? "", finishedAt: r.text(2), status: status,
                             exitCode: r.isNull(4) ? nil : Int(r.int(4)), seconds: seconds, datasets: []))
         }
-        let d = try db.prepare("""
+        for i in runs.indices {
+            try db.forEachRow("""
             SELECT dataset, status, fetched, inserted, updated, unchanged, deleted, rejected, pages, requests, seconds, error
             FROM _dataflow_run_datasets WHERE run_id = ? ORDER BY started_at, dataset
-            """)
-        for i in runs.indices {
-            try d.bind([.integer(runs[i].runID)])
-            while try d.step() {
+            """, [.integer(runs[i].runID)]) { d in
                 var status = d.text(1) ?? "?"
                 if status == "running" && runs[i].status == "interrupted" { status = "interrupted" }
                 runs[i].datasets.append(DatasetRun(
@@ -113,17 +110,16 @@ public struct StatusReport: Sendable, Encodable {
             }
         }
         var states: [DatasetState] = []
-        let s = try db.prepare("""
+        try db.forEachRow("""
             SELECT s.dataset, s.rows, s.deleted_rows, s.watermark_text,
               (SELECT count(*) FROM _dataflow_rejects r WHERE r.dataset = s.dataset AND r.resolved_at IS NULL),
               (SELECT count(*) FROM _dataflow_unresolved_matters u WHERE u.dataset = s.dataset),
-              (SELECT group_concat(field, ',') FROM (SELECT field FROM _dataflow_schema c WHERE c.dataset = s.dataset AND c.mapped = 0 ORDER BY field)),
+              (SELECT \(db.stringAggregate("field", separator: ",")) FROM (SELECT field FROM _dataflow_schema c WHERE c.dataset = s.dataset AND c.mapped = 0 ORDER BY field) AS f),
               (SELECT max(finished_at) FROM _dataflow_run_datasets d WHERE d.dataset = s.dataset AND d.status = 'ok'),
               (SELECT status FROM _dataflow_run_datasets d WHERE d.dataset = s.dataset ORDER BY run_id DESC LIMIT 1),
               (SELECT error FROM _dataflow_run_datasets d WHERE d.dataset = s.dataset ORDER BY run_id DESC LIMIT 1)
             FROM _dataflow_state s ORDER BY s.dataset
-            """)
-        while try s.step() {
+            """, []) { s in
             states.append(DatasetState(dataset: s.text(0) ?? "", rows: Int(s.int(1)), deletedRows: Int(s.int(2)), watermark: s.text(3),
                                        openRejects: Int(s.int(4)), unresolvedMatterCodes: Int(s.int(5)),
                                        unmappedSourceFields: s.text(6).map { $0.split(separator: ",").map(String.init) } ?? [],

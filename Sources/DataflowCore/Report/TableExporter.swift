@@ -63,10 +63,10 @@ public struct TableExporter {
     /// Columns the change feed puts before the row.
     public static let changeColumns = ["_seq", "_op", "_key", "_changed_at", "_change_run_id"]
 
-    public let db: SQLiteDatabase
+    public let db: WarehouseReader
     public let dataset: DatasetConfig
 
-    public init(db: SQLiteDatabase, dataset: DatasetConfig) {
+    public init(db: WarehouseReader, dataset: DatasetConfig) {
         self.db = db
         self.dataset = dataset
     }
@@ -128,17 +128,15 @@ public struct TableExporter {
         } else {
             if !options.includeDeleted { conditions.insert("_deleted = 0", at: 0) }
             sql = "SELECT \(rowColumns.map(Identifier.quoted).joined(separator: ", ")) FROM \(table)"
-                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY rowid"
+                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY \(db.rowOrder)"
         }
-        let st = try db.prepare(sql)
-        try st.bind(bindings)
         var rows = 0
         var lastSeq: Int64?
         switch options.format {
         case .csv:
             let writer = try CSVWriter(fd: fd, encoding: options.encoding)
             try writer.writeRow(headers)
-            while try st.step() {
+            try db.forEachRow(sql, bindings) { st in
                 for i in 0..<headers.count {
                     if i > 0 { writer.appendSeparator() }
                     if masked[i] {
@@ -154,7 +152,7 @@ public struct TableExporter {
             try writer.flush()
         case .ndjson:
             let writer = NDJSONWriter(fd: fd)
-            while try st.step() {
+            try db.forEachRow(sql, bindings) { st in
                 writer.beginObject()
                 for i in 0..<headers.count {
                     writer.key(headers[i])
@@ -188,8 +186,7 @@ public struct TableExporter {
 
     private func record(rows: Int, columns: [String], masked: Bool, options: Options) throws {
         let user = options.user ?? NSUserName()
-        try db.prepare("INSERT INTO _dataflow_exports (at, user, dataset, rows, columns, masked, target) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .run([.text(Timestamp.now()), .text(user), .text(dataset.name), .integer(Int64(rows)), .text(columns.joined(separator: ",")),
+        try db.execute("INSERT INTO _dataflow_exports (at, \"user\", dataset, rows, columns, masked, target) VALUES (?, ?, ?, ?, ?, ?, ?)", [.text(Timestamp.now()), .text(user), .text(dataset.name), .integer(Int64(rows)), .text(columns.joined(separator: ",")),
                   .integer(masked ? 1 : 0), .text(options.target)])
     }
 }
