@@ -47,7 +47,7 @@ reliability: build
 
 # Every DESIGN §9 figure next to its floor, in one run (docs/performance.md).
 bench: deps
-	bash scripts/bench.sh
+	WITH_PG_DURABLE=1 bash scripts/with-postgres.sh bash scripts/bench.sh
 
 install: release
 	install -d $(PREFIX)/bin

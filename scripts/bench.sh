@@ -65,6 +65,15 @@ for N in "$SMALL" "$LARGE"; do
     row "peak RSS, full sync $N rows" "$((SYNC_KB / 1024)) MB" "–" "–" "< 150 MB"
     RSS[$N]=$SYNC_KB
 
+    if [ -n "${DATAFLOW_TEST_POSTGRES_URL:-}" ]; then
+        # The same full sync into PostgreSQL (a throwaway server from scripts/with-postgres.sh,
+        # fsync on), next to SQLite.
+        PG="$WORK/project-pg-$N"; make_project "$PG"
+        sed -i "s|^warehouse: .*|warehouse: $DATAFLOW_TEST_POSTGRES_URL\nschema: bench_$N|" "$PG/dataflow.yml"
+        read -r PG_S PG_KB < <(timed "$WORK/pgsync.out" "$R/dataflow" sync market_licenses --quiet --project "$PG")
+        row "full sync into PostgreSQL, $N rows" "$PG_S s, $(python3 -c "print(f'{$N/$PG_S:.0f}')") rows/s, client RSS $((PG_KB / 1024)) MB" "$SYNC_S s (SQLite)" "$(python3 -c "print(f'{$PG_S/$SYNC_S:.2f}×')")" "next to SQLite"
+    fi
+
     if [ "$N" = "$LARGE" ]; then
         read -r NOOP_S _ < <(timed "$WORK/noop.out" "$R/dataflow" sync market_licenses --quiet --project "$P")
         row "incremental, nothing changed" "$NOOP_S s, $(requests_of_last_run "$P") requests" "–" "–" "< 1 s + 1 request/dataset"
