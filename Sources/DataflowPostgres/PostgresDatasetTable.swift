@@ -113,7 +113,9 @@ final class PostgresDatasetTable {
             let matter = row.matter.map(CellValue.text) ?? .null, matterCode = row.matterCode.map(CellValue.text) ?? .null
             let deletedFlag = CellValue.integer(row.deleted ? 1 : 0)
             if let old = stored[row.key] {
-                if old.hash == row.hash {
+                // Same content and same liveness: a key tombstoned because it went missing (snapshot or
+                // reconcile) that comes back with unchanged content is live again, not unchanged.
+                if old.hash == row.hash && old.deleted == row.deleted {
                     counts.unchanged += 1
                     op = nil
                     if batch.markSeen { seenKeys.append(row.key) }

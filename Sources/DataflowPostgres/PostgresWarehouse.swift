@@ -123,6 +123,15 @@ public final class PostgresWarehouse: Warehouse {
             """, [watermark.map { .integer(Int64($0.epoch)) } ?? .null, watermark.map { .text($0.text) } ?? .null, .text(Timestamp.now()), .text(dataset)])
     }
 
+    public func metaValue(_ name: String) throws -> String? {
+        try connection.scalarText("SELECT value FROM _dataflow_meta WHERE name = $1", [.text(name)])
+    }
+
+    public func setMetaValue(_ name: String, _ value: String) throws {
+        try connection.query("INSERT INTO _dataflow_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                             [.text(name), .text(value)])
+    }
+
     public func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int {
         guard let table = tables[dataset.name] else { throw PostgresError(message: "dataset \(dataset.name) was not prepared") }
         return try connection.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }

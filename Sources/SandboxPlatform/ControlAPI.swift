@@ -45,17 +45,20 @@ struct ControlAPI: Sendable {
         let update = try Self.count("update", query) ?? 0
         let insert = try Self.count("insert", query) ?? 0
         let delete = try Self.count("delete", query) ?? 0
+        let purge = try Self.count("purge", query) ?? 0
         if dataset == .cases, delete > 0 {
             throw ControlError(message: "cases have no DEL_FLAG: delete is for dataset=licenses only")
         }
-        let summary = state.mutate(dataset, update: update, insert: insert, delete: delete)
-        var out = JSONOutput(capacity: 128 + 24 * (summary.updated.count + summary.inserted.count + summary.deleted.count))
+        let summary = state.mutate(dataset, update: update, insert: insert, delete: delete, purge: purge)
+        var out = JSONOutput(capacity: 128 + 24 * (summary.updated.count + summary.inserted.count + summary.deleted.count + summary.purged.count))
         out.raw("{\"updated\":")
         Self.writeStrings(summary.updated, to: &out)
         out.raw(",\"inserted\":")
         Self.writeStrings(summary.inserted, to: &out)
         out.raw(",\"deleted\":")
         Self.writeStrings(summary.deleted, to: &out)
+        out.raw(",\"purged\":")
+        Self.writeStrings(summary.purged, to: &out)
         out.raw(",\"time\":")
         out.quotedDateTime(summary.time)
         out.raw("}")

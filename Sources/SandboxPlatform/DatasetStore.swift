@@ -175,6 +175,15 @@ struct DatasetStore<Generator: RecordGenerator>: Sendable {
         return inserted.map { generator.key(id: $0.id) }
     }
 
+    /// Hard-deletes the records at `positions` (absolute, distinct): they leave the order, so the
+    /// gateway and the truth no longer have them, with no flag. Returns their keys.
+    mutating func purge(positions: [Int]) -> [String] {
+        guard !positions.isEmpty else { return [] }
+        let keys = positions.map { generator.key(id: ids[$0]) }
+        remove(positions: positions)
+        return keys
+    }
+
     /// Removes the records at `positions` (absolute, distinct) from the order.
     private mutating func remove(positions: [Int]) {
         let sorted = positions.sorted()

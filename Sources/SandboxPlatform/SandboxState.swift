@@ -50,6 +50,8 @@ final class SandboxState: Sendable {
         let updated: [String]
         let inserted: [String]
         let deleted: [String]
+        /// Hard-deleted: gone from the gateway and the truth, with no flag (what `sync --reconcile` finds).
+        let purged: [String]
         let time: Int64
     }
 
@@ -241,7 +243,7 @@ final class SandboxState: Sendable {
     // MARK: Control
 
     /// `/_control/mutate`: deterministic updates, inserts and deletes stamped with the sandbox clock.
-    func mutate(_ dataset: SandboxDataset, update: Int, insert: Int, delete: Int) -> MutationSummary {
+    func mutate(_ dataset: SandboxDataset, update: Int, insert: Int, delete: Int, purge: Int = 0) -> MutationSummary {
         guarded.withLock { state in
             state.mutationNumber += 1
             let mutation = state.mutationNumber
@@ -249,15 +251,15 @@ final class SandboxState: Sendable {
             let time = state.clock
             switch dataset {
             case .licenses:
-                return Self.mutate(&state.licences, update: update, insert: insert, delete: delete, mutation: mutation, time: time, randomness: &randomness)
+                return Self.mutate(&state.licences, update: update, insert: insert, delete: delete, purge: purge, mutation: mutation, time: time, randomness: &randomness)
             case .cases:
-                return Self.mutate(&state.cases, update: update, insert: insert, delete: 0, mutation: mutation, time: time, randomness: &randomness)
+                return Self.mutate(&state.cases, update: update, insert: insert, delete: 0, purge: purge, mutation: mutation, time: time, randomness: &randomness)
             }
         }
     }
 
     private static func mutate<Generator: RecordGenerator>(
-        _ store: inout DatasetStore<Generator>, update: Int, insert: Int, delete: Int,
+        _ store: inout DatasetStore<Generator>, update: Int, insert: Int, delete: Int, purge: Int,
         mutation: UInt64, time: Int64, randomness: inout SplitMix64
     ) -> MutationSummary {
         let delete = store.generator.supportsDeletion ? delete : 0
@@ -268,10 +270,13 @@ final class SandboxState: Sendable {
             deletedIDs.contains(id) ? change.deleted(at: time) : change.updated(mutation: mutation, at: time)
         }
         let inserted = store.insert(count: insert, at: time)
+        // Purged records are picked after the other changes, among the records still live.
+        let purged = store.purge(positions: store.pickLivePositions(count: purge, using: &randomness))
         return MutationSummary(
             updated: Array(touched[..<updateCount]),
             inserted: inserted,
             deleted: Array(touched[updateCount...]),
+            purged: purged,
             time: time
         )
     }

@@ -101,7 +101,8 @@ final class EventLog: SyncObserver {
                               ("unchanged", .int(s.counts.unchanged)), ("deleted", .int(s.counts.deleted)),
                               ("rejected", .int(s.counts.rejected)), ("pages", .int(s.pages)), ("requests", .int(s.requests)),
                               ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error)),
-                              ("page_cap", s.pageCap.map(Field.int) ?? .text(nil))],
+                              ("page_cap", s.pageCap.map(Field.int) ?? .text(nil)),
+                              ("reconciled_deletes", s.reconciledDeletes.map(Field.int) ?? .text(nil))],
               level: s.status == "ok" ? "info" : "error")
         if let r = s.replay {
             event("rejects_replayed", [("dataset", .text(s.dataset)), ("replayed", .int(r.replayed)), ("resolved", .int(r.resolved)),
@@ -109,6 +110,9 @@ final class EventLog: SyncObserver {
             text("\(s.dataset): retried \(r.replayed) open rejects — \(r.resolved) now load, \(r.stillRejected) still rejected")
         }
         if s.status == "ok" {
+            if let gone = s.reconciledDeletes {
+                text("\(s.dataset): reconciled — a complete pass of the key set; \(gone) keys gone upstream were tombstoned")
+            }
             if let cap = s.pageCap {
                 text("\(s.dataset): note — the gateway served at most \(cap) records per page, fewer than asked; the walk read on to the end, nothing was skipped")
             }

@@ -25,6 +25,7 @@ struct SyncCommand: ParsableCommand {
           dataflow sync --quiet --log-format json >>/var/log/dataflow.log 2>&1   # cron
           dataflow sync --quiet --metrics-file /var/lib/node_exporter/dataflow.prom
           dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
+          dataflow sync --reconcile market_licenses     # full key-set pass: tombstone keys gone upstream
 
         --retry-rejects replays each dataset's open rejects through the current mapping before the \
         normal walk: records that now map are upserted (change log included) and their rejects marked \
@@ -60,6 +61,9 @@ struct SyncCommand: ParsableCommand {
     @Flag(help: "First replay open rejects through the current mapping.")
     var retryRejects = false
 
+    @Flag(help: "Read the whole key set of incremental datasets and tombstone keys gone upstream (after a complete pass only).")
+    var reconcile = false
+
     func run() throws {
         let project: ProjectConfig
         do {
@@ -83,8 +87,9 @@ struct SyncCommand: ParsableCommand {
             let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
             engine.openExchange = WarehouseAccess.openExchange
             _ = try engine.select(datasets)
-            summary = try engine.run(datasets: datasets, options: ((retryRejects ? ["--retry-rejects"] : []) + datasets).joined(separator: " "),
-                                     retryRejects: retryRejects)
+            summary = try engine.run(datasets: datasets,
+                                     options: ((retryRejects ? ["--retry-rejects"] : []) + (reconcile ? ["--reconcile"] : []) + datasets).joined(separator: " "),
+                                     retryRejects: retryRejects, reconcile: reconcile)
         } catch let error as ConfigError {
             throw fail(error.description, event: "config_error", exitCode: ExitCodes.badConfig)
         } catch {

@@ -15,6 +15,8 @@ public struct DatasetConfig: Sendable {
     public var fields: [FieldConfig]
     /// Reject records whose matter code does not resolve (default: keep them and count the code).
     public var strict: Bool = false
+    /// How often an incremental dataset is reconciled: a full pass that tombstones keys gone upstream.
+    public var reconcile: ReconcileSchedule? = nil
     public var file: String
     public var position: SourcePosition
     /// What to read when the source is an exchange database (`type: sql`); `request` is then unused.
@@ -49,6 +51,21 @@ public enum UpdateCycle: String, Sendable, CaseIterable {
         case .monthly: return "每月"
         case .quarterly: return "每季度"
         case .yearly: return "每年"
+        }
+    }
+}
+
+/// `reconcile:` — how often a full key-set pass runs for an incremental dataset (DESIGN §3 Deletes).
+public enum ReconcileSchedule: String, Sendable, CaseIterable {
+    case daily, weekly, monthly
+
+    /// Seconds after the last reconciliation when the next one is due (a little under the period,
+    /// so a nightly cron job does not drift past it).
+    public var interval: Double {
+        switch self {
+        case .daily: return 20 * 3600
+        case .weekly: return 6.5 * 86400
+        case .monthly: return 29 * 86400
         }
     }
 }

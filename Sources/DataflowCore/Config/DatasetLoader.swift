@@ -134,6 +134,7 @@ struct DatasetLoader {
         }
         let nullIf = try m.stringList("null_if") ?? NullDefaults.values
         let strict = try m.bool("strict") ?? false
+        let reconcile = try m.choice("reconcile", ReconcileSchedule.allCases.map(\.rawValue)).flatMap(ReconcileSchedule.init(rawValue:))
         if strict, !{ if case .field? = matters { return true } else { return false } }() {
             throw ConfigError("'strict' needs 'matters: { field: NAME }' (it rejects records whose matter code does not resolve)", at: m.keyPosition("strict"))
         }
@@ -150,9 +151,14 @@ struct DatasetLoader {
             exchange = try parseExchange(&e, keySources: key.compactMap { k in fields.first { $0.column == k }?.from })
         }
         try m.finish()
-        return DatasetConfig(name: name, title: title, source: sourceName, provider: provider, updateCycle: cycle,
-                             shareType: share, request: request, incremental: incremental, key: key, deleted: deleted,
-                             matters: matters, fields: fields, strict: strict, file: display, position: m.position, exchange: exchange)
+        if reconcile != nil, incremental == nil {
+            throw ConfigError("'reconcile' applies to incremental datasets; a dataset without 'incremental' is already a full snapshot every run", at: m.keyPosition("reconcile"))
+        }
+        var config = DatasetConfig(name: name, title: title, source: sourceName, provider: provider, updateCycle: cycle,
+                                   shareType: share, request: request, incremental: incremental, key: key, deleted: deleted,
+                                   matters: matters, fields: fields, strict: strict, file: display, position: m.position, exchange: exchange)
+        config.reconcile = reconcile
+        return config
     }
 
     private func parseRequest(_ r: inout MappingReader, defaults: RequestConfig?) throws(ConfigError) -> RequestConfig {

@@ -81,6 +81,10 @@ public protocol Warehouse: AnyObject {
     /// (change-log `D`); returns how many.
     @discardableResult
     func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int
+    /// A value of the warehouse's own `_dataflow_meta` table (e.g. when a dataset was last reconciled).
+    func metaValue(_ name: String) throws -> String?
+    /// Sets a `_dataflow_meta` value.
+    func setMetaValue(_ name: String, _ value: String) throws
     func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws
     func finishRun(runID: Int64, status: String, exitCode: Int32) throws
 }

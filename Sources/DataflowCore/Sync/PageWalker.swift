@@ -28,9 +28,16 @@ final class PageWalker {
         template = RequestTemplate(county: project.county)
     }
 
+    /// A reconciling walk reads the whole key set (no cursor filter), stamps every key it sees,
+    /// and after the complete pass tombstones live keys that are gone upstream (DESIGN §3).
+    var reconcile = false
+
+    /// Whether pages stamp the keys they carry (full snapshots and reconciling passes).
+    private var marksSeen: Bool { dataset.incremental == nil || reconcile }
+
     func walk(from state: DatasetState, summary: inout DatasetSummary) throws {
         let baseParams = dataset.request.params.map { ($0.0, template.fill($0.1)) }
-        let start = state.watermark.map { $0 - Int(dataset.incremental?.lookback ?? 0) }
+        let start = reconcile ? nil : state.watermark.map { $0 - Int(dataset.incremental?.lookback ?? 0) }
         switch dataset.request.pagination {
         case .page(let p), .offset(let p):
             if let inc = dataset.incremental, inc.sorted {
@@ -40,6 +47,11 @@ final class PageWalker {
             }
         case .none, .cursor, .nextURL, .linkHeader:
             try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary)
+        }
+        // Only reached after a complete pass: a walk that stopped early threw, and deletes nothing.
+        if reconcile && dataset.incremental != nil {
+            summary.reconciledDeletes = try warehouse.tombstoneUnseen(dataset: dataset, runID: runID)
+            summary.counts.deleted += summary.reconciledDeletes ?? 0
         }
         summary.watermark = try warehouse.state(of: dataset.name).watermarkText
     }
@@ -224,7 +236,7 @@ final class PageWalker {
         if !sortedWalk, let cmax { newPassMax = max(passMax ?? cmax, cmax) }
         let batch = PageBatch(runID: runID, dataset: dataset, rows: rows, rejects: rejects, unmappedFields: unmapped,
                               watermark: newWatermark, passMax: newPassMax, fetched: page.records.count, requests: page.requests,
-                              markSeen: dataset.incremental == nil)
+                              markSeen: marksSeen)
         let counts = try warehouse.apply(batch)
         summary.fetched += page.records.count
         summary.pages += 1

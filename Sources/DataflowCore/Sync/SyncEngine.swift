@@ -44,7 +44,7 @@ public final class SyncEngine {
     ///
     /// With `retryRejects`, each dataset's open rejects are first replayed through the current
     /// mapping (`RejectReplayer`); the warehouse must be a `RejectStore`.
-    public func run(datasets names: [String], options: String = "", retryRejects: Bool = false) throws -> RunSummary {
+    public func run(datasets names: [String], options: String = "", retryRejects: Bool = false, reconcile: Bool = false) throws -> RunSummary {
         let datasets = try select(names)
         try warehouse.loadDictionaries(project.dictionaries)
         for d in datasets { try warehouse.prepare(dataset: d) }
@@ -52,7 +52,7 @@ public final class SyncEngine {
         observer.runStarted(runID: runID, datasets: datasets.map(\.name))
         var summaries: [DatasetSummary] = []
         for dataset in datasets {
-            summaries.append(syncDataset(dataset, runID: runID, retryRejects: retryRejects))
+            summaries.append(syncDataset(dataset, runID: runID, retryRejects: retryRejects, reconcile: reconcile))
         }
         let summary = RunSummary(runID: runID, datasets: summaries)
         try warehouse.finishRun(runID: runID, status: summary.exitCode == 0 ? "ok" : "failed", exitCode: summary.exitCode)
@@ -73,7 +73,16 @@ public final class SyncEngine {
         return c
     }
 
-    private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool) -> DatasetSummary {
+    /// Whether this run reconciles `dataset`: asked for, or its `reconcile:` schedule is due.
+    func reconcileDue(_ dataset: DatasetConfig, forced: Bool) throws -> Bool {
+        guard dataset.incremental != nil else { return false }
+        if forced { return true }
+        guard let schedule = dataset.reconcile else { return false }
+        guard let last = try warehouse.metaValue("reconciled:" + dataset.name).flatMap(Timestamp.parse) else { return true }
+        return Date().timeIntervalSince(last) >= schedule.interval
+    }
+
+    private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool, reconcile: Bool = false) -> DatasetSummary {
         let started = Date()
         currentDataset = dataset.name
         var summary = DatasetSummary(dataset: dataset.name, status: "ok")
@@ -100,7 +109,9 @@ public final class SyncEngine {
             } else {
                 let walker = PageWalker(dataset: dataset, project: project, client: try client(for: dataset.source),
                                         warehouse: warehouse, runID: runID, observer: observer)
+                walker.reconcile = try reconcileDue(dataset, forced: reconcile)
                 try walker.walk(from: state, summary: &summary)
+                if walker.reconcile { try warehouse.setMetaValue("reconciled:" + dataset.name, Timestamp.now()) }
             }
         } catch {
             summary.status = "failed"

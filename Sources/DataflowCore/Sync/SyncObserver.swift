@@ -16,6 +16,8 @@ public struct DatasetSummary: Sendable {
     public var replay: RejectReplayer.Outcome?
     /// The page size the gateway really served when it silently capped the one asked for.
     public var pageCap: Int?
+    /// Keys tombstoned by a reconciling pass because they are gone upstream (nil when not reconciling).
+    public var reconciledDeletes: Int?
 }
 
 /// The whole run.

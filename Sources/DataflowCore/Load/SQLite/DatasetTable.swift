@@ -129,8 +129,10 @@ final class DatasetTable {
             try select.bind([key])
             let op: String?
             if try select.step() {
-                let sameHash = select.withBytes(0) { bytes in bytes.map { Self.equals($0, row.hash) } ?? false }
                 let oldDeleted = select.int(1) != 0
+                // Same content and same liveness: a key tombstoned because it went missing (snapshot or
+                // reconcile) that comes back with unchanged content is live again, not unchanged.
+                let sameHash = oldDeleted == row.deleted && select.withBytes(0) { bytes in bytes.map { Self.equals($0, row.hash) } ?? false }
                 let oldMatter = sameHash ? nil : select.text(2)
                 select.reset()
                 if sameHash {

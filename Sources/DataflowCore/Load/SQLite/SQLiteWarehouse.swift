@@ -98,6 +98,14 @@ public final class SQLiteWarehouse: Warehouse {
             .run([watermark.map { .integer(Int64($0.epoch)) } ?? .null, watermark.map { .text($0.text) } ?? .null, .text(Timestamp.now()), .text(dataset)])
     }
 
+    public func metaValue(_ name: String) throws -> String? {
+        try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(name)])
+    }
+
+    public func setMetaValue(_ name: String, _ value: String) throws {
+        try db.prepare("INSERT OR REPLACE INTO _dataflow_meta (name, value) VALUES (?, ?)").run([.text(name), .text(value)])
+    }
+
     public func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int {
         guard let table = tables[dataset.name] else {
             throw SQLiteError(code: 1, message: "dataset \(dataset.name) was not prepared", sql: nil)
