@@ -83,34 +83,15 @@ final class ExchangeWalker {
     }
 
     private func commit(_ records: [JSONValue], pageNumber: Int, watermark: String, summary: inout DatasetSummary) throws {
-        var rows: [MappedRow] = [], rejects: [RejectedRecord] = []
-        var unmapped: Set<String> = []
-        var cursor: Int?
-        for record in records {
-            if case .object(let o) = record {
-                for member in o.members where !mapper.knownSourceFields.contains(member.key) { unmapped.insert(member.key) }
-            }
-            switch mapper.map(record) {
-            case .row(let row):
-                if let c = row.cursor { cursor = max(cursor ?? c, c) }
-                rows.append(row)
-            case .rejected(let r):
-                rejects.append(r)
-            }
-        }
+        let mapped = mapper.mapPage(records)
+        // Exchange rows carry their cursor on mapped rows only (a rejected row's watermark value is the page's).
+        let cursor = mapped.rows.compactMap(\.cursor).max()
         // The integer watermark column keeps an epoch when one is known (incremental: cursor) or the value itself when numeric.
         let epoch = cursor ?? Int(watermark) ?? 0
-        let batch = PageBatch(runID: runID, dataset: dataset, rows: rows, rejects: rejects, unmappedFields: unmapped,
+        let batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
                               watermark: (epoch, watermark), passMax: nil, fetched: records.count, requests: 1)
         let counts = try warehouse.apply(batch)
-        summary.fetched += records.count
-        summary.pages += 1
-        summary.requests += 1
-        summary.counts.inserted += counts.inserted
-        summary.counts.updated += counts.updated
-        summary.counts.unchanged += counts.unchanged
-        summary.counts.deleted += counts.deleted
-        summary.counts.rejected += counts.rejected
+        summary.add(counts, fetched: records.count, requests: 1)
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: records.count, counts: counts, total: nil)
     }
 }

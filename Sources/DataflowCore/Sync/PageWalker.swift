@@ -208,44 +208,17 @@ final class PageWalker {
     @discardableResult
     private func commit(_ page: FetchedPage, pageNumber: Int, watermark: Int?, sortedWalk: Bool, passMax: Int? = nil,
                         summary: inout DatasetSummary) throws -> Int? {
-        var rows: [MappedRow] = []
-        var rejects: [RejectedRecord] = []
-        var unmapped: Set<String> = []
-        var cmax: Int?
-        rows.reserveCapacity(page.records.count)
-        var previousKeys: [String] = []
-        for record in page.records {
-            // Records of a page nearly always share one shape: look up the field names only when
-            // they differ from the previous record's (no hashing per field per record).
-            if case .object(let o) = record, !o.members.elementsEqual(previousKeys, by: { $0.key == $1 }) {
-                for member in o.members where !mapper.knownSourceFields.contains(member.key) { unmapped.insert(member.key) }
-                previousKeys = o.members.map(\.key)
-            }
-            switch mapper.map(record) {
-            case .row(let row):
-                if let c = row.cursor { cmax = max(cmax ?? c, c) }
-                rows.append(row)
-            case .rejected(let r):
-                if let c = r.cursor { cmax = max(cmax ?? c, c) }
-                rejects.append(r)
-            }
-        }
+        let mapped = mapper.mapPage(page.records)
+        let cmax = mapped.maxCursor
         var newWatermark: (epoch: Int, text: String)?
         if sortedWalk, let cmax, cmax > (watermark ?? Int.min) { newWatermark = (cmax, format(cmax)) }
         var newPassMax: Int?
         if !sortedWalk, let cmax { newPassMax = max(passMax ?? cmax, cmax) }
-        let batch = PageBatch(runID: runID, dataset: dataset, rows: rows, rejects: rejects, unmappedFields: unmapped,
+        let batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
                               watermark: newWatermark, passMax: newPassMax, fetched: page.records.count, requests: page.requests,
                               markSeen: marksSeen)
         let counts = try warehouse.apply(batch)
-        summary.fetched += page.records.count
-        summary.pages += 1
-        summary.requests += page.requests
-        summary.counts.inserted += counts.inserted
-        summary.counts.updated += counts.updated
-        summary.counts.unchanged += counts.unchanged
-        summary.counts.deleted += counts.deleted
-        summary.counts.rejected += counts.rejected
+        summary.add(counts, fetched: page.records.count, requests: page.requests)
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: page.records.count, counts: counts, total: page.total)
         return cmax
     }

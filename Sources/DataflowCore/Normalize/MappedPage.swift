@@ -1,0 +1,48 @@
+/// One page of raw records mapped: rows to upsert, rejects to quarantine, source fields the
+/// mapping does not use (schema drift), and the page's highest cursor.
+public struct MappedPage {
+    public var rows: [MappedRow] = []
+    public var rejects: [RejectedRecord] = []
+    public var unmappedFields: Set<String> = []
+    public var maxCursor: Int?
+}
+
+extension RecordMapper {
+    /// Maps a page of records (the one loop every walker shares).
+    public func mapPage(_ records: [JSONValue]) -> MappedPage {
+        var page = MappedPage()
+        page.rows.reserveCapacity(records.count)
+        var previousKeys: [String] = []
+        for record in records {
+            // Records of a page nearly always share one shape: look up the field names only when
+            // they differ from the previous record's (no hashing per field per record).
+            if case .object(let o) = record, !o.members.elementsEqual(previousKeys, by: { $0.key == $1 }) {
+                for member in o.members where !knownSourceFields.contains(member.key) { page.unmappedFields.insert(member.key) }
+                previousKeys = o.members.map(\.key)
+            }
+            switch map(record) {
+            case .row(let row):
+                if let c = row.cursor { page.maxCursor = max(page.maxCursor ?? c, c) }
+                page.rows.append(row)
+            case .rejected(let r):
+                if let c = r.cursor { page.maxCursor = max(page.maxCursor ?? c, c) }
+                page.rejects.append(r)
+            }
+        }
+        return page
+    }
+}
+
+extension DatasetSummary {
+    /// Adds one committed page's figures.
+    mutating func add(_ counts: PageCounts, fetched: Int, requests: Int) {
+        self.fetched += fetched
+        pages += 1
+        self.requests += requests
+        self.counts.inserted += counts.inserted
+        self.counts.updated += counts.updated
+        self.counts.unchanged += counts.unchanged
+        self.counts.deleted += counts.deleted
+        self.counts.rejected += counts.rejected
+    }
+}
