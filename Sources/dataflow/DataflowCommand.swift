@@ -16,6 +16,6 @@ struct DataflowCommand: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [InitCommand.self, ValidateCommand.self, CheckCommand.self, SyncCommand.self, StatusCommand.self, CatalogCommand.self,
-                      ExportCommand.self, RejectsCommand.self, WarehouseCommand.self]
+                      ExportCommand.self, RejectsCommand.self, SandboxCommand.self, WarehouseCommand.self]
     )
 }

@@ -129,3 +129,28 @@ struct InitCommandTests {
         #expect(try Command.run(Binaries.dataflow, ["init", dir.path + "-x", "--county-code", "33078", "--county-name", "x"], in: dir).status == 2)
     }
 }
+
+@Suite("dataflow sandbox")
+struct SandboxCommandTests {
+    @Test func runsTheSandboxPlatformInPlaceAndStopsOnSIGTERM() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-cmd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let portFile = dir.appendingPathComponent("port")
+        let process = try Command.start(Binaries.dataflow, ["sandbox", "--port", "0", "--rows", "7", "--port-file", portFile.path],
+                                        stdout: dir.appendingPathComponent("out"), stderr: dir.appendingPathComponent("err"))
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            port = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if port == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let bound = try #require(port, "the sandbox wrote its port")
+        let truth = try Command.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(bound)/_control/truth?dataset=licenses"], in: dir)
+        #expect(truth.stdout.split(separator: "\n").count == 7)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "the exec'd sandbox stops cleanly on SIGTERM")
+        let help = try Command.run(Binaries.dataflow, ["sandbox", "--help"], in: dir)
+        #expect(help.stdout.contains("dataflow sandbox --port 8810"), "\(help.output)")
+    }
+}
