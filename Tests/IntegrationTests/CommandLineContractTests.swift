@@ -22,7 +22,7 @@ struct CommandLineContractTests {
         let first = try slow.startSync()
         // Wait until the first run holds the lock (it writes its pid into the lock file once it has it).
         var held = false
-        for _ in 0..<200 where !held {
+        for _ in 0..<800 where !held {
             let note = (try? String(contentsOfFile: slow.warehousePath + ".lock", encoding: .utf8)) ?? ""
             held = note.contains("pid \(first.processIdentifier),")
             if !held { Thread.sleep(forTimeInterval: 0.025) }

@@ -54,6 +54,18 @@ struct ReconcileTests {
         #expect(try liveKeys(project) == before, "nothing was tombstoned by the partial pass")
     }
 
+    @Test func aPassThatCannotBeVerifiedAgainstATotalNeverDeletes() throws {
+        let sandbox = try Sandbox(rows: 400, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox) { _, text in text.replacingOccurrences(of: ", total: datas.total", with: "") }
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        _ = try sandbox.control("POST", "/_control/mutate?dataset=licenses&purge=10")
+        let before = try liveKeys(project)
+        let result = try project.dataflow("sync", "--reconcile", "market_licenses")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("reconcile pass not verified"), "\(result.stderr)")
+        #expect(try liveKeys(project) == before)
+    }
+
     @Test func aWeeklyScheduleReconcilesWhenDueOnly() throws {
         let sandbox = try Sandbox(rows: 300, caseRows: 10)
         let project = try CountyProject(sandbox: sandbox) { file, text in

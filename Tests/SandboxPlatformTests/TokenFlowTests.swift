@@ -50,10 +50,11 @@ struct TokenFlowTests {
     }
 
     @Test func requestSecretExpiresAfterItsTTL() async throws {
-        try await SandboxHarness.with({ $0.secretTTL = 1 }) { sandbox in
+        // Three seconds: the first page must land inside the lifetime even on a loaded 2-core machine.
+        try await SandboxHarness.with({ $0.secretTTL = 3 }) { sandbox in
             let secret = try sandbox.secrets().request
             #expect(try sandbox.page(SandboxHarness.licencesPath, secret: secret).code == "00")
-            try await Task.sleep(for: .milliseconds(1_200))
+            try await Task.sleep(for: .milliseconds(3_300))
             let expired = try sandbox.page(SandboxHarness.licencesPath, secret: secret)
             #expect(expired.code == "11")
             #expect(try sandbox.page(SandboxHarness.licencesPath, secret: sandbox.secrets().request).code == "00")

@@ -151,6 +151,9 @@ struct DatasetLoader {
             exchange = try parseExchange(&e, keySources: key.compactMap { k in fields.first { $0.column == k }?.from })
         }
         try m.finish()
+        if reconcile != nil, exchange != nil {
+            throw ConfigError("'reconcile' is not supported for exchange (type: sql) datasets yet: their keyset walk does not stamp the keys it reads", at: m.keyPosition("reconcile"))
+        }
         if reconcile != nil, incremental == nil {
             throw ConfigError("'reconcile' applies to incremental datasets; a dataset without 'incremental' is already a full snapshot every run", at: m.keyPosition("reconcile"))
         }

@@ -1,3 +1,4 @@
+import DataflowHTTP
 import Foundation
 
 /// `dataflow check`: signs in and fetches the first page of a dataset, maps a few records, and
@@ -134,7 +135,7 @@ public struct ConnectionCheck {
             do {
                 switch try paginator.next(after: page) {
                 case .path(_, let params)?: return "\(pagination.name): next \(params.map { "\($0.name)=\($0.value)" }.last ?? "")"
-                case .url(let url)?: return "\(pagination.name): next \(url)"
+                case .url(let url)?: return "\(pagination.name): next \(LinkPaginator.maskingCredentials(url))"
                 case nil: return "\(pagination.name): done after this page (no next \(pagination.name == "cursor" ? "token" : "link"))"
                 }
             } catch {

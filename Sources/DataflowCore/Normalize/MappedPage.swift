@@ -5,6 +5,8 @@ public struct MappedPage {
     public var rejects: [RejectedRecord] = []
     public var unmappedFields: Set<String> = []
     public var maxCursor: Int?
+    /// Records (rows or rejects) with no usable cursor value.
+    public var withoutCursor = 0
 }
 
 extension RecordMapper {
@@ -22,10 +24,10 @@ extension RecordMapper {
             }
             switch map(record) {
             case .row(let row):
-                if let c = row.cursor { page.maxCursor = max(page.maxCursor ?? c, c) }
+                if let c = row.cursor { page.maxCursor = max(page.maxCursor ?? c, c) } else { page.withoutCursor += 1 }
                 page.rows.append(row)
             case .rejected(let r):
-                if let c = r.cursor { page.maxCursor = max(page.maxCursor ?? c, c) }
+                if let c = r.cursor { page.maxCursor = max(page.maxCursor ?? c, c) } else { page.withoutCursor += 1 }
                 page.rejects.append(r)
             }
         }

@@ -28,9 +28,20 @@ final class PageWalker {
         template = RequestTemplate(county: project.county)
     }
 
-    /// A reconciling walk reads the whole key set (no cursor filter), stamps every key it sees,
-    /// and after the complete pass tombstones live keys that are gone upstream (DESIGN §3).
+    /// A reconciling walk starts with no cursor filter (then walks by cursor, which cannot skip a
+    /// record that moves while it pages), stamps every key it sees, and after a complete,
+    /// verified pass tombstones live keys that are gone upstream (DESIGN §3).
     var reconcile = false
+
+    /// Snapshot tombstones of this walk (full-refresh datasets), for the run's counts.
+    private var snapshotTombstones = 0
+
+    /// A reconciling cursor walk that cannot prove it read everything: nothing is tombstoned.
+    struct UnverifiedPass: Error, CustomStringConvertible {
+        var dataset: String
+        var reason: String
+        var description: String { "\(dataset): reconcile pass not verified (\(reason)); nothing was tombstoned, the rows read were kept" }
+    }
 
     /// Whether pages stamp the keys they carry (full snapshots and reconciling passes).
     private var marksSeen: Bool { dataset.incremental == nil || reconcile }
@@ -48,7 +59,9 @@ final class PageWalker {
         case .none, .cursor, .nextURL, .linkHeader:
             try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary)
         }
-        // Only reached after a complete pass: a walk that stopped early threw, and deletes nothing.
+        summary.counts.deleted += snapshotTombstones
+        // Only reached after a complete pass: a walk that stopped early or could not verify its
+        // pass threw, and deletes nothing.
         if reconcile && dataset.incremental != nil {
             summary.reconciledDeletes = try warehouse.tombstoneUnseen(dataset: dataset, runID: runID)
             summary.counts.deleted += summary.reconciledDeletes ?? 0
@@ -97,14 +110,31 @@ final class PageWalker {
         defer { prefetcher.stop() }
         var watermark = state.watermark
         var pages = 0
+        var firstTotal: Int?
+        var received = 0
+        var withoutCursor = 0
         while let page = try prefetcher.next() {
             pages += 1
+            if pages == 1 { firstTotal = page.total }
             if page.records.isEmpty { summary.requests += page.requests; break }
-            let cmax = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary)
+            received += page.records.count
+            let cmax = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary,
+                                  withoutCursor: &withoutCursor)
             if let cmax, cmax > (watermark ?? Int.min) { watermark = cmax }
         }
         prefetcher.stop()
         summary.pageCap = producer.value.plan.cappedAt
+        if reconcile {
+            // The first request of a reconcile has no filter, so its total is the whole key set;
+            // a record without a cursor value may be filtered out of later requests.
+            guard let firstTotal else { throw UnverifiedPass(dataset: dataset.name, reason: "the gateway reports no total (set request.pagination.total)") }
+            if received < firstTotal {
+                throw UnverifiedPass(dataset: dataset.name, reason: "read \(received) records, the gateway's total was \(firstTotal)")
+            }
+            if withoutCursor > 0 {
+                throw UnverifiedPass(dataset: dataset.name, reason: "\(withoutCursor) records have no usable \(inc.cursor) value, so a cursor walk cannot promise to see them")
+            }
+        }
     }
 
     private func walkByPage(_ p: PagePagination, baseParams: [(String, String)], start: Int?, state: DatasetState,
@@ -127,6 +157,9 @@ final class PageWalker {
             }
             summary.pageCap = plan.cappedAt
             if let firstTotal, plan.readUnderBound < firstTotal { continue }
+            if reconcile && firstTotal == nil {
+                throw UnverifiedPass(dataset: dataset.name, reason: "page walks are only checked against the gateway's total, and it reports none (set request.pagination.total)")
+            }
             try finishPass(state: state, passMax: passMax)
             return
         }
@@ -194,7 +227,7 @@ final class PageWalker {
     /// this pass are tombstoned (DESIGN §3).
     private func finishPass(state: DatasetState, passMax: Int?) throws {
         guard dataset.incremental != nil else {
-            try warehouse.tombstoneUnseen(dataset: dataset, runID: runID)
+            snapshotTombstones += try warehouse.tombstoneUnseen(dataset: dataset, runID: runID)
             return
         }
         if let passMax, passMax > (state.watermark ?? Int.min) {
@@ -208,7 +241,16 @@ final class PageWalker {
     @discardableResult
     private func commit(_ page: FetchedPage, pageNumber: Int, watermark: Int?, sortedWalk: Bool, passMax: Int? = nil,
                         summary: inout DatasetSummary) throws -> Int? {
+        var ignored = 0
+        return try commit(page, pageNumber: pageNumber, watermark: watermark, sortedWalk: sortedWalk, passMax: passMax, summary: &summary,
+                          withoutCursor: &ignored)
+    }
+
+    /// Maps and commits one page; returns the page's highest cursor and counts records without one.
+    private func commit(_ page: FetchedPage, pageNumber: Int, watermark: Int?, sortedWalk: Bool, passMax: Int? = nil,
+                        summary: inout DatasetSummary, withoutCursor: inout Int) throws -> Int? {
         let mapped = mapper.mapPage(page.records)
+        withoutCursor += mapped.withoutCursor
         let cmax = mapped.maxCursor
         var newWatermark: (epoch: Int, text: String)?
         if sortedWalk, let cmax, cmax > (watermark ?? Int.min) { newWatermark = (cmax, format(cmax)) }

@@ -1,3 +1,4 @@
+import DataflowHTTP
 /// Decides the next request of a cursor-token, next-url or link-header walk (or none).
 ///
 /// - `cursor`: the token at a body path or in a response header, sent back as a parameter with
@@ -12,7 +13,30 @@ public struct LinkPaginator: Sendable {
     /// A next token or link that was already followed.
     public struct RepeatedLink: Error, Sendable, CustomStringConvertible {
         public var link: String
-        public var description: String { "the gateway sent the same next link twice (\(link))" }
+        /// The link without its query (which may repeat an API key); a token is shown by its length only.
+        public var description: String { "the gateway sent the same next link twice (\(LinkPaginator.printable(link)))" }
+    }
+
+    /// A next link as it may be printed: query values whose names suggest a credential (key,
+    /// token, secret, sign, password, auth) become `***`, as does a bare token's value.
+    static func printable(_ link: String) -> String {
+        if !link.contains("://") && !link.hasPrefix("/") {
+            if let eq = link.firstIndex(of: "=") { return String(link[..<eq]) + "=<token of \(link.distance(from: eq, to: link.endIndex) - 1) characters>" }
+            return "<token>"
+        }
+        return maskingCredentials(link)
+    }
+
+    /// `url` with the values of credential-like query parameters replaced by `***`.
+    public static func maskingCredentials(_ url: String) -> String {
+        guard let q = url.firstIndex(of: "?") else { return url }
+        let sensitive = ["key", "token", "secret", "sign", "password", "passwd", "auth", "credential"]
+        let pairs = url[url.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            guard let eq = pair.firstIndex(of: "=") else { return String(pair) }
+            let name = pair[..<eq].lowercased()
+            return sensitive.contains(where: { name.contains($0) }) ? String(pair[..<eq]) + "=***" : String(pair)
+        }
+        return String(url[..<q]) + "?" + pairs.joined(separator: "&")
     }
 
     let pagination: PaginationConfig
