@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import DataflowCore
 
 /// A throwaway project folder for config tests; removed on deinit.
@@ -18,6 +19,18 @@ final class TestProject {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// The error of the example licence dataset with `original` replaced by `replacement`; the
+    /// replacement must really change the file.
+    static func licencesError(replacing original: String, with replacement: String,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws -> ConfigError {
+        let broken = licences.replacingOccurrences(of: original, with: replacement)
+        #expect(broken != licences, "'\(original)' is not in the example", sourceLocation: sourceLocation)
+        let p = try TestProject(datasets: ["licences.yml": broken])
+        let error = try #require(throws: ConfigError.self, sourceLocation: sourceLocation) { try p.load() }
+        #expect(error.position != nil, "\(error)", sourceLocation: sourceLocation)
+        return error
+    }
 
     func load(environment: [String: String] = [:]) throws -> ProjectConfig {
         try ProjectLoader(environment: environment).load(root: root)

@@ -11,9 +11,12 @@ final class ValueChecker {
     let field: FieldConfig
     let divisions: CodeTable?
     let today: String
-    private var regexes: [String: NSRegularExpression] = [:]
-    /// Patterns simple enough to match without NSRegularExpression (see `SimplePattern`).
-    private var simple: [String: SimplePattern] = [:]
+    /// One matcher per pattern: `SimplePattern` where the pattern is in its subset, else the full engine.
+    private enum Matcher {
+        case simple(SimplePattern)
+        case full(NSRegularExpression)
+    }
+    private var matchers: [String: Matcher] = [:]
 
     init(field: FieldConfig, codes: CodeTables, today: String) {
         self.field = field
@@ -21,8 +24,9 @@ final class ValueChecker {
         self.today = today
         for case .regex(let pattern) in field.checks {
             // Anchored: the whole value must match.
-            regexes[pattern] = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$")
-            simple[pattern] = SimplePattern(pattern)
+            // Compiled by NSRegularExpression first either way: a pattern it rejects stays invalid.
+            guard let full = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { continue }
+            matchers[pattern] = SimplePattern(pattern).map(Matcher.simple) ?? .full(full)
         }
     }
 
@@ -40,13 +44,12 @@ final class ValueChecker {
             case .named(.sex): problem = SexCodeCheck.validate(value)
             case .named(.phone): problem = PhoneNumberCheck.validate(value)
             case .regex(let pattern):
-                if regexes[pattern] != nil, let fast = simple[pattern] {
-                    problem = fast.matchesWhole(value) ? nil : "does not match /\(pattern)/"
-                } else if let regex = regexes[pattern] {
+                switch matchers[pattern] {
+                case .simple(let fast)?: problem = fast.matchesWhole(value) ? nil : "does not match /\(pattern)/"
+                case .full(let regex)?:
                     let range = NSRange(value.startIndex..., in: value)
                     problem = regex.firstMatch(in: value, range: range) == nil ? "does not match /\(pattern)/" : nil
-                } else {
-                    problem = "invalid pattern /\(pattern)/"
+                case nil: problem = "invalid pattern /\(pattern)/"
                 }
             case .range(let low, let high):
                 if let low, DecimalCompare.compare(value, low) == .orderedAscending { problem = "\(value) is below \(low)" }

@@ -118,9 +118,9 @@ final class PageWalker {
             if pages == 1 { firstTotal = page.total }
             if page.records.isEmpty { summary.requests += page.requests; break }
             received += page.records.count
-            let cmax = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary,
-                                  withoutCursor: &withoutCursor)
-            if let cmax, cmax > (watermark ?? Int.min) { watermark = cmax }
+            let committed = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary)
+            withoutCursor += committed.withoutCursor
+            if let cmax = committed.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
         }
         prefetcher.stop()
         summary.pageCap = producer.value.plan.cappedAt
@@ -150,7 +150,7 @@ final class PageWalker {
                 let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
                 if firstTotal == nil { firstTotal = page.total }
                 if page.records.isEmpty { summary.requests += page.requests; break }
-                if let cmax = try commit(page, pageNumber: plan.pageNumber, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                if let cmax = try commit(page, pageNumber: plan.pageNumber, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary).maxCursor {
                     passMax = max(passMax ?? cmax, cmax)
                 }
                 if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) { break }
@@ -190,7 +190,7 @@ final class PageWalker {
                     var chunk = FetchedPage(records: records, total: nil, requests: 0, seconds: 0)
                     chunk.requests = chunks == 0 ? 1 : 0
                     chunks += 1
-                    if let cmax = try commit(chunk, pageNumber: pages + 1, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                    if let cmax = try commit(chunk, pageNumber: pages + 1, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary).maxCursor {
                         passMax = max(passMax ?? cmax, cmax)
                     }
                 }
@@ -207,7 +207,7 @@ final class PageWalker {
                     var chunk = page
                     chunk.records = Array(page.records[start..<min(page.records.count, start + Self.commitChunk)])
                     chunk.requests = index == 0 ? page.requests : 0
-                    if let cmax = try commit(chunk, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary) {
+                    if let cmax = try commit(chunk, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary).maxCursor {
                         passMax = max(passMax ?? cmax, cmax)
                     }
                 }
@@ -237,20 +237,12 @@ final class PageWalker {
         }
     }
 
-    /// Maps and commits one page; returns the page's highest cursor.
+    /// Maps and commits one page; returns the page's highest cursor and how many of its records
+    /// had no usable cursor value.
     @discardableResult
     private func commit(_ page: FetchedPage, pageNumber: Int, watermark: Int?, sortedWalk: Bool, passMax: Int? = nil,
-                        summary: inout DatasetSummary) throws -> Int? {
-        var ignored = 0
-        return try commit(page, pageNumber: pageNumber, watermark: watermark, sortedWalk: sortedWalk, passMax: passMax, summary: &summary,
-                          withoutCursor: &ignored)
-    }
-
-    /// Maps and commits one page; returns the page's highest cursor and counts records without one.
-    private func commit(_ page: FetchedPage, pageNumber: Int, watermark: Int?, sortedWalk: Bool, passMax: Int? = nil,
-                        summary: inout DatasetSummary, withoutCursor: inout Int) throws -> Int? {
+                        summary: inout DatasetSummary) throws -> (maxCursor: Int?, withoutCursor: Int) {
         let mapped = mapper.mapPage(page.records)
-        withoutCursor += mapped.withoutCursor
         let cmax = mapped.maxCursor
         var newWatermark: (epoch: Int, text: String)?
         if sortedWalk, let cmax, cmax > (watermark ?? Int.min) { newWatermark = (cmax, format(cmax)) }
@@ -262,7 +254,7 @@ final class PageWalker {
         let counts = try warehouse.apply(batch)
         summary.add(counts, fetched: page.records.count, requests: page.requests)
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: page.records.count, counts: counts, total: page.total)
-        return cmax
+        return (cmax, mapped.withoutCursor)
     }
 
     /// `params` with the incremental filter set: `param = value`, or `param = template` with
