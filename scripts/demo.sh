@@ -24,8 +24,11 @@ curl -fsS -X POST "$URL/_control/clock?advance=3600" >/dev/null
 curl -fsS -X POST "$URL/_control/mutate?dataset=licenses&update=50&insert=25&delete=10" >/dev/null
 curl -fsS -X POST "$URL/_control/mutate?dataset=cases&update=40&insert=30" >/dev/null
 step "dataflow sync   (incremental: only the changes)"; "$BIN/dataflow" sync
-step "dataflow sync   (nothing changed upstream: no writes)"; "$BIN/dataflow" sync
+step "dataflow sync   (nothing changed upstream: no rows or change-log entries written)"; "$BIN/dataflow" sync
 step "dataflow status --limit 2";                  "$BIN/dataflow" status --limit 2
+step "dataflow rejects service_cases   (quarantined records and why; first 6)"
+"$BIN/dataflow" rejects service_cases >"$DEMO/rejects.txt"
+head -n 8 "$DEMO/rejects.txt"
 step "dataflow catalog";                           "$BIN/dataflow" catalog
 step "dataflow export market_licenses -o $DEMO/market_licenses.csv"
 "$BIN/dataflow" export market_licenses -o "$DEMO/market_licenses.csv"
