@@ -8,7 +8,7 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Stream a dataset table or its change feed to CSV (RFC 4180) or NDJSON, masking personal data.",
         discussion: """
-        Fields marked pii are masked (330782********1234) unless --reveal-pii is given; every export is \
+        Fields marked pii are masked by kind (330782***********9, 138****0001, 张*) unless --reveal-pii is given; every export is \
         recorded in the warehouse table _dataflow_exports (when, user, dataset, rows, columns, masked).
 
         --where COLUMN=VALUE keeps rows whose column equals the value (bound as a parameter, never \

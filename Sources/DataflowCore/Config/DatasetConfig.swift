@@ -265,7 +265,9 @@ public struct FieldConfig: Sendable {
     public var required: Bool
     public var checks: [FieldCheck]
     public var transforms: [Transform]
-    public var pii: Bool
+    /// The kind of personal data the field holds (nil: not personal data); exports, `rejects`
+    /// and `check` mask it by this kind unless `--reveal-pii`.
+    public var piiKind: PIIKind?
     public var position: SourcePosition
     /// Source values (after transforms, whitespace-trimmed) stored as null.
     public var nullIf: [String] = NullDefaults.values
@@ -273,4 +275,7 @@ public struct FieldConfig: Sendable {
     public var defaultValue: String?
     public var codes: CodeLookup?
     public var legacyID: LegacyIDPolicy = .reject
+
+    /// True when the field holds personal data.
+    public var pii: Bool { piiKind != nil }
 }

@@ -30,7 +30,7 @@ struct FieldParser {
         let required = try f.bool("required") ?? false
         let checks = try parseChecks(f.node("check"), type: type)
         let transforms = try parseTransforms(f.node("transform"))
-        let pii = try f.bool("pii") ?? false
+        let pii = try parsePII(&f, checks: checks)
         let nullIf = try f.stringList("null_if") ?? datasetNullIf
         let defaultValue = try f.string("default")
         var lookup: CodeLookup?
@@ -43,12 +43,36 @@ struct FieldParser {
         }
         try f.finish()
         var field = FieldConfig(column: column, from: from, type: type, format: format, required: required, checks: checks,
-                                transforms: transforms, pii: pii, position: entry.keyPosition)
+                                transforms: transforms, piiKind: pii, position: entry.keyPosition)
         field.nullIf = nullIf
         field.defaultValue = defaultValue
         field.codes = lookup
         field.legacyID = legacyText.flatMap(LegacyIDPolicy.init(rawValue:)) ?? .reject
         return field
+    }
+
+    /// The names `pii:` accepts besides true and false.
+    static let piiNames = ["true", "false"] + PIIKind.allCases.map(\.rawValue)
+
+    /// `pii: KIND`, or `pii: true` with the kind taken from the check (citizen-id, phone) or
+    /// generic. A `check: citizen-id` or `check: phone` field is personal data even without
+    /// `pii:`; `pii: false` says explicitly that it is not (a company's switchboard number).
+    private func parsePII(_ f: inout MappingReader, checks: [FieldCheck]) throws(ConfigError) -> PIIKind? {
+        let checked: PIIKind? = checks.contains(.named(.citizenID)) ? .citizenID : checks.contains(.named(.phone)) ? .phone : nil
+        let position = f.node("pii")?.position
+        guard let text = try f.string("pii") else { return checked }
+        switch text.lowercased() {
+        case "true", "yes", "on": return checked ?? .generic
+        case "false", "no", "off": return nil
+        default:
+            guard let kind = PIIKind(rawValue: text) else {
+                throw ConfigError("unknown pii kind '\(text)'\(MappingReader.suggestion(text, FieldParser.piiNames)) (expected true, false or one of: \(PIIKind.allCases.map(\.rawValue).joined(separator: ", ")))", at: position)
+            }
+            if let checked, checked != kind {
+                throw ConfigError("pii: \(kind.rawValue) contradicts check: \(checked.rawValue) (write pii: \(checked.rawValue) or pii: true)", at: position)
+            }
+            return kind
+        }
     }
 
     private func parseCodes(_ node: YAMLNode) throws(ConfigError) -> CodeLookup {

@@ -90,26 +90,19 @@ public struct ConnectionCheck {
         result.recordsOnPage = page.records.count
         result.total = page.total
         let mapper = RecordMapper(dataset: dataset, dictionaries: project.dictionaries)
-        let piiSources = Set(dataset.fields.filter(\.pii).map(\.from))
+        let masking = PIIMasking(dataset: dataset)
         for record in page.records.prefix(sample) {
-            result.raw.append(revealPII ? record.serialized() : masked(record, piiSources).serialized())
+            result.raw.append(revealPII ? record.serialized() : masking.record(record).serialized())
             switch mapper.map(record) {
             case .row(let row):
                 result.mapped.append(zip(dataset.fields, row.values).map { field, value in
-                    (field.column, field.pii && !revealPII ? value.text.map(PIIMask.mask) : value.text)
+                    (field.column, revealPII ? value.text : value.text.map { masking.value($0, column: field.column) })
                 })
             case .rejected(let r):
-                result.rejected.append(r.reasons.map(\.message).joined(separator: "; "))
+                result.rejected.append(r.reasons.map { (revealPII ? $0 : masking.reason($0)).message }.joined(separator: "; "))
             }
         }
         result.next = ConnectionCheck.nextStep(dataset.request.pagination, page: page)
-    }
-
-    private func masked(_ record: JSONValue, _ fields: Set<String>) -> JSONValue {
-        guard !fields.isEmpty, case .object(let o) = record else { return record }
-        return .object(JSONObject(o.members.map { m in
-            fields.contains(m.key) ? (m.key, m.value.text.map { .string(PIIMask.mask($0)) } ?? m.value) : m
-        }))
     }
 
     /// What the paginator would request after this first page.

@@ -98,10 +98,23 @@ public struct TableExporter {
         }
         if let since = options.changesSince, since < 0 { throw UsageError(message: "--changes-since must be 0 or more (got \(since))") }
 
-        let piiColumns = Set(dataset.fields.filter(\.pii).map(\.column))
+        let masking = PIIMasking(dataset: dataset)
         let boolColumns = Set(dataset.fields.filter { $0.type == .bool }.map(\.column)).union(["_deleted"])
         let headers = (feed ? Self.changeColumns : []) + rowColumns
-        let masked = (feed ? Self.changeColumns.map { _ in false } : []) + rowColumns.map { !options.revealPII && piiColumns.contains($0) }
+        // What each output column hides: its field's kind; `_key` when a key column is personal.
+        var maskers: [((String) -> String)?] = []
+        for (i, h) in headers.enumerated() {
+            if options.revealPII {
+                maskers.append(nil)
+            } else if h == "_key" {
+                maskers.append(masking.keyIsPersonal ? { masking.key($0) } : nil)
+            } else if let kind = masking.columns[h], !(feed && i < Self.changeColumns.count) {
+                maskers.append({ PIIMask.mask($0, as: kind) })
+            } else {
+                maskers.append(nil)
+            }
+        }
+        let masked = maskers.map { $0 != nil }
         let booleans = headers.map { boolColumns.contains($0) && !Self.changeColumns.contains($0) }
         let jsonColumns = Set(dataset.fields.filter { $0.type == .json }.map(\.column))
         let nested = headers.enumerated().map { i, h in jsonColumns.contains(h) && !masked[i] && !(feed && i < Self.changeColumns.count) }
@@ -139,8 +152,8 @@ public struct TableExporter {
             try db.forEachRow(sql, bindings) { st in
                 for i in 0..<headers.count {
                     if i > 0 { writer.appendSeparator() }
-                    if masked[i] {
-                        if let text = st.text(i) { writer.appendField(PIIMask.mask(text)) }
+                    if let mask = maskers[i] {
+                        if let text = st.text(i) { writer.appendField(mask(text)) }
                     } else {
                         st.withBytes(i) { bytes in if let bytes { writer.appendField(bytes: bytes) } }
                     }
@@ -158,8 +171,8 @@ public struct TableExporter {
                     writer.key(headers[i])
                     if st.isNull(i) {
                         writer.null()
-                    } else if masked[i] {
-                        writer.string(PIIMask.mask(st.text(i) ?? ""))
+                    } else if let mask = maskers[i] {
+                        writer.string(mask(st.text(i) ?? ""))
                     } else if nested[i] {
                         // A json column nests as JSON; a stored value that does not parse stays a string.
                         st.withBytes(i) { bytes in
@@ -188,18 +201,5 @@ public struct TableExporter {
         let user = options.user ?? NSUserName()
         try db.execute("INSERT INTO _dataflow_exports (at, \"user\", dataset, rows, columns, masked, target) VALUES (?, ?, ?, ?, ?, ?, ?)", [.text(Timestamp.now()), .text(user), .text(dataset.name), .integer(Int64(rows)), .text(columns.joined(separator: ",")),
                   .integer(masked ? 1 : 0), .text(options.target)])
-    }
-}
-
-/// Masks personal data for exports: `330782199001011234` → `330782********1234`.
-public enum PIIMask {
-    public static func mask(_ value: String) -> String {
-        let chars = Array(value)
-        switch chars.count {
-        case 0: return ""
-        case 1...2: return String(chars[0]) + String(repeating: "*", count: chars.count - 1)
-        case 3...10: return String(chars[0]) + String(repeating: "*", count: chars.count - 2) + String(chars[chars.count - 1])
-        default: return String(chars[0..<6]) + String(repeating: "*", count: chars.count - 10) + String(chars[(chars.count - 4)...])
-        }
     }
 }

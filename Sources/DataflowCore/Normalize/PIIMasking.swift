@@ -1,0 +1,77 @@
+import Foundation
+
+/// The personal-data fields of one dataset, by column and by source field, and how each view
+/// masks them: mapped values (`export`, `check`), raw gateway records (`rejects`, `check`),
+/// reject reasons and keys.
+///
+/// ```swift
+/// let masking = PIIMasking(dataset: serviceCases)
+/// masking.value("330782199001014239", column: "applicant_id")   // "330782***********9"
+/// masking.record(raw)                                            // SQRZJHM, SQRXM masked
+/// ```
+public struct PIIMasking: Sendable {
+    /// Column → kind, for mapped rows.
+    public let columns: [String: PIIKind]
+    /// Source field name (`from:`) → kind, for raw records as the gateway sent them.
+    public let sources: [String: PIIKind]
+    /// The kind of each key column (nil where the key column is not personal data).
+    let keyKinds: [PIIKind?]
+
+    public init(dataset: DatasetConfig) {
+        var columns: [String: PIIKind] = [:]
+        var sources: [String: PIIKind] = [:]
+        for field in dataset.fields {
+            guard let kind = field.piiKind else { continue }
+            columns[field.column] = kind
+            sources[field.from] = kind
+        }
+        self.columns = columns
+        self.sources = sources
+        keyKinds = dataset.key.map { columns[$0] }
+    }
+
+    /// True when the dataset has no personal data.
+    public var isEmpty: Bool { columns.isEmpty }
+
+    /// True when the stored `_key` contains personal data.
+    public var keyIsPersonal: Bool { keyKinds.contains { $0 != nil } }
+
+    /// A mapped column's value, masked when the column is personal data.
+    public func value(_ text: String, column: String) -> String {
+        columns[column].map { PIIMask.mask(text, as: $0) } ?? text
+    }
+
+    /// A stored `_key` (key columns joined by U+001F) with its personal parts masked.
+    public func key(_ key: String) -> String {
+        guard keyIsPersonal else { return key }
+        let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+        guard parts.count == keyKinds.count else { return PIIMask.mask(key, as: .generic) }
+        return zip(parts, keyKinds).map { part, kind in kind.map { PIIMask.mask(String(part), as: $0) } ?? String(part) }
+            .joined(separator: "\u{1F}")
+    }
+
+    /// A raw record with the members named by personal fields' `from:` masked. A member that is
+    /// an object or a list is replaced by its masked JSON text.
+    public func record(_ record: JSONValue) -> JSONValue {
+        guard !sources.isEmpty, case .object(let object) = record else { return record }
+        return .object(JSONObject(object.members.map { member in
+            guard let kind = sources[member.key] else { return member }
+            switch member.value {
+            case .null: return member
+            case .string, .number, .bool: return (member.key, .string(PIIMask.mask(member.value.text ?? "", as: kind)))
+            case .array, .object: return (member.key, .string(PIIMask.mask(member.value.serialized(), as: .generic)))
+            }
+        }))
+    }
+
+    /// A reject reason whose value (and the value wherever the message repeats it) is masked
+    /// when the reason is about a personal field.
+    public func reason(_ reason: RejectReason) -> RejectReason {
+        guard let field = reason.field, let kind = columns[field] ?? sources[field], let value = reason.value, !value.isEmpty else { return reason }
+        var out = reason
+        let masked = PIIMask.mask(value, as: kind)
+        out.value = masked
+        out.message = reason.message.replacingOccurrences(of: value, with: masked)
+        return out
+    }
+}
