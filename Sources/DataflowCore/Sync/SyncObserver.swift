@@ -20,6 +20,20 @@ public struct DatasetSummary: Sendable {
     public var reconciledDeletes: Int?
 }
 
+extension DatasetSummary {
+    /// Adds one committed page's figures.
+    mutating func add(_ counts: PageCounts, fetched: Int, requests: Int) {
+        self.fetched += fetched
+        pages += 1
+        self.requests += requests
+        self.counts.inserted += counts.inserted
+        self.counts.updated += counts.updated
+        self.counts.unchanged += counts.unchanged
+        self.counts.deleted += counts.deleted
+        self.counts.rejected += counts.rejected
+    }
+}
+
 /// The whole run.
 public struct RunSummary: Sendable {
     public var runID: Int64
