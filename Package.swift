@@ -73,9 +73,9 @@ let package = Package(
         ),
 
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
-        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres"], exclude: ["Fixtures"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres"]),
     ],
     swiftLanguageModes: [.v6]
 )

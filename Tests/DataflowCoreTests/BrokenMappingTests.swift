@@ -2,12 +2,13 @@ import Foundation
 import Testing
 @testable import DataflowCore
 
-/// Every file under Fixtures/broken is a broken mapping whose first line says what `validate`
-/// must report: `# expect: LINE:COLUMN: message fragment`. `matters-*.yml` files replace
+/// Every file under the top-level Fixtures/broken is a broken mapping whose first line says what
+/// `validate` must report: `# expect: LINE:COLUMN: message fragment`. `matters-*.yml` files replace
 /// dictionaries/matters.yml; the others are dataset files.
 @Suite("validate: broken mapping files give the expected message with position")
 struct BrokenMappingTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/broken")
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/broken")
     static let repositoryCodes = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Mappings/codes")
 

@@ -65,7 +65,7 @@ final class CountyProject {
         environment = ["TEST_APP_SECRET": appSecret, "NO_COLOR": "1"]
     }
 
-    /// A project from `Tests/IntegrationTests/Fixtures/connectors`: its dataflow.yml (every gateway
+    /// A project from `Fixtures/connectors`: its dataflow.yml (every gateway
     /// style as a source) and the named dataset files, pointed at `sandbox`.
     init(sandbox: Sandbox, connectorDatasets datasets: [String], secret: String = "sandbox-secret", backend: Backend = .sqlite) throws {
         self.sandbox = sandbox
@@ -88,7 +88,7 @@ final class CountyProject {
         environment = ["SANDBOX_URL": sandbox.baseURL, "SANDBOX_SECRET": secret, "NO_COLOR": "1"]
     }
 
-    static var connectorFixtures: URL { Binaries.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/connectors") }
+    static var connectorFixtures: URL { Binaries.repositoryRoot.appendingPathComponent("Fixtures/connectors") }
 
     deinit {
         try? FileManager.default.removeItem(at: root)

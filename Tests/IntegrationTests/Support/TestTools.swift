@@ -51,10 +51,10 @@ enum TestTools {
     }
 }
 
-/// Golden files under Tests/IntegrationTests/Fixtures/golden/. `UPDATE_GOLDEN=1 swift test`
+/// Golden files under Fixtures/golden/. `UPDATE_GOLDEN=1 swift test`
 /// rewrites them from the current output (review the diff before committing).
 enum Golden {
-    static let directory = Binaries.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/golden")
+    static let directory = Binaries.repositoryRoot.appendingPathComponent("Fixtures/golden")
 
     static func check(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let url = directory.appendingPathComponent(name)
