@@ -108,6 +108,12 @@ struct ControlAPI: Sendable {
         let quota = try Self.count("quota", query)
         let maxPageSize = try Self.count("max_page_size", query)
         if let maxPageSize, maxPageSize < 1 { throw ControlError(message: "max_page_size must be at least 1") }
+        if let text = query["latency"] {
+            switch Latency.parse(text) {
+            case .success(let latency): state.traffic.latency = latency
+            case .failure(let error): throw ControlError(message: error.message)
+            }
+        }
         let settings = state.configure(secretTTL: secretTTL, quota: quota, maxPageSize: maxPageSize)
         var out = JSONOutput(capacity: 96)
         out.raw("{\"secret_ttl\":")
@@ -116,6 +122,8 @@ struct ControlAPI: Sendable {
         out.integer(settings.quota)
         out.raw(",\"max_page_size\":")
         out.integer(settings.maxPageSize)
+        out.raw(",\"latency_ms\":")
+        out.integer(state.traffic.latency.defaultMilliseconds)
         out.raw("}")
         return .json(out.buffer)
     }
@@ -152,7 +160,19 @@ struct ControlAPI: Sendable {
         out.integer(stats.tokenRequests)
         out.raw(",\"faults\":")
         out.integer(stats.faults)
-        out.raw("}")
+        out.raw(",\"sources\":{")
+        for (index, entry) in state.traffic.snapshot.enumerated() {
+            if index > 0 { out.raw(",") }
+            out.string(entry.label)
+            out.raw(":{\"requests\":")
+            out.integer(entry.counts.requests)
+            out.raw(",\"peak_per_second\":")
+            out.integer(entry.counts.peakPerSecond)
+            out.raw(",\"peak_in_flight\":")
+            out.integer(entry.counts.peakInFlight)
+            out.raw("}")
+        }
+        out.raw("}}")
         return .json(out.buffer)
     }
 

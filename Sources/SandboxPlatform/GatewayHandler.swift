@@ -56,15 +56,36 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func handle(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
         let request = GatewayRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
-        var response: GatewayResponse
+        let response: GatewayResponse
         if let answer = control.respond(to: request) {
             response = answer
         } else if request.path.hasPrefix("/gateway/") || OpenAPI.serves(request.path) {
-            response = gatewayResponse(request)
+            answerGateway(request, head: head, context: context)
+            return
         } else {
             response = .error(.notFound, "no endpoint \(request.path)")
         }
         write(response, keepAlive: head.isKeepAlive, version: head.version, context: context)
+    }
+
+    /// Counts a gateway request and answers it after the configured latency. The delay is a
+    /// scheduled task, so the event loop keeps serving other connections meanwhile (the HTTP
+    /// pipeline holds this connection's next request until the answer is written).
+    private func answerGateway(_ request: GatewayRequest, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let traffic = state.traffic
+        let label = Traffic.label(of: request)
+        traffic.arrived(label, now: Int64(NIODeadline.now().uptimeNanoseconds))
+        let response = gatewayResponse(request)
+        let milliseconds = traffic.latency.milliseconds(forFamily: GatewayFamily.of(request.path))
+        guard milliseconds > 0 else {
+            write(response, keepAlive: head.isKeepAlive, version: head.version, context: context)
+            traffic.answered(label)
+            return
+        }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+            self.write(response, keepAlive: head.isKeepAlive, version: head.version, context: context)
+            traffic.answered(label)
+        }
     }
 
     private func gatewayResponse(_ request: GatewayRequest) -> GatewayResponse {

@@ -34,6 +34,8 @@ public struct SandboxConfiguration: Sendable {
     public var faultRate = 0.0
     /// Which faults to inject.
     public var faults: [FaultKind] = [.tooManyRequests, .serverError, .drop, .truncate]
+    /// Round-trip time added to every gateway answer (control endpoints excluded), optionally per style.
+    public var latency = Latency()
     /// Event-loop threads; 0 means one per core.
     public var threads = 0
 

@@ -82,6 +82,8 @@ final class SandboxState: Sendable {
     let appKey: String
     let appSecret: String
     private let guarded: Mutex<Mutable>
+    /// Added latency and per-caller request counts (`Traffic.swift`).
+    let traffic: Traffic
     /// OAuth access tokens issued (token → expiry, epoch ms on the sandbox clock).
     private let oauthTokens = Mutex<[String: Int64]>([:])
 
@@ -89,6 +91,7 @@ final class SandboxState: Sendable {
         seed = configuration.seed
         appKey = configuration.appKey
         appSecret = configuration.appSecret
+        traffic = Traffic(latency: configuration.latency)
         let licences = DatasetStore(
             generator: LicenceGenerator(seed: configuration.seed, baseCount: configuration.rows),
             groupSize: configuration.groupSize

@@ -51,6 +51,9 @@ OPTIONS:
   --group-size N         base records share one UPDATE_TIME in groups of N (default 37)
   --fault-rate R         fraction of gateway requests that get a fault, 0…1 (default 0)
   --faults LIST          faults to inject (default 429,500,drop,truncate)
+  --latency DURATION     round-trip time added to every gateway answer, e.g. 150ms or 0.2s;
+                         per style too: 150ms,ckan=20ms (styles: gateway, open, ckan, socrata,
+                         arcgis, odata, oauth); default 0
   -h, --help             show this help
 
 The first line on stdout is
@@ -111,6 +114,11 @@ func parseArguments(_ arguments: [String]) -> (SandboxConfiguration, portFile: S
                 fail("--faults expects a comma-separated list of 429, 500, drop, truncate; got '\(value)'")
             }
             configuration.faults = kinds
+        case "--latency":
+            switch Latency.parse(value) {
+            case .success(let latency): configuration.latency = latency
+            case .failure(let error): fail(error.message)
+            }
         default:
             fail("unknown option '\(flag)'")
         }

@@ -13,6 +13,7 @@ struct SandboxCommand: ParsableCommand {
         Examples:
           dataflow sandbox --port 8810 --rows 5000
           dataflow sandbox --port 0 --port-file /tmp/sandbox.port --rows 100000 --fault-rate 0.05
+          dataflow sandbox --port 8810 --latency 150ms     # answer like a far-away gateway
         """
     )
 

@@ -57,8 +57,9 @@ final class TestHTTPConnection {
     }
 
     /// Sends one request and reads its response (keeping the connection for the next one).
-    func send(_ method: String, _ target: String, closing: Bool = false) throws -> TestHTTPResponse {
+    func send(_ method: String, _ target: String, closing: Bool = false, headers: [(String, String)] = []) throws -> TestHTTPResponse {
         var request = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
         if closing { request += "Connection: close\r\n" }
         request += "\r\n"
         let bytes = Array(request.utf8)
