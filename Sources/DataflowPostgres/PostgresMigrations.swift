@@ -110,5 +110,11 @@ public enum PostgresMigrations {
             target text
         );
         """),
+        Migration(version: 3, name: "export log: every clear view, with command, filter and format", sql: """
+        ALTER TABLE _dataflow_exports ADD COLUMN command text NOT NULL DEFAULT 'export';
+        ALTER TABLE _dataflow_exports ADD COLUMN filter text;
+        ALTER TABLE _dataflow_exports ADD COLUMN format text;
+        ALTER TABLE _dataflow_exports ADD COLUMN changes_since bigint;
+        """),
     ]
 }

@@ -8,7 +8,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Test a source's auth and fetch one page of a dataset, without writing anything.",
         discussion: """
-        For each dataset (all of them, every dataset of SOURCE, or just DATASET): signs in, fetches the first page, and shows the request (URL without signature values), its timing, the first raw records, the same records mapped to rows (or why they would be quarantined), and what the paginator would request next. Fields marked pii are masked unless --reveal-pii. Nothing is written to the warehouse. Exit code 1 when any check failed, 2 for an unknown name. Secrets are never printed.
+        For each dataset (all of them, every dataset of SOURCE, or just DATASET): signs in, fetches the first page, and shows the request (URL without signature values), its timing, the first raw records, the same records mapped to rows (or why they would be quarantined), and what the paginator would request next. Fields marked pii are masked unless --reveal-pii; a clear check is logged in _dataflow_exports first (the only write). Nothing else is written to the warehouse. Exit code 1 when any check failed, 2 for an unknown name. Secrets are never printed.
 
         Examples:
           dataflow check
@@ -41,6 +41,8 @@ struct CheckCommand: ParsableCommand {
         let check = ConnectionCheck(project: project, sample: records, revealPII: revealPII)
         let results: [ConnectionCheck.Result]
         do {
+            let datasets = try check.datasets(for: target)
+            if revealPII { try logClearView(of: datasets, in: project) }
             results = try check.run(target: target)
         } catch {
             Console.error("\(error)")
@@ -48,6 +50,23 @@ struct CheckCommand: ParsableCommand {
         }
         Console.out(format == .json ? CheckRendering.json(results) : CheckRendering.table(results))
         if results.contains(where: { !$0.ok }) { throw ExitCode(ExitCodes.datasetsFailed) }
+    }
+
+    /// A clear check is logged before any request, one entry per dataset; unloggable, it does not run.
+    private func logClearView(of datasets: [DatasetConfig], in project: ProjectConfig) throws {
+        do {
+            let log = try WarehouseAccess.openLog(project)
+            for dataset in datasets {
+                var entry = ExportLog.Entry(command: "check", dataset: dataset.name, masked: false, target: "stdout")
+                entry.rows = records
+                entry.format = format.rawValue
+                entry.filters = target.map { ["target=\($0)"] } ?? []
+                try ExportLog.record(entry, in: log)
+            }
+        } catch {
+            Console.error("--reveal-pii: the view cannot be logged in _dataflow_exports (\(error)), so nothing is checked")
+            throw ExitCode(ExitCodes.datasetsFailed)
+        }
     }
 }
 

@@ -94,6 +94,7 @@ struct ExportCommand: ParsableCommand {
         do {
             let reader = try WarehouseAccess.openReader(project)
             let result = try TableExporter(db: reader, dataset: ds).run(to: fd, options: options)
+            if let logError = result.logError { Console.stderr("warning: \(logError)\n") }
             if let output, let partial {
                 close(fd)
                 try FileManager.default.moveItemReplacing(from: partial, to: output)

@@ -14,10 +14,15 @@ struct RejectsCommand: ParsableCommand {
         replays the open ones: those that now load are marked resolved (kept for
         audit), the rest stay open with updated reasons.
 
+        Personal data (fields marked pii, and the source fields they are mapped from
+        in the stored record) is masked unless --reveal-pii; a clear view is logged
+        in _dataflow_exports first, and refused when it cannot be logged.
+
         Examples:
           dataflow rejects                            # every open reject
           dataflow rejects service_cases --format json
           dataflow rejects --all --format csv > r.csv # resolved ones too
+          dataflow rejects service_cases --reveal-pii # clear values (logged)
         """
     )
 
@@ -34,6 +39,9 @@ struct RejectsCommand: ParsableCommand {
     @Flag(help: "Include resolved rejects (kept for audit).")
     var all = false
 
+    @Flag(help: "Show personal data in clear (the view is logged in _dataflow_exports).")
+    var revealPII = false
+
     func run() throws {
         let project = try global.loadProject()
         if let dataset, project.dataset(named: dataset) == nil {
@@ -43,7 +51,19 @@ struct RejectsCommand: ParsableCommand {
         }
         do {
             let warehouse = try WarehouseAccess.openRejectStore(project)
-            let listing = try RejectListing(store: warehouse, dataset: dataset, includeResolved: all)
+            let masking = Dictionary(uniqueKeysWithValues: project.datasets.map { ($0.name, PIIMasking(dataset: $0)) })
+            let listing = try RejectListing(store: warehouse, dataset: dataset, includeResolved: all, masking: revealPII ? nil : masking)
+            if revealPII {
+                var entry = ExportLog.Entry(command: "rejects", dataset: dataset ?? "*", masked: false, target: "stdout")
+                entry.rows = listing.rejects.count
+                entry.format = format.rawValue
+                entry.filters = all ? ["--all"] : []
+                do {
+                    try ExportLog.record(entry, in: try WarehouseAccess.openReader(project))
+                } catch {
+                    throw ExportLog.LogError(message: "--reveal-pii: the view cannot be logged in _dataflow_exports (\(error)), so nothing is shown")
+                }
+            }
             switch format {
             case .table: Console.out(listing.table())
             case .json: Console.out(listing.json())

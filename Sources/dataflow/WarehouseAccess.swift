@@ -44,6 +44,17 @@ enum WarehouseAccess {
         }
     }
 
+    /// A connection that can write the view log (`_dataflow_exports`), creating an SQLite
+    /// warehouse that does not exist yet (`check --reveal-pii` before the first sync).
+    static func openLog(_ project: ProjectConfig) throws -> WarehouseReader {
+        switch project.warehouse {
+        case .sqlite(let path):
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            return try SQLiteWarehouse(path: path).db
+        case .postgres(let location): return try PostgresWarehouse(location: location, purpose: .read).connection
+        }
+    }
+
     /// Whether a sync holds the project's warehouse lock right now (without taking it for long).
     static func syncLockHeld(_ project: ProjectConfig) throws -> Bool {
         switch project.warehouse {

@@ -120,5 +120,11 @@ public enum WarehouseMigrations {
             target TEXT
         );
         """),
+        Migration(version: 3, name: "export log: every clear view, with command, filter and format", sql: """
+        ALTER TABLE _dataflow_exports ADD COLUMN command TEXT NOT NULL DEFAULT 'export';
+        ALTER TABLE _dataflow_exports ADD COLUMN filter TEXT;
+        ALTER TABLE _dataflow_exports ADD COLUMN format TEXT;
+        ALTER TABLE _dataflow_exports ADD COLUMN changes_since INTEGER;
+        """),
     ]
 }

@@ -16,6 +16,19 @@ public struct PIIMasking: Sendable {
     public let sources: [String: PIIKind]
     /// The kind of each key column (nil where the key column is not personal data).
     let keyKinds: [PIIKind?]
+    /// Mask every member and the whole key (a reject of a dataset no longer configured: its
+    /// personal fields are unknown, so all of it is treated as personal).
+    let everything: Bool
+
+    /// Masks every value: for records whose dataset mapping is unknown.
+    public static let everything = PIIMasking()
+
+    private init() {
+        columns = [:]
+        sources = [:]
+        keyKinds = []
+        everything = true
+    }
 
     public init(dataset: DatasetConfig) {
         var columns: [String: PIIKind] = [:]
@@ -28,13 +41,14 @@ public struct PIIMasking: Sendable {
         self.columns = columns
         self.sources = sources
         keyKinds = dataset.key.map { columns[$0] }
+        everything = false
     }
 
     /// True when the dataset has no personal data.
-    public var isEmpty: Bool { columns.isEmpty }
+    public var isEmpty: Bool { columns.isEmpty && !everything }
 
     /// True when the stored `_key` contains personal data.
-    public var keyIsPersonal: Bool { keyKinds.contains { $0 != nil } }
+    public var keyIsPersonal: Bool { everything || keyKinds.contains { $0 != nil } }
 
     /// A mapped column's value, masked when the column is personal data.
     public func value(_ text: String, column: String) -> String {
@@ -44,6 +58,7 @@ public struct PIIMasking: Sendable {
     /// A stored `_key` (key columns joined by U+001F) with its personal parts masked.
     public func key(_ key: String) -> String {
         guard keyIsPersonal else { return key }
+        if everything { return PIIMask.mask(key, as: .generic) }
         let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false)
         guard parts.count == keyKinds.count else { return PIIMask.mask(key, as: .generic) }
         return zip(parts, keyKinds).map { part, kind in kind.map { PIIMask.mask(String(part), as: $0) } ?? String(part) }
@@ -53,9 +68,10 @@ public struct PIIMasking: Sendable {
     /// A raw record with the members named by personal fields' `from:` masked. A member that is
     /// an object or a list is replaced by its masked JSON text.
     public func record(_ record: JSONValue) -> JSONValue {
-        guard !sources.isEmpty, case .object(let object) = record else { return record }
+        guard !isEmpty else { return record }
+        guard case .object(let object) = record else { return everything ? .string(PIIMask.mask(record.serialized(), as: .generic)) : record }
         return .object(JSONObject(object.members.map { member in
-            guard let kind = sources[member.key] else { return member }
+            guard let kind = everything ? .generic : sources[member.key] else { return member }
             switch member.value {
             case .null: return member
             case .string, .number, .bool: return (member.key, .string(PIIMask.mask(member.value.text ?? "", as: kind)))
@@ -67,7 +83,8 @@ public struct PIIMasking: Sendable {
     /// A reject reason whose value (and the value wherever the message repeats it) is masked
     /// when the reason is about a personal field.
     public func reason(_ reason: RejectReason) -> RejectReason {
-        guard let field = reason.field, let kind = columns[field] ?? sources[field], let value = reason.value, !value.isEmpty else { return reason }
+        guard let value = reason.value, !value.isEmpty,
+              let kind = everything ? .generic : reason.field.flatMap({ columns[$0] ?? sources[$0] }) else { return reason }
         var out = reason
         let masked = PIIMask.mask(value, as: kind)
         out.value = masked

@@ -1,14 +1,36 @@
 /// The quarantine as `dataflow rejects` shows it: one entry per stored reject, with its reasons.
+/// Personal data is masked by each dataset's mapping unless the listing is built with no
+/// masking (`--reveal-pii`).
 ///
 /// ```swift
-/// let listing = try RejectListing(store: warehouse, dataset: "service_cases", includeResolved: false)
+/// let listing = try RejectListing(store: warehouse, dataset: "service_cases", includeResolved: false,
+///                                 masking: ["service_cases": PIIMasking(dataset: serviceCases)])
 /// print(listing.table())
 /// ```
 public struct RejectListing {
     public var rejects: [StoredReject]
 
-    public init(store: RejectStore, dataset: String?, includeResolved: Bool) throws {
-        rejects = try store.rejects(dataset: dataset, includeResolved: includeResolved)
+    /// `masking`: each dataset's masking by name (a dataset not in it is masked whole); nil shows
+    /// everything in clear.
+    public init(store: RejectStore, dataset: String?, includeResolved: Bool, masking: [String: PIIMasking]?) throws {
+        let stored = try store.rejects(dataset: dataset, includeResolved: includeResolved)
+        guard let masking else { rejects = stored; return }
+        rejects = stored.map { RejectListing.masked($0, by: masking[$0.dataset] ?? .everything) }
+    }
+
+    /// A stored reject with its key, source record and reasons masked.
+    static func masked(_ reject: StoredReject, by masking: PIIMasking) -> StoredReject {
+        guard !masking.isEmpty else { return reject }
+        var out = reject
+        out.key = reject.key.map(masking.key)
+        if let record = try? JSONParser.parse(Array(reject.record.utf8)) {
+            out.record = masking.record(record).serialized()
+        } else {
+            out.record = JSONValue.quoted(PIIMask.mask(reject.record, as: .generic))
+        }
+        let reasons = RejectListing.reasons(reject).map(masking.reason)
+        out.reasons = "[" + reasons.map(\.json).joined(separator: ",") + "]"
+        return out
     }
 
     /// The reasons of one reject, parsed from their stored JSON.

@@ -52,6 +52,8 @@ public struct TableExporter {
         public var rows: Int
         /// With `changesSince`: the last sequence number written (the next run's `--changes-since`).
         public var lastSeq: Int64?
+        /// Why a masked export could not be logged (nil when it was).
+        public var logError: String?
     }
 
     /// A problem with the request (unknown column…): a usage error.
@@ -143,6 +145,22 @@ public struct TableExporter {
             sql = "SELECT \(rowColumns.map(Identifier.quoted).joined(separator: ", ")) FROM \(table)"
                 + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY \(db.rowOrder)"
         }
+        // Logged before any row leaves: a clear view that cannot be logged does not happen; a
+        // masked one goes ahead and says the log could not be written.
+        var entry = ExportLog.Entry(command: "export", dataset: dataset.name, masked: masked.contains(true), target: options.target)
+        entry.columns = headers
+        entry.filters = options.filters.map { "\($0.column)=\($0.value)" }
+        entry.format = options.format.rawValue + (options.format == .csv && options.encoding != .utf8 ? " " + options.encoding.rawValue : "")
+        entry.changesSince = options.changesSince
+        entry.user = options.user
+        var logID: Int64?
+        var logError: String?
+        do {
+            logID = try ExportLog.record(entry, in: db)
+        } catch {
+            if options.revealPII { throw ExportLog.LogError(message: "--reveal-pii: the view cannot be logged in _dataflow_exports (\(error)), so nothing was exported") }
+            logError = "this export could not be logged in _dataflow_exports: \(error)"
+        }
         var rows = 0
         var lastSeq: Int64?
         switch options.format {
@@ -193,13 +211,8 @@ public struct TableExporter {
             }
             try writer.flush()
         }
-        try record(rows: rows, columns: headers, masked: masked.contains(true), options: options)
-        return Result(rows: rows, lastSeq: lastSeq)
+        if let logID { try ExportLog.finish(logID, rows: rows, in: db) }
+        return Result(rows: rows, lastSeq: lastSeq, logError: logError)
     }
 
-    private func record(rows: Int, columns: [String], masked: Bool, options: Options) throws {
-        let user = options.user ?? NSUserName()
-        try db.execute("INSERT INTO _dataflow_exports (at, \"user\", dataset, rows, columns, masked, target) VALUES (?, ?, ?, ?, ?, ?, ?)", [.text(Timestamp.now()), .text(user), .text(dataset.name), .integer(Int64(rows)), .text(columns.joined(separator: ",")),
-                  .integer(masked ? 1 : 0), .text(options.target)])
-    }
 }
