@@ -18,6 +18,10 @@ struct ExportCommand: ParsableCommand {
         history is what the syncs observed). The last _seq written is printed on stderr (unless \
         --quiet); pass it as the next --changes-since. docs/export.md has the details.
 
+        CSV cells that a spreadsheet would evaluate (beginning with = + - @ TAB or CR) get a \
+        leading ' so Excel/WPS shows them as text; negative numbers (-12.5) are left as they are. \
+        --raw-cells writes every cell unchanged (for programs, not spreadsheets).
+
         Examples:
           dataflow export market_licenses > licences.csv
           dataflow export service_cases -o cases.csv --encoding utf8-bom  # Excel/WPS
@@ -57,9 +61,13 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "utf8, utf8-bom (Excel/WPS) or gb18030 (CSV only).")
     var encoding: ExportEncoding = .utf8
 
+    @Flag(help: "Write CSV cells raw: no ' before cells beginning with = + - @ TAB or CR (CSV only).")
+    var rawCells = false
+
     func validate() throws {
         if let changesSince, changesSince < 0 { throw ValidationError("--changes-since must be 0 or more (got \(changesSince))") }
         if format == .ndjson && encoding != .utf8 { throw ValidationError("--encoding \(encoding.rawValue) applies to CSV only; NDJSON is always UTF-8") }
+        if format == .ndjson && rawCells { throw ValidationError("--raw-cells applies to CSV only; NDJSON values are JSON strings, never formulas") }
         for f in filters { _ = try parse(f) }
     }
 
@@ -78,6 +86,7 @@ struct ExportCommand: ParsableCommand {
         options.columns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.includeDeleted = includeDeleted
         options.revealPII = revealPII
+        options.rawCells = rawCells
         options.encoding = CSVWriter.Encoding(rawValue: encoding.rawValue) ?? .utf8
         options.filters = try filters.map(parse)
         options.changesSince = changesSince

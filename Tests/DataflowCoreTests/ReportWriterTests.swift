@@ -76,9 +76,9 @@ struct ReportWriterTests {
 
     @Test func metricsLabelsAndCSVFieldsAreEscaped() {
         #expect(PrometheusMetrics.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
-        #expect(CoverageCSVRenderer.field("plain") == "plain")
-        #expect(CoverageCSVRenderer.field("a,b") == "\"a,b\"")
-        #expect(CoverageCSVRenderer.field("say \"x\"") == "\"say \"\"x\"\"\"")
+        #expect(CSVWriter.field("plain") == "plain")
+        #expect(CSVWriter.field("a,b") == "\"a,b\"")
+        #expect(CSVWriter.field("say \"x\"") == "\"say \"\"x\"\"\"")
         #expect(CoverageHTMLRenderer.esc("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;")
         #expect(CoverageMarkdownRenderer.cell("a|b_c\nd") == "a\\|b\\_c d")
     }

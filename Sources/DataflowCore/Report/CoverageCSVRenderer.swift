@@ -1,7 +1,8 @@
 import Foundation
 
-/// Renders one table of a `CoverageReport` as RFC 4180 CSV (CRLF, quoted where needed) for
-/// Excel/WPS: the dataset catalogue (default), the gap list, or coverage by department or type.
+/// Renders one table of a `CoverageReport` as RFC 4180 CSV (CRLF, quoted where needed, cells a
+/// spreadsheet would evaluate neutralised as `CSVWriter` does) for Excel/WPS: the dataset
+/// catalogue (default), the gap list, or coverage by department or type.
 ///
 /// ```swift
 /// let csv = CoverageCSVRenderer.render(report, table: .gaps)
@@ -37,7 +38,7 @@ public enum CoverageCSVRenderer {
             rows = [["type", "matters_total", "matters_covered", "matters_percent"]]
             rows += r.matterTypes.map { [$0.type, String($0.matters.total), String($0.matters.covered), String($0.matters.percent)] }
         }
-        return rows.map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+        return rows.map { $0.map { CSVWriter.field($0) }.joined(separator: ",") + "\r\n" }.joined()
     }
 
     /// The CSV text as bytes in an export encoding: UTF-8, UTF-8 with a BOM (Excel), or GB18030.
@@ -47,10 +48,5 @@ public enum CoverageCSVRenderer {
         case .utf8Bom: return Data([0xEF, 0xBB, 0xBF] + Array(csv.utf8))
         case .gb18030: return Data(try GB18030Converter().convert(Array(csv.utf8)))
         }
-    }
-
-    static func field(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

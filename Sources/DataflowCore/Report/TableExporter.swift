@@ -37,6 +37,8 @@ public struct TableExporter {
         public var includeDeleted = false
         public var revealPII = false
         public var encoding: CSVWriter.Encoding = .utf8
+        /// Write CSV cells raw: no `'` before cells a spreadsheet would evaluate (`=` `+` `-` `@` TAB CR).
+        public var rawCells = false
         /// Filters; several on one column mean any of the values, on different columns all of them.
         public var filters: [Filter] = []
         /// Stream the change feed after this sequence number instead of the table.
@@ -91,6 +93,9 @@ public struct TableExporter {
         }
         if options.format == .ndjson && options.encoding != .utf8 {
             throw UsageError(message: "--encoding \(options.encoding.rawValue) applies to CSV only; NDJSON is always UTF-8")
+        }
+        if options.format == .ndjson && options.rawCells {
+            throw UsageError(message: "--raw-cells applies to CSV only; NDJSON values are JSON strings, never formulas")
         }
         let feed = options.changesSince != nil
         var rowColumns = options.columns ?? (dataset.fields.map(\.column) + ["_matter"])
@@ -151,6 +156,7 @@ public struct TableExporter {
         entry.columns = headers
         entry.filters = options.filters.map { "\($0.column)=\($0.value)" }
         entry.format = options.format.rawValue + (options.format == .csv && options.encoding != .utf8 ? " " + options.encoding.rawValue : "")
+            + (options.rawCells ? " raw-cells" : "")
         entry.changesSince = options.changesSince
         entry.user = options.user
         var logID: Int64?
@@ -166,6 +172,7 @@ public struct TableExporter {
         switch options.format {
         case .csv:
             let writer = try CSVWriter(fd: fd, encoding: options.encoding)
+            writer.neutralisesFormulas = !options.rawCells
             try writer.writeRow(headers)
             try db.forEachRow(sql, bindings) { st in
                 for i in 0..<headers.count {
