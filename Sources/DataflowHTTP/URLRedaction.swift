@@ -44,4 +44,25 @@ public enum URLRedaction {
         }
         return result
     }
+
+    /// Words that make a parameter or header name credential-like (`appKey`, `sign`,
+    /// `access_token`, `X-API-Key`, `Authorization`, `client_secret`, `password`, …).
+    public static let credentialWords = ["key", "token", "secret", "sign", "password", "passwd", "auth", "credential", "cookie", "session"]
+
+    /// Whether a parameter or header named `name` carries a credential (case-insensitive).
+    public static func isCredentialName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return credentialWords.contains { lower.contains($0) }
+    }
+
+    /// `url` with the values of credential-like query parameters replaced by `***`, the rest kept
+    /// (for next links a user needs to see).
+    public static func maskingCredentials(_ url: String) -> String {
+        guard let q = url.firstIndex(of: "?") else { return url }
+        let pairs = url[url.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            guard let eq = pair.firstIndex(of: "=") else { return String(pair) }
+            return isCredentialName(String(pair[..<eq])) ? String(pair[..<eq]) + "=***" : String(pair)
+        }
+        return String(url[..<q]) + "?" + pairs.joined(separator: "&")
+    }
 }

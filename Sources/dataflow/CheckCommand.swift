@@ -72,22 +72,25 @@ struct CheckCommand: ParsableCommand {
 
 /// Renders check results for the terminal or as JSON.
 enum CheckRendering {
+    /// Gateway text is already redacted; here its control characters are escaped (a newline or
+    /// an ANSI escape from a gateway must not forge a line or repaint the terminal).
     static func table(_ results: [ConnectionCheck.Result]) -> String {
+        let p = Redactor.escapingControls
         var out = ""
         for r in results {
             out += "\(r.dataset) (source \(r.source), auth \(r.auth)): \(r.ok ? "ok" : "FAILED")\n"
-            if let error = r.error { out += "  error: \(error)\n\n"; continue }
-            out += "  request: GET \(r.url)\n"
+            if let error = r.error { out += "  error: \(p(error))\n\n"; continue }
+            out += "  request: GET \(p(r.url))\n"
             out += String(format: "  timing: %.3f s, %d request(s)\n", r.seconds, r.requests)
             out += "  page: \(r.recordsOnPage) records" + (r.total.map { " of \($0)" } ?? "") + "\n"
             for (i, raw) in r.raw.enumerated() {
-                out += "  raw[\(i)]: \(raw)\n"
+                out += "  raw[\(i)]: \(p(raw))\n"
             }
             for (i, row) in r.mapped.enumerated() {
-                out += "  row[\(i)]: " + row.map { "\($0.column)=\($0.value ?? "NULL")" }.joined(separator: ", ") + "\n"
+                out += "  row[\(i)]: " + row.map { "\($0.column)=\($0.value.map(p) ?? "NULL")" }.joined(separator: ", ") + "\n"
             }
-            for reason in r.rejected { out += "  quarantined: \(reason)\n" }
-            out += "  next: \(r.next)\n\n"
+            for reason in r.rejected { out += "  quarantined: \(p(reason))\n" }
+            out += "  next: \(p(r.next))\n\n"
         }
         return out
     }

@@ -5,16 +5,20 @@ import Logging
 
 /// Renders sync progress: human lines or JSON events on stderr (one object per line, each with
 /// `ts`, `level` and `event`; counts are JSON numbers), and a progress bar on a terminal only.
+/// Every text passes the run's redactor; text lines also have control characters escaped, so a
+/// gateway's newline or ANSI escape cannot forge a line.
 final class EventLog: SyncObserver {
     let format: LogFormat
+    let redactor: Redactor
     let quiet: Bool
     let verbose: Bool
     let progress: Bool
     private var bar: ProgressBar?
     private var runStart = Date()
 
-    init(format: LogFormat, quiet: Bool, verbose: Bool, isTerminal: Bool = Console.stderrIsTerminal) {
+    init(format: LogFormat, quiet: Bool, verbose: Bool, redactor: Redactor, isTerminal: Bool = Console.stderrIsTerminal) {
         self.format = format
+        self.redactor = redactor
         self.quiet = quiet
         self.verbose = verbose
         progress = !quiet && !verbose && format == .text && isTerminal
@@ -31,7 +35,7 @@ final class EventLog: SyncObserver {
     }
 
     /// JSON events go through swift-log with the JSON-lines handler (DESIGN §10).
-    private lazy var logger = Logger(label: "dataflow.sync") { _ in JSONLinesLogHandler() }
+    private lazy var logger = Logger(label: "dataflow.sync") { [redactor] _ in JSONLinesLogHandler(redactor: redactor) }
 
     private func event(_ name: String, _ fields: [(String, Field)], level: String = "info") {
         guard format == .json else { return }
@@ -50,8 +54,8 @@ final class EventLog: SyncObserver {
     }
 
     /// One JSON event line (also used by the sync command for errors before a run starts).
-    static func jsonLine(_ name: String, _ fields: [(String, Field)], level: String) -> String {
-        JSONLinesLogHandler.line(level: Logger.Level(rawValue: level) ?? .info, event: name, metadata: metadata(fields))
+    static func jsonLine(_ name: String, _ fields: [(String, Field)], level: String, redactor: Redactor) -> String {
+        JSONLinesLogHandler.line(level: Logger.Level(rawValue: level) ?? .info, event: name, metadata: metadata(fields), redactor: redactor)
     }
 
     private func clearProgress() {
@@ -61,7 +65,8 @@ final class EventLog: SyncObserver {
     private func text(_ line: String, always: Bool = false) {
         guard format == .text, !quiet || always else { return }
         clearProgress()
-        Console.stderr(line + "\n")
+        // Our own lines are single lines: any control character in one came from a gateway.
+        Console.stderr(Redactor.escapingControls(line) + "\n")
         if progress, let bar, bar.pages > 0 { Console.stderr("\r\u{1B}[K" + bar.line()) }
     }
 
@@ -74,7 +79,7 @@ final class EventLog: SyncObserver {
     func datasetStarted(_ dataset: String, watermark: String?) {
         bar = progress ? ProgressBar(dataset: dataset) : nil
         event("dataset_start", [("dataset", .text(dataset)), ("watermark", .text(watermark))])
-        if verbose { text("\(dataset): starting from \(watermark.map { "watermark \($0)" } ?? "the beginning (full sync)")") }
+        if verbose { text("\(dataset): starting from \(watermark.map { "watermark \(redactor.redact($0))" } ?? "the beginning (full sync)")") }
     }
 
     func pageCommitted(_ dataset: String, page: Int, fetched: Int, counts: PageCounts, total: Int?) {
@@ -90,7 +95,7 @@ final class EventLog: SyncObserver {
 
     func retry(_ dataset: String, event e: RetryEvent) {
         event("retry", [("dataset", .text(dataset)), ("attempt", .int(e.attempt)), ("reason", .text(e.reason)), ("delay_s", .seconds(e.delay))], level: "warning")
-        if verbose { text("\(dataset): retry \(e.attempt) in \(String(format: "%.2f", e.delay))s: \(e.reason)") }
+        if verbose { text("\(dataset): retry \(e.attempt) in \(String(format: "%.2f", e.delay))s: \(redactor.redact(e.reason))") }
     }
 
     func datasetFinished(_ s: DatasetSummary) {
@@ -118,7 +123,7 @@ final class EventLog: SyncObserver {
             }
             text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected, \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
         } else {
-            text("\(s.dataset): FAILED — \(s.error ?? "unknown error")", always: true)
+            text("\(s.dataset): FAILED — \(s.error.map(redactor.redact) ?? "unknown error")", always: true)
         }
     }
 

@@ -5,13 +5,18 @@ import Logging
 /// A swift-log handler that writes one JSON object per line on stderr — for cron and log
 /// shippers: `{"ts": …, "level": …, "event": <message>, <metadata…>}`. Numbers given as
 /// `.stringConvertible` integers or decimals stay JSON numbers; everything else is a string.
-/// Keys are sorted after the first three, so lines are stable.
+/// Keys are sorted after the first three, so lines are stable. Every string passes the run's
+/// redactor (control characters need no escaping here: JSON string literals escape them).
 struct JSONLinesLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
+    let redactor: Redactor
     let write: @Sendable (String) -> Void
 
-    init(write: @escaping @Sendable (String) -> Void = { Console.stderr($0) }) { self.write = write }
+    init(redactor: Redactor, write: @escaping @Sendable (String) -> Void = { Console.stderr($0) }) {
+        self.redactor = redactor
+        self.write = write
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -20,26 +25,27 @@ struct JSONLinesLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         write(JSONLinesLogHandler.line(level: event.level, event: event.message.description,
-                                       metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
+                                       metadata: metadata.merging(event.metadata ?? [:]) { $1 }, redactor: redactor))
     }
 
-    static func line(level: Logger.Level, event: String, metadata: Logger.Metadata) -> String {
+    static func line(level: Logger.Level, event: String, metadata: Logger.Metadata, redactor: Redactor) -> String {
         var out = "{\"ts\":" + JSONValue.quoted(Timestamp.now()) + ",\"level\":" + JSONValue.quoted(level.rawValue)
-            + ",\"event\":" + JSONValue.quoted(event)
-        for key in metadata.keys.sorted() {
-            out += "," + JSONValue.quoted(key) + ":" + render(metadata[key]!)
+            + ",\"event\":" + JSONValue.quoted(redactor.redact(event))
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            out += "," + JSONValue.quoted(key) + ":" + render(value, redactor)
         }
         return out + "}\n"
     }
 
-    static func render(_ value: Logger.Metadata.Value) -> String {
+    static func render(_ value: Logger.Metadata.Value, _ redactor: Redactor) -> String {
         switch value {
-        case .string(let s): return JSONValue.quoted(s)
+        case .string(let s): return JSONValue.quoted(redactor.redact(s))
         case .stringConvertible(let c):
             if let n = c as? JSONNumber { return n.text }
-            return JSONValue.quoted(c.description)
-        case .array(let items): return "[" + items.map(render).joined(separator: ",") + "]"
-        case .dictionary(let d): return "{" + d.keys.sorted().map { JSONValue.quoted($0) + ":" + render(d[$0]!) }.joined(separator: ",") + "}"
+            return JSONValue.quoted(redactor.redact(c.description))
+        case .array(let items): return "[" + items.map { render($0, redactor) }.joined(separator: ",") + "]"
+        case .dictionary(let d):
+            return "{" + d.sorted(by: { $0.key < $1.key }).map { JSONValue.quoted($0.key) + ":" + render($0.value, redactor) }.joined(separator: ",") + "}"
         }
     }
 }

@@ -37,10 +37,11 @@ struct StatusCommand: ParsableCommand {
         do {
             let lockHeld = try WarehouseAccess.syncLockHeld(project)
             let reader = try WarehouseAccess.openReader(project)
-            let report = try StatusReport.load(db: reader, warehouse: project.warehouse.description, limit: limit, lockHeld: lockHeld)
+            let report = try StatusReport.load(db: reader, warehouse: project.warehouse.description, limit: limit, lockHeld: lockHeld,
+                                           redactor: Redactor(project: project))
             Console.out(format == .json ? try report.json() : report.table())
         } catch {
-            Console.error("\(error)")
+            Console.error(Redactor(project: project).printable("\(error)"))
             throw ExitCode(ExitCodes.datasetsFailed)
         }
     }

@@ -49,9 +49,11 @@ struct SyncCommand: ParsableCommand {
     var datasets: [String] = []
 
     /// An error in the log's format: a JSON event with --log-format json, else a `dataflow:` line.
-    private func fail(_ message: String, event: String, exitCode: Int32) -> ExitCode {
+    /// Text from outside (a gateway, a library) must already be `redactor.printable`: its line
+    /// breaks are then escapes, and the lines split here are dataflow's own.
+    private func fail(_ message: String, event: String, exitCode: Int32, redactor: Redactor = Redactor()) -> ExitCode {
         if global.logFormat == .json {
-            Console.stderr(EventLog.jsonLine(event, [("error", .text(message)), ("exit_code", .int(Int(exitCode)))], level: "error"))
+            Console.stderr(EventLog.jsonLine(event, [("error", .text(message)), ("exit_code", .int(Int(exitCode)))], level: "error", redactor: redactor))
         } else {
             for line in message.split(separator: "\n") { Console.error(String(line)) }
         }
@@ -71,39 +73,43 @@ struct SyncCommand: ParsableCommand {
         } catch {
             throw fail("\(error)\nconfiguration is not valid; nothing was changed", event: "config_error", exitCode: ExitCodes.badConfig)
         }
+        // One redactor for the run: the engine's authenticators teach it their tokens, the log uses it.
+        let redactor = Redactor(project: project)
         let handle: WarehouseAccess.SyncHandle
         do {
             handle = try WarehouseAccess.openForSync(project)
         } catch let held as WarehouseLock.Held {
             throw fail(held.description, event: "lock_held", exitCode: ExitCodes.locked)
         } catch {
-            throw fail("cannot open the warehouse \(project.warehouse): \(error)", event: "error", exitCode: ExitCodes.datasetsFailed)
+            throw fail("cannot open the warehouse \(project.warehouse): \(redactor.printable("\(error)"))", event: "error",
+                       exitCode: ExitCodes.datasetsFailed, redactor: redactor)
         }
-        let observer = EventLog(format: global.logFormat, quiet: global.quiet, verbose: global.verbose)
+        let observer = EventLog(format: global.logFormat, quiet: global.quiet, verbose: global.verbose, redactor: redactor)
         let summary: RunSummary
         let started = Date()
         let warehouse = handle.warehouse
         do {
-            let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
+            let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer, redactor: redactor)
             engine.openExchange = WarehouseAccess.openExchange
             _ = try engine.select(datasets)
             summary = try engine.run(datasets: datasets,
                                      options: ((retryRejects ? ["--retry-rejects"] : []) + (reconcile ? ["--reconcile"] : []) + datasets).joined(separator: " "),
                                      retryRejects: retryRejects, reconcile: reconcile)
         } catch let error as ConfigError {
-            throw fail(error.description, event: "config_error", exitCode: ExitCodes.badConfig)
+            throw fail(error.description, event: "config_error", exitCode: ExitCodes.badConfig, redactor: redactor)
         } catch {
-            throw fail("sync failed: \(error)", event: "error", exitCode: ExitCodes.datasetsFailed)
+            throw fail("sync failed: \(redactor.printable("\(error)"))", event: "error", exitCode: ExitCodes.datasetsFailed, redactor: redactor)
         }
         if let metricsFile {
             do {
                 let reader = try WarehouseAccess.reader(of: warehouse)
                 let coverage = try CoverageCalculator(project: project, db: reader).report()
-                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: reader, coverage: coverage).render()
+                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: reader, coverage: coverage,
+                                                 redactor: redactor).render()
                 try AtomicFile.write(Data(text.utf8), to: metricsFile)
             } catch {
                 withExtendedLifetime(handle) {}
-                throw fail("cannot write metrics: \(error)", event: "error", exitCode: ExitCodes.datasetsFailed)
+                throw fail("cannot write metrics: \(redactor.printable("\(error)"))", event: "error", exitCode: ExitCodes.datasetsFailed, redactor: redactor)
             }
         }
         withExtendedLifetime(handle) {}

@@ -183,9 +183,9 @@ struct RecordFileReaderTests {
 @Suite("Next links are printed without credentials")
 struct NextLinkPrintingTests {
     @Test func credentialLikeQueryValuesAreMasked() {
-        #expect(LinkPaginator.maskingCredentials("https://x.gov.cn/api?limit=100&api_key=s3cr3t&offset=200&access_token=abc&sign=f00")
+        #expect(URLRedaction.maskingCredentials("https://x.gov.cn/api?limit=100&api_key=s3cr3t&offset=200&access_token=abc&sign=f00")
                 == "https://x.gov.cn/api?limit=100&api_key=***&offset=200&access_token=***&sign=***")
-        #expect(LinkPaginator.maskingCredentials("/api/items") == "/api/items")
+        #expect(URLRedaction.maskingCredentials("/api/items") == "/api/items")
         #expect(!LinkPaginator.RepeatedLink(link: "https://x/a?appKey=k1&page=2").description.contains("k1"))
         #expect(!LinkPaginator.RepeatedLink(link: "cursor=eyJzZWNyZXQiOjF9").description.contains("eyJ"))
     }

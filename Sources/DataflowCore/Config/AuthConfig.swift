@@ -10,6 +10,21 @@ public enum AuthConfig: Sendable {
     case hmac(HMACAuthConfig)
     case tif(paasID: String, token: Secret)
     case oauth2(OAuth2AuthConfig)
+
+    /// The secret values this auth holds, with the forms they take on the wire (for `Redactor`).
+    public var secretValues: [Secret] {
+        switch self {
+        case .none: return []
+        case .zjIRS(let c): return [c.appSecret]
+        case .bearer(let token): return [token]
+        case .basic(let user, let password):
+            return [password, Secret(String(StaticCredentialAuthenticator.basicValue(user: user, password: password).dropFirst("Basic ".count)))]
+        case .apiKey(_, let value, _): return [value]
+        case .hmac(let c): return [c.secret]
+        case .tif(_, let token): return [token]
+        case .oauth2(let c): return [c.clientSecret]
+        }
+    }
 }
 
 /// Zhejiang IRS v1 two-stage signing (appKey → refreshSecret → requestSecret).

@@ -53,13 +53,15 @@ public final class SourceClient {
     public let source: SourceConfig
     let transport: HTTPTransport
     public let authenticator: Authenticator
+    /// Knows the source's secrets and learns the tokens its authenticator obtains.
+    public let redactor: Redactor
     let envelope: EnvelopeChecker
     let limiter: RateLimiter
     let sleep: (Double) -> Void
     /// Set once the gateway says the quota is used up; later calls fail at once.
     public private(set) var quotaMessage: String?
 
-    public init(source: SourceConfig, onRetry: @escaping (RetryEvent) -> Void = { _ in },
+    public init(source: SourceConfig, redactor: Redactor, onRetry: @escaping (RetryEvent) -> Void = { _ in },
                 sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws {
         self.source = source
         var options = TransportOptions()
@@ -70,25 +72,26 @@ public final class SourceClient {
         let base = try CurlTransport(options: options)
         let policy = RetryPolicy(maxRetries: source.retries, baseDelay: source.retryBackoff, maxDelay: max(source.retryBackoff, 30))
         transport = RetryingTransport(base: base, policy: policy, sleep: sleep, onRetry: onRetry)
-        authenticator = SourceClient.authenticator(for: source, transport: transport)
+        self.redactor = redactor
+        authenticator = SourceClient.authenticator(for: source, transport: transport, redactor: redactor)
         envelope = EnvelopeChecker(source.envelope)
         limiter = RateLimiter(perSecond: source.rateLimit)
         self.sleep = sleep
     }
 
     /// The authenticator a source's `auth:` describes.
-    static func authenticator(for source: SourceConfig, transport: HTTPTransport) -> Authenticator {
+    static func authenticator(for source: SourceConfig, transport: HTTPTransport, redactor: Redactor) -> Authenticator {
         switch source.auth {
         case .none: return NoAuthenticator()
         case .zjIRS(let config):
-            return ZJIRSAuthenticator(config: config, source: source.name, baseURL: source.baseURL, transport: transport)
+            return ZJIRSAuthenticator(config: config, source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor)
         case .bearer(let token): return StaticCredentialAuthenticator(.bearer(token))
         case .basic(let user, let password): return StaticCredentialAuthenticator(.basic(user: user, password: password))
         case .apiKey(let name, let value, let inQuery): return StaticCredentialAuthenticator(.apiKey(name: name, value: value, inQuery: inQuery))
-        case .hmac(let config): return HMACAuthenticator(config: config)
-        case .tif(let paasID, let token): return TIFAuthenticator(paasID: paasID, token: token)
+        case .hmac(let config): return HMACAuthenticator(config: config, redactor: redactor)
+        case .tif(let paasID, let token): return TIFAuthenticator(paasID: paasID, token: token, redactor: redactor)
         case .oauth2(let config):
-            return OAuth2ClientCredentialsAuthenticator(config: config, source: source.name, baseURL: source.baseURL, transport: transport)
+            return OAuth2ClientCredentialsAuthenticator(config: config, source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor)
         }
     }
 

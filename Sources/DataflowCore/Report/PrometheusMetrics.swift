@@ -7,7 +7,7 @@ import Foundation
 ///
 /// ```swift
 /// let text = try PrometheusMetrics(summary: summary, startedAt: start, finishedAt: Date(),
-///                                  db: warehouse.db, coverage: report).render()
+///                                  db: warehouse.db, coverage: report, redactor: redactor).render()
 /// try AtomicFile.write(Data(text.utf8), to: "/var/lib/node_exporter/textfile/dataflow.prom")
 /// ```
 public struct PrometheusMetrics {
@@ -16,8 +16,11 @@ public struct PrometheusMetrics {
     public var finishedAt: Date
     public var db: WarehouseReader
     public var coverage: CoverageReport
+    /// Every label value passes it (the file is read by monitoring, often by more people than the warehouse).
+    public var redactor: Redactor
 
-    public init(summary: RunSummary, startedAt: Date, finishedAt: Date, db: WarehouseReader, coverage: CoverageReport) {
+    public init(summary: RunSummary, startedAt: Date, finishedAt: Date, db: WarehouseReader, coverage: CoverageReport, redactor: Redactor) {
+        self.redactor = redactor
         self.summary = summary
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -31,7 +34,7 @@ public struct PrometheusMetrics {
             guard !samples.isEmpty else { return }
             out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
             for s in samples {
-                let labels = s.labels.isEmpty ? "" : "{" + s.labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+                let labels = s.labels.isEmpty ? "" : "{" + s.labels.map { "\($0.0)=\"\(Self.escape(redactor.redact($0.1)))\"" }.joined(separator: ",") + "}"
                 out += name + labels + " " + s.value + "\n"
             }
         }
@@ -91,8 +94,9 @@ public struct PrometheusMetrics {
         return out
     }
 
-    /// Label values escape backslash, double quote and line feed.
+    /// Label values: control characters (line feed included) written as `Redactor.escapingControls`
+    /// does, then backslash and double quote escaped as the format wants.
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        Redactor.escapingControls(s).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 }

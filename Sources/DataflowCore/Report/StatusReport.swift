@@ -81,8 +81,9 @@ public struct StatusReport: Sendable, Encodable {
     public var runs: [Run]
     public var datasets: [DatasetState]
 
-    /// Reads the last `limit` runs from the warehouse.
-    public static func load(db: WarehouseReader, warehouse: String, limit: Int, lockHeld: Bool) throws -> StatusReport {
+    /// Reads the last `limit` runs from the warehouse. Stored errors pass `redactor` again: rows
+    /// written before redaction existed (or by another tool) may still hold a secret.
+    public static func load(db: WarehouseReader, warehouse: String, limit: Int, lockHeld: Bool, redactor: Redactor) throws -> StatusReport {
         var runs: [Run] = []
         try db.forEachRow("SELECT run_id, started_at, finished_at, status, exit_code FROM _dataflow_runs ORDER BY run_id DESC LIMIT ?",
                           [.integer(Int64(limit))]) { r in
@@ -106,7 +107,7 @@ public struct StatusReport: Sendable, Encodable {
                 runs[i].datasets.append(DatasetRun(
                     dataset: d.text(0) ?? "", status: status, fetched: Int(d.int(2)), inserted: Int(d.int(3)), updated: Int(d.int(4)),
                     unchanged: Int(d.int(5)), deleted: Int(d.int(6)), rejected: Int(d.int(7)), pages: Int(d.int(8)),
-                    requests: Int(d.int(9)), seconds: d.isNull(10) ? nil : d.double(10), error: d.text(11)))
+                    requests: Int(d.int(9)), seconds: d.isNull(10) ? nil : d.double(10), error: d.text(11).map(redactor.redact)))
             }
         }
         var states: [DatasetState] = []
@@ -123,7 +124,7 @@ public struct StatusReport: Sendable, Encodable {
             states.append(DatasetState(dataset: s.text(0) ?? "", rows: Int(s.int(1)), deletedRows: Int(s.int(2)), watermark: s.text(3),
                                        openRejects: Int(s.int(4)), unresolvedMatterCodes: Int(s.int(5)),
                                        unmappedSourceFields: s.text(6).map { $0.split(separator: ",").map(String.init) } ?? [],
-                                       lastSuccess: s.text(7), lastStatus: s.text(8), lastError: s.text(9)))
+                                       lastSuccess: s.text(7), lastStatus: s.text(8), lastError: s.text(9).map(redactor.redact)))
         }
         return StatusReport(warehouse: warehouse, runs: runs, datasets: states)
     }
@@ -144,7 +145,7 @@ public struct StatusReport: Sendable, Encodable {
                                     rows: run.datasets.map {
                 [$0.dataset, $0.status, String($0.fetched), String($0.inserted), String($0.updated), String($0.unchanged), String($0.deleted),
                  String($0.rejected), String($0.pages), String($0.requests), $0.seconds.map { String(format: "%.2f", $0) } ?? "-",
-                 $0.error.map { String($0.prefix(80)) } ?? ""]
+                 $0.error.map { String(Redactor.escapingControls($0).prefix(80)) } ?? ""]
             })
             let t = run.totals
             out += "  total: \(t.fetched) fetched, \(t.inserted) inserted, \(t.updated) updated, \(t.unchanged) unchanged, \(t.deleted) deleted, \(t.rejected) rejected, \(t.pages) pages"

@@ -27,16 +27,31 @@ public struct ConnectionCheck {
         public var mapped: [[(column: String, value: String?)]] = []
         public var rejected: [String] = []
         public var next: String = ""
+
+        /// Every text the gateway could have put here, through `redactor`.
+        func redacted(by redactor: Redactor) -> Result {
+            var r = self
+            r.error = error.map(redactor.redact)
+            r.url = redactor.redact(url)
+            r.raw = raw.map(redactor.redact)
+            r.mapped = mapped.map { row in row.map { ($0.column, $0.value.map(redactor.redact)) } }
+            r.rejected = rejected.map(redactor.redact)
+            r.next = redactor.redact(next)
+            return r
+        }
     }
 
     public let project: ProjectConfig
     public var sample = 3
     public var revealPII = false
+    /// Knows the project's secrets and learns the tokens obtained while checking.
+    public let redactor: Redactor
 
-    public init(project: ProjectConfig, sample: Int = 3, revealPII: Bool = false) {
+    public init(project: ProjectConfig, sample: Int = 3, revealPII: Bool = false, redactor: Redactor? = nil) {
         self.project = project
         self.sample = sample
         self.revealPII = revealPII
+        self.redactor = redactor ?? Redactor(project: project)
     }
 
     /// The datasets `target` names: a dataset, every dataset of a source, or all when nil.
@@ -59,14 +74,14 @@ public struct ConnectionCheck {
             do {
                 guard let source = project.source(named: dataset.source) else { throw ConfigError("unknown source '\(dataset.source)'", file: "dataflow.yml") }
                 result.auth = ConnectionCheck.authName(source.auth)
-                let client = try clients[source.name] ?? SourceClient(source: source)
+                let client = try clients[source.name] ?? SourceClient(source: source, redactor: redactor)
                 clients[source.name] = client
                 try check(dataset, client: client, into: &result)
                 result.ok = true
             } catch {
                 result.error = String(describing: error)
             }
-            return result
+            return result.redacted(by: redactor)
         }
     }
 
@@ -128,7 +143,7 @@ public struct ConnectionCheck {
             do {
                 switch try paginator.next(after: page) {
                 case .path(_, let params)?: return "\(pagination.name): next \(params.map { "\($0.name)=\($0.value)" }.last ?? "")"
-                case .url(let url)?: return "\(pagination.name): next \(LinkPaginator.maskingCredentials(url))"
+                case .url(let url)?: return "\(pagination.name): next \(URLRedaction.maskingCredentials(url))"
                 case nil: return "\(pagination.name): done after this page (no next \(pagination.name == "cursor" ? "token" : "link"))"
                 }
             } catch {

@@ -11,6 +11,8 @@ public final class SyncEngine {
     public let project: ProjectConfig
     let warehouse: Warehouse
     let observer: SyncObserver
+    /// Every error text passes it before the warehouse stores it or the observer shows it.
+    public let redactor: Redactor
     private var clients: [String: SourceClient] = [:]
     private var exchanges: [String: WarehouseReader] = [:]
     private var currentDataset = ""
@@ -22,9 +24,11 @@ public final class SyncEngine {
         }
     }
 
-    public init(project: ProjectConfig, warehouse: Warehouse, observer: SyncObserver = SilentSyncObserver()) {
+    /// - Parameter redactor: shared with whatever prints the run (default: one that knows the project's secrets).
+    public init(project: ProjectConfig, warehouse: Warehouse, observer: SyncObserver = SilentSyncObserver(), redactor: Redactor? = nil) {
         self.project = project
         self.warehouse = warehouse
+        self.redactor = redactor ?? Redactor(project: project)
         self.observer = SerializedObserver(observer)
     }
 
@@ -65,7 +69,7 @@ public final class SyncEngine {
         guard let source = project.source(named: sourceName) else {
             throw ConfigError("unknown source '\(sourceName)'", file: "dataflow.yml")
         }
-        let c = try SourceClient(source: source, onRetry: { [weak self] event in
+        let c = try SourceClient(source: source, redactor: redactor, onRetry: { [weak self] event in
             guard let self else { return }
             self.observer.retry(self.currentDataset, event: event)
         })
@@ -118,12 +122,14 @@ public final class SyncEngine {
             summary.error = String(describing: error)
         }
         summary.seconds = Date().timeIntervalSince(started)
+        // Gateway error pages echo requests: nothing reaches the warehouse's error column unredacted.
+        summary.error = summary.error.map(redactor.redact)
         do {
             try warehouse.finishDataset(runID: runID, dataset: dataset.name,
                                         outcome: DatasetOutcome(status: summary.status, seconds: summary.seconds, error: summary.error))
         } catch {
             summary.status = "failed"
-            summary.error = (summary.error.map { $0 + "; " } ?? "") + "could not record the outcome: \(error)"
+            summary.error = (summary.error.map { $0 + "; " } ?? "") + "could not record the outcome: " + redactor.redact(String(describing: error))
         }
         observer.datasetFinished(summary)
         return summary

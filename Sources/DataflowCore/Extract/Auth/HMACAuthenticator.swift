@@ -14,15 +14,18 @@ public final class HMACAuthenticator: Authenticator {
     let config: HMACAuthConfig
     let clock: () -> Double
     let nonce: () -> String
+    let redactor: Redactor
 
     /// - Parameters:
+    ///   - redactor: learns each signature sent.
     ///   - clock: epoch seconds now.
     ///   - nonce: a fresh random nonce per request.
-    public init(config: HMACAuthConfig, clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
+    public init(config: HMACAuthConfig, redactor: Redactor = Redactor(), clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
                 nonce: @escaping () -> String = { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }) {
         self.config = config
         self.clock = clock
         self.nonce = nonce
+        self.redactor = redactor
     }
 
     public func authorize(_ request: inout OutgoingRequest) throws {
@@ -31,6 +34,7 @@ public final class HMACAuthenticator: Authenticator {
         let text = HMACAuthenticator.stringToSign(config.stringToSign, method: request.method, path: request.path,
                                                   query: request.query, accessKey: config.accessKey, date: date, nonce: nonceValue)
         let signature = HMACAuthenticator.sign(text, secret: config.secret, algorithm: config.algorithm, encoding: config.encoding)
+        redactor.registerEphemeral(signature)
         let h = config.headers
         request.headers.append(HTTPHeader(name: h.accessKey, value: config.accessKey))
         if let name = h.algorithm { request.headers.append(HTTPHeader(name: name, value: config.algorithm.rawValue)) }

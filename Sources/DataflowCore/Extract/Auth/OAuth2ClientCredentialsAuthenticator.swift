@@ -10,20 +10,24 @@ public final class OAuth2ClientCredentialsAuthenticator: Authenticator {
     let baseURL: String
     let transport: HTTPTransport
     let clock: () -> Double
+    let redactor: Redactor
     private var token: Secret?
     private var expires: Double = 0
     private var lifetime: Double = 0
     /// Token calls made.
     public private(set) var tokenRequests = 0
 
-    /// - Parameter clock: epoch seconds now.
-    public init(config: OAuth2AuthConfig, source: String, baseURL: String, transport: HTTPTransport,
+    /// - Parameters:
+    ///   - redactor: learns every access token obtained.
+    ///   - clock: epoch seconds now.
+    public init(config: OAuth2AuthConfig, source: String, baseURL: String, transport: HTTPTransport, redactor: Redactor = Redactor(),
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
         self.config = config
         self.source = source
         self.baseURL = baseURL
         self.transport = transport
         self.clock = clock
+        self.redactor = redactor
     }
 
     public var renewsOnUnauthorized: Bool { true }
@@ -64,6 +68,7 @@ public final class OAuth2ClientCredentialsAuthenticator: Authenticator {
             throw GatewayError(source: source, path: config.tokenURL, code: nil, message: "token response has no access_token")
         }
         token = Secret(text)
+        redactor.register(text)
         lifetime = body["expires_in"]?.text.flatMap(Double.init) ?? 3600
         expires = started + lifetime
     }

@@ -8,14 +8,18 @@ public final class TIFAuthenticator: Authenticator {
     let token: Secret
     let clock: () -> Double
     let nonce: () -> String
+    let redactor: Redactor
 
-    /// - Parameter clock: epoch seconds now.
-    public init(paasID: String, token: Secret, clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
+    /// - Parameters:
+    ///   - redactor: learns each signature sent.
+    ///   - clock: epoch seconds now.
+    public init(paasID: String, token: Secret, redactor: Redactor = Redactor(), clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
                 nonce: @escaping () -> String = { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }) {
         self.paasID = paasID
         self.token = token
         self.clock = clock
         self.nonce = nonce
+        self.redactor = redactor
     }
 
     public func authorize(_ request: inout OutgoingRequest) throws {
@@ -24,7 +28,9 @@ public final class TIFAuthenticator: Authenticator {
         request.headers.append(HTTPHeader(name: "x-tif-paasid", value: paasID))
         request.headers.append(HTTPHeader(name: "x-tif-timestamp", value: timestamp))
         request.headers.append(HTTPHeader(name: "x-tif-nonce", value: n))
-        request.headers.append(HTTPHeader(name: "x-tif-signature", value: TIFAuthenticator.signature(timestamp: timestamp, token: token, nonce: n)))
+        let signature = TIFAuthenticator.signature(timestamp: timestamp, token: token, nonce: n)
+        redactor.registerEphemeral(signature)
+        request.headers.append(HTTPHeader(name: "x-tif-signature", value: signature))
     }
 
     /// `hex(SHA256(timestamp + token + nonce + timestamp))`.

@@ -13,6 +13,7 @@ public final class ZJIRSAuthenticator: Authenticator {
     let baseURL: String
     let transport: HTTPTransport
     let clock: () -> Double
+    let redactor: Redactor
     private var requestSecret: Secret?
     private var requestSecretEnd: Double = 0
     private var requestSecretIssued: Double = 0
@@ -21,14 +22,17 @@ public final class ZJIRSAuthenticator: Authenticator {
     /// Token calls made (for request counts).
     public private(set) var tokenRequests = 0
 
-    /// - Parameter clock: epoch milliseconds now.
-    public init(config: ZJIRSAuthConfig, source: String, baseURL: String, transport: HTTPTransport,
+    /// - Parameters:
+    ///   - redactor: learns every requestSecret, refreshSecret and sign obtained.
+    ///   - clock: epoch milliseconds now.
+    public init(config: ZJIRSAuthConfig, source: String, baseURL: String, transport: HTTPTransport, redactor: Redactor = Redactor(),
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 * 1000 }) {
         self.config = config
         self.source = source
         self.baseURL = baseURL
         self.transport = transport
         self.clock = clock
+        self.redactor = redactor
     }
 
     /// `md5_hex_lower(appKey + secret + requestTime)`.
@@ -40,6 +44,7 @@ public final class ZJIRSAuthenticator: Authenticator {
         let secret = try currentSecret()
         let time = String(Int64(clock()))
         let sign = ZJIRSAuthenticator.sign(appKey: config.appKey, secret: secret, requestTime: time)
+        redactor.registerEphemeral(sign)
         if config.signInHeaders {
             request.headers.append(HTTPHeader(name: config.appKeyParam, value: config.appKey))
             request.headers.append(HTTPHeader(name: config.timeParam, value: time))
@@ -106,10 +111,12 @@ public final class ZJIRSAuthenticator: Authenticator {
             throw GatewayError(source: source, path: path, code: code, message: "token response has no datas.requestSecret")
         }
         requestSecret = Secret(secretText)
+        redactor.register(secretText)
         requestSecretIssued = issued
         requestSecretEnd = datas["requestSecretEndTime"]?.text.flatMap(Double.init) ?? (issued + 10 * 60_000)
         if let r = datas["refreshSecret"]?.text, !r.isEmpty {
             refreshSecret = Secret(r)
+            redactor.register(r)
             refreshSecretEnd = datas["refreshSecretEndTime"]?.text.flatMap(Double.init) ?? (issued + 86_400_000)
         }
     }

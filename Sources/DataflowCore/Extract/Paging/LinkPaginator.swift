@@ -24,19 +24,7 @@ public struct LinkPaginator: Sendable {
             if let eq = link.firstIndex(of: "=") { return String(link[..<eq]) + "=<token of \(link.distance(from: eq, to: link.endIndex) - 1) characters>" }
             return "<token>"
         }
-        return maskingCredentials(link)
-    }
-
-    /// `url` with the values of credential-like query parameters replaced by `***`.
-    public static func maskingCredentials(_ url: String) -> String {
-        guard let q = url.firstIndex(of: "?") else { return url }
-        let sensitive = ["key", "token", "secret", "sign", "password", "passwd", "auth", "credential"]
-        let pairs = url[url.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
-            guard let eq = pair.firstIndex(of: "=") else { return String(pair) }
-            let name = pair[..<eq].lowercased()
-            return sensitive.contains(where: { name.contains($0) }) ? String(pair[..<eq]) + "=***" : String(pair)
-        }
-        return String(url[..<q]) + "?" + pairs.joined(separator: "&")
+        return URLRedaction.maskingCredentials(link)
     }
 
     let pagination: PaginationConfig

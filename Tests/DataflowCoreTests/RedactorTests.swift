@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import DataflowHTTP
+@testable import DataflowCore
+
+/// The one redactor: configured secrets, runtime tokens, credential-like parameters, control characters.
+@Suite("Redactor")
+struct RedactorTests {
+    static let secret = "s3cr3t/value+with&odd=chars"
+
+    @Test func configuredSecretsGoInEveryEchoedForm() {
+        let r = Redactor(secrets: [Secret(Self.secret)])
+        let echoes = [
+            "WAF blocked: X-Custom: \(Self.secret) end",
+            "GET /x?q=\(QueryString.encode(Self.secret)) HTTP/1.1",
+            "{\"echo\":\"\(Self.secret.replacingOccurrences(of: "/", with: "\\/"))\"}",
+            "<td>\(Self.secret.replacingOccurrences(of: "&", with: "&amp;"))</td>",
+        ]
+        for echo in echoes {
+            let out = r.redact(echo)
+            #expect(!out.contains("s3cr3t"), "\(out)")
+            #expect(out.contains(Redactor.mask), "\(out)")
+        }
+    }
+
+    @Test func projectSecretsAreKnownFromTheConfig() throws {
+        let config = TestProject.defaultConfig.replacingOccurrences(
+            of: "auth: { type: zj-irs, app_key: ${APP_KEY:-key}, app_secret: ${APP_SECRET:-secret} }",
+            with: "auth: { type: basic, user: county, password: ${PW} }\n    headers: { X-Gateway-Token: ${HT}, Accept: application/json }")
+        let project = try TestProject(config: config).load(environment: ["PW": "basic-password-1", "HT": "header-token-22"])
+        let r = Redactor(project: project)
+        let basic = StaticCredentialAuthenticator.basicValue(user: "county", password: Secret("basic-password-1")).dropFirst("Basic ".count)
+        let out = r.redact("echo: pw basic-password-1 header header-token-22 wire \(basic) accept application/json")
+        #expect(!out.contains("basic-password-1") && !out.contains("header-token-22") && !out.contains(basic), "\(out)")
+        #expect(out.contains("application/json"), "a header that is not credential-like is not a secret")
+    }
+
+    @Test func tokensObtainedAtRunTimeAreRedactedFromThenOn() {
+        let r = Redactor()
+        #expect(r.redact("token rt-123456789") == "token rt-123456789")
+        r.register(Secret("rt-123456789"))
+        #expect(r.redact("token rt-123456789") == "token ***")
+    }
+
+    @Test func sharedAcrossThreads() {
+        let r = Redactor()
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            r.register("token-\(i)-abcdef")
+            _ = r.redact("page \(i): token-\(i)-abcdef")
+            r.registerEphemeral("signature-\(i)-xyz")
+        }
+        for i in 0..<200 { #expect(r.redact("x token-\(i)-abcdef y") == "x *** y") }
+    }
+
+    @Test func signaturesAreRememberedBoundedly() {
+        let r = Redactor()
+        for i in 0..<(Redactor.ephemeralLimit + 10) { r.registerEphemeral("sig-\(i)-000000") }
+        #expect(r.redact("sig-\(Redactor.ephemeralLimit + 9)-000000") == Redactor.mask, "the latest signature is known")
+        #expect(r.redact("sig-0-000000") == "sig-0-000000", "the oldest are forgotten: the set does not grow with the run")
+    }
+
+    @Test func shortSecretsAreMaskedOnlyWhereTheirNameSaysSo() {
+        let r = Redactor(secrets: [Secret("ab1")])
+        #expect(r.redact("tab1e lab1 ab1") == "tab1e lab1 ab1", "a secret under \(Redactor.minimumLength) characters is not a substring search")
+        #expect(r.redact("GET /api?appKey=ab1&page=2") == "GET /api?appKey=***&page=2")
+        #expect(r.redact("{\"access_token\": \"ab1\", \"n\": \"ab1\"}") == "{\"access_token\":\"***\", \"n\": \"ab1\"}")
+        #expect(r.redact("<pre>X-API-Key: ab1\nAccept: */*</pre>") == "<pre>X-API-Key: ***\nAccept: */*</pre>")
+        #expect(r.redact("Authorization: Bearer ab1") == "Authorization: ***")
+    }
+
+    @Test func credentialLikeParametersAreMaskedWithoutKnowingTheValue() {
+        let out = Redactor().redact("blocked GET /a.htm?appKey=K1&requestTime=17&sign=0f0f&pageNum=2 from 10.0.0.1")
+        #expect(out == "blocked GET /a.htm?appKey=***&requestTime=17&sign=***&pageNum=2 from 10.0.0.1")
+    }
+
+    @Test func ourOwnMessagesStayReadable() {
+        let r = Redactor(secrets: [Secret("sandbox-secret")])
+        let message = "source 'province' /gateway/api/licenses.htm: HTTP 401 (not authorized): 签名错误; dataflow.yml:12:5: auth.type"
+        #expect(r.redact(message) == message)
+    }
+
+    @Test func aSecretCutShortByAnExcerptIsStillMasked() {
+        let r = Redactor(secrets: [Secret("abcdefghijklmnop")])
+        #expect(r.redact("X-Thing: abcdefghij…") == "X-Thing: ***…")
+        #expect(r.redact("echo abcdefgh") == "echo ***")
+        #expect(r.redact("echo abcde") == "echo abcde", "shorter than the minimum: not recognisable")
+    }
+
+    @Test func controlCharactersAndLineBreaksAreEscapedForText() {
+        let gateway = "\u{1B}[31mdenied\u{1B}[0m\nitems_q: ok — 999 fetched\r\u{202E}x\u{7}"
+        let out = Redactor().printable(gateway)
+        #expect(!out.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{202E}" }, "\(out)")
+        #expect(out == "\\u{1B}[31mdenied\\u{1B}[0m\\nitems_q: ok — 999 fetched\\r\\u{202E}x\\u{7}")
+        #expect(Redactor.escapingControls("签名错误 plain") == "签名错误 plain")
+    }
+}
