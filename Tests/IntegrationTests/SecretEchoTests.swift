@@ -19,7 +19,7 @@ struct SecretEchoTests {
 
         init(gateway: EchoGateway) throws {
             let fm = FileManager.default
-            let fixtures = Binaries.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/connectors")
+            let fixtures = CountyProject.connectorFixtures
             try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
             try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"), to: root.appendingPathComponent("Mappings/dictionaries"))
             var config = try String(contentsOf: fixtures.appendingPathComponent("dataflow.yml"), encoding: .utf8)
