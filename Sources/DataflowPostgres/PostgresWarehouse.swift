@@ -137,6 +137,14 @@ public final class PostgresWarehouse: Warehouse {
         return try connection.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
     }
 
+    public func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try SeenKeys.distinct(in: connection, dataset: dataset, runID: runID)
+    }
+
+    public func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try SeenKeys.unseenLive(in: connection, dataset: dataset, runID: runID)
+    }
+
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
         try connection.query("UPDATE _dataflow_run_datasets SET status = $1, finished_at = $2, seconds = $3, error = $4 WHERE run_id = $5 AND dataset = $6",
                              [.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),

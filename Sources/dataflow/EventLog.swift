@@ -107,7 +107,9 @@ final class EventLog: SyncObserver {
                               ("rejected", .int(s.counts.rejected)), ("pages", .int(s.pages)), ("requests", .int(s.requests)),
                               ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error)),
                               ("page_cap", s.pageCap.map(Field.int) ?? .text(nil)),
-                              ("reconciled_deletes", s.reconciledDeletes.map(Field.int) ?? .text(nil))],
+                              ("reconciled_deletes", s.reconciledDeletes.map(Field.int) ?? .text(nil)),
+                              ("incomplete_pass", .text(s.incompletePass)),
+                              ("refused_tombstones", s.refusedTombstones.map(Field.int) ?? .text(nil))],
               level: s.status == "ok" ? "info" : "error")
         if let r = s.replay {
             event("rejects_replayed", [("dataset", .text(s.dataset)), ("replayed", .int(r.replayed)), ("resolved", .int(r.resolved)),

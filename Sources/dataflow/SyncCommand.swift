@@ -26,10 +26,18 @@ struct SyncCommand: ParsableCommand {
           dataflow sync --quiet --metrics-file /var/lib/node_exporter/dataflow.prom
           dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
           dataflow sync --reconcile market_licenses     # full key-set pass: tombstone keys gone upstream
+          dataflow sync --allow-mass-delete market_licenses   # let one pass tombstone more than max_tombstones
 
         --retry-rejects replays each dataset's open rejects through the current mapping before the \
         normal walk: records that now map are upserted (change log included) and their rejects marked \
         resolved (kept for audit); the rest stay open with updated reasons (see `dataflow rejects`).
+
+        A pass tombstones keys that went missing (full snapshots, --reconcile) only when it is \
+        complete — it ended as the gateway says walks end, its distinct keys reach the gateway's total \
+        at the start and at the end, no page repeated, every answer came from the source's own \
+        origin — and only up to max_tombstones (default 10 % of the live rows). A pass over that \
+        limit tombstones nothing and fails the dataset; --allow-mass-delete DATASET lets it through \
+        once (docs/sync.md).
 
         The warehouse is `warehouse:` in dataflow.yml: an SQLite file (a file lock guards the run) or \
         a PostgreSQL schema (`warehouse: postgres://user@host:5432/db`, `schema: county_330782`; an \
@@ -66,6 +74,10 @@ struct SyncCommand: ParsableCommand {
     @Flag(help: "Read the whole key set of incremental datasets and tombstone keys gone upstream (after a complete pass only).")
     var reconcile = false
 
+    @Option(name: .customLong("allow-mass-delete"),
+            help: ArgumentHelp("Let DATASET tombstone more than its max_tombstones in this run (repeatable).", valueName: "dataset"))
+    var allowMassDelete: [String] = []
+
     func run() throws {
         let project: ProjectConfig
         do {
@@ -92,9 +104,11 @@ struct SyncCommand: ParsableCommand {
             let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer, redactor: redactor)
             engine.openExchange = WarehouseAccess.openExchange
             _ = try engine.select(datasets)
-            summary = try engine.run(datasets: datasets,
-                                     options: ((retryRejects ? ["--retry-rejects"] : []) + (reconcile ? ["--reconcile"] : []) + datasets).joined(separator: " "),
-                                     retryRejects: retryRejects, reconcile: reconcile)
+            if !allowMassDelete.isEmpty { _ = try engine.select(allowMassDelete) }
+            let options = (retryRejects ? ["--retry-rejects"] : []) + (reconcile ? ["--reconcile"] : [])
+                + allowMassDelete.flatMap { ["--allow-mass-delete", $0] } + datasets
+            summary = try engine.run(datasets: datasets, options: options.joined(separator: " "),
+                                     retryRejects: retryRejects, reconcile: reconcile, allowMassDelete: allowMassDelete)
         } catch let error as ConfigError {
             throw fail(error.description, event: "config_error", exitCode: ExitCodes.badConfig, redactor: redactor)
         } catch {

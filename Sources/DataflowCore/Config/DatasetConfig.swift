@@ -17,6 +17,8 @@ public struct DatasetConfig: Sendable {
     public var strict: Bool = false
     /// How often an incremental dataset is reconciled: a full pass that tombstones keys gone upstream.
     public var reconcile: ReconcileSchedule? = nil
+    /// The mass-delete guard's limit for this dataset (nil: the source's, else 10 % of the live rows).
+    public var maxTombstones: TombstoneLimit? = nil
     public var file: String
     public var position: SourcePosition
     /// What to read when the source is an exchange database (`type: sql`); `request` is then unused.

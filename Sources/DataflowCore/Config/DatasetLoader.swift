@@ -134,6 +134,7 @@ struct DatasetLoader {
         }
         let nullIf = try m.stringList("null_if") ?? NullDefaults.values
         let strict = try m.bool("strict") ?? false
+        let maxTombstones = try m.tombstoneLimit("max_tombstones")
         let reconcile = try m.choice("reconcile", ReconcileSchedule.allCases.map(\.rawValue)).flatMap(ReconcileSchedule.init(rawValue:))
         if strict, !{ if case .field? = matters { return true } else { return false } }() {
             throw ConfigError("'strict' needs 'matters: { field: NAME }' (it rejects records whose matter code does not resolve)", at: m.keyPosition("strict"))
@@ -161,6 +162,7 @@ struct DatasetLoader {
                                    shareType: share, request: request, incremental: incremental, key: key, deleted: deleted,
                                    matters: matters, fields: fields, strict: strict, file: display, position: m.position, exchange: exchange)
         config.reconcile = reconcile
+        config.maxTombstones = maxTombstones
         return config
     }
 

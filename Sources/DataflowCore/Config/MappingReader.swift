@@ -97,6 +97,16 @@ public struct MappingReader {
         return seconds
     }
 
+    /// `max_tombstones:` — a share of the live rows (`10%`) or a number of rows (`500`).
+    public mutating func tombstoneLimit(_ key: String) throws(ConfigError) -> TombstoneLimit? {
+        guard let value = node(key) else { return nil }
+        let text = try MappingReader.scalar(value, key: key, interpolator: interpolator)
+        guard let limit = TombstoneLimit.parse(text) else {
+            throw ConfigError("'\(key)' must be a share of the live rows like 10% (0–100%) or a number of rows like 500, found '\(text)'", at: value.position)
+        }
+        return limit
+    }
+
     /// One of a fixed set of words.
     public mutating func choice(_ key: String, _ options: [String]) throws(ConfigError) -> String? {
         guard let value = node(key) else { return nil }

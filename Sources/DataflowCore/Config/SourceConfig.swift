@@ -17,6 +17,8 @@ public struct SourceConfig: Sendable {
     public var proxy: String?
     /// Requests in flight at once. Only 1 is implemented: larger values are accepted and run one at a time.
     public var concurrency: Int = 1
+    /// Default `max_tombstones` for this source's datasets (nil: 10 % of the live rows).
+    public var maxTombstones: TombstoneLimit? = nil
     /// A preset for every dataset of this source (a dataset's own `preset:` wins).
     public var preset: Preset?
     public var position: SourcePosition

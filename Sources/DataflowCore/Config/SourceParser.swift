@@ -25,6 +25,7 @@ struct SourceParser {
         let headers = try m.stringMap("headers") ?? []
         let proxy = try m.string("proxy")
         let concurrency = try m.int("concurrency", range: 1...64) ?? 1
+        let maxTombstones = try m.tombstoneLimit("max_tombstones")
         let preset = try m.choice("preset", Preset.allCases.map(\.rawValue)).flatMap(Preset.init(rawValue:))
         try m.finish()
         var source = SourceConfig(name: name, baseURL: String(baseURL.hasSuffix("/") ? baseURL.dropLast() : baseURL[...]),
@@ -32,6 +33,7 @@ struct SourceParser {
                                   retryBackoff: backoff, caBundle: caBundle, headers: headers, position: m.position)
         source.proxy = proxy
         source.concurrency = concurrency
+        source.maxTombstones = maxTombstones
         source.preset = preset
         return source
     }

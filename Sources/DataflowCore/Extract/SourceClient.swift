@@ -32,6 +32,9 @@ public struct FetchedPage {
     public var url: String = ""
     /// Records handed on by `fetchStreaming` (its page holds none itself).
     public var streamedRecords = 0
+    /// The URL that finally answered when the request was redirected (nil: `url` answered). A
+    /// walk never counts an answer from another origin towards a complete pass.
+    public var finalURL: String?
 
     public init(records: [JSONValue], total: Int?, requests: Int, seconds: Double, body: JSONValue? = nil) {
         self.records = records

@@ -81,6 +81,12 @@ public protocol Warehouse: AnyObject {
     /// (change-log `D`); returns how many.
     @discardableResult
     func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int
+    /// Distinct keys `runID` has read in `dataset` (stamped rows and quarantine-only keys), for
+    /// judging whether a pass is complete (`SeenKeys.distinct`).
+    func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int
+    /// Live rows `runID` has not read: how many `tombstoneUnseen` would tombstone now (the
+    /// mass-delete guard asks before it lets that happen; `SeenKeys.unseenLive`).
+    func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int
     /// A value of the warehouse's own `_dataflow_meta` table (e.g. when a dataset was last reconciled).
     func metaValue(_ name: String) throws -> String?
     /// Sets a `_dataflow_meta` value.

@@ -145,8 +145,11 @@ public struct StatusReport: Sendable, Encodable {
                                     rows: run.datasets.map {
                 [$0.dataset, $0.status, String($0.fetched), String($0.inserted), String($0.updated), String($0.unchanged), String($0.deleted),
                  String($0.rejected), String($0.pages), String($0.requests), $0.seconds.map { String(format: "%.2f", $0) } ?? "-",
-                 $0.error.map { String(Redactor.escapingControls($0).prefix(80)) } ?? ""]
+                 $0.error == nil ? "" : "see below"]
             })
+            // Whole, wrapped, under the table: the gateway's own words often come last
+            // (`…: 签名错误`), so cutting the column would hide the one that says what happened.
+            for d in run.datasets { if let error = d.error { out += Self.wrapped("\(d.dataset) error: " + Redactor.escapingControls(error)) } }
             let t = run.totals
             out += "  total: \(t.fetched) fetched, \(t.inserted) inserted, \(t.updated) updated, \(t.unchanged) unchanged, \(t.deleted) deleted, \(t.rejected) rejected, \(t.pages) pages"
             out += t.failed > 0 ? ", \(t.failed) failed\n\n" : "\n\n"
@@ -157,6 +160,25 @@ public struct StatusReport: Sendable, Encodable {
             [$0.dataset, String($0.rows), String($0.deletedRows), $0.watermark ?? "-", $0.lastSuccess ?? "never", $0.lastStatus ?? "-",
              String($0.openRejects), String($0.unresolvedMatterCodes), $0.unmappedSourceFields.isEmpty ? "-" : $0.unmappedSourceFields.joined(separator: ",")]
         })
+        return out
+    }
+
+    /// `text` as lines of at most `width` characters (breaking at a space where one is near),
+    /// indented by two, continuation lines by four.
+    static func wrapped(_ text: String, width: Int = 100) -> String {
+        var out = ""
+        var rest = Substring(text)
+        var indent = "  "
+        while !rest.isEmpty {
+            let room = width - indent.count
+            var line = rest.prefix(room)
+            if line.count == room, rest.count > room, let space = line.lastIndex(of: " "), line.distance(from: line.startIndex, to: space) > room / 2 {
+                line = line[..<space]
+            }
+            out += indent + line.trimmingCharacters(in: .whitespaces) + "\n"
+            rest = rest.dropFirst(line.count).drop(while: { $0 == " " })
+            indent = "    "
+        }
         return out
     }
 

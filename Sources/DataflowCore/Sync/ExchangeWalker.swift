@@ -12,7 +12,7 @@ final class ExchangeWalker {
     let warehouse: Warehouse
     let runID: Int64
     let observer: SyncObserver
-    let mapper: RecordMapper
+    private let committer: PageCommitter
 
     init(dataset: DatasetConfig, exchange: ExchangeQueryConfig, database: WarehouseReader, project: ProjectConfig,
          warehouse: Warehouse, runID: Int64, observer: SyncObserver) {
@@ -22,7 +22,8 @@ final class ExchangeWalker {
         self.warehouse = warehouse
         self.runID = runID
         self.observer = observer
-        mapper = RecordMapper(dataset: dataset, dictionaries: project.dictionaries)
+        committer = PageCommitter(dataset: dataset, warehouse: warehouse, runID: runID, observer: observer,
+                                  mapper: RecordMapper(dataset: dataset, dictionaries: project.dictionaries))
     }
 
     /// The SQL of one page; `after` = the last (watermark, key…) read, `from` = the stored watermark.
@@ -83,15 +84,11 @@ final class ExchangeWalker {
     }
 
     private func commit(_ records: [JSONValue], pageNumber: Int, watermark: String, summary: inout DatasetSummary) throws {
-        let mapped = mapper.mapPage(records)
-        // Exchange rows carry their cursor on mapped rows only (a rejected row's watermark value is the page's).
-        let cursor = mapped.rows.compactMap(\.cursor).max()
-        // The integer watermark column keeps an epoch when one is known (incremental: cursor) or the value itself when numeric.
-        let epoch = cursor ?? Int(watermark) ?? 0
-        let batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
-                              watermark: (epoch, watermark), passMax: nil, fetched: records.count, requests: 1)
-        let counts = try warehouse.apply(batch)
-        summary.add(counts, fetched: records.count, requests: 1)
-        observer.pageCommitted(dataset.name, page: pageNumber, fetched: records.count, counts: counts, total: nil)
+        _ = try committer.commit(records, pageNumber: pageNumber, total: nil, requests: 1, summary: &summary) { mapped in
+            // Exchange rows carry their cursor on mapped rows only (a rejected row's watermark value
+            // is the page's). The integer watermark column keeps an epoch when one is known
+            // (incremental: cursor) or the value itself when numeric.
+            (mapped.rows.compactMap(\.cursor).max() ?? Int(watermark) ?? 0, watermark)
+        }
     }
 }

@@ -1,12 +1,17 @@
-/// Walks one dataset's pages and commits each with its state (DESIGN §3).
+/// Walks one dataset's pages and commits each with its state (docs/sync.md).
 ///
-/// With `incremental.sorted: true` and page paging it walks **by cursor**: each request asks for
-/// `cursor >= last cursor seen`, falling back to page numbers only inside one cursor value. An
-/// upstream update that moves a record to the end of the order therefore cannot shift a later
-/// page past us, and the watermark can move with every committed page. Otherwise it walks page
-/// numbers (or offsets) from the watermark and moves the watermark only after a complete pass.
-/// Cursor-token, next-url and link-header sources follow `LinkPaginator`. A dataset without
-/// `incremental` is a full snapshot: after a complete pass, keys not seen are tombstoned.
+/// With `incremental.sorted: true` every walk goes **by cursor**: page and offset walks ask for
+/// `cursor >= last cursor seen`, stepping page numbers only inside one cursor value; next-url,
+/// cursor-token and link-header walks restart from the first request with the highest cursor
+/// seen, following the gateway's next link only inside one cursor value. An upstream update that
+/// moves a record to the end of the order therefore cannot shift a later page past us, and the
+/// watermark moves with every committed page.
+///
+/// Otherwise the walk follows page numbers (or offsets, or the gateway's next links) from the
+/// watermark, stamps every key it reads, and keeps a `PassLedger`. Only a pass the ledger judges
+/// complete moves the watermark or (full snapshots, reconcile) tombstones the keys it did not
+/// see, and then only within the mass-delete guard; an uncertain pass is read again (up to
+/// `passAttempts` times) and otherwise fails the dataset with the reason, keeping what it read.
 final class PageWalker {
     let dataset: DatasetConfig
     let project: ProjectConfig
@@ -14,8 +19,8 @@ final class PageWalker {
     let warehouse: Warehouse
     let runID: Int64
     let observer: SyncObserver
-    let mapper: RecordMapper
     let template: RequestTemplate
+    private let committer: PageCommitter
 
     init(dataset: DatasetConfig, project: ProjectConfig, client: SourceClient, warehouse: Warehouse, runID: Int64, observer: SyncObserver) {
         self.dataset = dataset
@@ -24,17 +29,24 @@ final class PageWalker {
         self.warehouse = warehouse
         self.runID = runID
         self.observer = observer
-        mapper = RecordMapper(dataset: dataset, dictionaries: project.dictionaries)
         template = RequestTemplate(county: project.county)
+        committer = PageCommitter(dataset: dataset, warehouse: warehouse, runID: runID, observer: observer,
+                                  mapper: RecordMapper(dataset: dataset, dictionaries: project.dictionaries))
     }
 
     /// A reconciling walk starts with no cursor filter (then walks by cursor, which cannot skip a
     /// record that moves while it pages), stamps every key it sees, and after a complete,
-    /// verified pass tombstones live keys that are gone upstream (DESIGN §3).
+    /// verified pass tombstones live keys that are gone upstream.
     var reconcile = false
 
-    /// Snapshot tombstones of this walk (full-refresh datasets), for the run's counts.
-    private var snapshotTombstones = 0
+    /// `sync --allow-mass-delete` named this dataset: the mass-delete guard lets the pass through.
+    var allowMassDelete = false
+
+    /// Passes read before an uncertain pass fails the dataset.
+    static let passAttempts = 3
+
+    /// Tombstones of this walk's complete pass (snapshot diff or reconcile), for the run's counts.
+    private var unseenTombstones = 0
 
     /// A reconciling cursor walk that cannot prove it read everything: nothing is tombstoned.
     struct UnverifiedPass: Error, CustomStringConvertible {
@@ -43,8 +55,15 @@ final class PageWalker {
         var description: String { "\(dataset): reconcile pass not verified (\(reason)); nothing was tombstoned, the rows read were kept" }
     }
 
-    /// Whether pages stamp the keys they carry (full snapshots and reconciling passes).
-    private var marksSeen: Bool { dataset.incremental == nil || reconcile }
+    /// Whether this walk restarts from the highest cursor seen (a sorted source).
+    private var byCursor: Bool { dataset.incremental?.sorted == true }
+
+    /// Whether the pass tombstones the live keys it did not see.
+    private var tombstonesUnseen: Bool { dataset.incremental == nil || reconcile }
+
+    /// Whether pages stamp the keys they carry: every pass that must prove itself complete
+    /// (snapshots, reconcile, and unsorted walks before their watermark moves).
+    private var marksSeen: Bool { tombstonesUnseen || !byCursor }
 
     func walk(from state: DatasetState, summary: inout DatasetSummary) throws {
         let baseParams = dataset.request.params.map { ($0.0, template.fill($0.1)) }
@@ -54,19 +73,85 @@ final class PageWalker {
             if let inc = dataset.incremental, inc.sorted {
                 try walkByCursor(p, inc: inc, baseParams: baseParams, start: start, state: state, summary: &summary)
             } else {
-                try walkByPage(p, baseParams: baseParams, start: start, state: state, summary: &summary)
+                try repeatUntilComplete(state: state, summary: &summary) { summary in
+                    try walkByPage(p, baseParams: baseParams, start: start, state: state, summary: &summary)
+                }
             }
         case .none, .cursor, .nextURL, .linkHeader:
-            try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary)
+            if let inc = dataset.incremental, inc.sorted {
+                let ledger = try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary, restartAtCursor: inc)
+                if reconcile { try finish(ledger, state: state, summary: &summary, reconcileByCursor: true) }
+            } else {
+                try repeatUntilComplete(state: state, summary: &summary) { summary in
+                    try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary, restartAtCursor: nil)
+                }
+            }
         }
-        summary.counts.deleted += snapshotTombstones
-        // Only reached after a complete pass: a walk that stopped early or could not verify its
-        // pass threw, and deletes nothing.
-        if reconcile && dataset.incremental != nil {
-            summary.reconciledDeletes = try warehouse.tombstoneUnseen(dataset: dataset, runID: runID)
-            summary.counts.deleted += summary.reconciledDeletes ?? 0
-        }
+        summary.counts.deleted += unseenTombstones
+        if reconcile && dataset.incremental != nil { summary.reconciledDeletes = unseenTombstones }
         summary.watermark = try warehouse.state(of: dataset.name).watermarkText
+    }
+
+    /// Runs `pass` until the ledger judges it complete (then finishes it), at most `passAttempts`
+    /// times; an uncertain last pass fails the dataset, keeping what it read.
+    private func repeatUntilComplete(state: DatasetState, summary: inout DatasetSummary,
+                                     _ pass: (inout DatasetSummary) throws -> PassLedger) throws {
+        var reason = ""
+        for _ in 0..<Self.passAttempts {
+            let ledger = try pass(&summary)
+            if reconcile && isPageWalk && ledger.totalAtStart == nil {
+                throw UnverifiedPass(dataset: dataset.name, reason: "page walks are only checked against the gateway's total, and it reports none (set request.pagination.total)")
+            }
+            switch try verdict(ledger, duplicatesExpected: false) {
+            case .complete:
+                try finish(ledger, state: state, summary: &summary, reconcileByCursor: false)
+                return
+            case .uncertain(let why):
+                reason = why
+            }
+        }
+        summary.incompletePass = reason
+        throw PassLedger.Refusal(dataset: dataset.name, message: "\(Self.passAttempts) passes were not complete — \(reason)")
+    }
+
+    private var isPageWalk: Bool {
+        switch dataset.request.pagination {
+        case .page, .offset: return true
+        default: return false
+        }
+    }
+
+    private func verdict(_ ledger: PassLedger, duplicatesExpected: Bool) throws -> PassLedger.Verdict {
+        ledger.verdict(distinctKeys: marksSeen ? try warehouse.keysSeen(dataset: dataset, runID: runID) : nil,
+                       duplicatesExpected: duplicatesExpected)
+    }
+
+    /// After a complete pass: live keys not seen are tombstoned (snapshot, reconcile) within the
+    /// mass-delete guard, and an unsorted walk's watermark moves to the pass's highest cursor.
+    private func finish(_ ledger: PassLedger, state: DatasetState, summary: inout DatasetSummary, reconcileByCursor: Bool) throws {
+        if reconcileByCursor {
+            if case .uncertain(let why) = try verdict(ledger, duplicatesExpected: true) {
+                summary.incompletePass = why
+                throw UnverifiedPass(dataset: dataset.name, reason: why)
+            }
+        }
+        if tombstonesUnseen {
+            let would = try warehouse.unseenLiveCount(dataset: dataset, runID: runID)
+            let limit = dataset.maxTombstones ?? project.source(named: dataset.source)?.maxTombstones ?? .default
+            do {
+                try MassDeleteGuard(dataset: dataset.name, limit: limit, overridden: allowMassDelete).check(wouldTombstone: would, liveRows: state.rows)
+            } catch {
+                summary.refusedTombstones = would
+                throw error
+            }
+            if would > 0 { unseenTombstones += try warehouse.tombstoneUnseen(dataset: dataset, runID: runID) }
+        }
+        guard dataset.incremental != nil, !byCursor else { return }
+        if let passMax = ledger.maxCursor, passMax > (state.watermark ?? Int.min) {
+            try warehouse.finishPass(dataset: dataset.name, watermark: (passMax, format(passMax)))
+        } else {
+            try warehouse.finishPass(dataset: dataset.name, watermark: nil)
+        }
     }
 
     /// Records per transaction when one response holds more than a page.
@@ -82,6 +167,27 @@ final class PageWalker {
     /// Pages fetched ahead while the current one is mapped and committed.
     static let prefetchDepth = 2
 
+    private var ownOrigin: String { URLResolver.origin(of: client.source.baseURL) }
+
+    /// Records one response in the ledger, from what its commit(s) said.
+    private func note(_ page: FetchedPage, records: Int, committed: [PageCommitter.Committed], in ledger: inout PassLedger) throws {
+        var fingerprint = Hasher()
+        for c in committed { fingerprint.combine(c.fingerprint) }
+        try ledger.record(records: records, total: page.total, url: page.url, finalURL: page.finalURL,
+                          fingerprint: committed.isEmpty ? nil : fingerprint.finalize(),
+                          maxCursor: committed.compactMap(\.maxCursor).max(),
+                          withoutCursor: committed.reduce(0) { $0 + $1.withoutCursor },
+                          keylessRejects: committed.reduce(0) { $0 + $1.keylessRejects })
+    }
+
+    /// The watermark a sorted walk stores with a page: its highest cursor, when that moves it on.
+    private func sortedWatermark(above watermark: Int?) -> (MappedPage) -> (epoch: Int, text: String)? {
+        { mapped in
+            guard let cmax = mapped.maxCursor, cmax > (watermark ?? Int.min) else { return nil }
+            return (cmax, self.format(cmax))
+        }
+    }
+
     private func walkByCursor(_ p: PagePagination, inc: IncrementalConfig, baseParams: [(String, String)], start: Int?,
                               state: DatasetState, summary: inout DatasetSummary) throws {
         // Fetching runs one page ahead on its own thread: the next request needs only the page's
@@ -92,169 +198,180 @@ final class PageWalker {
             var plan: PagePlan
             let client: SourceClient
         }
+        struct Fetched {
+            var page: FetchedPage
+            /// The lower cursor bound this page was requested under.
+            var bound: Int?
+        }
         let producer = ThreadConfined(Producer(plan: PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true), client: client))
         let request = dataset.request
         let walker = ThreadConfined(self)
-        let prefetcher = PagePrefetcher<FetchedPage>(capacity: Self.prefetchDepth) {
+        let prefetcher = PagePrefetcher<Fetched>(capacity: Self.prefetchDepth) {
             let plan = producer.value.plan
             var params = baseParams + walker.value.pageParams(p, plan)
             if let from = plan.from { params = walker.value.filter(params, inc, from) }
             let page = try producer.value.client.fetch(.path(request.path, params: params), request: request, totalPath: p.totalPath)
-            if page.records.isEmpty { return (page, true) }
+            if page.records.isEmpty { return (Fetched(page: page, bound: plan.from), true) }
             let cmax = page.records.compactMap { record -> Int? in
                 if case .object(let o) = record { return RecordMapper.cursor(of: o, inc) } else { return nil }
             }.max()
             let more = producer.value.plan.advance(count: page.records.count, total: page.total, maxCursor: cmax)
-            return (page, !more)
+            return (Fetched(page: page, bound: plan.from), !more)
         }
         defer { prefetcher.stop() }
+        var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
         var watermark = state.watermark
-        var pages = 0
-        var firstTotal: Int?
-        var received = 0
-        var withoutCursor = 0
-        while let page = try prefetcher.next() {
-            pages += 1
-            if pages == 1 { firstTotal = page.total }
-            if page.records.isEmpty { summary.requests += page.requests; break }
-            received += page.records.count
-            let committed = try commit(page, pageNumber: pages, watermark: watermark, sortedWalk: true, summary: &summary)
-            withoutCursor += committed.withoutCursor
+        var bound = start
+        var pageNumber = 0
+        var last: FetchedPage?
+        while let fetched = try prefetcher.next() {
+            let page = fetched.page
+            pageNumber += 1
+            last = page
+            if fetched.bound != bound { bound = fetched.bound; ledger.boundMoved() }
+            if page.records.isEmpty {
+                summary.requests += page.requests
+                try note(page, records: 0, committed: [], in: &ledger)
+                ledger.end(.emptyPage, total: page.total)
+                break
+            }
+            let committed = try committer.commit(page.records, pageNumber: pageNumber, total: page.total, requests: page.requests,
+                                                 markSeen: marksSeen, summary: &summary, watermark: sortedWatermark(above: watermark))
+            try note(page, records: page.records.count, committed: [committed], in: &ledger)
             if let cmax = committed.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
         }
         prefetcher.stop()
         summary.pageCap = producer.value.plan.cappedAt
-        if reconcile {
-            // The first request of a reconcile has no filter, so its total is the whole key set;
-            // a record without a cursor value may be filtered out of later requests.
-            guard let firstTotal else { throw UnverifiedPass(dataset: dataset.name, reason: "the gateway reports no total (set request.pagination.total)") }
-            if received < firstTotal {
-                throw UnverifiedPass(dataset: dataset.name, reason: "read \(received) records, the gateway's total was \(firstTotal)")
-            }
-            if withoutCursor > 0 {
-                throw UnverifiedPass(dataset: dataset.name, reason: "\(withoutCursor) records have no usable \(inc.cursor) value, so a cursor walk cannot promise to see them")
-            }
+        if ledger.ending == nil, let last { ledger.end(.totalReached, total: last.total) }
+        guard reconcile else { return }
+        // The first request of a reconcile has no filter, so its total is the whole key set; the
+        // totals of later (filtered) requests are not, so the end total is asked for again.
+        guard ledger.totalAtStart != nil else {
+            throw UnverifiedPass(dataset: dataset.name, reason: "the gateway reports no total (set request.pagination.total)")
         }
+        if ledger.withoutCursor > 0 {
+            throw UnverifiedPass(dataset: dataset.name, reason: "\(ledger.withoutCursor) records have no usable \(inc.cursor) value, so a cursor walk cannot promise to see them")
+        }
+        let check = try client.fetch(.path(request.path, params: baseParams + pageParams(p, PagePlan(from: nil, firstPage: p.firstPage, size: p.size, byCursor: true))),
+                                     request: request, totalPath: p.totalPath)
+        summary.requests += check.requests
+        ledger.endTotal(check.total)
+        try finish(ledger, state: state, summary: &summary, reconcileByCursor: true)
     }
 
     private func walkByPage(_ p: PagePagination, baseParams: [(String, String)], start: Int?, state: DatasetState,
-                            summary: inout DatasetSummary) throws {
-        // Re-read the pass when the gateway's total says records were skipped (drift while paging).
-        for _ in 0..<3 {
-            var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: false)
-            var passMax = state.passMax
-            var firstTotal: Int?
-            while true {
-                var params = baseParams + pageParams(p, plan)
-                if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
-                let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
-                if firstTotal == nil { firstTotal = page.total }
-                if page.records.isEmpty { summary.requests += page.requests; break }
-                if let cmax = try commit(page, pageNumber: plan.pageNumber, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary).maxCursor {
-                    passMax = max(passMax ?? cmax, cmax)
-                }
-                if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) { break }
+                            summary: inout DatasetSummary) throws -> PassLedger {
+        var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: false)
+        var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
+        var passMax = state.passMax
+        while true {
+            var params = baseParams + pageParams(p, plan)
+            if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
+            let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
+            if page.records.isEmpty {
+                summary.requests += page.requests
+                try note(page, records: 0, committed: [], in: &ledger)
+                ledger.end(.emptyPage, total: page.total)
+                break
             }
-            summary.pageCap = plan.cappedAt
-            if let firstTotal, plan.readUnderBound < firstTotal { continue }
-            if reconcile && firstTotal == nil {
-                throw UnverifiedPass(dataset: dataset.name, reason: "page walks are only checked against the gateway's total, and it reports none (set request.pagination.total)")
+            let committed = try committer.commit(page.records, pageNumber: plan.pageNumber, total: page.total, requests: page.requests,
+                                                 passMax: passMax, keepsPassMax: dataset.incremental != nil, markSeen: marksSeen,
+                                                 summary: &summary) { _ in nil }
+            if let cmax = committed.maxCursor { passMax = max(passMax ?? cmax, cmax) }
+            try note(page, records: page.records.count, committed: [committed], in: &ledger)
+            if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) {
+                ledger.end(page.total.map { plan.readUnderBound >= $0 } == true ? .totalReached : .shortPage, total: page.total)
+                break
             }
-            try finishPass(state: state, passMax: passMax)
-            return
         }
-        throw GatewayError(source: dataset.source, path: dataset.request.path, code: nil,
-                           message: "three passes each returned fewer records than the gateway's total; the watermark was not moved")
+        summary.pageCap = plan.cappedAt
+        return ledger
     }
 
     /// Cursor-token, next-url, link-header and single-request walks: follow what each page says
     /// comes next until an empty page or no next; a next that repeats is an error, not a loop.
-    private func walkByLinks(baseParams: [(String, String)], start: Int?, state: DatasetState, summary: inout DatasetSummary) throws {
-        var params = baseParams
-        if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
-        if case .cursor(let c) = dataset.request.pagination, let sizeParam = c.sizeParam, let size = c.size {
-            params.append((sizeParam, String(size)))
+    /// With `restartAtCursor` (a sorted source) each page whose highest cursor moved the bound is
+    /// followed by the first request again, filtered from that cursor, instead of the next link.
+    @discardableResult
+    private func walkByLinks(baseParams: [(String, String)], start: Int?, state: DatasetState, summary: inout DatasetSummary,
+                             restartAtCursor inc: IncrementalConfig?) throws -> PassLedger {
+        func firstRequest(from bound: Int?) -> (PageTarget, LinkPaginator) {
+            var params = baseParams
+            if let incremental = dataset.incremental, let bound { params = filter(params, incremental, bound) }
+            if case .cursor(let c) = dataset.request.pagination, let sizeParam = c.sizeParam, let size = c.size {
+                params.append((sizeParam, String(size)))
+            }
+            return (.path(dataset.request.path, params: params),
+                    LinkPaginator(pagination: dataset.request.pagination, firstParams: params, path: dataset.request.path))
         }
-        let first = PageTarget.path(dataset.request.path, params: params)
-        var paginator = LinkPaginator(pagination: dataset.request.pagination, firstParams: params, path: dataset.request.path)
-        var target = first
+        var bound = start
+        var (target, paginator) = firstRequest(from: bound)
+        var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
         var passMax = state.passMax
+        var watermark = state.watermark
         var pages = 0
         let streams = dataset.request.format != .json
+        let sorted = inc != nil
         while true {
             let page: FetchedPage
+            var committed: [PageCommitter.Committed] = []
+            let count: Int
+            func commit(_ records: [JSONValue], requests: Int) throws {
+                let c = try committer.commit(records, pageNumber: pages + 1, total: nil, requests: requests, passMax: passMax,
+                                             keepsPassMax: !sorted && dataset.incremental != nil, markSeen: marksSeen, summary: &summary,
+                                             watermark: sorted ? sortedWatermark(above: watermark) : { _ in nil })
+                if let cmax = c.maxCursor {
+                    passMax = max(passMax ?? cmax, cmax)
+                    if sorted, cmax > (watermark ?? Int.min) { watermark = cmax }
+                }
+                committed.append(c)
+            }
             if streams {
                 // NDJSON and CSV are downloaded to a file and committed in bounded batches.
-                var chunks = 0
                 page = try client.fetchStreaming(target, request: dataset.request, batch: Self.commitChunk) { records in
-                    var chunk = FetchedPage(records: records, total: nil, requests: 0, seconds: 0)
-                    chunk.requests = chunks == 0 ? 1 : 0
-                    chunks += 1
-                    if let cmax = try commit(chunk, pageNumber: pages + 1, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary).maxCursor {
-                        passMax = max(passMax ?? cmax, cmax)
-                    }
+                    try commit(records, requests: committed.isEmpty ? 1 : 0)
                 }
-                pages += 1
-                if page.streamedRecords == 0 { summary.requests += page.requests; break }
-                summary.requests += page.requests - 1
+                count = page.streamedRecords
+                if count > 0 { summary.requests += page.requests - 1 }
             } else {
                 page = try client.fetch(target, request: dataset.request, totalPath: nil)
-                pages += 1
-                if page.records.isEmpty { summary.requests += page.requests; break }
+                count = page.records.count
                 // One response can hold a whole download (`none`): commit it in bounded
                 // transactions so the warehouse side stays small whatever the size.
                 for (index, start) in stride(from: 0, to: page.records.count, by: Self.commitChunk).enumerated() {
-                    var chunk = page
-                    chunk.records = Array(page.records[start..<min(page.records.count, start + Self.commitChunk)])
-                    chunk.requests = index == 0 ? page.requests : 0
-                    if let cmax = try commit(chunk, pageNumber: pages, watermark: nil, sortedWalk: false, passMax: passMax, summary: &summary).maxCursor {
-                        passMax = max(passMax ?? cmax, cmax)
-                    }
+                    try commit(Array(page.records[start..<min(page.records.count, start + Self.commitChunk)]), requests: index == 0 ? page.requests : 0)
                 }
             }
+            pages += 1
+            try note(page, records: count, committed: committed, in: &ledger)
+            if count == 0 {
+                summary.requests += page.requests
+                ledger.end(.emptyPage, total: page.total)
+                break
+            }
+            let next: PageTarget?
             do {
-                guard let next = try paginator.next(after: page) else { break }
-                target = next
+                next = try paginator.next(after: page)
             } catch let error as LinkPaginator.RepeatedLink {
                 throw GatewayError(source: dataset.source, path: dataset.request.path, code: nil,
-                                   message: "\(error) after \(pages) pages; stopped instead of looping (the pages read are kept, the watermark was not moved)")
+                                   message: "\(error) after \(pages) pages; stopped instead of looping (the pages read are kept, nothing was tombstoned, the watermark was not moved)")
+            }
+            guard let next else {
+                if case .none = dataset.request.pagination { ledger.end(.singleResponse, total: page.total) } else { ledger.end(.noNext, total: page.total) }
+                break
+            }
+            let pageMax = committed.compactMap(\.maxCursor).max()
+            if sorted, let pageMax, bound == nil || pageMax > bound! {
+                // Restart from the highest cursor seen: a record that moved to the end while we
+                // paged cannot shift the gateway's offsets past one we have not read.
+                bound = pageMax
+                (target, paginator) = firstRequest(from: bound)
+                ledger.boundMoved()
+            } else {
+                target = next
             }
         }
-        try finishPass(state: state, passMax: passMax)
-    }
-
-    /// After a complete pass: the watermark moves, or (full refresh, no cursor) keys not seen
-    /// this pass are tombstoned (DESIGN §3).
-    private func finishPass(state: DatasetState, passMax: Int?) throws {
-        guard dataset.incremental != nil else {
-            snapshotTombstones += try warehouse.tombstoneUnseen(dataset: dataset, runID: runID)
-            return
-        }
-        if let passMax, passMax > (state.watermark ?? Int.min) {
-            try warehouse.finishPass(dataset: dataset.name, watermark: (passMax, format(passMax)))
-        } else {
-            try warehouse.finishPass(dataset: dataset.name, watermark: nil)
-        }
-    }
-
-    /// Maps and commits one page; returns the page's highest cursor and how many of its records
-    /// had no usable cursor value.
-    @discardableResult
-    private func commit(_ page: FetchedPage, pageNumber: Int, watermark: Int?, sortedWalk: Bool, passMax: Int? = nil,
-                        summary: inout DatasetSummary) throws -> (maxCursor: Int?, withoutCursor: Int) {
-        let mapped = mapper.mapPage(page.records)
-        let cmax = mapped.maxCursor
-        var newWatermark: (epoch: Int, text: String)?
-        if sortedWalk, let cmax, cmax > (watermark ?? Int.min) { newWatermark = (cmax, format(cmax)) }
-        var newPassMax: Int?
-        if !sortedWalk, let cmax { newPassMax = max(passMax ?? cmax, cmax) }
-        let batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
-                              watermark: newWatermark, passMax: newPassMax, fetched: page.records.count, requests: page.requests,
-                              markSeen: marksSeen)
-        let counts = try warehouse.apply(batch)
-        summary.add(counts, fetched: page.records.count, requests: page.requests)
-        observer.pageCommitted(dataset.name, page: pageNumber, fetched: page.records.count, counts: counts, total: page.total)
-        return (cmax, mapped.withoutCursor)
+        return ledger
     }
 
     /// `params` with the incremental filter set: `param = value`, or `param = template` with

@@ -47,16 +47,20 @@ public final class SyncEngine {
     /// Syncs the named datasets (all when empty). A dataset that fails does not stop the others.
     ///
     /// With `retryRejects`, each dataset's open rejects are first replayed through the current
-    /// mapping (`RejectReplayer`); the warehouse must be a `RejectStore`.
-    public func run(datasets names: [String], options: String = "", retryRejects: Bool = false, reconcile: Bool = false) throws -> RunSummary {
+    /// mapping (`RejectReplayer`); the warehouse must be a `RejectStore`. Datasets named in
+    /// `allowMassDelete` may tombstone more than their `max_tombstones` in this run.
+    public func run(datasets names: [String], options: String = "", retryRejects: Bool = false, reconcile: Bool = false,
+                    allowMassDelete: [String] = []) throws -> RunSummary {
         let datasets = try select(names)
+        let massDeleteAllowed = allowMassDelete.isEmpty ? [] : Set(try select(allowMassDelete).map(\.name))
         try warehouse.loadDictionaries(project.dictionaries)
         for d in datasets { try warehouse.prepare(dataset: d) }
         let runID = try warehouse.beginRun(datasets: datasets.map(\.name), options: options)
         observer.runStarted(runID: runID, datasets: datasets.map(\.name))
         var summaries: [DatasetSummary] = []
         for dataset in datasets {
-            summaries.append(syncDataset(dataset, runID: runID, retryRejects: retryRejects, reconcile: reconcile))
+            summaries.append(syncDataset(dataset, runID: runID, retryRejects: retryRejects, reconcile: reconcile,
+                                         allowMassDelete: massDeleteAllowed.contains(dataset.name)))
         }
         let summary = RunSummary(runID: runID, datasets: summaries)
         try warehouse.finishRun(runID: runID, status: summary.exitCode == 0 ? "ok" : "failed", exitCode: summary.exitCode)
@@ -86,7 +90,8 @@ public final class SyncEngine {
         return Date().timeIntervalSince(last) >= schedule.interval
     }
 
-    private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool, reconcile: Bool = false) -> DatasetSummary {
+    private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool, reconcile: Bool = false,
+                             allowMassDelete: Bool = false) -> DatasetSummary {
         let started = Date()
         currentDataset = dataset.name
         var summary = DatasetSummary(dataset: dataset.name, status: "ok")
@@ -114,6 +119,7 @@ public final class SyncEngine {
                 let walker = PageWalker(dataset: dataset, project: project, client: try client(for: dataset.source),
                                         warehouse: warehouse, runID: runID, observer: observer)
                 walker.reconcile = try reconcileDue(dataset, forced: reconcile)
+                walker.allowMassDelete = allowMassDelete
                 try walker.walk(from: state, summary: &summary)
                 if walker.reconcile { try warehouse.setMetaValue("reconciled:" + dataset.name, Timestamp.now()) }
             }

@@ -18,6 +18,10 @@ public struct DatasetSummary: Sendable {
     public var pageCap: Int?
     /// Keys tombstoned by a reconciling pass because they are gone upstream (nil when not reconciling).
     public var reconciledDeletes: Int?
+    /// Why the pass was not complete (nothing tombstoned, watermark kept); nil for a complete pass.
+    public var incompletePass: String?
+    /// Tombstones the mass-delete guard refused (nil when it did not refuse).
+    public var refusedTombstones: Int?
 }
 
 extension DatasetSummary {

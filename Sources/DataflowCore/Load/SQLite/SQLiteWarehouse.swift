@@ -113,6 +113,14 @@ public final class SQLiteWarehouse: Warehouse {
         return try db.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
     }
 
+    public func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try SeenKeys.distinct(in: db, dataset: dataset, runID: runID)
+    }
+
+    public func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try SeenKeys.unseenLive(in: db, dataset: dataset, runID: runID)
+    }
+
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
         try db.prepare("UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ? WHERE run_id = ? AND dataset = ?")
             .run([.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),

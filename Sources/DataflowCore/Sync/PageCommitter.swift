@@ -1,0 +1,50 @@
+/// Maps one page of raw records and commits it, with the dataset's state, in one transaction —
+/// the one commit step of the page walker and the exchange walker.
+///
+/// ```swift
+/// let committer = PageCommitter(dataset: d, warehouse: w, runID: run, observer: o, mapper: m)
+/// let done = try committer.commit(records, pageNumber: 1, total: nil, requests: 1, summary: &summary) { mapped in
+///     mapped.maxCursor.map { ($0, format($0)) }     // the watermark stored with this page, or nil
+/// }
+/// ```
+struct PageCommitter {
+    let dataset: DatasetConfig
+    let warehouse: Warehouse
+    let runID: Int64
+    let observer: SyncObserver
+    let mapper: RecordMapper
+
+    /// What one committed page tells the walk.
+    struct Committed {
+        /// The highest cursor on the page (rows and rejects).
+        var maxCursor: Int?
+        /// Records with no usable cursor value.
+        var withoutCursor: Int
+        /// Rejected records without a key (the warehouse cannot stamp them as seen).
+        var keylessRejects: Int
+        /// A digest of the page's content (keys and content hashes, in order): two pages with the
+        /// same fingerprint in one process carry the same records.
+        var fingerprint: Int
+    }
+
+    /// Maps and commits `records`. `watermark` chooses the watermark stored with the page from the
+    /// mapped page (nil = leave it); `passMax` is the pass's highest cursor before this page
+    /// (unsorted walks keep it with the page); `markSeen` stamps every key the page carries.
+    func commit(_ records: [JSONValue], pageNumber: Int, total: Int?, requests: Int, passMax: Int? = nil, keepsPassMax: Bool = false,
+                markSeen: Bool = false, summary: inout DatasetSummary,
+                watermark: (MappedPage) -> (epoch: Int, text: String)?) throws -> Committed {
+        let mapped = mapper.mapPage(records)
+        var newPassMax: Int?
+        if keepsPassMax, let cmax = mapped.maxCursor { newPassMax = max(passMax ?? cmax, cmax) }
+        let batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
+                              watermark: watermark(mapped), passMax: newPassMax, fetched: records.count, requests: requests, markSeen: markSeen)
+        let counts = try warehouse.apply(batch)
+        summary.add(counts, fetched: records.count, requests: requests)
+        observer.pageCommitted(dataset.name, page: pageNumber, fetched: records.count, counts: counts, total: total)
+        var hasher = Hasher()
+        for row in mapped.rows { hasher.combine(row.key); hasher.combine(row.hash) }
+        for reject in mapped.rejects { hasher.combine(reject.key); hasher.combine(reject.record.serialized()) }
+        return Committed(maxCursor: mapped.maxCursor, withoutCursor: mapped.withoutCursor,
+                         keylessRejects: mapped.rejects.filter { $0.key == nil }.count, fingerprint: hasher.finalize())
+    }
+}
