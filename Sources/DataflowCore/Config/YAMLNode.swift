@@ -48,6 +48,8 @@ public enum YAMLDocument {
     /// Parses `text` from `file`; an empty document is an empty mapping.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> YAMLNode {
         let protected = protectReferences(text)
+        // Aliases are budgeted on libyaml's events first: composing a bomb would exhaust memory.
+        try YAMLAliasBudget.check(protected, file: file)
         let root: Node?
         do {
             root = try Yams.compose(yaml: protected)
