@@ -6,8 +6,10 @@ import CCrypto
 struct SignatureCheck: Sendable {
     let state: SandboxState
 
-    /// Auth styles of `/open/{auth}/…`.
-    static let styles: Set<String> = ["none", "bearer", "basic", "apikey-header", "apikey-query", "bcdsg", "shandong", "hmac-sm3", "tif", "oauth2", "zjirs-headers"]
+    /// Auth styles of `/open/{auth}/…`. `bcdsg` checks a signature over the percent-encoded
+    /// query, `bcdsg-decoded` one over the decoded query (gateways differ; `query_values:`).
+    static let styles: Set<String> = ["none", "bearer", "basic", "apikey-header", "apikey-query", "bcdsg", "bcdsg-decoded", "shandong", "hmac-sm3",
+                                      "tif", "oauth2", "zjirs-headers"]
 
     /// nil when `request` passes `style`, else why not (sent as a 401 body).
     func refusal(_ style: String, _ request: GatewayRequest) -> String? {
@@ -22,18 +24,22 @@ struct SignatureCheck: Sendable {
             return request.header("X-API-Key") == secret ? nil : "X-API-Key missing or wrong"
         case "apikey-query":
             return request.query["api_key"] == secret ? nil : "api_key missing or wrong"
-        case "bcdsg", "hmac-sm3":
-            let names = style == "bcdsg"
+        case "bcdsg", "bcdsg-decoded", "hmac-sm3":
+            let names = style != "hmac-sm3"
                 ? (key: "X-BG-HMAC-ACCESS-KEY", date: "X-BG-DATE-TIME", sign: "X-BG-HMAC-SIGNATURE")
                 : (key: "X-Key", date: "X-Time", sign: "X-Sign")
             guard request.header(names.key) == key, let date = request.header(names.date), let sign = request.header(names.sign) else {
                 return "\(names.key), \(names.date) and \(names.sign) are required"
             }
-            let sortedQuery = request.query.sorted { $0.key < $1.key }.map { Self.encode($0.key) + "=" + Self.encode($0.value) }.joined(separator: "&")
-            if style == "bcdsg" {
+            let sorted = request.query.sorted { $0.key < $1.key }
+            let sortedQuery = style == "bcdsg-decoded"
+                ? sorted.map { $0.key + "=" + $0.value }.joined(separator: "&")
+                : sorted.map { Self.encode($0.key) + "=" + Self.encode($0.value) }.joined(separator: "&")
+            if style != "hmac-sm3" {
                 guard request.header("X-BG-HMAC-ALGORITHM") == "hmac-sha256" else { return "X-BG-HMAC-ALGORITHM must be hmac-sha256" }
                 let text = "\(request.method.rawValue)\n\(request.path)\n\(sortedQuery)\n\(key)\n\(date)\n"
-                return Self.base64(Self.hmac("SHA256", secret, text)) == sign ? nil : "X-BG-HMAC-SIGNATURE does not match"
+                // The real gateway's words ({"message":"Invalid signature"}), then which check failed.
+                return Self.base64(Self.hmac("SHA256", secret, text)) == sign ? nil : "Invalid signature (X-BG-HMAC-SIGNATURE does not match)"
             }
             let text = "\(request.method.rawValue)\n\(request.path)\n\(sortedQuery)\n\(key)\n\(date)"
             return Self.hex(Self.hmac("SM3", secret, text)) == sign ? nil : "X-Sign (hex HMAC-SM3) does not match"

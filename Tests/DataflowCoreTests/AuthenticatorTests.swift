@@ -34,6 +34,30 @@ struct AuthenticatorTests {
         #expect(r.query.count == 3)
     }
 
+    @Test func queryValuesEncodedOrDecodedInTheStringToSign() {
+        let query = [("updatedSince", "2026-01-01 08:00:00"), ("area", "义乌"), ("pageNum", "1")]
+        let encoded = HMACAuthenticator.stringToSign("{query}", method: "GET", path: "/x", query: query, queryValues: .encoded,
+                                                     accessKey: "ak", date: "d", nonce: "")
+        let decoded = HMACAuthenticator.stringToSign("{query}", method: "GET", path: "/x", query: query, queryValues: .decoded,
+                                                     accessKey: "ak", date: "d", nonce: "")
+        #expect(encoded == "area=%E4%B9%89%E4%B9%8C&pageNum=1&updatedSince=2026-01-01%2008%3A00%3A00")
+        #expect(decoded == "area=义乌&pageNum=1&updatedSince=2026-01-01 08:00:00")
+        #expect(HMACAuthConfig.bcdsg(accessKey: "ak", secret: Secret("s")).queryValues == .encoded, "bcdsg's manual signs the encoded query")
+    }
+
+    @Test func aRefusedSignatureOverAnEncodableQueryNamesTheSetting() {
+        let auth = HMACAuthenticator(config: .bcdsg(accessKey: "ak-1", secret: Secret("sandbox-secret")))
+        let plain = OutgoingRequest(path: "/x", query: [("pageNum", "1")])
+        #expect(auth.refusalHint(for: plain) == nil, "nothing encodes: the query form cannot be the cause")
+        let hint = auth.refusalHint(for: OutgoingRequest(path: "/x", query: [("updatedSince", "2026-01-01 08:00:00")]))
+        #expect(hint?.contains("`query_values: decoded`") == true, "\(hint ?? "nil")")
+        var decoded = HMACAuthConfig.bcdsg(accessKey: "ak-1", secret: Secret("sandbox-secret"))
+        decoded.queryValues = .decoded
+        #expect(HMACAuthenticator(config: decoded).refusalHint(for: OutgoingRequest(path: "/x", query: [("q", "a b")]))?.contains("`query_values: encoded`") == true)
+        #expect(HMACAuthenticator(config: .shandong(accessKey: "c", secret: Secret("s"))).refusalHint(for: OutgoingRequest(path: "/x", query: [("q", "a b")])) == nil,
+                "a style that does not sign the query has no such hint")
+    }
+
     @Test func shandongSignsClientTimestampNonce() throws {
         let auth = HMACAuthenticator(config: .shandong(accessKey: "client-1", secret: Secret("sandbox-secret")), clock: { 1_795_953_600 }, nonce: { "n0nce" })
         var r = OutgoingRequest(path: "/x")

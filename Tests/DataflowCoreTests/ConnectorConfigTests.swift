@@ -17,6 +17,8 @@ struct ConnectorConfigTests {
             ("auth: { type: hmac, style: shandong, access_key: a, secret: s }", { if case .hmac(let c) = $0 { return c.headers.signature == "X-Signature" }; return false }),
             ("auth: { type: hmac, access_key: a, secret: s, algorithm: hmac-sm3, encoding: hex, string_to_sign: \"{path}\" }",
              { if case .hmac(let c) = $0 { return c.algorithm == .hmacSM3 && c.encoding == .hex && c.stringToSign == "{path}" }; return false }),
+            ("auth: { type: hmac, style: bcdsg, query_values: decoded, access_key: a, secret: s }",
+             { if case .hmac(let c) = $0 { return c.queryValues == .decoded }; return false }),
             ("auth: { type: tif, paas_id: p, token: t }", { if case .tif("p", _) = $0 { return true }; return false }),
             ("auth: { type: oauth2-client-credentials, token_url: /t, client_id: c, client_secret: s }", { if case .oauth2(let c) = $0 { return c.tokenURL == "/t" }; return false }),
             ("auth: { type: zj-irs, app_key: k, app_secret: s, app_key_param: appkey, sign_in: headers }",
@@ -33,6 +35,8 @@ struct ConnectorConfigTests {
         ("auth: { type: hmac, access_key: a, secret: s }", "needs 'style: bcdsg | shandong' or a 'string_to_sign'"),
         ("auth: { type: hmac, style: bcdsg, access_key: a, secret: s, algorithm: sha1 }", "algorithm"),
         ("auth: { type: api-key, name: k, in: cookie, key: k }", "cookie"),
+        ("auth: { type: hmac, style: bcdsg, query_values: raw, access_key: a, secret: s }", "expected one of: encoded, decoded"),
+        ("auth: { type: hmac, style: shandong, query_values: decoded, access_key: a, secret: s }", "'query_values' has no effect"),
         ("auth: { type: bearer }", "token"),
         ("auth: { type: oauth2, token_url: /t }", "oauth2-client-credentials"),
     ])

@@ -8,7 +8,7 @@ import Testing
 struct ConnectorTests {
     static let incremental = [
         "licenses_auth_bearer", "licenses_auth_basic", "licenses_auth_apikey_header", "licenses_auth_apikey_query",
-        "licenses_auth_bcdsg", "licenses_auth_shandong", "licenses_auth_hmac_sm3", "licenses_auth_tif", "licenses_auth_oauth2",
+        "licenses_auth_bcdsg", "licenses_auth_bcdsg_decoded", "licenses_auth_shandong", "licenses_auth_hmac_sm3", "licenses_auth_tif", "licenses_auth_oauth2",
         "licenses_auth_zjirs_headers",
         "licenses_envelope_code200", "licenses_envelope_code0", "licenses_envelope_success", "licenses_envelope_status1",
         "licenses_envelope_errcode0", "licenses_envelope_string",
@@ -92,6 +92,25 @@ struct ConnectorTests {
         // Its next link is the first page again: the second page repeats the first, which ends the walk.
         #expect(result.output.contains("page 2 is identical to page 1 of this pass"), "\(result.output)")
         #expect(try sandbox.stats()["data_requests"] == 2)
+    }
+
+    /// A bcdsg gateway that signs the other query form than the one configured: the full sync (no
+    /// parameter that encodes) passes, the incremental one (`startTime=… 08:00:00`) is refused, and
+    /// the error names `query_values`.
+    @Test(arguments: [("licenses_auth_bcdsg", "/open/bcdsg/", "/open/bcdsg-decoded/", "query_values: decoded"),
+                      ("licenses_auth_bcdsg_decoded", "/open/bcdsg-decoded/", "/open/bcdsg/", "query_values: encoded")])
+    func theWrongQueryFormIsRefusedWithAHint(_ dataset: String, _ route: String, _ other: String, _ setting: String) throws {
+        let sandbox = try Sandbox(rows: 50)
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [dataset])
+        let file = project.root.appendingPathComponent("Mappings/datasets/\(dataset).yml")
+        try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: route, with: other).write(to: file, atomically: true, encoding: .utf8)
+        let full = try project.dataflow("sync")
+        #expect(full.status == 0, "\(full.output)")
+        _ = try sandbox.mutate("licenses", update: 3)
+        let incremental = try project.dataflow("sync")
+        #expect(incremental.status == 1)
+        #expect(incremental.output.contains("HTTP 401") && incremental.output.contains("Invalid signature"), "\(incremental.output)")
+        #expect(incremental.output.contains("`\(setting)`"), "\(incremental.output)")
     }
 
     @Test func wrongCredentialsShowTheGatewaysAnswer() throws {

@@ -79,6 +79,14 @@ public struct HMACAuthConfig: Sendable {
         }
     }
 
+    /// How `{query}` writes parameter names and values in the string to sign.
+    public enum QueryValues: String, Sendable, CaseIterable {
+        /// RFC 3986 percent-encoded, as sent on the wire: `updatedSince=2026-01-01%2008%3A00%3A00`.
+        case encoded
+        /// As the values are, before encoding: `updatedSince=2026-01-01 08:00:00`.
+        case decoded
+    }
+
     /// Header names; nil = not sent.
     public struct Headers: Sendable {
         public var accessKey: String
@@ -95,13 +103,24 @@ public struct HMACAuthConfig: Sendable {
     public var timestamp: Timestamp
     public var stringToSign: String
     public var headers: Headers
+    /// How `{query}` is written (`query_values:`).
+    public var queryValues: QueryValues = .encoded
 
     /// Zhejiang IRS v2 `bcdsg`.
+    ///
+    /// The query is signed *encoded* by default. Source: the IRS v2 gateway manual defines the
+    /// signed QUERY_STREAM as the URL's query "进行编码后的结果" (after encoding), parameters sorted by
+    /// key and joined with `&`; the Java signing helper circulated with it
+    /// (github.com/zhusaidong/zjzwfw-spring-boot-starter,
+    /// src/main/java/cn/zhusaidong/zjzwfw/starter/util/ZjzwfwAuthUtil.java, getCanonicalQueryString)
+    /// percent-encodes each key and value with a space as `%20`. Some deployments sign the decoded
+    /// values instead (`query_values: decoded`).
     public static func bcdsg(accessKey: String, secret: Secret) -> HMACAuthConfig {
         HMACAuthConfig(accessKey: accessKey, secret: secret, algorithm: .hmacSHA256, encoding: .base64, timestamp: .rfc1123,
                        stringToSign: "{method}\n{path}\n{query}\n{access_key}\n{date}\n",
                        headers: Headers(accessKey: "X-BG-HMAC-ACCESS-KEY", algorithm: "X-BG-HMAC-ALGORITHM",
-                                        date: "X-BG-DATE-TIME", nonce: nil, signature: "X-BG-HMAC-SIGNATURE"))
+                                        date: "X-BG-DATE-TIME", nonce: nil, signature: "X-BG-HMAC-SIGNATURE"),
+                       queryValues: .encoded)
     }
 
     /// Shandong.

@@ -138,6 +138,12 @@ struct SourceParser {
         if let v = try a.choice("algorithm", HMACAuthConfig.Algorithm.allCases.map(\.rawValue)) { c.algorithm = HMACAuthConfig.Algorithm(rawValue: v) ?? c.algorithm }
         if let v = try a.choice("encoding", HMACAuthConfig.Encoding.allCases.map(\.rawValue)) { c.encoding = HMACAuthConfig.Encoding(rawValue: v) ?? c.encoding }
         if let v = try a.choice("timestamp", HMACAuthConfig.Timestamp.allCases.map(\.rawValue)) { c.timestamp = HMACAuthConfig.Timestamp(rawValue: v) ?? c.timestamp }
+        if let v = try a.choice("query_values", HMACAuthConfig.QueryValues.allCases.map(\.rawValue)) {
+            guard c.stringToSign.contains("{query}") else {
+                throw ConfigError("'query_values' has no effect: the string to sign has no {query}", at: a.keyPosition("query_values"))
+            }
+            c.queryValues = HMACAuthConfig.QueryValues(rawValue: v) ?? c.queryValues
+        }
         if var h = try a.mapping("headers", what: "'auth.headers'") {
             if let v = try h.string("access_key") { c.headers.accessKey = v }
             if let v = try h.string("algorithm") { c.headers.algorithm = v.isEmpty ? nil : v }

@@ -133,7 +133,8 @@ public final class SourceClient {
             }
             if response.status == 401 || response.status == 403 {
                 throw GatewayError(source: source.name, path: path, code: nil,
-                                   message: "HTTP \(response.status) (not authorized): \(ResponseText.snippet(response.body))")
+                                   message: "HTTP \(response.status) (not authorized): \(ResponseText.snippet(response.body))"
+                                       + (authenticator.refusalHint(for: outgoing).map { "; \($0)" } ?? ""))
             }
             guard (200..<300).contains(response.status) else {
                 throw GatewayError(source: source.name, path: path, code: nil,
@@ -234,7 +235,8 @@ public final class SourceClient {
             guard (200..<300).contains(response.status) else {
                 let body = (try? Data(contentsOf: URL(fileURLWithPath: file)).prefix(1200)).map { [UInt8]($0) } ?? []
                 let what = response.status == 401 || response.status == 403 ? "(not authorized)" : "after \(source.retries) retries"
-                throw GatewayError(source: source.name, path: path, code: nil, message: "HTTP \(response.status) \(what): \(ResponseText.snippet(body))")
+                let hint = response.status == 401 || response.status == 403 ? authenticator.refusalHint(for: outgoing).map { "; \($0)" } ?? "" : ""
+                throw GatewayError(source: source.name, path: path, code: nil, message: "HTTP \(response.status) \(what): \(ResponseText.snippet(body))\(hint)")
             }
             let count: Int
             do {

@@ -27,12 +27,16 @@ public protocol Authenticator: AnyObject {
     func invalidate()
     /// True when an HTTP 401 may be cured by `refresh()` (a token that can expire).
     var renewsOnUnauthorized: Bool { get }
+    /// What may be wrong when the gateway refused `request` (HTTP 401/403) although it was signed
+    /// as configured — a setting to try — or nil.
+    func refusalHint(for request: OutgoingRequest) -> String?
 }
 
 extension Authenticator {
     public func refresh() throws {}
     public func invalidate() {}
     public var renewsOnUnauthorized: Bool { false }
+    public func refusalHint(for request: OutgoingRequest) -> String? { nil }
 }
 
 /// Sends requests as they are.

@@ -9,7 +9,8 @@ import DataflowHTTP
 /// in ms, `X-Nonce`, `X-Signature = base64(HMAC-SHA256(secret, clientId + timestamp + nonce))`).
 ///
 /// The template's placeholders: `{method}`, `{path}`, `{query}` (parameters sorted by name,
-/// RFC 3986-encoded, `a=1&b=2`), `{access_key}`, `{date}` (the timestamp as sent), `{nonce}`.
+/// `a=1&b=2`, RFC 3986-encoded or decoded as `query_values` says), `{access_key}`, `{date}`
+/// (the timestamp as sent), `{nonce}`.
 public final class HMACAuthenticator: Authenticator {
     let config: HMACAuthConfig
     let clock: () -> Double
@@ -31,8 +32,8 @@ public final class HMACAuthenticator: Authenticator {
     public func authorize(_ request: inout OutgoingRequest) throws {
         let date = config.timestamp.render(epochSeconds: clock())
         let nonceValue = config.headers.nonce == nil && !config.stringToSign.contains("{nonce}") ? "" : nonce()
-        let text = HMACAuthenticator.stringToSign(config.stringToSign, method: request.method, path: request.path,
-                                                  query: request.query, accessKey: config.accessKey, date: date, nonce: nonceValue)
+        let text = HMACAuthenticator.stringToSign(config.stringToSign, method: request.method, path: request.path, query: request.query,
+                                                  queryValues: config.queryValues, accessKey: config.accessKey, date: date, nonce: nonceValue)
         let signature = HMACAuthenticator.sign(text, secret: config.secret, algorithm: config.algorithm, encoding: config.encoding)
         redactor.registerEphemeral(signature)
         let h = config.headers
@@ -43,13 +44,24 @@ public final class HMACAuthenticator: Authenticator {
         request.headers.append(HTTPHeader(name: h.signature, value: signature))
     }
 
+    /// A refused request whose signed query has characters that percent-encode may be signed in
+    /// the other form than the gateway's: say so, naming the setting.
+    public func refusalHint(for request: OutgoingRequest) -> String? {
+        guard config.stringToSign.contains("{query}"),
+              let odd = request.query.first(where: { QueryString.encode($0.0) != $0.0 || QueryString.encode($0.1) != $0.1 }) else { return nil }
+        let other: HMACAuthConfig.QueryValues = config.queryValues == .encoded ? .decoded : .encoded
+        return "the signed query has characters that percent-encode (\(odd.0)=\(odd.1)) and dataflow signed them \(config.queryValues.rawValue): "
+            + "if the access key and secret are right, the gateway may sign them \(other.rawValue) — set `query_values: \(other.rawValue)` in this source's hmac auth"
+    }
+
     /// Fills the template.
     public static func stringToSign(_ template: String, method: String, path: String, query: [(String, String)],
-                                    accessKey: String, date: String, nonce: String) -> String {
+                                    queryValues: HMACAuthConfig.QueryValues = .encoded, accessKey: String, date: String, nonce: String) -> String {
         let sorted = query.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        let queryText = queryValues == .encoded ? QueryString.build(sorted) : sorted.map { $0.0 + "=" + $0.1 }.joined(separator: "&")
         return template.replacingOccurrences(of: "{method}", with: method.uppercased())
             .replacingOccurrences(of: "{path}", with: path)
-            .replacingOccurrences(of: "{query}", with: QueryString.build(sorted))
+            .replacingOccurrences(of: "{query}", with: queryText)
             .replacingOccurrences(of: "{access_key}", with: accessKey)
             .replacingOccurrences(of: "{date}", with: date)
             .replacingOccurrences(of: "{nonce}", with: nonce)
