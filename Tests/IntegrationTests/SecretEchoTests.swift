@@ -105,7 +105,7 @@ struct SecretEchoTests {
             #expect(!result.output.contains("\u{1B}"), "\(name): an ANSI escape reached the terminal:\n\(result.output)")
             let lines = result.output.split(separator: "\n")
             #expect(!lines.contains { $0.hasPrefix(EchoGateway.forgedLine.prefix(8)) }, "\(name): a forged line:\n\(result.output)")
-            // status cuts its error column before the page's text; sync and check show it, escaped.
+            // sync and check show the page on one line, escaped (status wraps long errors).
             if name != "status" {
                 #expect(result.output.contains("\\u{1B}[31mBlocked\\u{1B}[0m\\n\(EchoGateway.forgedLine)"), "\(name): shown escaped:\n\(result.output)")
             }
