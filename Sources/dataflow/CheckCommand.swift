@@ -90,6 +90,10 @@ enum CheckRendering {
                 out += "  row[\(i)]: " + row.map { "\($0.column)=\($0.value.map(p) ?? "NULL")" }.joined(separator: ", ") + "\n"
             }
             for reason in r.rejected { out += "  quarantined: \(p(reason))\n" }
+            if r.recordsOnPage > 0 {
+                out += String(format: "  quarantine rate: %d of %d records on this page (%.2f %%)\n", r.quarantinedOnPage, r.recordsOnPage,
+                              100 * Double(r.quarantinedOnPage) / Double(r.recordsOnPage))
+            }
             out += "  next: \(p(r.next))\n\n"
         }
         return out
@@ -101,7 +105,7 @@ enum CheckRendering {
             let rows = r.mapped.map { row in "{" + row.map { "\(q($0.column)):\(q($0.value))" }.joined(separator: ",") + "}" }
             return "{\"dataset\":\(q(r.dataset)),\"source\":\(q(r.source)),\"auth\":\(q(r.auth)),\"ok\":\(r.ok),\"error\":\(q(r.error)),"
                 + "\"url\":\(q(r.url)),\"requests\":\(r.requests),\"seconds\":\(String(format: "%.3f", r.seconds)),"
-                + "\"records_on_page\":\(r.recordsOnPage),\"total\":\(r.total.map(String.init) ?? "null"),"
+                + "\"records_on_page\":\(r.recordsOnPage),\"quarantined_on_page\":\(r.quarantinedOnPage),\"total\":\(r.total.map(String.init) ?? "null"),"
                 + "\"raw\":[\(r.raw.joined(separator: ","))],\"rows\":[\(rows.joined(separator: ","))],"
                 + "\"rejected\":[\(r.rejected.map(q).joined(separator: ","))],\"next\":\(q(r.next))}"
         }

@@ -15,7 +15,7 @@ struct DataflowCommand: ParsableCommand {
         3 another run holds the lock · 4 catalog coverage below --fail-under.
         """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, ValidateCommand.self, CheckCommand.self, SyncCommand.self, StatusCommand.self, CatalogCommand.self,
+        subcommands: [InitCommand.self, ValidateCommand.self, DraftCommand.self, CheckCommand.self, SyncCommand.self, StatusCommand.self, CatalogCommand.self,
                       ExportCommand.self, RejectsCommand.self, SandboxCommand.self, WarehouseCommand.self]
     )
 }

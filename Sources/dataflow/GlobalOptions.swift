@@ -16,9 +16,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Log format on stderr: text or json (one event per line, for cron).", valueName: "format"))
     var logFormat: LogFormat = .text
 
-    func loadProject() throws -> ProjectConfig {
+    /// - Parameter allowRequestOnly: load dataset files that hold only a request (for `draft`).
+    func loadProject(allowRequestOnly: Bool = false) throws -> ProjectConfig {
         do {
-            return try ProjectLoader(environment: ProcessInfo.processInfo.environment).load(root: project)
+            var loader = ProjectLoader(environment: ProcessInfo.processInfo.environment)
+            loader.allowRequestOnlyDatasets = allowRequestOnly
+            return try loader.load(root: project)
         } catch {
             Console.error("\(error)")
             Console.error("configuration is not valid; nothing was changed")

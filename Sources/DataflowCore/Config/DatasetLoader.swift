@@ -5,6 +5,8 @@ struct DatasetLoader {
     let interpolator: Interpolator
     let sources: [SourceConfig]
     let dictionaries: Dictionaries
+    /// Request-only files (no `key`/`fields` yet) load with an empty mapping, for `dataflow draft`.
+    var allowRequestOnly = false
 
     func loadAll(mappingsPath: String, displayPrefix: String) throws -> [DatasetConfig] {
         let dir = mappingsPath + "/datasets"
@@ -95,7 +97,11 @@ struct DatasetLoader {
             incremental = IncrementalConfig(cursor: cursor, param: param, template: template, format: format, timezone: zone, lookback: lookback, sorted: sorted)
         }
 
-        guard let key = try m.stringList("key"), !key.isEmpty else { throw m.missing("key") }
+        if !allowRequestOnly, m.node("key") == nil, m.node("fields") == nil {
+            throw ConfigError("no 'key' and 'fields' yet: `dataflow draft \(name)` writes them from a sample of the gateway", at: m.position)
+        }
+        let key: [String]
+        if let list = try m.stringList("key"), !list.isEmpty { key = list } else if allowRequestOnly { key = [] } else { throw m.missing("key") }
 
         var deleted: DeletedRule?
         if var d = try m.mapping("deleted", what: "'deleted'") {
@@ -128,9 +134,14 @@ struct DatasetLoader {
             }
         }
 
-        guard let fieldsNode = m.node("fields") else { throw m.missing("fields") }
-        guard case .mapping(let fieldEntries, _) = fieldsNode, !fieldEntries.isEmpty else {
-            throw ConfigError("'fields' must map column names to field definitions", at: fieldsNode.position)
+        var fieldEntries: [YAMLEntry] = []
+        if let fieldsNode = m.node("fields") {
+            guard case .mapping(let entries, _) = fieldsNode, !entries.isEmpty else {
+                throw ConfigError("'fields' must map column names to field definitions", at: fieldsNode.position)
+            }
+            fieldEntries = entries
+        } else if !allowRequestOnly {
+            throw m.missing("fields")
         }
         let nullIf = try m.stringList("null_if") ?? NullDefaults.values
         let strict = try m.bool("strict") ?? false

@@ -7,6 +7,9 @@ import Foundation
 /// ```
 public struct ProjectLoader: Sendable {
     public var interpolator: Interpolator
+    /// Load request-only dataset files (no `key`/`fields` yet) with an empty mapping, as
+    /// `dataflow draft` needs; every other command leaves this off, so they fail `validate`.
+    public var allowRequestOnlyDatasets = false
 
     public init(environment: [String: String]) { interpolator = Interpolator(environment: environment) }
 
@@ -69,7 +72,9 @@ public struct ProjectLoader: Sendable {
         try m.finish()
 
         let dictionaries = try DictionaryLoader(interpolator: interpolator).load(mappingsPath: mappingsPath, displayPrefix: mappingsName)
-        let datasets = try DatasetLoader(interpolator: interpolator, sources: sources, dictionaries: dictionaries)
+        var loader = DatasetLoader(interpolator: interpolator, sources: sources, dictionaries: dictionaries)
+        loader.allowRequestOnly = allowRequestOnlyDatasets
+        let datasets = try loader
             .loadAll(mappingsPath: mappingsPath, displayPrefix: mappingsName)
 
         return ProjectConfig(root: rootURL.path, county: county, warehouse: warehouse, mappingsPath: mappingsPath,

@@ -26,6 +26,8 @@ public struct ConnectionCheck {
         /// The same records mapped: column → value, or the reasons they would be quarantined.
         public var mapped: [[(column: String, value: String?)]] = []
         public var rejected: [String] = []
+        /// Records of the whole first page that would be quarantined (the sample's quarantine rate).
+        public var quarantinedOnPage = 0
         public var next: String = ""
 
         /// Every text the gateway could have put here, through `redactor`.
@@ -116,6 +118,9 @@ public struct ConnectionCheck {
             case .rejected(let r):
                 result.rejected.append(r.reasons.map { (revealPII ? $0 : masking.reason($0)).message }.joined(separator: "; "))
             }
+        }
+        for record in page.records {
+            if case .rejected = mapper.map(record) { result.quarantinedOnPage += 1 }
         }
         result.next = ConnectionCheck.nextStep(dataset.request.pagination, page: page)
     }
