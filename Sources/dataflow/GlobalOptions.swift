@@ -21,7 +21,9 @@ struct GlobalOptions: ParsableArguments {
         do {
             var loader = ProjectLoader(environment: ProcessInfo.processInfo.environment)
             loader.allowRequestOnlyDatasets = allowRequestOnly
-            return try loader.load(root: project)
+            let loaded = try loader.load(root: project)
+            if !quiet { for warning in loaded.warnings { Console.error("warning: \(warning)") } }
+            return loaded
         } catch {
             Console.error("\(error)")
             Console.error("configuration is not valid; nothing was changed")

@@ -36,4 +36,41 @@ struct ConfigInputTests {
         #expect(result.status == 2, "\(result.status) \(result.output)")
         #expect(result.stderr.contains("dataflow.yml:\(bombLine):8: YAML aliases expand"), "\(result.stderr)")
     }
+
+    @Test func aMissingCABundleIsAValidateErrorWithItsPosition() throws {
+        let sandbox = try Sandbox(rows: 1, caseRows: 1)
+        let missing = try CountyProject(sandbox: sandbox, sourceExtra: "    ca_bundle: /nonexistent/gov-ca.pem")
+        let result = try missing.dataflow("validate")
+        #expect(result.status == 2, "\(result.output)")
+        let line = try String(contentsOf: missing.root.appendingPathComponent("dataflow.yml"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("ca_bundle") }.map { $0 + 1 } ?? -1
+        #expect(result.stderr.contains("dataflow.yml:\(line):16: ca_bundle '/nonexistent/gov-ca.pem' does not exist"), "\(result.stderr)")
+
+        // A bundle that exists, given relative to the project folder, is accepted and used as a path.
+        let present = try CountyProject(sandbox: sandbox, sourceExtra: "    ca_bundle: certs/gov-ca.pem")
+        try FileManager.default.createDirectory(at: present.root.appendingPathComponent("certs"), withIntermediateDirectories: true)
+        try "-----BEGIN CERTIFICATE-----\n".write(to: present.root.appendingPathComponent("certs/gov-ca.pem"), atomically: true, encoding: .utf8)
+        #expect(try present.dataflow("validate").status == 0)
+        #expect(try present.config().sources.first?.caBundle == present.root.appendingPathComponent("certs/gov-ca.pem").standardizedFileURL.path)
+    }
+
+    @Test func credentialsOverPlainHTTPAreWarnedAboutExceptOnLoopback() throws {
+        let sandbox = try Sandbox(rows: 1, caseRows: 1)
+        let project = try CountyProject(sandbox: sandbox)
+        let loopback = try project.dataflow("validate")
+        #expect(loopback.status == 0 && !loopback.stderr.contains("warning"), "the sandbox on 127.0.0.1 is not warned about: \(loopback.stderr)")
+
+        let config = project.root.appendingPathComponent("dataflow.yml")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        try text.replacingOccurrences(of: "http://127.0.0.1:\(sandbox.port)", with: "http://gateway.example.gov.cn").write(to: config, atomically: true, encoding: .utf8)
+        let plain = try project.dataflow("validate")
+        #expect(plain.status == 0, "a warning, not an error: \(plain.output)")
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("base_url") }.map { $0 + 1 } ?? -1
+        #expect(plain.stderr.contains("warning: dataflow.yml:\(line):5: source 'province' sends its credentials over plain http:// (gateway.example.gov.cn)"), "\(plain.stderr)")
+        #expect(!plain.output.contains("sandbox-secret"))
+        #expect(try project.dataflow("validate", "--quiet").stderr.isEmpty)
+
+        try text.replacingOccurrences(of: "http://127.0.0.1:\(sandbox.port)", with: "https://gateway.example.gov.cn").write(to: config, atomically: true, encoding: .utf8)
+        #expect(!(try project.dataflow("validate").stderr.contains("warning")))
+    }
 }

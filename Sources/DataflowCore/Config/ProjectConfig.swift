@@ -27,6 +27,8 @@ public struct ProjectConfig: Sendable {
     public var sources: [SourceConfig]
     public var datasets: [DatasetConfig]
     public var dictionaries: Dictionaries
+    /// Problems that do not stop a run (credentials over plain http://), with their positions.
+    public var warnings: [ConfigError] = []
 
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
     public func dataset(named name: String) -> DatasetConfig? { datasets.first { $0.name == name } }

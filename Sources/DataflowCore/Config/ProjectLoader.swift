@@ -61,12 +61,13 @@ public struct ProjectLoader: Sendable {
         let mappingsPath = mappingsName.hasPrefix("/") ? mappingsName : rootURL.appendingPathComponent(mappingsName).path
 
         var sources: [SourceConfig] = []
+        var sourceParser = SourceParser(interpolator: interpolator, root: rootURL.path)
         if let sourcesNode = m.node("sources") {
             guard case .mapping(let entries, _) = sourcesNode else {
                 throw ConfigError("'sources' must be a mapping of source names", at: sourcesNode.position)
             }
             for entry in entries {
-                sources.append(try SourceParser(interpolator: interpolator).parse(name: entry.key, node: entry.value))
+                sources.append(try sourceParser.parse(name: entry.key, node: entry.value))
             }
         }
         try m.finish()
@@ -77,7 +78,9 @@ public struct ProjectLoader: Sendable {
         let datasets = try loader
             .loadAll(mappingsPath: mappingsPath, displayPrefix: mappingsName)
 
-        return ProjectConfig(root: rootURL.path, county: county, warehouse: warehouse, mappingsPath: mappingsPath,
-                             sources: sources, datasets: datasets, dictionaries: dictionaries)
+        var project = ProjectConfig(root: rootURL.path, county: county, warehouse: warehouse, mappingsPath: mappingsPath,
+                                    sources: sources, datasets: datasets, dictionaries: dictionaries)
+        project.warnings = sourceParser.warnings
+        return project
     }
 }

@@ -1,8 +1,19 @@
+import Foundation
+
 /// Parses one entry of `sources:` in dataflow.yml.
 struct SourceParser {
     let interpolator: Interpolator
+    /// The project folder: a relative `ca_bundle` is found from here.
+    var root: String?
+    /// Problems that do not stop a run (credentials over plain http), in file order.
+    private(set) var warnings: [ConfigError] = []
 
-    func parse(name: String, node: YAMLNode) throws(ConfigError) -> SourceConfig {
+    init(interpolator: Interpolator, root: String? = nil) {
+        self.interpolator = interpolator
+        self.root = root
+    }
+
+    mutating func parse(name: String, node: YAMLNode) throws(ConfigError) -> SourceConfig {
         var m = try MappingReader(node, what: "source '\(name)'", interpolator: interpolator)
         if try m.choice("type", ["http", "sql"]) == "sql" { return try parseSQL(name: name, &m) }
         let baseURL = try m.requiredString("base_url")
@@ -21,7 +32,7 @@ struct SourceParser {
         let timeout = try m.duration("timeout") ?? 30
         let retries = try m.int("retries", range: 0...20) ?? 5
         let backoff = try m.duration("retry_backoff") ?? 0.5
-        let caBundle = try m.string("ca_bundle")
+        let caBundle = try caBundle(&m)
         let headers = try m.stringMap("headers") ?? []
         let proxy = try m.string("proxy")
         let concurrency = try m.int("concurrency", range: 1...64) ?? 1
@@ -35,7 +46,41 @@ struct SourceParser {
         source.concurrency = concurrency
         source.maxTombstones = maxTombstones
         source.preset = preset
+        if let warning = SourceParser.plainHTTPCredentials(source, at: m.keyPosition("base_url") ?? m.position) { warnings.append(warning) }
         return source
+    }
+
+    /// `ca_bundle:` must name a readable file (relative to the project folder): a missing bundle
+    /// would otherwise pass `validate` and fail every sync with a curl code.
+    private func caBundle(_ m: inout MappingReader) throws(ConfigError) -> String? {
+        let position = m.node("ca_bundle")?.position
+        guard let text = try m.string("ca_bundle") else { return nil }
+        let path = text.hasPrefix("/") || root == nil ? text : URL(fileURLWithPath: root ?? ".").appendingPathComponent(text).path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigError("ca_bundle '\(text)' does not exist (expected a PEM file of the gateway's CA certificates\(text.hasPrefix("/") ? "" : ", relative to the project folder"))", at: position)
+        }
+        guard !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: path) else {
+            throw ConfigError("ca_bundle '\(text)' is \(isDirectory.boolValue ? "a folder" : "not readable"); expected a readable PEM file", at: position)
+        }
+        return path
+    }
+
+    /// Credentials sent over plain `http://` can be read on the way; loopback (the sandbox,
+    /// a local tunnel) never leaves the machine, so it is not warned about.
+    static func plainHTTPCredentials(_ source: SourceConfig, at position: SourcePosition) -> ConfigError? {
+        if case .none = source.auth { return nil }
+        var urls = [source.baseURL]
+        if case .oauth2(let c) = source.auth, c.tokenURL.contains("://") { urls.append(c.tokenURL) }
+        guard let plain = urls.first(where: { $0.lowercased().hasPrefix("http://") && !isLoopback($0) }) else { return nil }
+        return ConfigError("source '\(source.name)' sends its credentials over plain http:// (\(URLComponents(string: plain)?.host ?? plain)); anyone on the way can read them — use https://", at: position)
+    }
+
+    /// True for 127.0.0.0/8, ::1 and localhost.
+    static func isLoopback(_ url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        return host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host == "[::1]"
+            || (host.hasPrefix("127.") && host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil })
     }
 
     /// `type: sql` — an exchange database (前置库) read by keyset; see `SQLSourceConfig.swift`.
