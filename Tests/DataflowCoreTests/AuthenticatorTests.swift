@@ -142,7 +142,7 @@ struct AuthenticatorTests {
     @Test func secretsNeverPrint() {
         let config = HMACAuthConfig.bcdsg(accessKey: "ak", secret: Secret("top-secret"))
         #expect(!String(describing: config).contains("top-secret"))
-        #expect(!String(describing: AuthConfig.bearer(Secret("top-secret"))).contains("top-secret"))
+        #expect(!String(describing: AuthConfig(BearerAuth(token: Secret("top-secret")))).contains("top-secret"))
     }
 }
 

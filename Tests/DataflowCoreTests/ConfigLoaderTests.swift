@@ -12,7 +12,7 @@ struct ConfigLoaderTests {
         #expect(ds.key == ["uscc"])
         #expect(ds.incremental?.lookback == 600)
         #expect(ds.incremental?.sorted == true)
-        guard case .zjIRS(let auth) = project.sources[0].auth else { Issue.record("expected zj-irs"); return }
+        guard let auth = project.sources[0].auth.style as? ZJIRSAuthConfig else { Issue.record("expected zj-irs"); return }
         #expect(auth.appKey == "key")
         #expect(auth.appSecret.revealed == "secret")
         #expect(project.dictionaries.resolve("1133078202000000864302320094001")?.code == "000105001000")
@@ -22,7 +22,7 @@ struct ConfigLoaderTests {
         let config = TestProject.defaultConfig.replacingOccurrences(of: "${APP_SECRET:-secret}", with: "${ZJ_SECRET}")
         let p = try TestProject(config: config)
         let project = try p.load(environment: ["ZJ_SECRET": "from-env"])
-        guard case .zjIRS(let auth) = project.sources[0].auth else { Issue.record("expected zj-irs"); return }
+        guard let auth = project.sources[0].auth.style as? ZJIRSAuthConfig else { Issue.record("expected zj-irs"); return }
         #expect(auth.appSecret.revealed == "from-env")
         do {
             _ = try p.load(environment: [:])

@@ -11,24 +11,34 @@ struct ConnectorConfigTests {
 
     @Test func everyAuthTypeLoads() throws {
         let cases: [(String, (AuthConfig) -> Bool)] = [
-            ("auth: { type: bearer, token: ${T:-t} }", { if case .bearer = $0 { return true }; return false }),
-            ("auth: { type: basic, user: u, password: p }", { if case .basic(let u, _) = $0 { return u == "u" }; return false }),
-            ("auth: { type: api-key, name: api_key, in: query, key: k }", { if case .apiKey("api_key", _, true) = $0 { return true }; return false }),
-            ("auth: { type: hmac, style: shandong, access_key: a, secret: s }", { if case .hmac(let c) = $0 { return c.headers.signature == "X-Signature" }; return false }),
+            ("auth: { type: bearer, token: ${T:-t} }", { ($0.style as? BearerAuth)?.token.revealed == "t" }),
+            ("auth: { type: basic, user: u, password: p }", { ($0.style as? BasicAuth)?.user == "u" }),
+            ("auth: { type: api-key, name: api_key, in: query, key: k }", { ($0.style as? APIKeyAuth).map { $0.name == "api_key" && $0.inQuery } == true }),
+            ("auth: { type: hmac, style: shandong, access_key: a, secret: s }", { ($0.style as? HMACAuthConfig)?.headers.signature == "X-Signature" }),
             ("auth: { type: hmac, access_key: a, secret: s, algorithm: hmac-sm3, encoding: hex, string_to_sign: \"{path}\" }",
-             { if case .hmac(let c) = $0 { return c.algorithm == .hmacSM3 && c.encoding == .hex && c.stringToSign == "{path}" }; return false }),
+             { ($0.style as? HMACAuthConfig).map { $0.algorithm == .hmacSM3 && $0.encoding == .hex && $0.stringToSign == "{path}" } == true }),
             ("auth: { type: hmac, style: bcdsg, query_values: decoded, access_key: a, secret: s }",
-             { if case .hmac(let c) = $0 { return c.queryValues == .decoded }; return false }),
-            ("auth: { type: tif, paas_id: p, token: t }", { if case .tif("p", _) = $0 { return true }; return false }),
-            ("auth: { type: oauth2-client-credentials, token_url: /t, client_id: c, client_secret: s }", { if case .oauth2(let c) = $0 { return c.tokenURL == "/t" }; return false }),
+             { ($0.style as? HMACAuthConfig)?.queryValues == .decoded }),
+            ("auth: { type: tif, paas_id: p, token: t }", { ($0.style as? TIFAuth)?.paasID == "p" }),
+            ("auth: { type: oauth2-client-credentials, token_url: /t, client_id: c, client_secret: s }", { ($0.style as? OAuth2AuthConfig)?.tokenURL == "/t" }),
             ("auth: { type: zj-irs, app_key: k, app_secret: s, app_key_param: appkey, sign_in: headers }",
-             { if case .zjIRS(let c) = $0 { return c.signInHeaders && c.appKeyParam == "appkey" }; return false }),
+             { ($0.style as? ZJIRSAuthConfig).map { $0.signInHeaders && $0.appKeyParam == "appkey" } == true }),
+            ("auth: { type: none }", { $0.style is NoAuth }),
         ]
+        #expect(Set(cases.map { $0.0.split(separator: ",")[0] }).count == AuthRegistry.styles.count, "every registered style is tried")
         for (auth, matches) in cases {
             let p = try TestProject(config: source(auth))
             let config = try p.load()
             #expect(matches(try #require(config.sources.first).auth), "\(auth)")
         }
+    }
+
+    @Test func anUnknownAuthTypeListsTheRegisteredStyles() throws {
+        let p = try TestProject(config: source("auth: { type: hmca, access_key: a, secret: s }"))
+        let error = try #require(throws: ConfigError.self) { try p.load() }
+        #expect(error.description.contains("expected one of: " + AuthRegistry.types.joined(separator: ", ")), "\(error)")
+        #expect(error.description.contains("hmac"), "did-you-mean: \(error)")
+        #expect(AuthRegistry.types.count == Set(AuthRegistry.types).count, "each type is registered once")
     }
 
     @Test(arguments: [

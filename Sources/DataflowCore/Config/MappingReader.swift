@@ -67,6 +67,12 @@ public struct MappingReader {
         return try string(key).map(Secret.init)
     }
 
+    /// A secret that must be there (`KEY` or `KEY_file`).
+    public mutating func requiredSecret(_ key: String) throws(ConfigError) -> Secret {
+        guard let secret = try secret(key) else { throw missing(key) }
+        return secret
+    }
+
     public mutating func int(_ key: String, range: ClosedRange<Int>? = nil) throws(ConfigError) -> Int? {
         guard let value = node(key) else { return nil }
         let text = try MappingReader.scalar(value, key: key, interpolator: interpolator)

@@ -20,7 +20,7 @@ struct SourceParser {
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw ConfigError("base_url must start with http:// or https://, found '\(baseURL)'", at: m.keyPosition("base_url"))
         }
-        let auth = try parseAuth(&m)
+        let auth = try AuthRegistry.parse(&m)
         let envelope = try parseEnvelope(&m)
         var rateLimit: Double?
         if let text = try m.string("rate_limit") {
@@ -118,86 +118,6 @@ struct SourceParser {
         case "h", "hour": return n / 3600
         default: return nil
         }
-    }
-
-    private func parseAuth(_ m: inout MappingReader) throws(ConfigError) -> AuthConfig {
-        guard var a = try m.mapping("auth", what: "'auth'") else { return .none }
-        let types = ["none", "zj-irs", "bearer", "basic", "api-key", "hmac", "tif", "oauth2-client-credentials"]
-        guard let type = try a.choice("type", types) else { throw a.missing("type") }
-        func secret(_ key: String, _ a: inout MappingReader) throws(ConfigError) -> Secret {
-            guard let s = try a.secret(key) else { throw a.missing(key) }
-            return s
-        }
-        let auth: AuthConfig
-        switch type {
-        case "zj-irs":
-            var c = ZJIRSAuthConfig(appKey: try a.requiredString("app_key"), appSecret: try secret("app_secret", &a))
-            if let v = try a.string("token_path") { c.tokenPath = v }
-            if let v = try a.string("refresh_path") { c.refreshPath = v }
-            if let v = try a.string("app_key_param") { c.appKeyParam = v }
-            if let v = try a.string("sign_param") { c.signParam = v }
-            if let v = try a.string("time_param") { c.timeParam = v }
-            if let v = try a.duration("renew_before") { c.renewBefore = v }
-            if let v = try a.choice("sign_in", ["query", "headers"]) { c.signInHeaders = v == "headers" }
-            auth = .zjIRS(c)
-        case "bearer":
-            auth = .bearer(try secret("token", &a))
-        case "basic":
-            auth = .basic(user: try a.requiredString("user"), password: try secret("password", &a))
-        case "api-key":
-            let name = try a.requiredString("name")
-            let inQuery = (try a.choice("in", ["header", "query"]) ?? "header") == "query"
-            auth = .apiKey(name: name, value: try secret("key", &a), inQuery: inQuery)
-        case "hmac":
-            let key = try secret("secret", &a)
-            auth = .hmac(try parseHMAC(&a, secretKey: key))
-        case "tif":
-            auth = .tif(paasID: try a.requiredString("paas_id"), token: try secret("token", &a))
-        case "oauth2-client-credentials":
-            var c = OAuth2AuthConfig(tokenURL: try a.requiredString("token_url"), clientID: try a.requiredString("client_id"),
-                                     clientSecret: try secret("client_secret", &a))
-            c.scope = try a.string("scope")
-            if let v = try a.duration("renew_before") { c.renewBefore = v }
-            auth = .oauth2(c)
-        default:
-            auth = .none
-        }
-        try a.finish()
-        return auth
-    }
-
-    private func parseHMAC(_ a: inout MappingReader, secretKey: Secret) throws(ConfigError) -> HMACAuthConfig {
-        let accessKey = try a.requiredString("access_key")
-        let style = try a.choice("style", ["bcdsg", "shandong", "custom"]) ?? "custom"
-        var c: HMACAuthConfig
-        switch style {
-        case "bcdsg": c = .bcdsg(accessKey: accessKey, secret: secretKey)
-        case "shandong": c = .shandong(accessKey: accessKey, secret: secretKey)
-        default:
-            c = .bcdsg(accessKey: accessKey, secret: secretKey)
-            guard a.node("string_to_sign") != nil else {
-                throw ConfigError("hmac auth needs 'style: bcdsg | shandong' or a 'string_to_sign' template", at: a.position)
-            }
-        }
-        if let v = try a.string("string_to_sign") { c.stringToSign = v }
-        if let v = try a.choice("algorithm", HMACAuthConfig.Algorithm.allCases.map(\.rawValue)) { c.algorithm = HMACAuthConfig.Algorithm(rawValue: v) ?? c.algorithm }
-        if let v = try a.choice("encoding", HMACAuthConfig.Encoding.allCases.map(\.rawValue)) { c.encoding = HMACAuthConfig.Encoding(rawValue: v) ?? c.encoding }
-        if let v = try a.choice("timestamp", HMACAuthConfig.Timestamp.allCases.map(\.rawValue)) { c.timestamp = HMACAuthConfig.Timestamp(rawValue: v) ?? c.timestamp }
-        if let v = try a.choice("query_values", HMACAuthConfig.QueryValues.allCases.map(\.rawValue)) {
-            guard c.stringToSign.contains("{query}") else {
-                throw ConfigError("'query_values' has no effect: the string to sign has no {query}", at: a.keyPosition("query_values"))
-            }
-            c.queryValues = HMACAuthConfig.QueryValues(rawValue: v) ?? c.queryValues
-        }
-        if var h = try a.mapping("headers", what: "'auth.headers'") {
-            if let v = try h.string("access_key") { c.headers.accessKey = v }
-            if let v = try h.string("algorithm") { c.headers.algorithm = v.isEmpty ? nil : v }
-            if let v = try h.string("date") { c.headers.date = v }
-            if let v = try h.string("nonce") { c.headers.nonce = v.isEmpty ? nil : v }
-            if let v = try h.string("signature") { c.headers.signature = v }
-            try h.finish()
-        }
-        return c
     }
 
     private func parseEnvelope(_ m: inout MappingReader) throws(ConfigError) -> EnvelopeConfig? {

@@ -76,27 +76,12 @@ public final class SourceClient {
         let policy = RetryPolicy(maxRetries: source.retries, baseDelay: source.retryBackoff, maxDelay: max(source.retryBackoff, 30))
         transport = RetryingTransport(base: base, policy: policy, sleep: sleep, onRetry: onRetry)
         self.redactor = redactor
-        authenticator = SourceClient.authenticator(for: source, transport: transport, redactor: redactor)
+        authenticator = source.auth.makeAuthenticator(AuthContext(source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor))
         envelope = EnvelopeChecker(source.envelope)
         limiter = RateLimiter(perSecond: source.rateLimit)
         self.sleep = sleep
     }
 
-    /// The authenticator a source's `auth:` describes.
-    static func authenticator(for source: SourceConfig, transport: HTTPTransport, redactor: Redactor) -> Authenticator {
-        switch source.auth {
-        case .none: return NoAuthenticator()
-        case .zjIRS(let config):
-            return ZJIRSAuthenticator(config: config, source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor)
-        case .bearer(let token): return StaticCredentialAuthenticator(.bearer(token))
-        case .basic(let user, let password): return StaticCredentialAuthenticator(.basic(user: user, password: password))
-        case .apiKey(let name, let value, let inQuery): return StaticCredentialAuthenticator(.apiKey(name: name, value: value, inQuery: inQuery))
-        case .hmac(let config): return HMACAuthenticator(config: config, redactor: redactor)
-        case .tif(let paasID, let token): return TIFAuthenticator(paasID: paasID, token: token, redactor: redactor)
-        case .oauth2(let config):
-            return OAuth2ClientCredentialsAuthenticator(config: config, source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor)
-        }
-    }
 
     /// Fetches `path` with `params` as JSON (kept for callers that know only the path).
     public func fetch(path: String, params: [(String, String)], recordsPath: [String], totalPath: [String]?) throws -> FetchedPage {

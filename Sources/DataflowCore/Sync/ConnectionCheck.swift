@@ -75,7 +75,7 @@ public struct ConnectionCheck {
             var result = Result(dataset: dataset.name, source: dataset.source, ok: false)
             do {
                 guard let source = project.source(named: dataset.source) else { throw ConfigError("unknown source '\(dataset.source)'", file: "dataflow.yml") }
-                result.auth = ConnectionCheck.authName(source.auth)
+                result.auth = source.auth.summary
                 let client = try clients[source.name] ?? SourceClient(source: source, redactor: redactor)
                 clients[source.name] = client
                 try check(dataset, client: client, into: &result)
@@ -154,20 +154,6 @@ public struct ConnectionCheck {
             } catch {
                 return "\(pagination.name): \(error) — a sync would stop with an error"
             }
-        }
-    }
-
-    /// The configured auth type's name (never its values).
-    public static func authName(_ auth: AuthConfig) -> String {
-        switch auth {
-        case .none: return "none"
-        case .zjIRS(let c): return "zj-irs (\(c.appKeyParam), signature in \(c.signInHeaders ? "headers" : "query"))"
-        case .bearer: return "bearer"
-        case .basic: return "basic"
-        case .apiKey(let name, _, let inQuery): return "api-key (\(name) in \(inQuery ? "query" : "header"))"
-        case .hmac(let c): return "hmac (\(c.algorithm.rawValue), \(c.encoding.rawValue), \(c.headers.signature))"
-        case .tif: return "tif"
-        case .oauth2: return "oauth2-client-credentials"
         }
     }
 }

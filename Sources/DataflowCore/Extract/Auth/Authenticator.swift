@@ -39,6 +39,14 @@ extension Authenticator {
     public func refusalHint(for request: OutgoingRequest) -> String? { nil }
 }
 
+/// `type: none` (also a source without `auth:`).
+public struct NoAuth: AuthStyle {
+    public static let type = "none"
+    public static func parse(_ auth: inout MappingReader) throws(ConfigError) -> NoAuth { NoAuth() }
+    public var secretValues: [Secret] { [] }
+    public func makeAuthenticator(_ context: AuthContext) -> Authenticator { NoAuthenticator() }
+}
+
 /// Sends requests as they are.
 public final class NoAuthenticator: Authenticator {
     public init() {}

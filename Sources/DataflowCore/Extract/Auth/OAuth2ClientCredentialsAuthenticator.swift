@@ -1,6 +1,36 @@
 import Foundation
 import DataflowHTTP
 
+/// OAuth 2.0 client credentials (`type: oauth2-client-credentials`).
+public struct OAuth2AuthConfig: Sendable {
+    /// Absolute URL, or a path on the source's host.
+    public var tokenURL: String
+    public var clientID: String
+    public var clientSecret: Secret
+    public var scope: String?
+    /// Renew this long before the token expires (at most a quarter of its lifetime).
+    public var renewBefore: Double = 60
+}
+
+extension OAuth2AuthConfig: AuthStyle {
+    public static let type = "oauth2-client-credentials"
+
+    public static func parse(_ a: inout MappingReader) throws(ConfigError) -> OAuth2AuthConfig {
+        var c = OAuth2AuthConfig(tokenURL: try a.requiredString("token_url"), clientID: try a.requiredString("client_id"),
+                                 clientSecret: try a.requiredSecret("client_secret"))
+        c.scope = try a.string("scope")
+        if let v = try a.duration("renew_before") { c.renewBefore = v }
+        return c
+    }
+
+    public var secretValues: [Secret] { [clientSecret] }
+
+    public func makeAuthenticator(_ context: AuthContext) -> Authenticator {
+        OAuth2ClientCredentialsAuthenticator(config: self, source: context.source, baseURL: context.baseURL, transport: context.transport,
+                                             redactor: context.redactor)
+    }
+}
+
 /// OAuth 2.0 client credentials (RFC 6749 §4.4): POSTs `grant_type=client_credentials` with the
 /// client id and secret to the token URL, caches the access token, renews it before `expires_in`
 /// runs out and whenever the API answers HTTP 401, and sends `Authorization: Bearer TOKEN`.

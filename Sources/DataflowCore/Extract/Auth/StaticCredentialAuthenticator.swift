@@ -1,6 +1,51 @@
 import Foundation
 import DataflowHTTP
 
+/// `type: bearer` — `Authorization: Bearer TOKEN`.
+public struct BearerAuth: AuthStyle {
+    public static let type = "bearer"
+    public var token: Secret
+
+    public static func parse(_ a: inout MappingReader) throws(ConfigError) -> BearerAuth { BearerAuth(token: try a.requiredSecret("token")) }
+    public var secretValues: [Secret] { [token] }
+    public func makeAuthenticator(_ context: AuthContext) -> Authenticator { StaticCredentialAuthenticator(.bearer(token)) }
+}
+
+/// `type: basic` — `Authorization: Basic base64(user:password)`.
+public struct BasicAuth: AuthStyle {
+    public static let type = "basic"
+    public var user: String
+    public var password: Secret
+
+    public static func parse(_ a: inout MappingReader) throws(ConfigError) -> BasicAuth {
+        BasicAuth(user: try a.requiredString("user"), password: try a.requiredSecret("password"))
+    }
+    /// The password, and the header value built from it (what an echoed request shows).
+    public var secretValues: [Secret] {
+        [password, Secret(String(StaticCredentialAuthenticator.basicValue(user: user, password: password).dropFirst("Basic ".count)))]
+    }
+    public func makeAuthenticator(_ context: AuthContext) -> Authenticator { StaticCredentialAuthenticator(.basic(user: user, password: password)) }
+}
+
+/// `type: api-key` — a key as a header (default) or a query parameter.
+public struct APIKeyAuth: AuthStyle {
+    public static let type = "api-key"
+    public var name: String
+    public var key: Secret
+    public var inQuery: Bool
+
+    public static func parse(_ a: inout MappingReader) throws(ConfigError) -> APIKeyAuth {
+        let name = try a.requiredString("name")
+        let inQuery = (try a.choice("in", ["header", "query"]) ?? "header") == "query"
+        return APIKeyAuth(name: name, key: try a.requiredSecret("key"), inQuery: inQuery)
+    }
+    public var secretValues: [Secret] { [key] }
+    public var summary: String { "api-key (\(name) in \(inQuery ? "query" : "header"))" }
+    public func makeAuthenticator(_ context: AuthContext) -> Authenticator {
+        StaticCredentialAuthenticator(.apiKey(name: name, value: key, inQuery: inQuery))
+    }
+}
+
 /// Fixed credentials on every request: `bearer` (Authorization: Bearer TOKEN), `basic`
 /// (Authorization: Basic base64(user:password)) and `api-key` (a header or a query parameter).
 ///

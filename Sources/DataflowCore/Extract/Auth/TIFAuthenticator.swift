@@ -1,6 +1,20 @@
 import Foundation
 import DataflowHTTP
 
+/// `type: tif` — Guangdong Tencent TIF (`paas_id`, `token`).
+public struct TIFAuth: AuthStyle {
+    public static let type = "tif"
+    public var paasID: String
+    public var token: Secret
+
+    public static func parse(_ a: inout MappingReader) throws(ConfigError) -> TIFAuth {
+        TIFAuth(paasID: try a.requiredString("paas_id"), token: try a.requiredSecret("token"))
+    }
+
+    public var secretValues: [Secret] { [token] }
+    public func makeAuthenticator(_ context: AuthContext) -> Authenticator { TIFAuthenticator(paasID: paasID, token: token, redactor: context.redactor) }
+}
+
 /// Guangdong Tencent TIF gateway signing: `x-tif-paasid`, `x-tif-timestamp` (epoch seconds),
 /// `x-tif-nonce`, and `x-tif-signature = hex(SHA256(timestamp + token + nonce + timestamp))`.
 public final class TIFAuthenticator: Authenticator {

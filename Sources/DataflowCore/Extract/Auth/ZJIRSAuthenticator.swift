@@ -1,6 +1,49 @@
 import Foundation
 import DataflowHTTP
 
+/// Zhejiang IRS v1 two-stage signing (appKey → refreshSecret → requestSecret).
+public struct ZJIRSAuthConfig: Sendable {
+    public var appKey: String
+    public var appSecret: Secret
+    public var tokenPath: String = "/gateway/app/refreshTokenByKey.htm"
+    public var refreshPath: String = "/gateway/app/refreshTokenBySec.htm"
+    public var appKeyParam: String = "appKey"
+    public var signParam: String = "sign"
+    public var timeParam: String = "requestTime"
+    /// Renew the requestSecret this long before its end time.
+    public var renewBefore: Double = 60
+    /// Send appKey, requestTime and sign as headers instead of query parameters.
+    public var signInHeaders = false
+
+    public init(appKey: String, appSecret: Secret) {
+        self.appKey = appKey
+        self.appSecret = appSecret
+    }
+}
+
+extension ZJIRSAuthConfig: AuthStyle {
+    public static let type = "zj-irs"
+
+    public static func parse(_ a: inout MappingReader) throws(ConfigError) -> ZJIRSAuthConfig {
+        var c = ZJIRSAuthConfig(appKey: try a.requiredString("app_key"), appSecret: try a.requiredSecret("app_secret"))
+        if let v = try a.string("token_path") { c.tokenPath = v }
+        if let v = try a.string("refresh_path") { c.refreshPath = v }
+        if let v = try a.string("app_key_param") { c.appKeyParam = v }
+        if let v = try a.string("sign_param") { c.signParam = v }
+        if let v = try a.string("time_param") { c.timeParam = v }
+        if let v = try a.duration("renew_before") { c.renewBefore = v }
+        if let v = try a.choice("sign_in", ["query", "headers"]) { c.signInHeaders = v == "headers" }
+        return c
+    }
+
+    public var secretValues: [Secret] { [appSecret] }
+    public var summary: String { "zj-irs (\(appKeyParam), signature in \(signInHeaders ? "headers" : "query"))" }
+
+    public func makeAuthenticator(_ context: AuthContext) -> Authenticator {
+        ZJIRSAuthenticator(config: self, source: context.source, baseURL: context.baseURL, transport: context.transport, redactor: context.redactor)
+    }
+}
+
 /// Zhejiang IRS v1 signing: `appKey + appSecret` buys a refreshSecret and a short-lived
 /// requestSecret (`refreshTokenByKey`), the refreshSecret renews the requestSecret
 /// (`refreshTokenBySec`), and every data call carries `sign = md5(appKey + requestSecret + requestTime)`.
