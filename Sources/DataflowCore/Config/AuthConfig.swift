@@ -29,12 +29,15 @@ public protocol AuthStyle: Sendable {
     var secretValues: [Secret] { get }
     /// What `dataflow check` shows: the type and settings worth seeing, never a value.
     var summary: String { get }
+    /// Absolute URLs besides the source's `base_url` that receive its credentials (a token URL).
+    var otherCredentialURLs: [String] { get }
     /// The authenticator that signs one source's requests.
     func makeAuthenticator(_ context: AuthContext) -> Authenticator
 }
 
 extension AuthStyle {
     public var summary: String { Self.type }
+    public var otherCredentialURLs: [String] { [] }
 }
 
 /// What an authenticator may need from its source.

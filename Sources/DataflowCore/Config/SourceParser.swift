@@ -69,9 +69,8 @@ struct SourceParser {
     /// Credentials sent over plain `http://` can be read on the way; loopback (the sandbox,
     /// a local tunnel) never leaves the machine, so it is not warned about.
     static func plainHTTPCredentials(_ source: SourceConfig, at position: SourcePosition) -> ConfigError? {
-        if case .none = source.auth { return nil }
-        var urls = [source.baseURL]
-        if case .oauth2(let c) = source.auth, c.tokenURL.contains("://") { urls.append(c.tokenURL) }
+        if source.auth.style is NoAuth { return nil }
+        let urls = [source.baseURL] + source.auth.style.otherCredentialURLs
         guard let plain = urls.first(where: { $0.lowercased().hasPrefix("http://") && !isLoopback($0) }) else { return nil }
         return ConfigError("source '\(source.name)' sends its credentials over plain http:// (\(URLComponents(string: plain)?.host ?? plain)); anyone on the way can read them — use https://", at: position)
     }

@@ -24,6 +24,7 @@ extension OAuth2AuthConfig: AuthStyle {
     }
 
     public var secretValues: [Secret] { [clientSecret] }
+    public var otherCredentialURLs: [String] { tokenURL.contains("://") ? [tokenURL] : [] }
 
     public func makeAuthenticator(_ context: AuthContext) -> Authenticator {
         OAuth2ClientCredentialsAuthenticator(config: self, source: context.source, baseURL: context.baseURL, transport: context.transport,
