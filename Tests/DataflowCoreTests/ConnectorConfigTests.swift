@@ -33,6 +33,14 @@ struct ConnectorConfigTests {
         }
     }
 
+    @Test func aSecretTooShortToRedactIsWarnedAbout() throws {
+        let short = try TestProject(config: source("auth: { type: bearer, token: q7z }")).load()
+        #expect(short.warnings.map(\.description).contains { $0.contains("secret of 3 characters") && $0.contains("dataflow.yml:") }, "\(short.warnings)")
+        #expect(!short.warnings.description.contains("q7z"), "the warning never shows the secret")
+        let long = try TestProject(config: source("auth: { type: bearer, token: abcdef }")).load()
+        #expect(!long.warnings.map(\.description).contains { $0.contains("secret of") })
+    }
+
     @Test func anUnknownAuthTypeListsTheRegisteredStyles() throws {
         let p = try TestProject(config: source("auth: { type: hmca, access_key: a, secret: s }"))
         let error = try #require(throws: ConfigError.self) { try p.load() }

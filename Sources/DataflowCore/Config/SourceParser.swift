@@ -47,6 +47,7 @@ struct SourceParser {
         source.maxTombstones = maxTombstones
         source.preset = preset
         if let warning = SourceParser.plainHTTPCredentials(source, at: m.keyPosition("base_url") ?? m.position) { warnings.append(warning) }
+        if let warning = SourceParser.shortSecret(source, at: m.keyPosition("auth") ?? m.position) { warnings.append(warning) }
         return source
     }
 
@@ -73,6 +74,14 @@ struct SourceParser {
         let urls = [source.baseURL] + source.auth.style.otherCredentialURLs
         guard let plain = urls.first(where: { $0.lowercased().hasPrefix("http://") && !isLoopback($0) }) else { return nil }
         return ConfigError("source '\(source.name)' sends its credentials over plain http:// (\(URLComponents(string: plain)?.host ?? plain)); anyone on the way can read them — use https://", at: position)
+    }
+
+    /// A secret too short for the redactor to look for wherever a gateway echoes it (docs/security.md).
+    static func shortSecret(_ source: SourceConfig, at position: SourcePosition) -> ConfigError? {
+        guard let short = source.auth.secretValues.first(where: { !$0.isEmpty && $0.revealed.count < Redactor.minimumLength }) else { return nil }
+        return ConfigError("source '\(source.name)' has a \(source.auth.type) secret of \(short.revealed.count) characters: one shorter than "
+                           + "\(Redactor.minimumLength) is masked in messages only where its name shows (key=…, Authorization: …), "
+                           + "not wherever a gateway echoes it — use a longer one", at: position)
     }
 
     /// True for 127.0.0.0/8, ::1 and localhost.
