@@ -82,12 +82,13 @@ struct SecretEchoTests {
         let checkJSON = try project.dataflow("check", "--format", "json")
         let status = try project.dataflow("status")
         let statusJSON = try project.dataflow("status", "--format", "json")
+        let catalogs = try ["table", "json", "markdown", "csv", "html"].map { ("catalog --format \($0)", try project.dataflow("catalog", "--format", $0).output) }
         let outputs: [(String, String)] = [
             ("sync stdout+stderr", text.output), ("sync --log-format json", json.output), ("sync --verbose", verbose.output),
             ("check", check.output), ("check --format json", checkJSON.output), ("status", status.output),
             ("status --format json", statusJSON.output), ("metrics file", try String(contentsOfFile: metrics, encoding: .utf8)),
             ("warehouse dump", try project.dump()),
-        ]
+        ] + catalogs
         #expect(gateway.issuedTokens.count >= 3, "zj-irs and OAuth2 tokens were issued at run time: \(gateway.issuedTokens)")
         #expect(gateway.receivedCredentials.contains(Self.secret), "the gateway saw the configured secret")
         for (name, output) in outputs {
@@ -117,7 +118,7 @@ struct SecretEchoTests {
         }
     }
 
-    @Test func statusRedactsErrorsStoredBeforeRedactionExisted() throws {
+    @Test func reportsRedactErrorsStoredBeforeRedactionExisted() throws {
         let gateway = try EchoGateway()
         let project = try EchoProject(gateway: gateway)
         _ = try project.dataflow("sync", "licenses_auth_bearer")
@@ -125,10 +126,12 @@ struct SecretEchoTests {
         let update = try Command.run("/usr/bin/env", ["sqlite3", project.warehouse,
                                                       "UPDATE _dataflow_run_datasets SET error = '\(old)'"], in: project.root)
         #expect(update.status == 0, "\(update.stderr)")
-        for status in [try project.dataflow("status"), try project.dataflow("status", "--format", "json")] {
-            #expect(status.status == 0, "\(status.output)")
-            #expect(!status.output.contains(String(Self.secret.prefix(8))), "\(status.output)")
-            #expect(!status.output.contains("\u{1B}"), "\(status.output)")
+        for report in [try project.dataflow("status"), try project.dataflow("status", "--format", "json"),
+                       try project.dataflow("catalog"), try project.dataflow("catalog", "--format", "markdown"),
+                       try project.dataflow("catalog", "--format", "json")] {
+            #expect(report.status == 0, "\(report.output)")
+            #expect(!report.output.contains(String(Self.secret.prefix(8))), "\(report.output)")
+            #expect(!report.output.contains("\u{1B}[2J"), "\(report.output)")
         }
     }
 }

@@ -6,10 +6,13 @@ public struct CoverageCalculator {
     public let project: ProjectConfig
     public let db: WarehouseReader
     public var now: Date = Date()
+    /// Stored errors pass it again on the way out (rows written before redaction existed).
+    let redactor: Redactor
 
     public init(project: ProjectConfig, db: WarehouseReader) {
         self.project = project
         self.db = db
+        redactor = Redactor(project: project)
     }
 
     public func report(department: String? = nil, dataset onlyDataset: String? = nil) throws -> CoverageReport {
@@ -60,7 +63,7 @@ public struct CoverageCalculator {
         let lastSuccess = try db.scalarText("SELECT max(finished_at) FROM _dataflow_run_datasets WHERE dataset = ? AND status = 'ok'", [name])
         let lastError = try db.scalarText("""
             SELECT error FROM _dataflow_run_datasets WHERE dataset = ? AND status <> 'running' ORDER BY run_id DESC LIMIT 1
-            """, [name])
+            """, [name]).map(redactor.redact)
         let openRejects = Int(try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL", [name]) ?? 0)
         var freshness = "never"
         if let lastSuccess, let date = Timestamp.parse(lastSuccess) {

@@ -20,7 +20,7 @@ public enum CoverageMarkdownRenderer {
         out += table(["资源代码", "资源名称", "提供方", "共享类型", "更新周期", "Rows", "Deleted", "Rejects", "Freshness", "Last success", "Last error"],
                      r.datasets.map {
             [$0.catalogue.code, $0.catalogue.title, $0.catalogue.provider, $0.catalogue.shareType, $0.catalogue.updateCycle,
-             String($0.rows), String($0.deletedRows), String($0.openRejects), $0.freshness, $0.lastSuccess ?? "—", $0.lastError ?? "—"]
+             String($0.rows), String($0.deletedRows), String($0.openRejects), $0.freshness, $0.lastSuccess ?? "—", $0.lastError.map(Redactor.escapingControls) ?? "—"]
         })
         out += "\n## 信息项 (information items)\n\n"
         for d in r.datasets {

@@ -27,7 +27,7 @@ public enum CoverageRenderer {
         out += TextTable.render(headers: ["dataset", "title", "rows", "deleted", "rejects", "cycle", "freshness", "last success", "last error"],
                                 rows: r.datasets.map {
             [$0.dataset, $0.title, String($0.rows), String($0.deletedRows), String($0.openRejects), $0.updateCycle, c.freshness($0.freshness),
-             $0.lastSuccess ?? "-", $0.lastError.map { c.red(String($0.prefix(60))) } ?? "-"]
+             $0.lastSuccess ?? "-", $0.lastError.map { c.red(String(Redactor.escapingControls($0).prefix(60))) } ?? "-"]
         })
         let unresolved = r.datasets.filter { !$0.unresolvedMatterCodes.isEmpty }
         if !unresolved.isEmpty {
