@@ -13,12 +13,12 @@ struct ControlAPI: Sendable {
         let name = request.path.dropFirst(Self.prefix.count)
         let expected: HTTPMethod = (name == "truth" || name == "stats") ? .GET : .POST
         switch name {
-        case "mutate", "clock", "faults", "config", "drift", "truth", "stats":
+        case "mutate", "clock", "faults", "config", "drift", "hostile", "truth", "stats":
             guard request.method == expected else {
                 return .error(.methodNotAllowed, "\(request.path) expects \(expected.rawValue)")
             }
         default:
-            return .error(.notFound, "no control endpoint \(request.path) (mutate, clock, faults, config, drift, truth, stats)")
+            return .error(.notFound, "no control endpoint \(request.path) (mutate, clock, faults, config, drift, hostile, truth, stats)")
         }
         do {
             switch name {
@@ -27,6 +27,7 @@ struct ControlAPI: Sendable {
             case "faults": return try faults(request.query)
             case "config": return try config(request.query)
             case "drift": return try drift(request.query)
+            case "hostile": return try hostile(request.query)
             case "truth": return try truth(request.query)
             default: return stats()
             }
@@ -131,12 +132,31 @@ struct ControlAPI: Sendable {
     private func drift(_ query: [String: String]) throws(ControlError) -> GatewayResponse {
         let dataset = try Self.dataset(query)
         let perRequest = try Self.count("per_request", query) ?? 0
-        state.setDrift(dataset, perRequest: perRequest)
-        var out = JSONOutput(capacity: 64)
+        let inserts = try Self.count("insert_per_request", query) ?? 0
+        state.setDrift(dataset, perRequest: perRequest, insertsPerRequest: inserts)
+        var out = JSONOutput(capacity: 96)
         out.raw("{\"dataset\":")
         out.string(dataset.rawValue)
         out.raw(",\"per_request\":")
         out.integer(perRequest)
+        out.raw(",\"insert_per_request\":")
+        out.integer(inserts)
+        out.raw("}")
+        return .json(out.buffer)
+    }
+
+    private func hostile(_ query: [String: String]) throws(ControlError) -> GatewayResponse {
+        let name = query["mode"] ?? "off"
+        guard let mode = HostileModes.Mode(rawValue: name) else {
+            throw ControlError(message: "unknown mode '\(name)' (expected one of: \(HostileModes.Mode.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let setting = HostileModes.Setting(mode: mode, total: try Self.count("total", query) ?? 3)
+        state.hostile.set(setting)
+        var out = JSONOutput(capacity: 64)
+        out.raw("{\"mode\":")
+        out.string(setting.mode.rawValue)
+        out.raw(",\"total\":")
+        out.integer(setting.total)
         out.raw("}")
         return .json(out.buffer)
     }

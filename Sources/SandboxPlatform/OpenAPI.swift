@@ -107,10 +107,11 @@ struct OpenAPI: Sendable {
             }
             (offset, limit) = (o, l)
         }
-        let batch = state.openPage(dataset, startTime: startTime, offset: offset, limit: limit, capped: paging != "none")
-        let (count, total, records) = RecordRendering.records(batch)
+        let served = state.hostile.servedOffset(offset)
+        let batch = state.openPage(dataset, startTime: startTime, offset: served, limit: limit, capped: paging != "none")
+        let (count, trueTotal, records) = RecordRendering.records(batch)
         let nextOffset = offset + count
-        let more = count > 0 && nextOffset < total
+        let (total, more) = state.hostile.report(offset: served, count: count, total: trueTotal)
         let nextQuery = Self.query(request.query, without: ["offset", "limit", "cursor"], adding: [("offset", String(nextOffset)), ("limit", String(limit))])
         let firstQuery = Self.query(request.query, without: ["offset", "limit", "cursor"], adding: [("offset", "0"), ("limit", String(limit))])
         let host = "http://" + (request.header("Host") ?? "127.0.0.1")

@@ -62,6 +62,15 @@ final class SandboxState: Sendable {
         let retryAfterSeconds: Int
     }
 
+    /// Changes made before every data request while a client pages (`/_control/drift`).
+    struct Drift: Sendable {
+        /// Records at the front of the order updated, so they move to the end.
+        var perRequest = 0
+        /// New records inserted (at the end of the order).
+        var insertsPerRequest = 0
+        var isActive: Bool { perRequest > 0 || insertsPerRequest > 0 }
+    }
+
     private struct Mutable: Sendable {
         var licences: DatasetStore<LicenceGenerator>
         var cases: DatasetStore<CaseGenerator>
@@ -72,7 +81,7 @@ final class SandboxState: Sendable {
         var quotaUsed = 0
         var maxPageSize: Int
         var faults: FaultInjector
-        var drift: [SandboxDataset: Int] = [:]
+        var drift: [SandboxDataset: Drift] = [:]
         var stats = Stats()
         var mutationNumber: UInt64 = 0
     }
@@ -84,6 +93,8 @@ final class SandboxState: Sendable {
     private let guarded: Mutex<Mutable>
     /// Added latency and per-caller request counts (`Traffic.swift`).
     let traffic: Traffic
+    /// Lying totals and endless pages for the open routes (`HostileModes.swift`).
+    let hostile = HostileModes()
     /// OAuth access tokens issued (token → expiry, epoch ms on the sandbox clock).
     private let oauthTokens = Mutex<[String: Int64]>([:])
 
@@ -166,28 +177,31 @@ final class SandboxState: Sendable {
             if state.quota > 0, state.quotaUsed >= state.quota { return .refused(.overQuota) }
             state.quotaUsed += 1
             let pageSize = min(query.pageSize, state.maxPageSize)
-            let driftCount = state.drift[dataset] ?? 0
+            let drift = state.drift[dataset] ?? Drift()
             let time = state.clock
-            if driftCount > 0 { state.mutationNumber += 1 }
+            if drift.isActive { state.mutationNumber += 1 }
             let mutation = state.mutationNumber
             switch dataset {
             case .licenses:
-                if driftCount > 0 { Self.drift(&state.licences, count: driftCount, mutation: mutation, time: time) }
+                if drift.isActive { Self.apply(drift, to: &state.licences, mutation: mutation, time: time) }
                 return .licences(state.licences.page(startTime: query.startTime, pageNumber: query.pageNumber, pageSize: pageSize))
             case .cases:
-                if driftCount > 0 { Self.drift(&state.cases, count: driftCount, mutation: mutation, time: time) }
+                if drift.isActive { Self.apply(drift, to: &state.cases, mutation: mutation, time: time) }
                 return .cases(state.cases.page(startTime: query.startTime, pageNumber: query.pageNumber, pageSize: pageSize))
             }
         }
     }
 
-    /// Updates the `count` records at the front of the order; they move to the end.
-    private static func drift<Generator: RecordGenerator>(_ store: inout DatasetStore<Generator>, count: Int, mutation: UInt64, time: Int64) {
-        let moved = min(count, store.count)
-        guard moved > 0 else { return }
-        store.touch(positions: Array(store.head..<store.head + moved), at: time) { _, change in
-            change.updated(mutation: mutation, at: time)
+    /// One request's drift: the records at the front of the order are updated (so they move to the
+    /// end) and new records are inserted.
+    private static func apply<Generator: RecordGenerator>(_ drift: Drift, to store: inout DatasetStore<Generator>, mutation: UInt64, time: Int64) {
+        let moved = min(drift.perRequest, store.count)
+        if moved > 0 {
+            store.touch(positions: Array(store.head..<store.head + moved), at: time) { _, change in
+                change.updated(mutation: mutation, at: time)
+            }
         }
+        if drift.insertsPerRequest > 0 { _ = store.insert(count: drift.insertsPerRequest, at: time) }
     }
 
     // MARK: Open routes
@@ -203,16 +217,16 @@ final class SandboxState: Sendable {
         guarded.withLock { state in
             state.stats.dataRequests += 1
             let size = capped ? min(limit, state.maxPageSize) : limit
-            let driftCount = state.drift[dataset] ?? 0
+            let drift = state.drift[dataset] ?? Drift()
             let time = state.clock
-            if driftCount > 0 { state.mutationNumber += 1 }
+            if drift.isActive { state.mutationNumber += 1 }
             let mutation = state.mutationNumber
             switch dataset {
             case .licenses:
-                if driftCount > 0 { Self.drift(&state.licences, count: driftCount, mutation: mutation, time: time) }
+                if drift.isActive { Self.apply(drift, to: &state.licences, mutation: mutation, time: time) }
                 return .licences(state.licences.slice(startTime: startTime, offset: offset, limit: size))
             case .cases:
-                if driftCount > 0 { Self.drift(&state.cases, count: driftCount, mutation: mutation, time: time) }
+                if drift.isActive { Self.apply(drift, to: &state.cases, mutation: mutation, time: time) }
                 return .cases(state.cases.slice(startTime: startTime, offset: offset, limit: size))
             }
         }
@@ -322,8 +336,8 @@ final class SandboxState: Sendable {
     }
 
     /// `/_control/drift`.
-    func setDrift(_ dataset: SandboxDataset, perRequest: Int) {
-        guarded.withLock { $0.drift[dataset] = perRequest }
+    func setDrift(_ dataset: SandboxDataset, perRequest: Int, insertsPerRequest: Int = 0) {
+        guarded.withLock { $0.drift[dataset] = Drift(perRequest: perRequest, insertsPerRequest: insertsPerRequest) }
     }
 
     /// Every licence in serving order (a copy-on-write snapshot).

@@ -10,8 +10,8 @@
 /// Otherwise the walk follows page numbers (or offsets, or the gateway's next links) from the
 /// watermark, stamps every key it reads, and keeps a `PassLedger`. Only a pass the ledger judges
 /// complete moves the watermark or (full snapshots, reconcile) tombstones the keys it did not
-/// see, and then only within the mass-delete guard; an uncertain pass is read again (up to
-/// `passAttempts` times) and otherwise fails the dataset with the reason, keeping what it read.
+/// see, and then only within the mass-delete guard; an uncertain pass fails the dataset with the
+/// reason, keeping what it read and the old watermark, so the next run reads the window again.
 final class PageWalker {
     let dataset: DatasetConfig
     let project: ProjectConfig
@@ -42,9 +42,6 @@ final class PageWalker {
     /// `sync --allow-mass-delete` named this dataset: the mass-delete guard lets the pass through.
     var allowMassDelete = false
 
-    /// Passes read before an uncertain pass fails the dataset.
-    static let passAttempts = 3
-
     /// Tombstones of this walk's complete pass (snapshot diff or reconcile), for the run's counts.
     private var unseenTombstones = 0
 
@@ -73,7 +70,7 @@ final class PageWalker {
             if let inc = dataset.incremental, inc.sorted {
                 try walkByCursor(p, inc: inc, baseParams: baseParams, start: start, state: state, summary: &summary)
             } else {
-                try repeatUntilComplete(state: state, summary: &summary) { summary in
+                try passThenFinish(state: state, summary: &summary) { summary in
                     try walkByPage(p, baseParams: baseParams, start: start, state: state, summary: &summary)
                 }
             }
@@ -82,7 +79,7 @@ final class PageWalker {
                 let ledger = try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary, restartAtCursor: inc)
                 if reconcile { try finish(ledger, state: state, summary: &summary, reconcileByCursor: true) }
             } else {
-                try repeatUntilComplete(state: state, summary: &summary) { summary in
+                try passThenFinish(state: state, summary: &summary) { summary in
                     try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary, restartAtCursor: nil)
                 }
             }
@@ -92,26 +89,23 @@ final class PageWalker {
         summary.watermark = try warehouse.state(of: dataset.name).watermarkText
     }
 
-    /// Runs `pass` until the ledger judges it complete (then finishes it), at most `passAttempts`
-    /// times; an uncertain last pass fails the dataset, keeping what it read.
-    private func repeatUntilComplete(state: DatasetState, summary: inout DatasetSummary,
-                                     _ pass: (inout DatasetSummary) throws -> PassLedger) throws {
-        var reason = ""
-        for _ in 0..<Self.passAttempts {
-            let ledger = try pass(&summary)
-            if reconcile && isPageWalk && ledger.totalAtStart == nil {
-                throw UnverifiedPass(dataset: dataset.name, reason: "page walks are only checked against the gateway's total, and it reports none (set request.pagination.total)")
-            }
-            switch try verdict(ledger, duplicatesExpected: false) {
-            case .complete:
-                try finish(ledger, state: state, summary: &summary, reconcileByCursor: false)
-                return
-            case .uncertain(let why):
-                reason = why
-            }
+    /// Runs one pass and finishes it when the ledger judges it complete; an uncertain pass fails
+    /// the dataset with the reason, keeping what it read (the next run reads the same window
+    /// again). One pass per run: the warehouse counts distinct keys per run, so a second pass in
+    /// the same run could not be judged on its own.
+    private func passThenFinish(state: DatasetState, summary: inout DatasetSummary,
+                                _ pass: (inout DatasetSummary) throws -> PassLedger) throws {
+        let ledger = try pass(&summary)
+        if reconcile && isPageWalk && ledger.totalAtStart == nil {
+            throw UnverifiedPass(dataset: dataset.name, reason: "page walks are only checked against the gateway's total, and it reports none (set request.pagination.total)")
         }
-        summary.incompletePass = reason
-        throw PassLedger.Refusal(dataset: dataset.name, message: "\(Self.passAttempts) passes were not complete — \(reason)")
+        switch try verdict(ledger, duplicatesExpected: false) {
+        case .complete:
+            try finish(ledger, state: state, summary: &summary, reconcileByCursor: false)
+        case .uncertain(let why):
+            summary.incompletePass = why
+            throw PassLedger.Refusal(dataset: dataset.name, message: "the pass was not complete — \(why)")
+        }
     }
 
     private var isPageWalk: Bool {

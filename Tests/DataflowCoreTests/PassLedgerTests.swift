@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import DataflowCore
+
+@Suite("PassLedger: when a pass may tombstone or move an unsorted watermark")
+struct PassLedgerTests {
+    static let origin = "https://gw.example.gov.cn"
+
+    /// A ledger fed `pages` (record count, total, fingerprint) from the source's own origin.
+    static func ledger(_ pages: [(Int, Int?, Int)], ending: PassLedger.Ending = .emptyPage) throws -> PassLedger {
+        var ledger = PassLedger(dataset: "d", ownOrigin: origin)
+        for (count, total, fingerprint) in pages {
+            try ledger.record(records: count, total: total, url: origin + "/api?p=1", finalURL: nil, fingerprint: fingerprint,
+                              maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        }
+        ledger.end(ending, total: pages.last?.1)
+        return ledger
+    }
+
+    @Test func aPassWhoseDistinctKeysReachAnUnchangedTotalIsComplete() throws {
+        let ledger = try Self.ledger([(50, 120, 1), (50, 120, 2), (20, 120, 3)], ending: .totalReached)
+        #expect(ledger.verdict(distinctKeys: 120) == .complete)
+    }
+
+    @Test func fewerDistinctKeysThanTheTotalIsUncertain() throws {
+        let ledger = try Self.ledger([(50, 120, 1), (50, 120, 2), (20, 120, 3)], ending: .totalReached)
+        guard case .uncertain(let why) = ledger.verdict(distinctKeys: 117) else { Issue.record("complete"); return }
+        #expect(why.contains("read 117 distinct keys, fewer than the gateway's total of 120"))
+    }
+
+    @Test func moreDistinctKeysThanTheTotalIsUncertain() throws {
+        let ledger = try Self.ledger([(50, 80, 1), (50, 80, 2)], ending: .totalReached)
+        guard case .uncertain(let why) = ledger.verdict(distinctKeys: 100) else { Issue.record("complete"); return }
+        #expect(why.contains("more than the gateway's total of 80: the total is wrong"))
+    }
+
+    @Test func aTotalThatChangedDuringThePassIsUncertain() throws {
+        let ledger = try Self.ledger([(50, 100, 1), (50, 101, 2), (0, 101, 0)])
+        guard case .uncertain(let why) = ledger.verdict(distinctKeys: 101) else { Issue.record("complete"); return }
+        #expect(why.contains("changed during the pass (100 at the start, 101 at the end)"))
+    }
+
+    @Test func withoutATotalARecordReadTwiceMeansTheOrderShifted() throws {
+        let ledger = try Self.ledger([(50, nil, 1), (50, nil, 2), (0, nil, 0)])
+        #expect(ledger.verdict(distinctKeys: 100) == .complete)
+        guard case .uncertain(let why) = ledger.verdict(distinctKeys: 98) else { Issue.record("complete"); return }
+        #expect(why.contains("2 records came back twice"))
+        #expect(ledger.verdict(distinctKeys: 98, duplicatesExpected: true) == .complete, "a cursor walk re-reads its bound on purpose")
+    }
+
+    @Test func aPageIdenticalToAnEarlierOneEndsTheWalk() throws {
+        var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
+        try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 8, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        #expect(throws: PassLedger.Refusal.self) {
+            try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        }
+        // A by-cursor walk's first page under a new bound may equal the last one under the old.
+        var cursorWalk = PassLedger(dataset: "d", ownOrigin: Self.origin)
+        try cursorWalk.record(records: 50, total: 60, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: 9, withoutCursor: 0, keylessRejects: 0)
+        cursorWalk.boundMoved()
+        try cursorWalk.record(records: 50, total: 60, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: 9, withoutCursor: 0, keylessRejects: 0)
+    }
+
+    @Test func oneResponseWithMoreRecordsThanItsTotalIsRefused() throws {
+        var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
+        do {
+            try ledger.record(records: 50, total: 3, url: Self.origin + "/a", finalURL: nil, fingerprint: 1, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+            Issue.record("accepted")
+        } catch let refusal as PassLedger.Refusal {
+            #expect(refusal.description.contains("reported a total of 3 but one response held 50 records"))
+            #expect(refusal.description.contains("nothing was tombstoned"))
+        }
+    }
+
+    @Test func pagesAreBoundedByWhatTheTotalAllows() throws {
+        var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
+        // 100 records at 10 per page allow 10 pages, plus 10 + 1 of slack: page 22 is refused.
+        for page in 1...21 {
+            try ledger.record(records: 10, total: 100, url: Self.origin + "/a", finalURL: nil, fingerprint: page, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        }
+        #expect(throws: PassLedger.Refusal.self) {
+            try ledger.record(records: 10, total: 100, url: Self.origin + "/a", finalURL: nil, fingerprint: 22, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        }
+    }
+
+    @Test func anAnswerFromAnotherOriginNeverCountsTowardsCompleteness() throws {
+        var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
+        try ledger.record(records: 0, total: nil, url: Self.origin + "/a", finalURL: "https://other.example/empty", fingerprint: 0,
+                          maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        ledger.end(.emptyPage, total: nil)
+        guard case .uncertain(let why) = ledger.verdict(distinctKeys: 0) else { Issue.record("an empty foreign answer counted as complete"); return }
+        #expect(why.contains("https://other.example"))
+    }
+
+    @Test func aWalkThatNeverEndedIsUncertain() {
+        let ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
+        #expect(ledger.verdict(distinctKeys: 0) != .complete)
+    }
+}
+
+@Suite("MassDeleteGuard and max_tombstones")
+struct MassDeleteGuardTests {
+    @Test func theDefaultIsTenPercentOfTheLiveRows() throws {
+        let guardian = MassDeleteGuard(dataset: "licences", limit: .default, overridden: false)
+        try guardian.check(wouldTombstone: 100, liveRows: 1000)
+        do {
+            try guardian.check(wouldTombstone: 101, liveRows: 1000)
+            Issue.record("101 of 1000 let through")
+        } catch {
+            #expect(error.description.contains("would tombstone 101 of 1000 live rows, more than max_tombstones (10%, 100 rows)"))
+            #expect(error.description.contains("dataflow sync --allow-mass-delete licences"))
+        }
+        try MassDeleteGuard(dataset: "licences", limit: .default, overridden: true).check(wouldTombstone: 1000, liveRows: 1000)
+    }
+
+    @Test func aLimitInRowsAndItsParsing() throws {
+        #expect(TombstoneLimit.parse("2.5%") == .percent(2.5))
+        #expect(TombstoneLimit.parse(" 500 ") == .rows(500))
+        #expect(TombstoneLimit.parse("120%") == nil)
+        #expect(TombstoneLimit.parse("-1") == nil)
+        #expect(TombstoneLimit.parse("ten") == nil)
+        #expect(throws: MassDeleteGuard.Refused.self) {
+            try MassDeleteGuard(dataset: "d", limit: .rows(5), overridden: false).check(wouldTombstone: 6, liveRows: 1_000_000)
+        }
+    }
+}

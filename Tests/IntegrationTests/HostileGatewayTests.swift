@@ -1,0 +1,152 @@
+import DataflowCore
+import Foundation
+import Testing
+
+/// A gateway that lies about its total, serves the same page forever, or changes while a client
+/// pages must never make dataflow tombstone a live row; every such run ends by itself, non-zero,
+/// saying what the gateway did (docs/security.md, "A gateway's mistake never empties a table").
+@Suite("A gateway's mistake never empties a table")
+struct HostileGatewayTests {
+    /// A full-snapshot dataset (no `incremental`) read from the sandbox's open routes with `paging`.
+    static func snapshotDataset(_ name: String, paging: String) -> String {
+        let (params, pagination): (String, String)
+        switch paging {
+        case "page": (params, pagination) = ("{}", "{ type: page, page_param: pageNum, size_param: pageSize, size: 50, total: total }")
+        case "offset": (params, pagination) = ("{}", "{ type: offset, size: 50, total: total }")
+        case "next-url": (params, pagination) = ("{ limit: \"50\" }", "{ type: next-url, path: next }")
+        default: (params, pagination) = ("{ limit: \"50\" }", "{ type: link-header }")
+        }
+        return """
+        dataset: \(name)
+        source: portal
+        request:
+          path: /open/none/\(paging)/plain/licenses.json
+          params: \(params)
+          records: records
+          pagination: \(pagination)
+        key: [uscc]
+        deleted: { field: DEL_FLAG, equals: "1" }
+        matters: { field: SXBM }
+        fields:
+          uscc:        { from: TYSHXYDM, type: text, check: uscc, required: true }
+          name:        { from: QYMC, type: text, transform: [trim] }
+          updated_at:  { from: UPDATE_TIME, type: datetime, format: "yyyy-MM-dd HH:mm:ss" }
+        """
+    }
+
+    static func project(_ sandbox: Sandbox, paging: String, backend: Backend = .sqlite) throws -> CountyProject {
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [], backend: backend)
+        try snapshotDataset("licenses_snapshot", paging: paging)
+            .write(to: project.root.appendingPathComponent("Mappings/datasets/licenses_snapshot.yml"), atomically: true, encoding: .utf8)
+        return project
+    }
+
+    static func count(_ project: CountyProject, _ sql: String) throws -> Int64 {
+        try project.reader().scalarInt(sql, []) ?? -1
+    }
+
+    /// (hostile mode query, paging, what the message must say)
+    static let modes: [(String, String, String)] = [
+        ("mode=short-total&total=3", "page", "reported a total of 3 but one response held 50 records"),
+        ("mode=short-total&total=120", "offset", "more than the gateway's total of 120: the total is wrong"),
+        ("mode=short-total&total=120", "page", "more than the gateway's total of 120: the total is wrong"),
+        ("mode=same-page", "page", "page 2 is identical to page 1 of this pass"),
+        ("mode=same-page", "next-url", "page 2 is identical to page 1 of this pass"),
+        ("mode=same-page", "link-header", "page 2 is identical to page 1 of this pass"),
+    ]
+
+    @Test(arguments: 0..<modes.count)
+    func aLyingGatewayTombstonesNothingAndTheRunSaysWhatItDid(_ index: Int) throws {
+        let (mode, paging, message) = Self.modes[index]
+        let sandbox = try Sandbox(rows: 300)
+        let project = try Self.project(sandbox, paging: paging)
+        let first = try project.dataflow("sync", "--quiet")
+        #expect(first.status == 0, "\(first.output)")
+        let live = try Self.count(project, "SELECT count(*) FROM licenses_snapshot WHERE _deleted = 0")
+
+        try sandbox.control("POST", "/_control/hostile?\(mode)")
+        let requestsBefore = try sandbox.stats()["data_requests"] ?? 0
+        let lied = try project.dataflow("sync", "--log-format", "json")
+        #expect(lied.status == 1, "\(mode) \(paging): \(lied.output)")
+        #expect(lied.stderr.contains(message), "\(mode) \(paging): \(lied.stderr)")
+        #expect(lied.stderr.contains("nothing was tombstoned"), "\(lied.stderr)")
+        #expect(try Self.count(project, "SELECT count(*) FROM licenses_snapshot WHERE _deleted = 0") == live, "no live row tombstoned")
+        #expect(try Self.count(project, "SELECT count(*) FROM _dataflow_changes WHERE op = 'D' AND run_id > 1") == 0)
+        // It ended by itself, after a handful of requests, not thousands.
+        #expect((try sandbox.stats()["data_requests"] ?? 0) - requestsBefore <= 8, "\(mode) \(paging)")
+        let status = try project.dataflow("status")
+        #expect(status.stdout.replacingOccurrences(of: "\n    ", with: " ").contains(message), "status shows what the gateway did: \(status.stdout)")
+    }
+
+    @Test func aSnapshotPageWalkUnderChangeTombstonesNothingFalselyAndTheFeedHasNoFalseDeletes() throws {
+        for paging in ["page", "next-url"] {
+            let sandbox = try Sandbox(rows: 400)
+            let project = try Self.project(sandbox, paging: paging)
+            #expect(try project.dataflow("sync", "--quiet").status == 0)
+            let seq = try Self.count(project, "SELECT max(seq) FROM _dataflow_changes")
+
+            // While the client pages, every request moves 3 records to the end and inserts 1.
+            try sandbox.advanceClock(seconds: 60)
+            try sandbox.control("POST", "/_control/drift?dataset=licenses&per_request=3&insert_per_request=1")
+            let moving = try project.dataflow("sync")
+            #expect(moving.status == 1, "\(paging): \(moving.output)")
+            #expect(moving.stderr.contains("the pass was not complete"), "\(paging): \(moving.stderr)")
+            #expect(try Self.count(project, "SELECT count(*) FROM _dataflow_changes WHERE op = 'D' AND seq > \(seq)") == 0, "\(paging)")
+
+            // Upstream is still again: the next sync is complete and equals the truth.
+            try sandbox.control("POST", "/_control/drift?dataset=licenses&per_request=0")
+            let still = try project.dataflow("sync")
+            #expect(still.status == 0, "\(paging): \(still.output)")
+            try TruthComparison.expectEqual(project, dataset: "licenses_snapshot")
+            #expect(try Self.count(project, "SELECT count(*) FROM _dataflow_changes WHERE op = 'D' AND seq > \(seq)") == 0,
+                    "\(paging): no false D (and so no D/I pair) in the change feed")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theMassDeleteGuardRefusesAPassThatWouldEmptyTheTable(_ backend: Backend) throws {
+        let sandbox = try Sandbox(rows: 200)
+        let project = try Self.project(sandbox, paging: "page", backend: backend)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let live = try Self.count(project, "SELECT count(*) FROM licenses_snapshot WHERE _deleted = 0")
+        let body = try sandbox.control("POST", "/_control/mutate?dataset=licenses&purge=30")   // 15 % gone without a flag
+        guard case .array(let purgedValues)? = body["purged"] else { Issue.record("no purged list"); return }
+        var gone = 0
+        try project.reader().forEachRow("SELECT _key FROM licenses_snapshot WHERE _deleted = 0", []) { row in
+            if purgedValues.contains(.string(row.text(0) ?? "")) { gone += 1 }
+        }
+        #expect(gone > 20)
+
+        let refused = try project.dataflow("sync", "--log-format", "json")
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.stderr.contains("would tombstone \(gone) of \(live) live rows"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("dataflow sync --allow-mass-delete licenses_snapshot"))
+        #expect(refused.stderr.contains("\"refused_tombstones\":\(gone)"), "\(refused.stderr)")
+        #expect(try Self.count(project, "SELECT count(*) FROM licenses_snapshot WHERE _deleted = 0") == live)
+        let status = try project.dataflow("status")
+        #expect(status.stdout.replacingOccurrences(of: "\n    ", with: " ").contains("--allow-mass-delete licenses_snapshot"), "\(status.stdout)")
+
+        // The override lets it through, once.
+        let raised = try project.dataflow("sync", "--allow-mass-delete", "licenses_snapshot", "--quiet")
+        #expect(raised.status == 0, "\(raised.output)")
+        #expect(try Self.count(project, "SELECT count(*) FROM licenses_snapshot WHERE _deleted = 0") == live - Int64(gone))
+        #expect(try Self.count(project, "SELECT count(*) FROM _dataflow_changes WHERE op = 'D' AND run_id = (SELECT max(run_id) FROM _dataflow_runs)") == Int64(gone))
+    }
+
+    @Test func maxTombstonesIsReadFromTheDatasetAndTheSourceAndValidated() throws {
+        let sandbox = try Sandbox(rows: 100)
+        let project = try Self.project(sandbox, paging: "page")
+        let file = project.root.appendingPathComponent("Mappings/datasets/licenses_snapshot.yml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        _ = try sandbox.control("POST", "/_control/mutate?dataset=licenses&purge=20")
+        try text.replacingOccurrences(of: "key: [uscc]", with: "key: [uscc]\nmax_tombstones: 25%").write(to: file, atomically: true, encoding: .utf8)
+        let allowed = try project.dataflow("sync")
+        #expect(allowed.status == 0, "20 of 100 is within 25 %: \(allowed.output)")
+
+        try text.replacingOccurrences(of: "key: [uscc]", with: "key: [uscc]\nmax_tombstones: 120%").write(to: file, atomically: true, encoding: .utf8)
+        let bad = try project.dataflow("validate")
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("licenses_snapshot.yml:9:") && bad.stderr.contains("'max_tombstones' must be a share of the live rows like 10%"), "\(bad.stderr)")
+    }
+}
