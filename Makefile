@@ -2,7 +2,7 @@
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 BIN        := .build/debug
-APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev libpq-dev
+APT_PKGS   := libcurl4-openssl-dev libsqlite3-dev libssl-dev libpq-dev zlib1g-dev
 
 .PHONY: all deps test-deps build release demo test reliability bench install clean
 

@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // libpq (libpq-dev): PostgreSQL's own client; blocking, like the sync engine (docs/warehouse.md).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
+        // zlib (already loaded by libcurl): raw inflate for the .xlsx reader of `catalog import`.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // HTTP transport over libcurl, behind a small protocol.
         .target(name: "DataflowHTTP", dependencies: ["CCurl"]),
@@ -32,7 +34,7 @@ let package = Package(
         .target(
             name: "DataflowCore",
             dependencies: [
-                "DataflowHTTP", "CSQLite", "CCrypto",
+                "DataflowHTTP", "CSQLite", "CCrypto", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -116,5 +116,5 @@ public enum PostgresMigrations {
         ALTER TABLE _dataflow_exports ADD COLUMN format text;
         ALTER TABLE _dataflow_exports ADD COLUMN changes_since bigint;
         """),
-    ]
+    ] + [PostgresCatalogueMigration.migration]
 }

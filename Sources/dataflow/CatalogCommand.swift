@@ -25,7 +25,9 @@ struct CatalogCommand: ParsableCommand {
           dataflow catalog --format dcat > catalog.jsonld
           dataflow catalog --department 市场监管局
           dataflow catalog --fail-under 60     # exit 4 below 60 % coverage
-        """
+          dataflow catalog import 省资源目录.xlsx  # the provincial resource catalogue (see catalog import --help)
+        """,
+        subcommands: [CatalogImportCommand.self]
     )
 
     @OptionGroup var global: GlobalOptions

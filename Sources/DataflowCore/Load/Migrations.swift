@@ -126,5 +126,5 @@ public enum WarehouseMigrations {
         ALTER TABLE _dataflow_exports ADD COLUMN format TEXT;
         ALTER TABLE _dataflow_exports ADD COLUMN changes_since INTEGER;
         """),
-    ]
+    ] + [CatalogueMigration.sqlite]
 }

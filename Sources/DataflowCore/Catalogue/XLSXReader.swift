@@ -1,0 +1,193 @@
+import Foundation
+
+/// Reads the first worksheet of an Excel `.xlsx` workbook into rows of text: shared strings,
+/// inline strings, numbers, booleans, dates stored as serial numbers (by the cell's number format)
+/// as `yyyy-MM-dd`, and merged ranges filled with their first cell's value.
+///
+/// ```swift
+/// let sheet = try XLSXReader.firstSheet(bytes: Array(data), file: "catalogue.xlsx")
+/// sheet.rows[0].cells   // ["资源名称", "资源代码", …]
+/// ```
+public enum XLSXReader {
+    /// One worksheet's rows, each with its 1-based row number in the workbook.
+    public struct Sheet: Sendable {
+        public var name: String
+        public var rows: [(number: Int, cells: [String])]
+    }
+
+    /// Built-in number formats that show dates (ECMA-376 §18.8.30).
+    static let dateFormatIDs: Set<Int> = [14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47]
+
+    public static func firstSheet(bytes: [UInt8], file: String) throws -> Sheet {
+        let zip = try ZipArchive(bytes: bytes, file: file)
+        let (name, path) = try firstSheetPath(zip)
+        let strings = zip.contains("xl/sharedStrings.xml") ? sharedStrings(try zip.member("xl/sharedStrings.xml")) : []
+        let dateStyles = zip.contains("xl/styles.xml") ? dateStyleIndexes(try zip.member("xl/styles.xml")) : []
+        return try sheet(try zip.member(path), name: name, strings: strings, dateStyles: dateStyles, file: file)
+    }
+
+    /// The first sheet's name and member path, through workbook.xml and its relationships.
+    static func firstSheetPath(_ zip: ZipArchive) throws -> (String, String) {
+        var scanner = XMLScanner(try zip.member("xl/workbook.xml"))
+        var first: (name: String, id: String)?
+        while let event = scanner.next() {
+            if case .start("sheet", let a) = event { first = (a["name"] ?? "Sheet1", a["id"] ?? ""); break }
+        }
+        guard let first else { throw ZipArchive.ZipError(description: "\(zip.file): the workbook has no sheet") }
+        if zip.contains("xl/_rels/workbook.xml.rels") {
+            var rels = XMLScanner(try zip.member("xl/_rels/workbook.xml.rels"))
+            while let event = rels.next() {
+                if case .start("Relationship", let a) = event, a["Id"] == first.id, let target = a["Target"] {
+                    return (first.name, target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target)
+                }
+            }
+        }
+        return (first.name, "xl/worksheets/sheet1.xml")
+    }
+
+    /// The shared string table: each `<si>`'s text runs joined (phonetic runs left out).
+    static func sharedStrings(_ bytes: [UInt8]) -> [String] {
+        var scanner = XMLScanner(bytes)
+        var strings: [String] = []
+        var current = ""
+        var inText = false, inPhonetic = false
+        while let event = scanner.next() {
+            switch event {
+            case .start("si", _): current = ""
+            case .end("si"): strings.append(current)
+            case .start("rPh", _): inPhonetic = true
+            case .end("rPh"): inPhonetic = false
+            case .start("t", _): inText = true
+            case .end("t"): inText = false
+            case .text(let t) where inText && !inPhonetic: current += t
+            default: break
+            }
+        }
+        return strings
+    }
+
+    /// Indexes into `cellXfs` whose number format shows a date.
+    static func dateStyleIndexes(_ bytes: [UInt8]) -> Set<Int> {
+        var scanner = XMLScanner(bytes)
+        var customDates: Set<Int> = []
+        var inCellXfs = false
+        var index = 0
+        var result: Set<Int> = []
+        while let event = scanner.next() {
+            switch event {
+            case .start("numFmt", let a):
+                if let id = a["numFmtId"].flatMap(Int.init), let code = a["formatCode"], isDateFormat(code) { customDates.insert(id) }
+            case .start("cellXfs", _): inCellXfs = true
+            case .end("cellXfs"): inCellXfs = false
+            case .start("xf", let a) where inCellXfs:
+                let id = a["numFmtId"].flatMap(Int.init) ?? 0
+                if dateFormatIDs.contains(id) || customDates.contains(id) { result.insert(index) }
+                index += 1
+            default: break
+            }
+        }
+        return result
+    }
+
+    /// A custom format shows a date when, outside quotes and brackets, it has y, d, or m with no h/s (minutes).
+    static func isDateFormat(_ code: String) -> Bool {
+        var plain = ""
+        var quoted = false, bracket = false
+        for c in code {
+            if c == "\"" { quoted.toggle(); continue }
+            if c == "[" { bracket = true; continue }
+            if c == "]" { bracket = false; continue }
+            if !quoted && !bracket { plain.append(c) }
+        }
+        let lower = plain.lowercased()
+        return lower.contains("y") || lower.contains("d")
+    }
+
+    /// `A` → 0, `AB` → 27 from a cell reference like `AB12`.
+    static func columnIndex(_ reference: String) -> Int? {
+        var n = 0
+        var letters = 0
+        for scalar in reference.unicodeScalars {
+            guard ("A"..."Z").contains(scalar) else { break }
+            n = n * 26 + Int(scalar.value - 64)
+            letters += 1
+        }
+        return letters == 0 ? nil : n - 1
+    }
+
+    /// The column letters of a 0-based index (for error messages).
+    public static func columnLetters(_ index: Int) -> String {
+        var n = index + 1
+        var out = ""
+        while n > 0 { let r = (n - 1) % 26; out = String(UnicodeScalar(UInt8(65 + r))) + out; n = (n - 1) / 26 }
+        return out
+    }
+
+    /// An Excel serial day number (1900 date system) as `yyyy-MM-dd`, with the time if it has one.
+    public static func date(serial text: String) -> String? {
+        guard let serial = Double(text), serial >= 1, serial < 2_958_466 else { return nil }
+        let seconds = Int(((serial - 25_569) * 86_400).rounded())
+        let civil = CivilTime(epochSeconds: seconds, offset: 0)
+        let day = String(format: "%04d-%02d-%02d", civil.year, civil.month, civil.day)
+        return seconds % 86_400 == 0 ? day : day + String(format: " %02d:%02d:%02d", civil.hour, civil.minute, civil.second)
+    }
+
+    static func sheet(_ bytes: [UInt8], name: String, strings: [String], dateStyles: Set<Int>, file: String) throws -> Sheet {
+        var scanner = XMLScanner(bytes)
+        var rows: [Int: [Int: String]] = [:]
+        var merges: [(Int, Int, Int, Int)] = []
+        var rowNumber = 0
+        var cell: (column: Int, type: String, style: Int)?
+        var value = ""
+        var inValue = false, inInline = false, inText = false
+        while let event = scanner.next() {
+            switch event {
+            case .start("row", let a):
+                rowNumber = a["r"].flatMap(Int.init) ?? rowNumber + 1
+            case .start("c", let a):
+                let column = a["r"].flatMap(columnIndex) ?? (rows[rowNumber]?.keys.max().map { $0 + 1 } ?? 0)
+                cell = (column, a["t"] ?? "n", a["s"].flatMap(Int.init) ?? 0)
+                value = ""
+            case .start("v", _): inValue = true
+            case .end("v"): inValue = false
+            case .start("is", _): inInline = true
+            case .end("is"): inInline = false
+            case .start("t", _) where inInline: inText = true
+            case .end("t"): inText = false
+            case .text(let t) where inValue || (inInline && inText): value += t
+            case .end("c"):
+                guard let c = cell else { break }
+                var text = value
+                switch c.type {
+                case "s":
+                    guard let index = Int(value), strings.indices.contains(index) else {
+                        throw ZipArchive.ZipError(description: "\(file): row \(rowNumber), column \(columnLetters(c.column)): shared string \(value) does not exist")
+                    }
+                    text = strings[index]
+                case "b": text = value == "1" ? "TRUE" : "FALSE"
+                case "n": if dateStyles.contains(c.style), let d = date(serial: value) { text = d }
+                default: break
+                }
+                if !text.isEmpty { rows[rowNumber, default: [:]][c.column] = text }
+                cell = nil
+            case .start("mergeCell", let a):
+                let parts = (a["ref"] ?? "").split(separator: ":").map(String.init)
+                if parts.count == 2, let c1 = columnIndex(parts[0]), let c2 = columnIndex(parts[1]),
+                   let r1 = Int(parts[0].drop(while: { $0.isLetter })), let r2 = Int(parts[1].drop(while: { $0.isLetter })) {
+                    merges.append((r1, c1, r2, c2))
+                }
+            default: break
+            }
+        }
+        for (r1, c1, r2, c2) in merges {
+            guard let v = rows[r1]?[c1], r2 - r1 < 1000, c2 - c1 < 1000 else { continue }
+            for r in r1...r2 { for c in c1...c2 where rows[r]?[c] == nil { rows[r, default: [:]][c] = v } }
+        }
+        let width = (rows.values.compactMap { $0.keys.max() }.max() ?? -1) + 1
+        let ordered = rows.keys.sorted().map { number -> (number: Int, cells: [String]) in
+            let r = rows[number] ?? [:]
+            return (number, (0..<width).map { r[$0] ?? "" })
+        }
+        return Sheet(name: name, rows: ordered)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import DataflowCore
+
+/// `catalog import`: the provincial catalogue from .xlsx (shared and inline strings, a merged
+/// two-row header, serial dates) and CSV (UTF-8 with BOM, GB18030), a bad file's row and column,
+/// and a re-import's added / changed / withdrawn.
+@Suite("Catalogue import: xlsx, CSV, errors and re-import")
+struct CatalogueImportTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/catalogue")
+    static let repositoryMappings = fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Mappings")
+
+    static func importer() throws -> CatalogueImporter {
+        CatalogueImporter(columns: try CatalogueColumnMap.load(mappingsPath: repositoryMappings.path, displayPrefix: "Mappings"))
+    }
+
+    static func read(_ name: String) throws -> [CatalogueResource] {
+        try importer().read(path: fixtures.appendingPathComponent(name).path)
+    }
+
+    @Test func anXLSXWithSharedAndInlineStringsAMergedHeaderAndSerialDates() throws {
+        let resources = try Self.read("catalogue.xlsx")
+        #expect(resources.map(\.code) == ["330000-SCJG-0001", "330000-SCJG-0002", "330000-GA-0001", "330000-RS-0001"])
+        let licences = try #require(resources.first)
+        // 信息资源名称 (a province's label, inline strings in the sheet) → 资源名称; rich-text shared strings joined.
+        #expect(licences.name == "企业营业执照信息" && licences.provider == "省市场监管局")
+        #expect(licences.published == "2024-01-01", "serial 45292 with a 年月日 date format")
+        #expect(licences.items.map(\.name) == ["统一社会信用代码", "企业名称", "法定代表人", "成立日期"])
+        #expect(licences.items.last?.type == "日期型D")
+        #expect(licences.shareType == .conditional && licences.shareCondition == "用于政务服务办理" && licences.shareMethod == "接口")
+        #expect(licences.updateCycle == "每日")
+        #expect(licences.matters == ["000105001000", "000105002000", "000105003000"])
+        // The merged group label 备注 (K1:K2) is an unknown column, kept.
+        #expect(licences.extra.map(\.0) == ["备注"] && licences.extra.first?.1 == "省级目录2024版")
+        #expect(resources[2].shareType == ShareType.none)
+    }
+
+    @Test(arguments: ["catalogue-utf8-bom.csv", "catalogue-gb18030.csv"])
+    func aCSVInEitherEncoding(_ file: String) throws {
+        let csv = try Self.read(file)
+        let xlsx = try Self.read("catalogue.xlsx")
+        #expect(csv.map(\.code) == xlsx.map(\.code))
+        #expect(csv.map(\.name) == xlsx.map(\.name), "no BOM left in the first label, no mojibake")
+        #expect(csv.map(\.items) == xlsx.map(\.items))
+        #expect(csv.map(\.shareType) == xlsx.map(\.shareType))
+        #expect(csv.map(\.matters) == xlsx.map(\.matters))
+        #expect(csv.first?.published == "2024-01-03")
+    }
+
+    @Test func aBadFileNamesTheRowAndTheColumn() throws {
+        #expect(throws: CatalogueImporter.ImportError.self) { try Self.read("catalogue-bad-share-type.xlsx") }
+        do { _ = try Self.read("catalogue-bad-share-type.xlsx") } catch {
+            #expect("\(error)" == "catalogue-bad-share-type.xlsx: row 5, column 共享类型 (E): '部分共享' is not a share type (expected 无条件共享, 有条件共享 or 不予共享)")
+        }
+        do { _ = try Self.read("catalogue-empty-code.csv") } catch {
+            #expect("\(error)" == "catalogue-empty-code.csv: row 3, column 资源代码: empty resource code (every resource needs its 资源代码)")
+        }
+        let notXLSX = Array("PK\u{3}\u{4}garbage".utf8)
+        #expect(throws: CatalogueImporter.ImportError.self) { try Self.importer().read(bytes: notXLSX, file: "x.xlsx") }
+        let noHeader = Array("a,b\n1,2\n".utf8)
+        do { _ = try Self.importer().read(bytes: noHeader, file: "x.csv") } catch {
+            #expect("\(error)".hasPrefix("x.csv: row 1: no header row names the catalogue's columns"))
+        }
+    }
+
+    @Test func aCatalogueAPIsJSON() throws {
+        let body = """
+        {"code":"00","datas":{"total":2,"list":[
+          {"资源代码":"R1","资源名称":"企业信息","提供方":"省市场监管局","共享类型":"有条件共享","信息项":[{"name":"统一社会信用代码","type":"C"},{"name":"企业名称"}],"关联事项编码":"000105001000"},
+          {"资源代码":"R2","资源名称":"户籍","提供方":"省公安厅","共享类型":"不予共享"}]}}
+        """
+        let resources = try Self.importer().read(bytes: Array(body.utf8), file: "catalogue.json")
+        #expect(resources.map(\.code) == ["R1", "R2"])
+        #expect(resources[0].items == [.init(name: "统一社会信用代码", type: "C"), .init(name: "企业名称")])
+        #expect(resources[1].shareType == ShareType.none)
+    }
+
+    @Test func aReImportReportsAddedChangedAndWithdrawnAndKeepsWithdrawn() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("catalogue-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let warehouse = try SQLiteWarehouse(path: dir.appendingPathComponent("county.db").path)
+        let store = CatalogueStore(db: warehouse.db)
+        let first = try store.replace(with: try Self.read("catalogue.xlsx"), file: "catalogue.xlsx")
+        #expect(first.added.count == 4 && first.changed.isEmpty && first.withdrawn.isEmpty)
+        let again = try store.replace(with: try Self.read("catalogue.xlsx"), file: "catalogue.xlsx")
+        #expect(again.added.isEmpty && again.changed.isEmpty && again.unchanged == 4, "the same file twice changes nothing")
+        let later = try store.replace(with: try Self.read("catalogue-2025.xlsx"), file: "catalogue-2025.xlsx")
+        #expect(later.importID == 3)
+        #expect(later.added.map(\.code) == ["330000-MZ-0001"])
+        #expect(later.changed.map(\.0.code) == ["330000-SCJG-0002"] && later.changed.first?.1 == ["共享类型 无条件共享 → 有条件共享"])
+        #expect(later.withdrawn.map(\.code) == ["330000-RS-0001"])
+        #expect(try store.resources().map(\.code) == ["330000-GA-0001", "330000-MZ-0001", "330000-SCJG-0001", "330000-SCJG-0002"])
+        #expect(try store.resources(includingWithdrawn: true).count == 5)
+        #expect(try warehouse.db.scalarInt("SELECT withdrawn_import FROM _dataflow_catalogue WHERE code = '330000-RS-0001'", []) == 3)
+        #expect(try warehouse.db.scalarInt("SELECT count(*) FROM _dataflow_catalogue_imports", []) == 3)
+        // Round trip: what is stored reads back equal.
+        #expect(try store.resources().first { $0.code == "330000-SCJG-0001" } == (try Self.read("catalogue-2025.xlsx")).first)
+    }
+}
