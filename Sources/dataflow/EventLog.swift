@@ -13,7 +13,11 @@ final class EventLog: SyncObserver {
     let quiet: Bool
     let verbose: Bool
     let progress: Bool
-    private var bar: ProgressBar?
+    /// A progress line per dataset in flight (several at once with `--jobs`), in start order.
+    private var bars: [ProgressBar] = []
+    /// Lines of the progress block now on the terminal, and when it was last drawn.
+    private var drawnLines = 0
+    private var lastDraw = Date.distantPast
     private var runStart = Date()
 
     init(format: LogFormat, quiet: Bool, verbose: Bool, redactor: Redactor, isTerminal: Bool = Console.stderrIsTerminal) {
@@ -58,8 +62,21 @@ final class EventLog: SyncObserver {
         JSONLinesLogHandler.line(level: Logger.Level(rawValue: level) ?? .info, event: name, metadata: metadata(fields), redactor: redactor)
     }
 
+    /// Erases the progress block (the cursor ends at the start of its first line).
     private func clearProgress() {
-        if progress && (bar?.pages ?? 0) > 0 { Console.stderr("\r\u{1B}[K") }
+        guard progress, drawnLines > 0 else { return }
+        Console.stderr("\r\u{1B}[K" + String(repeating: "\u{1B}[1A\u{1B}[K", count: drawnLines - 1))
+        drawnLines = 0
+    }
+
+    /// Draws a line per dataset in flight that has committed a page (no newline after the last).
+    private func drawProgress(now: Date = Date()) {
+        guard progress else { return }
+        let lines = bars.filter { $0.pages > 0 }.map { $0.line(now: now) }
+        guard !lines.isEmpty else { return }
+        Console.stderr(lines.joined(separator: "\n"))
+        drawnLines = lines.count
+        lastDraw = now
     }
 
     private func text(_ line: String, always: Bool = false) {
@@ -67,7 +84,7 @@ final class EventLog: SyncObserver {
         clearProgress()
         // Our own lines are single lines: any control character in one came from a gateway.
         Console.stderr(Redactor.escapingControls(line) + "\n")
-        if progress, let bar, bar.pages > 0 { Console.stderr("\r\u{1B}[K" + bar.line()) }
+        drawProgress()
     }
 
     func runStarted(runID: Int64, datasets: [String]) {
@@ -77,7 +94,7 @@ final class EventLog: SyncObserver {
     }
 
     func datasetStarted(_ dataset: String, watermark: String?) {
-        bar = progress ? ProgressBar(dataset: dataset) : nil
+        if progress { bars.append(ProgressBar(dataset: dataset)) }
         event("dataset_start", [("dataset", .text(dataset)), ("watermark", .text(watermark))])
         if verbose { text("\(dataset): starting from \(watermark.map { "watermark \(redactor.redact($0))" } ?? "the beginning (full sync)")") }
     }
@@ -88,8 +105,14 @@ final class EventLog: SyncObserver {
                            ("updated", .int(counts.updated)), ("unchanged", .int(counts.unchanged)), ("deleted", .int(counts.deleted)),
                            ("rejected", .int(counts.rejected)), ("total", total.map(Field.int) ?? .text(nil))], level: "debug")
             text("\(dataset): page \(page): \(fetched) records (+\(counts.inserted) ~\(counts.updated) -\(counts.deleted) =\(counts.unchanged) !\(counts.rejected))")
-        } else if progress {
-            if let line = bar?.page(records: fetched, total: total) { Console.stderr("\r\u{1B}[K" + line) }
+        } else if progress, let index = bars.firstIndex(where: { $0.dataset == dataset }) {
+            let now = Date()
+            _ = bars[index].page(records: fetched, total: total, now: now)
+            // At most ten redraws a second, however many datasets are in flight.
+            if now.timeIntervalSince(lastDraw) >= 0.1 {
+                clearProgress()
+                drawProgress(now: now)
+            }
         }
     }
 
@@ -100,7 +123,7 @@ final class EventLog: SyncObserver {
 
     func datasetFinished(_ s: DatasetSummary) {
         clearProgress()
-        bar = nil
+        bars.removeAll { $0.dataset == s.dataset }
         event("dataset_end", [("dataset", .text(s.dataset)), ("status", .text(s.status)), ("fetched", .int(s.fetched)),
                               ("inserted", .int(s.counts.inserted)), ("updated", .int(s.counts.updated)),
                               ("unchanged", .int(s.counts.unchanged)), ("deleted", .int(s.counts.deleted)),

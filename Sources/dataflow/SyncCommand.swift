@@ -13,7 +13,13 @@ struct SyncCommand: ParsableCommand {
         for records changed since the watermark minus the dataset's lookback; records already in the \
         warehouse with the same content are no-ops.
 
-        On a terminal, a progress bar per dataset shows pages, records and rate; never when stderr is \
+        Datasets are walked in parallel: at most --jobs at once (default 8), and never more of one \
+        source at once than its `concurrency:` (default 1), within its `rate_limit:` shared by all of \
+        them. One writer commits every page with its state, so each guarantee above holds per \
+        dataset (docs/sync.md, "Concurrency"). For a slow gateway raise its `concurrency:`; lower \
+        --jobs to spare a small machine.
+
+        On a terminal, a progress bar per dataset in flight shows pages, records and rate; never when stderr is \
         not a terminal. --log-format json writes one JSON event per line on stderr (run_start, \
         dataset_start, retry, dataset_end, run_end, error), each with ts, level and event. \
         --metrics-file writes Prometheus text format atomically after the run, for node_exporter's \
@@ -27,6 +33,7 @@ struct SyncCommand: ParsableCommand {
           dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
           dataflow sync --reconcile market_licenses     # full key-set pass: tombstone keys gone upstream
           dataflow sync --allow-mass-delete market_licenses   # let one pass tombstone more than max_tombstones
+          dataflow sync --jobs 1                        # one dataset at a time
 
         --retry-rejects replays each dataset's open rejects through the current mapping before the \
         normal walk: records that now map are upserted (change log included) and their rejects marked \
@@ -52,6 +59,13 @@ struct SyncCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("After the run, write Prometheus metrics here (atomically).", valueName: "path"))
     var metricsFile: String?
+
+    @Option(help: ArgumentHelp("Datasets walked at once, across all sources (1…64; each source also keeps to its `concurrency:`).", valueName: "n"))
+    var jobs: Int = SyncEngine.defaultJobs
+
+    func validate() throws {
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be within 1…64, got \(jobs)") }
+    }
 
     @Argument(help: "Datasets to sync (default: all).")
     var datasets: [String] = []
@@ -103,6 +117,7 @@ struct SyncCommand: ParsableCommand {
         do {
             let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer, redactor: redactor)
             engine.openExchange = WarehouseAccess.openExchange
+            engine.jobs = jobs
             _ = try engine.select(datasets)
             if !allowMassDelete.isEmpty { _ = try engine.select(allowMassDelete) }
             let options = (retryRejects ? ["--retry-rejects"] : []) + (reconcile ? ["--reconcile"] : [])

@@ -60,13 +60,35 @@ public final class SourceClient {
     public let redactor: Redactor
     let envelope: EnvelopeChecker
     let limiter: RateLimiter
+    /// What this client shares with the other workers of its source (limiter, authenticator, quota).
+    let shared: SourceShare?
     let sleep: (Double) -> Void
-    /// Set once the gateway says the quota is used up; later calls fail at once.
-    public private(set) var quotaMessage: String?
+    /// Set once the gateway says the quota is used up; later calls fail at once (every
+    /// worker of the source, when the client is shared through a `SourceShare`).
+    public var quotaMessage: String? {
+        get { shared?.quotaMessage ?? ownQuotaMessage }
+        set { if let newValue { shared?.stopForQuota(newValue) }; ownQuotaMessage = newValue }
+    }
+    private var ownQuotaMessage: String?
 
-    public init(source: SourceConfig, redactor: Redactor, onRetry: @escaping (RetryEvent) -> Void = { _ in },
+    /// - Parameter shared: the rate limiter, authenticator and quota flag shared with the other
+    ///   workers of this source (nil: this client has its own).
+    public init(source: SourceConfig, redactor: Redactor, shared: SourceShare? = nil, onRetry: @escaping (RetryEvent) -> Void = { _ in },
                 sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws {
         self.source = source
+        self.shared = shared
+        self.redactor = redactor
+        transport = try Self.transport(for: source, onRetry: onRetry, sleep: sleep)
+        authenticator = shared?.authenticator.handle()
+            ?? source.auth.makeAuthenticator(AuthContext(source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor))
+        envelope = EnvelopeChecker(source.envelope)
+        limiter = shared?.limiter ?? RateLimiter(perSecond: source.rateLimit)
+        self.sleep = sleep
+    }
+
+    /// A source's transport: libcurl with its timeouts, CA bundle and proxy, behind its retry policy.
+    static func transport(for source: SourceConfig, onRetry: @escaping (RetryEvent) -> Void,
+                          sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws -> HTTPTransport {
         var options = TransportOptions()
         options.timeout = source.timeout
         options.connectTimeout = min(10, source.timeout)
@@ -74,12 +96,7 @@ public final class SourceClient {
         options.proxy = source.proxy
         let base = try CurlTransport(options: options)
         let policy = RetryPolicy(maxRetries: source.retries, baseDelay: source.retryBackoff, maxDelay: max(source.retryBackoff, 30))
-        transport = RetryingTransport(base: base, policy: policy, sleep: sleep, onRetry: onRetry)
-        self.redactor = redactor
-        authenticator = source.auth.makeAuthenticator(AuthContext(source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor))
-        envelope = EnvelopeChecker(source.envelope)
-        limiter = RateLimiter(perSecond: source.rateLimit)
-        self.sleep = sleep
+        return RetryingTransport(base: base, policy: policy, sleep: sleep, onRetry: onRetry)
     }
 
 
@@ -106,9 +123,9 @@ public final class SourceClient {
         while true {
             var outgoing = OutgoingRequest(method: "GET", path: path, query: params,
                                            headers: source.headers.map { HTTPHeader(name: $0.0, value: $0.1) })
+            limiter.wait()
             try authenticator.authorize(&outgoing)
             let url = urlBase + (outgoing.query.isEmpty ? "" : "?" + QueryString.build(outgoing.query))
-            limiter.wait()
             let response = try transport.send(HTTPRequest(url: url, headers: outgoing.headers))
             requests += 1
             if response.status == 401, authenticator.renewsOnUnauthorized, !renewedOn401 {
@@ -207,9 +224,9 @@ public final class SourceClient {
         while true {
             var outgoing = OutgoingRequest(method: "GET", path: path, query: params,
                                            headers: source.headers.map { HTTPHeader(name: $0.0, value: $0.1) })
+            limiter.wait()
             try authenticator.authorize(&outgoing)
             let url = urlBase + (outgoing.query.isEmpty ? "" : "?" + QueryString.build(outgoing.query))
-            limiter.wait()
             let response = try transport.send(HTTPRequest(url: url, headers: outgoing.headers, bodyFile: file))
             requests += 1
             if response.status == 401, authenticator.renewsOnUnauthorized, !renewedOn401 {

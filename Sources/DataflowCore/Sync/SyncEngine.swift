@@ -3,19 +3,32 @@ import DataflowHTTP
 
 /// Runs a sync: for each dataset, walk the source's pages and commit each page with its state.
 ///
+/// Datasets are walked by up to `jobs` workers at once, never more of one source than its
+/// `concurrency`; every warehouse call goes through one `SerialWarehouse` (one writer), and one
+/// dataset's pages commit in order because one worker walks it (docs/architecture.md, Concurrency).
+///
 /// ```swift
 /// let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
+/// engine.jobs = 4
 /// let summary = try engine.run(datasets: [])   // all datasets
 /// ```
-public final class SyncEngine {
+public final class SyncEngine: @unchecked Sendable {
     public let project: ProjectConfig
-    let warehouse: Warehouse
+    /// The one writer every worker commits through.
+    let warehouse: SerialWarehouse
     let observer: SyncObserver
     /// Every error text passes it before the warehouse stores it or the observer shows it.
     public let redactor: Redactor
-    private var clients: [String: SourceClient] = [:]
+    /// Datasets walked at once, across all sources (`sync --jobs`).
+    public var jobs = SyncEngine.defaultJobs
+    /// `--jobs` when not given: enough workers to keep several slow gateways busy at once, few
+    /// enough that each one's pages in memory (the one being committed and two prefetched) stay
+    /// well under the 150 MB budget. A source's own `concurrency` (default 1) still caps it.
+    public static let defaultJobs = 8
+    /// Guards `shares` and `exchanges` (workers of different sources ask at once).
+    private let lock = NSLock()
+    private var shares: [String: SourceShare] = [:]
     private var exchanges: [String: WarehouseReader] = [:]
-    private var currentDataset = ""
     /// Opens an exchange database (`type: sql` source). SQLite is built in; the CLI adds PostgreSQL.
     public var openExchange: (SQLSourceLocation) throws -> WarehouseReader = { location in
         switch location {
@@ -27,9 +40,9 @@ public final class SyncEngine {
     /// - Parameter redactor: shared with whatever prints the run (default: one that knows the project's secrets).
     public init(project: ProjectConfig, warehouse: Warehouse, observer: SyncObserver = SilentSyncObserver(), redactor: Redactor? = nil) {
         self.project = project
-        self.warehouse = warehouse
-        self.redactor = redactor ?? Redactor(project: project)
+        self.warehouse = SerialWarehouse(warehouse)
         self.observer = SerializedObserver(observer)
+        self.redactor = redactor ?? Redactor(project: project)
     }
 
     /// Which datasets a run covers; unknown names are a usage error.
@@ -57,10 +70,9 @@ public final class SyncEngine {
         for d in datasets { try warehouse.prepare(dataset: d) }
         let runID = try warehouse.beginRun(datasets: datasets.map(\.name), options: options)
         observer.runStarted(runID: runID, datasets: datasets.map(\.name))
-        var summaries: [DatasetSummary] = []
-        for dataset in datasets {
-            summaries.append(syncDataset(dataset, runID: runID, retryRejects: retryRejects, reconcile: reconcile,
-                                         allowMassDelete: massDeleteAllowed.contains(dataset.name)))
+        let summaries = walkAll(datasets) { dataset in
+            self.syncDataset(dataset, runID: runID, retryRejects: retryRejects, reconcile: reconcile,
+                             allowMassDelete: massDeleteAllowed.contains(dataset.name))
         }
         let summary = RunSummary(runID: runID, datasets: summaries)
         try warehouse.finishRun(runID: runID, status: summary.exitCode == 0 ? "ok" : "failed", exitCode: summary.exitCode)
@@ -68,17 +80,63 @@ public final class SyncEngine {
         return summary
     }
 
-    private func client(for sourceName: String) throws -> SourceClient {
-        if let c = clients[sourceName] { return c }
+    /// Walks every dataset on up to `jobs` worker threads; summaries come back in config order.
+    private func walkAll(_ datasets: [DatasetConfig], _ walk: @escaping @Sendable (DatasetConfig) -> DatasetSummary) -> [DatasetSummary] {
+        let scheduler = DatasetScheduler(datasets) { [project] name in
+            guard let source = project.source(named: name) else { return 1 }
+            // One connection per exchange database: its datasets go one at a time.
+            return source.sql == nil ? source.concurrency : 1
+        }
+        let results = ResultSlots(count: datasets.count)
+        let work: @Sendable () -> Void = {
+            while let (index, dataset) = scheduler.next() {
+                results.set(index, walk(dataset))
+                scheduler.finished(dataset)
+            }
+        }
+        let workers = min(max(1, jobs), datasets.count)
+        if workers <= 1 {
+            work()
+        } else {
+            let done = DispatchGroup()
+            for _ in 0..<workers {
+                done.enter()
+                let thread = Thread {
+                    work()
+                    done.leave()
+                }
+                // Deeply nested JSON is parsed recursively on the worker (as on the main thread).
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+            done.wait()
+        }
+        return results.all.enumerated().map { index, summary in
+            summary ?? DatasetSummary(dataset: datasets[index].name, status: "failed", error: "the dataset was not walked")
+        }
+    }
+
+    /// What the workers of one source share (rate limit, authenticator, quota, kept clients).
+    private func share(for sourceName: String) throws -> SourceShare {
+        lock.lock()
+        defer { lock.unlock() }
+        if let share = shares[sourceName] { return share }
         guard let source = project.source(named: sourceName) else {
             throw ConfigError("unknown source '\(sourceName)'", file: "dataflow.yml")
         }
-        let c = try SourceClient(source: source, redactor: redactor, onRetry: { [weak self] event in
-            guard let self else { return }
-            self.observer.retry(self.currentDataset, event: event)
-        })
-        clients[sourceName] = c
-        return c
+        let observer = ThreadConfined(observer)
+        let share = try SourceShare(source: source, redactor: redactor) { dataset, event in observer.value.retry(dataset, event: event) }
+        shares[sourceName] = share
+        return share
+    }
+
+    private func exchange(for sourceName: String, at location: SQLSourceLocation) throws -> WarehouseReader {
+        lock.lock()
+        defer { lock.unlock() }
+        if let database = exchanges[sourceName] { return database }
+        let database = try openExchange(location)
+        exchanges[sourceName] = database
+        return database
     }
 
     /// Whether this run reconciles `dataset`: asked for, or its `reconcile:` schedule is due.
@@ -93,17 +151,18 @@ public final class SyncEngine {
     private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool, reconcile: Bool = false,
                              allowMassDelete: Bool = false) -> DatasetSummary {
         let started = Date()
-        currentDataset = dataset.name
         var summary = DatasetSummary(dataset: dataset.name, status: "ok")
         do {
             try warehouse.beginDataset(runID: runID, dataset: dataset.name)
             let state = try warehouse.state(of: dataset.name)
             observer.datasetStarted(dataset.name, watermark: state.watermarkText)
             if retryRejects {
-                guard let store = warehouse as? RejectStore else {
-                    throw ConfigError("this warehouse cannot replay rejects", file: "dataflow.yml")
+                let replay = try warehouse.exclusively { base in
+                    guard let store = base as? RejectStore else {
+                        throw ConfigError("this warehouse cannot replay rejects", file: "dataflow.yml")
+                    }
+                    return try RejectReplayer(dataset: dataset, dictionaries: project.dictionaries).replay(store: store, runID: runID)
                 }
-                let replay = try RejectReplayer(dataset: dataset, dictionaries: project.dictionaries).replay(store: store, runID: runID)
                 summary.replay = replay
                 summary.counts.inserted += replay.counts.inserted
                 summary.counts.updated += replay.counts.updated
@@ -111,12 +170,14 @@ public final class SyncEngine {
                 summary.counts.unchanged += replay.counts.unchanged
             }
             if let exchange = dataset.exchange, let location = project.source(named: dataset.source)?.sql {
-                let database = try exchanges[dataset.source] ?? openExchange(location)
-                exchanges[dataset.source] = database
+                let database = try self.exchange(for: dataset.source, at: location)
                 try ExchangeWalker(dataset: dataset, exchange: exchange, database: database, project: project,
                                    warehouse: warehouse, runID: runID, observer: observer).walk(from: state, summary: &summary)
             } else {
-                let walker = PageWalker(dataset: dataset, project: project, client: try client(for: dataset.source),
+                let share = try share(for: dataset.source)
+                let client = try share.checkout(dataset: dataset.name)
+                defer { share.checkin(client) }
+                let walker = PageWalker(dataset: dataset, project: project, client: client,
                                         warehouse: warehouse, runID: runID, observer: observer)
                 walker.reconcile = try reconcileDue(dataset, forced: reconcile)
                 walker.allowMassDelete = allowMassDelete
@@ -127,9 +188,9 @@ public final class SyncEngine {
             summary.status = "failed"
             summary.error = String(describing: error)
         }
-        summary.seconds = Date().timeIntervalSince(started)
         // Gateway error pages echo requests: nothing reaches the warehouse's error column unredacted.
         summary.error = summary.error.map(redactor.redact)
+        summary.seconds = Date().timeIntervalSince(started)
         do {
             try warehouse.finishDataset(runID: runID, dataset: dataset.name,
                                         outcome: DatasetOutcome(status: summary.status, seconds: summary.seconds, error: summary.error))
@@ -140,4 +201,15 @@ public final class SyncEngine {
         observer.datasetFinished(summary)
         return summary
     }
+}
+
+/// One summary slot per dataset, filled by whichever worker walked it.
+private final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [DatasetSummary?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ summary: DatasetSummary) { lock.withLock { slots[index] = summary } }
+    var all: [DatasetSummary?] { lock.withLock { slots } }
 }
