@@ -21,6 +21,7 @@ struct CatalogCommand: ParsableCommand {
           dataflow catalog --format json > coverage.json
           dataflow catalog --format html -o coverage.html
           dataflow catalog --format csv --csv-table gaps -o gaps.csv
+          dataflow catalog --format csv --csv-table demand --encoding utf8-bom -o 需求清单.csv
           dataflow catalog --format csv --encoding utf8-bom -o catalogue.csv
           dataflow catalog --format dcat > catalog.jsonld
           dataflow catalog --department 市场监管局
@@ -35,7 +36,7 @@ struct CatalogCommand: ParsableCommand {
     @Option(help: "table, json, csv, markdown, html or dcat.")
     var format: CatalogFormatOption = .table
 
-    @Option(help: "With --format csv: datasets, gaps, departments or types.")
+    @Option(help: "With --format csv: datasets, gaps, departments, types or demand (the 需求清单, after catalog import).")
     var csvTable: CSVTableOption = .datasets
 
     @Option(help: "With --format csv: utf8, utf8-bom (Excel/WPS) or gb18030.")
@@ -76,6 +77,10 @@ struct CatalogCommand: ParsableCommand {
             let reader = try WarehouseAccess.openReader(project)
             report = try CoverageCalculator(project: project, db: reader).report(department: department, dataset: dataset)
             let bytes: Data
+            if format == .csv, csvTable == .demand, report.demand == nil {
+                Console.error("no provincial catalogue imported yet: the 需求清单 is built from it (dataflow catalog import FILE)")
+                throw ExitCode(ExitCodes.badConfig)
+            }
             if format == .csv {
                 let csv = CoverageCSVRenderer.render(report, table: CoverageCSVRenderer.Table(rawValue: csvTable.rawValue) ?? .datasets)
                 bytes = try CoverageCSVRenderer.encode(csv, encoding: CSVWriter.Encoding(rawValue: encoding.rawValue) ?? .utf8)
@@ -105,5 +110,5 @@ enum CatalogFormatOption: String, ExpressibleByArgument, CaseIterable {
 }
 
 enum CSVTableOption: String, ExpressibleByArgument, CaseIterable {
-    case datasets, gaps, departments, types
+    case datasets, gaps, departments, types, demand
 }

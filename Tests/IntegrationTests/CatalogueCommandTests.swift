@@ -32,4 +32,35 @@ struct CatalogueCommandTests {
         let report = try project.dataflow("catalog", "--format", "json")
         #expect(report.status == 0 && report.output.contains("\"matters\""), "\(report.output)")
     }
+
+    @Test func gapSourcesAndTheDemandList() throws {
+        let sandbox = try Sandbox(rows: 20)
+        let project = try CountyProject(sandbox: sandbox)
+        try FileManager.default.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/catalogue.yml"),
+                                         to: project.root.appendingPathComponent("Mappings/catalogue.yml"))
+        #expect(try project.dataflow("catalog", "import", Self.fixtures.appendingPathComponent("catalogue-2025.xlsx").path).status == 0)
+
+        let table = try project.dataflow("catalog")
+        #expect(table.status == 0, "\(table.output)")
+        // 企业设立登记 is listed for 330000-SCJG-0001, whose title market_licenses already has: configured.
+        let lines = table.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("000105001000") && $0.contains("330000-SCJG-0001") && $0.contains("matter code") && $0.contains("market_licenses") }, "\(table.output)")
+        #expect(lines.contains { $0.contains("000107002000") && $0.contains("330000-GA-0001") && $0.contains("不予共享") })
+        #expect(table.output.contains("需求清单: 2 resource(s) to request, 1 不予共享 (not requested)"), "\(table.output)")
+
+        let csv = try project.dataflow("catalog", "--format", "csv", "--csv-table", "demand")
+        #expect(csv.status == 0, "\(csv.output)")
+        let rows = csv.output.split(separator: "\r\n").map(String.init)
+        #expect(rows.first == "status,资源代码,资源名称,提供方,共享类型,共享条件,共享方式,事项,职能,申请理由")
+        #expect(rows.count == 4, "\(csv.output)")
+        #expect(rows[1].hasPrefix("申请 request,330000-MZ-0001,最低生活保障对象信息,省民政厅,有条件共享,限社会救助业务,接口,000113001000 "), "\(rows)")
+        #expect(rows.contains { $0.hasPrefix("申请 request,330000-SCJG-0002,食品经营许可证信息") && $0.contains("000105004000 食品经营许可") })
+        #expect(rows.last?.hasPrefix("不予共享 not requested,330000-GA-0001,居民户籍信息,省公安厅,不予共享") == true)
+        #expect(!csv.output.contains("330000-SCJG-0001"), "a configured resource is not requested again")
+
+        let json = try project.dataflow("catalog", "--format", "json")
+        #expect(json.output.contains("\"not_shared\"") && json.output.contains("\"resource_code\" : \"330000-MZ-0001\""), "\(json.output.prefix(400))")
+        let markdown = try project.dataflow("catalog", "--format", "markdown")
+        #expect(markdown.output.contains("## 需求清单 Demand list (2)") && markdown.output.contains("### 不予共享 — not shared, not requested (1)"))
+    }
 }

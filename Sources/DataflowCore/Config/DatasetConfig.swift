@@ -23,6 +23,9 @@ public struct DatasetConfig: Sendable {
     public var position: SourcePosition
     /// What to read when the source is an exchange database (`type: sql`); `request` is then unused.
     public var exchange: ExchangeQueryConfig? = nil
+    /// 资源代码 of the provincial catalogue resource this dataset returns (`resource_code:`), which
+    /// ties it to an imported catalogue entry.
+    public var resourceCode: String? = nil
 
     /// The fields that make up the key, in key order.
     public var keyFields: [FieldConfig] { key.compactMap { k in fields.first { $0.column == k } } }

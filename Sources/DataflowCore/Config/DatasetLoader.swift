@@ -47,6 +47,7 @@ struct DatasetLoader {
             throw ConfigError("unknown source '\(sourceName)'\(MappingReader.suggestion(sourceName, names)) (sources in dataflow.yml: \(names.joined(separator: ", ")))", at: m.keyPosition("source"))
         }
         let provider = try m.string("provider")
+        let resourceCode = try m.string("resource_code")
         let cycle = UpdateCycle(rawValue: try m.choice("update_cycle", UpdateCycle.allCases.map(\.rawValue)) ?? "daily") ?? .daily
         let share = ShareType(rawValue: try m.choice("share_type", ShareType.allCases.map(\.rawValue)) ?? "conditional") ?? .conditional
 
@@ -173,6 +174,7 @@ struct DatasetLoader {
                                    shareType: share, request: request, incremental: incremental, key: key, deleted: deleted,
                                    matters: matters, fields: fields, strict: strict, file: display, position: m.position, exchange: exchange)
         config.reconcile = reconcile
+        config.resourceCode = resourceCode
         config.maxTombstones = maxTombstones
         return config
     }

@@ -11,6 +11,8 @@ public enum CoverageCSVRenderer {
     /// Which table to write.
     public enum Table: String, Sendable, CaseIterable {
         case datasets, gaps, departments, types
+        /// The 需求清单 (needs an imported catalogue; just the header without one).
+        case demand
     }
 
     public static func render(_ r: CoverageReport, table: Table = .datasets) -> String {
@@ -34,6 +36,8 @@ public enum CoverageCSVRenderer {
                 [$0.department, String($0.matters.total), String($0.matters.covered), String($0.matters.percent),
                  String($0.functions.total), String($0.functions.covered), String($0.functions.percent)]
             }
+        case .demand:
+            rows = (r.demand ?? DemandList(requested: [], notShared: [])).csvRows
         case .types:
             rows = [["type", "matters_total", "matters_covered", "matters_percent"]]
             rows += r.matterTypes.map { [$0.type, String($0.matters.total), String($0.matters.covered), String($0.matters.percent)] }

@@ -43,14 +43,29 @@ public struct CoverageCalculator {
             guard !ms.isEmpty else { continue }
             types.append(.init(type: type.rawValue, matters: .init(total: ms.count, covered: ms.filter { coveredMatters.contains($0.code) }.count)))
         }
-        let gaps = matters.filter { !coveredMatters.contains($0.code) }
+        var gaps = matters.filter { !coveredMatters.contains($0.code) }
             .map { CoverageReport.Gap(code: $0.code, name: $0.name, type: $0.type.rawValue, department: $0.department) }
-        return CoverageReport(
+        // With an imported provincial catalogue: where each gap could come from, and the 需求清单.
+        let catalogue = CatalogueStore(db: db)
+        var demand: DemandList?
+        if try catalogue.exists(), (try db.scalarInt("SELECT count(*) FROM _dataflow_catalogue_imports", []) ?? 0) > 0 {
+            let finder = GapSources(resources: try catalogue.resources(), dictionaries: dict, datasets: project.datasets)
+            let byCode = Dictionary(dict.matters.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+            gaps = gaps.map { gap in
+                var g = gap
+                g.sources = byCode[gap.code].map(finder.sources(for:)) ?? []
+                return g
+            }
+            demand = DemandList.build(gaps: gaps, finder: finder)
+        }
+        var report = CoverageReport(
             generatedAt: Timestamp.format(now), county: project.county.name, countyCode: project.county.code,
             dictionariesVersion: dict.version,
             matters: .init(total: matters.count, covered: matters.filter { coveredMatters.contains($0.code) }.count),
             functions: .init(total: functions.count, covered: functions.filter { coveredFunctions.contains($0.code) }.count),
             departments: departments, matterTypes: types, datasets: datasets, gaps: gaps)
+        report.demand = demand
+        return report
     }
 
     private func datasetEntry(_ d: DatasetConfig) throws -> CoverageReport.Dataset {

@@ -37,6 +37,18 @@ public enum CoverageMarkdownRenderer {
         out += "## Gap list (\(r.gaps.count))\n\n"
         out += r.gaps.isEmpty ? "None: every matter has fresh data.\n"
             : table(["Code", "Matter", "Type", "Department"], r.gaps.map { [$0.code, $0.name, $0.type, $0.department] })
+        if let demand = r.demand {
+            out += "\n## 需求清单 Demand list (\(demand.requested.count))\n\n"
+            let headers = ["资源代码", "资源名称", "提供方", "共享类型", "共享条件", "事项 matters", "职能 functions", "申请理由 why"]
+            func rows(_ items: [DemandList.Item]) -> [[String]] {
+                items.map { [$0.resourceCode, $0.resource, $0.provider, $0.shareType, $0.shareCondition,
+                             $0.matters.joined(separator: "; "), $0.functions.joined(separator: "; "), $0.reason] }
+            }
+            out += demand.requested.isEmpty ? "Nothing to request: no catalogue resource covers a gap that is not configured yet.\n" : table(headers, rows(demand.requested))
+            if !demand.notShared.isEmpty {
+                out += "\n### 不予共享 — not shared, not requested (\(demand.notShared.count))\n\n" + table(headers, rows(demand.notShared))
+            }
+        }
         return out
     }
 

@@ -42,6 +42,23 @@ public enum CoverageRenderer {
         out += "\n" + c.bold("Gap list — matters with no fresh data (\(r.gaps.count)):") + "\n"
         out += r.gaps.isEmpty ? "  none\n" : TextTable.render(headers: ["code", "matter", "type", "department"],
                                                               rows: r.gaps.map { [$0.code, $0.name, $0.type, $0.department] })
+        if r.demand != nil {
+            out += "\n" + c.bold("Where the gaps could come from (imported catalogue):") + "\n"
+            var rows: [[String]] = []
+            for gap in r.gaps {
+                for s in gap.sources ?? [] {
+                    rows.append([gap.code, gap.name, s.resourceCode, s.resource, s.provider, s.shareType, s.match,
+                                 s.configured.isEmpty ? "—" : s.configured.joined(separator: ", ")])
+                }
+            }
+            let none = r.gaps.filter { $0.sources?.isEmpty ?? true }.count
+            out += rows.isEmpty ? "  no catalogue resource matches an uncovered matter\n"
+                : TextTable.render(headers: ["code", "matter", "resource", "name", "provider", "share type", "match", "configured"], rows: rows)
+            if none > 0 { out += "  \(none) uncovered matter(s) have no candidate resource in the catalogue\n" }
+            if let demand = r.demand {
+                out += "  需求清单: \(demand.requested.count) resource(s) to request, \(demand.notShared.count) 不予共享 (not requested) — catalog --format csv --csv-table demand\n"
+            }
+        }
         return out
     }
 }

@@ -65,6 +65,8 @@ public struct CoverageReport: Sendable, Encodable {
         public var name: String
         public var type: String
         public var department: String
+        /// Catalogue resources that could carry this matter; present once a catalogue is imported.
+        public var sources: [GapSource]? = nil
     }
 
     /// Bumped only when a key is removed or changes meaning (docs/catalog.md).
@@ -79,4 +81,6 @@ public struct CoverageReport: Sendable, Encodable {
     public var matterTypes: [TypeCoverage]
     public var datasets: [Dataset]
     public var gaps: [Gap]
+    /// The county's 需求清单, once a catalogue is imported (`catalog import`).
+    public var demand: DemandList? = nil
 }
