@@ -62,6 +62,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if request.path.hasPrefix("/gateway/") || OpenAPI.serves(request.path) {
             answerGateway(request, head: head, context: context)
             return
+        } else if let catalogue = CatalogueExport.respond(to: request) {
+            response = catalogue
         } else {
             response = .error(.notFound, "no endpoint \(request.path)")
         }

@@ -1,4 +1,5 @@
 import DataflowCore
+import DataflowHTTP
 import Foundation
 import Testing
 
@@ -62,5 +63,27 @@ struct CatalogueCommandTests {
         #expect(json.output.contains("\"not_shared\"") && json.output.contains("\"resource_code\" : \"330000-MZ-0001\""), "\(json.output.prefix(400))")
         let markdown = try project.dataflow("catalog", "--format", "markdown")
         #expect(markdown.output.contains("## 需求清单 Demand list (2)") && markdown.output.contains("### 不予共享 — not shared, not requested (1)"))
+    }
+
+    @Test func theSandboxServesOneCatalogueAsAnAPIAnXLSXAndACSV() throws {
+        let sandbox = try Sandbox(rows: 20)
+        let project = try CountyProject(sandbox: sandbox)
+        let http = try CurlTransport(options: TransportOptions())
+        var outputs: [String] = []
+        for (path, file) in [("/catalogue/export.xlsx", "catalogue.xlsx"), ("/catalogue/api", "catalogue.json"), ("/catalogue/export.csv", "catalogue.csv")] {
+            let response = try http.send(HTTPRequest(url: sandbox.baseURL + path))
+            #expect(response.status == 200)
+            let target = project.root.appendingPathComponent(file)
+            try Data(response.body).write(to: target)
+            let result = try project.dataflow("catalog", "import", target.path)
+            #expect(result.status == 0, "\(file): \(result.output)")
+            outputs.append(result.output)
+        }
+        #expect(outputs[0].contains("7 resources (import 1)") && outputs[0].contains("added 7"), "\(outputs[0])")
+        #expect(outputs[1].contains("unchanged 7") && outputs[2].contains("unchanged 7"), "the three forms agree: \(outputs)")
+        // The stored ZIP's CRCs are right: Python's zipfile checks every member.
+        let check = try Command.run("/usr/bin/env", ["python3", "-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist()))",
+                                                     project.root.appendingPathComponent("catalogue.xlsx").path], in: project.root)
+        #expect(check.status == 0 && check.output.hasPrefix("6"), "\(check.output)")
     }
 }
