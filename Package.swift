@@ -74,10 +74,12 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP"]),
-        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore"]),
+        // Test support: a scripted loopback HTTP server and the hostile gateway built on it.
+        .target(name: "LoopbackGateway", dependencies: ["DataflowHTTP"], path: "Tests/LoopbackGateway"),
+        .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP", "LoopbackGateway"]),
+        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore", "LoopbackGateway"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres", "LoopbackGateway"]),
     ],
     swiftLanguageModes: [.v6]
 )

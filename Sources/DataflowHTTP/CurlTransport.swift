@@ -5,7 +5,8 @@ import Foundation
 ///
 /// libcurl brings per-source CA bundles, gzip/deflate/br decoding, HTTP/2 and proxies from the
 /// standard environment variables (`http_proxy`, `https_proxy`, `no_proxy`, …), which are left
-/// on deliberately. Only `http` and `https` are allowed, for the request and for redirects.
+/// on deliberately. Only `http` and `https` are allowed. Redirects are not followed: a `3xx`
+/// is returned like any response, so no header ever travels to a host the caller did not choose.
 ///
 /// Not thread-safe: give each worker thread its own transport.
 ///
@@ -55,16 +56,14 @@ public final class CurlTransport: HTTPTransport {
         defer { curl_slist_free_all(headerList) }
         var file: FileHandle?
         if let path = request.bodyFile {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw TransportError(kind: .other, message: "\(target): cannot write the response body to \(path)")
-            }
-            file = handle
+            file = try Self.openBodyFile(path, target: target)
         }
         defer { try? file?.close() }
-        let sink = CurlResponseSink(limit: options.maxResponseBytes, file: file)
+        let limit = request.maxBodyBytes ?? (file == nil ? options.maxResponseBytes : Int.max)
+        let sink = CurlResponseSink(limit: limit, file: file)
 
         return try withExtendedLifetime(sink) {
-            try configureHandle(for: request, target: target)
+            try configureHandle(for: request, limit: limit, target: target)
             headerList = try Self.headerList(for: request, target: target)
             try set(CURLOPT_HTTPHEADER, slist: headerList, target: target)
             let context = Unmanaged.passUnretained(sink).toOpaque()
@@ -94,7 +93,7 @@ public final class CurlTransport: HTTPTransport {
                     curlCode: code,
                     detail: String(cString: errorBuffer),
                     exceededLimit: sink.exceededLimit,
-                    limit: options.maxResponseBytes,
+                    limit: limit,
                     target: target,
                     url: request.url
                 )
@@ -109,7 +108,7 @@ public final class CurlTransport: HTTPTransport {
 
     // MARK: - Options
 
-    private func configureHandle(for request: HTTPRequest, target: String) throws {
+    private func configureHandle(for request: HTTPRequest, limit: Int, target: String) throws {
         try set(CURLOPT_URL, string: request.url, target: target)
         try set(CURLOPT_PROTOCOLS_STR, string: "http,https", target: target)
         try set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https", target: target)
@@ -129,14 +128,13 @@ public final class CurlTransport: HTTPTransport {
             // Unset, libcurl reads the proxy environment variables; "" turns proxies off.
             try set(CURLOPT_PROXY, string: proxy, target: target)
         }
-        if options.followRedirects {
-            try set(CURLOPT_FOLLOWLOCATION, long: 1, target: target)
-            try set(CURLOPT_MAXREDIRS, long: 5, target: target)
-        }
+        // Redirects are never followed here (CURLOPT_FOLLOWLOCATION stays off): libcurl would
+        // carry every custom header — API keys, signatures — to whatever host the Location
+        // names. A 3xx comes back as a response; the caller decides (docs/security.md).
         // Lets libcurl refuse early when Content-Length already says too much; the write
         // callback enforces the limit on the decoded bytes either way.
-        if request.bodyFile == nil {
-            try check(dataflow_curl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(max(0, options.maxResponseBytes))),
+        if limit < Int.max {
+            try check(dataflow_curl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(max(0, limit))),
                       option: "MAXFILESIZE_LARGE", target: target)
         }
 
@@ -186,6 +184,22 @@ public final class CurlTransport: HTTPTransport {
         // for a 100 that many gateways never send.
         if !setsExpect { try append("Expect:") }
         return list
+    }
+
+    /// Opens (creating or truncating) a body file readable by its owner only (0600, whatever the
+    /// umask): downloads hold raw personal data.
+    private static func openBodyFile(_ path: String, target: String) throws -> FileHandle {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw TransportError(kind: .other, message: "\(target): cannot write the response body to \(path) (\(String(cString: strerror(errno))))")
+        }
+        // An existing file keeps its old mode through O_CREAT: set it.
+        guard fchmod(fd, 0o600) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw TransportError(kind: .other, message: "\(target): cannot make \(path) private (\(reason))")
+        }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     private static func validate(_ request: HTTPRequest, target: String) throws {

@@ -21,16 +21,22 @@ public struct HTTPRequest: Sendable {
     public var headers: [HTTPHeader]
     /// The request body, or `nil` for none.
     public var body: [UInt8]?
-    /// When set, the response body is written to this file (created or truncated) instead of
-    /// memory, so a large download takes no memory; the response's `body` is then empty and
-    /// `maxResponseBytes` does not apply.
+    /// When set, the response body is written to this file (created or truncated, mode 0600)
+    /// instead of memory, so a large download takes no memory; the response's `body` is then
+    /// empty and `maxResponseBytes` does not apply (``maxBodyBytes`` does).
     public var bodyFile: String?
+    /// A cap on this response's body in bytes, in memory or in ``bodyFile``, replacing
+    /// ``TransportOptions/maxResponseBytes``: past it the transfer aborts with
+    /// ``TransportError/Kind/tooLarge``.
+    public var maxBodyBytes: Int?
 
-    public init(method: String = "GET", url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil, bodyFile: String? = nil) {
+    public init(method: String = "GET", url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil, bodyFile: String? = nil,
+                maxBodyBytes: Int? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.bodyFile = bodyFile
+        self.maxBodyBytes = maxBodyBytes
     }
 }

@@ -1,4 +1,4 @@
-/// The final response to an ``HTTPRequest`` (after any redirects): status, headers, body and time.
+/// The response to an ``HTTPRequest``: status, headers, body and time (a `3xx` is a response too).
 ///
 /// ```swift
 /// let response = try transport.send(HTTPRequest(url: "https://example.org/data.json"))
@@ -9,11 +9,11 @@
 public struct HTTPResponse: Sendable {
     /// The HTTP status code of the final response.
     public var status: Int
-    /// The headers of the final response (after redirects), in the order received.
+    /// The response's headers, in the order received.
     public var headers: [HTTPHeader]
     /// The body, already decoded from any `Content-Encoding` (gzip, deflate, br).
     public var body: [UInt8]
-    /// Total time of the exchange in seconds, redirects included.
+    /// Total time of the exchange in seconds.
     public var seconds: Double
 
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], seconds: Double = 0) {

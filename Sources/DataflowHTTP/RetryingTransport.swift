@@ -3,10 +3,10 @@ import Foundation
 /// An ``HTTPTransport`` that retries its base transport on retryable failures, with backoff.
 ///
 /// Retries retryable ``TransportError``s (timeout, connect, dropped) and retryable statuses
-/// (429, 5xx), honouring `Retry-After`. After the last attempt it returns the last response, or
-/// throws the last error. Other errors are thrown at once. Every method is retried alike:
-/// gateway queries are often POSTs, so callers with non-idempotent requests should use the
-/// base transport directly.
+/// (429, 5xx), honouring `Retry-After`, through one ``RetryLoop``. After the last attempt it
+/// returns the last response, or throws the last error. Other errors are thrown at once. Every
+/// method is retried alike: gateway queries are often POSTs, so callers with non-idempotent
+/// requests should use the base transport directly.
 ///
 /// ```swift
 /// let transport = RetryingTransport(
@@ -19,10 +19,11 @@ public final class RetryingTransport: HTTPTransport {
     /// The transport that performs each attempt.
     public let base: HTTPTransport
     /// The retry limits and backoff.
-    public let policy: RetryPolicy
-    private let sleep: (Double) -> Void
-    private let onRetry: (RetryEvent) -> Void
-    private var random = SystemRandomNumberGenerator()
+    public var policy: RetryPolicy { loop.policy }
+    private let loop: RetryLoop
+
+    /// A retryable status that is still the answer once the retries are used up.
+    private struct LastResponse: Error { var response: HTTPResponse }
 
     /// - Parameters:
     ///   - sleep: waits the given seconds; inject a recorder in tests.
@@ -34,31 +35,23 @@ public final class RetryingTransport: HTTPTransport {
         onRetry: @escaping (RetryEvent) -> Void = { _ in }
     ) {
         self.base = base
-        self.policy = policy
-        self.sleep = sleep
-        self.onRetry = onRetry
+        self.loop = RetryLoop(policy: policy, sleep: sleep, onRetry: onRetry)
     }
 
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
-        var retries = 0
-        while true {
-            let reason: String
-            let retryAfter: String?
-            do {
-                let response = try base.send(request)
-                guard RetryPolicy.isRetryable(status: response.status), retries < policy.maxRetries else {
-                    return response
+        do {
+            return try loop.run {
+                let response: HTTPResponse
+                do { response = try base.send(request) } catch let error as TransportError where error.isRetryable {
+                    throw RetryableFailure(error)
                 }
-                reason = "HTTP \(response.status)"
-                retryAfter = response.header("Retry-After")
-            } catch let error as TransportError where error.isRetryable && retries < policy.maxRetries {
-                reason = error.description
-                retryAfter = nil
+                if RetryPolicy.isRetryable(status: response.status) {
+                    throw RetryableFailure(status: response, exhausted: LastResponse(response: response))
+                }
+                return response
             }
-            let delay = policy.delay(attempt: retries, retryAfter: retryAfter, random: &random)
-            retries += 1
-            onRetry(RetryEvent(attempt: retries, reason: reason, delay: delay))
-            sleep(delay)
+        } catch let last as LastResponse {
+            return last.response
         }
     }
 }

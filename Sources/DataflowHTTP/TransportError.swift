@@ -24,7 +24,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case tls
         /// The URL is not an absolute, well-formed `http` or `https` URL.
         case invalidURL
-        /// Anything else (too many redirects, bad content encoding, an invalid header…).
+        /// Anything else (bad content encoding, an invalid header…).
         case other
     }
 

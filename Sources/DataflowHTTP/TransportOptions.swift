@@ -23,8 +23,6 @@ public struct TransportOptions: Sendable {
     public var maxResponseBytes: Int = 512 * 1024 * 1024
     /// The `User-Agent` header sent unless the request sets its own.
     public var userAgent: String = "dataflow/0.1"
-    /// Follow `3xx` redirects (at most 5); when `false` the redirect response itself is returned.
-    public var followRedirects: Bool = true
     /// `nil` (default): proxies from the environment, as libcurl does. `""`: no proxy at all,
     /// whatever the environment says. A URL such as `http://proxy.local:3128`: that proxy
     /// (`CURLOPT_PROXY`; the environment's `no_proxy` still applies).
@@ -36,7 +34,6 @@ public struct TransportOptions: Sendable {
         caBundle: String? = nil,
         maxResponseBytes: Int = 512 * 1024 * 1024,
         userAgent: String = "dataflow/0.1",
-        followRedirects: Bool = true,
         proxy: String? = nil
     ) {
         self.timeout = timeout
@@ -44,7 +41,6 @@ public struct TransportOptions: Sendable {
         self.caBundle = caBundle
         self.maxResponseBytes = maxResponseBytes
         self.userAgent = userAgent
-        self.followRedirects = followRedirects
         self.proxy = proxy
     }
 }

@@ -117,8 +117,9 @@ final class EventLog: SyncObserver {
     }
 
     func retry(_ dataset: String, event e: RetryEvent) {
-        event("retry", [("dataset", .text(dataset)), ("attempt", .int(e.attempt)), ("reason", .text(e.reason)), ("delay_s", .seconds(e.delay))], level: "warning")
-        if verbose { text("\(dataset): retry \(e.attempt) in \(String(format: "%.2f", e.delay))s: \(redactor.redact(e.reason))") }
+        event("retry", [("dataset", .text(dataset)), ("attempt", .int(e.attempt)), ("cause", .text(e.cause)), ("reason", .text(e.reason)),
+                        ("delay_s", .seconds(e.delay))], level: "warning")
+        if verbose { text("\(dataset): retry \(e.attempt) in \(String(format: "%.2f", e.delay))s (\(e.cause)): \(redactor.redact(e.reason))") }
     }
 
     func datasetFinished(_ s: DatasetSummary) {

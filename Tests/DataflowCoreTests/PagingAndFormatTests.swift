@@ -82,7 +82,11 @@ struct PagingAndFormatTests {
         #expect(records[0]["B"]?.text == "x, y" && records[0]["C"]?.text == "say \"hi\"")
         #expect(records[1]["B"]?.text == "line one\nline two" && records[1]["C"]?.text == "")
         #expect(records[2]["A"]?.text == "3" && records[2]["C"]?.text == "z")
-        #expect(throws: CSVReader.SyntaxError.self) { try CSVReader.records(Array("A,B\n1,\"open".utf8)) }
+        // Ends inside a quoted field, or a last row short of fields with no line end: cut in transit.
+        #expect(throws: TruncatedBody.self) { try CSVReader.records(Array("A,B\n1,\"open".utf8)) }
+        #expect(throws: TruncatedBody.self) { try CSVReader.records(Array("A,B\n1".utf8)) }
+        // A short row that has its line end, or too many fields, is a malformed file, not a cut one.
+        #expect(throws: CSVReader.SyntaxError.self) { try CSVReader.records(Array("A,B\n1\n".utf8)) }
         #expect(throws: CSVReader.SyntaxError.self) { try CSVReader.records(Array("A,B\n1,2,3".utf8)) }
     }
 
@@ -152,12 +156,15 @@ struct RecordFileReaderTests {
         let text = "{\"a\":\"义乌\"}\n\n{\"a\":\"2\"}\r\n{\"a\":\"3\"}"
         #expect(try read(Array(text.utf8), .ndjson, chunk: 4).records.map { $0["a"]?.text } == ["义乌", "2", "3"])
         #expect(throws: TextDecoding.DecodeError.self) { try read(Array("{\"a\":1}\n{oops\n".utf8), .ndjson, chunk: 3) }
+        // A last line without its line end that is not whole JSON: the body was cut inside it.
+        #expect(throws: TruncatedBody.self) { try read(Array("{\"a\":1}\n{\"a\":\"2".utf8), .ndjson, chunk: 3) }
+        #expect(throws: TruncatedBody.self) { try read(Array(Array("{\"a\":\"义".utf8).dropLast(1)), .ndjson, chunk: 3) }
     }
 
     @Test func declaredUTF8ThatIsNotFailsAndTruncatedGB18030Fails() throws {
         let gb = try #require(Self.gb18030("A\r\n刘䶮\r\n"))
         #expect(throws: TextDecoding.DecodeError.self) { try read(gb, .csv, encoding: .utf8, chunk: 5) }
-        #expect(throws: TextDecoding.DecodeError.self) { try read(Array(gb.dropLast(3)), .csv, encoding: .gb18030, chunk: 5) }
+        #expect(throws: TruncatedBody.self) { try read(Array(gb.dropLast(3)), .csv, encoding: .gb18030, chunk: 5) }
     }
 
     /// GB18030 bytes via iconv's reverse direction (checked against Python's codec elsewhere).

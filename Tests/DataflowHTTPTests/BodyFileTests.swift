@@ -1,4 +1,5 @@
 import DataflowHTTP
+import LoopbackGateway
 import Foundation
 import Testing
 

@@ -174,7 +174,7 @@ struct OAuthRenewalTests {
         let config = try project.config()
         let source = try #require(config.source(named: "oauth2"))
         let dataset = try #require(config.dataset(named: "licenses_auth_oauth2"))
-        let client = try SourceClient(source: source, redactor: Redactor(project: config))
+        let client = try SourceClient(source: source, redactor: Redactor(project: config), downloads: DownloadFolder(project: config))
         let first = try client.fetch(.path(dataset.request.path, params: [("pageNum", "1"), ("pageSize", "10")]), request: dataset.request, totalPath: nil)
         #expect(first.records.count == 10)
         // The sandbox clock jumps two hours: the cached token (900 s) is now refused with 401.

@@ -113,6 +113,36 @@ public struct MappingReader {
         return limit
     }
 
+    /// A size in bytes: `500MB`, `2GiB`, `64 KiB`, or a bare number of bytes. KB/MB/GB count in
+    /// thousands, KiB/MiB/GiB in 1024s.
+    public mutating func byteSize(_ key: String, range: ClosedRange<Int> = 1...Int.max) throws(ConfigError) -> Int? {
+        guard let value = node(key) else { return nil }
+        let text = try MappingReader.scalar(value, key: key, interpolator: interpolator)
+        guard let bytes = MappingReader.parseByteSize(text) else {
+            throw ConfigError("'\(key)' must be a size like 500MB, 2GiB or a number of bytes, found '\(text)'", at: value.position)
+        }
+        guard range.contains(bytes) else {
+            throw ConfigError("'\(key)' must be between \(range.lowerBound) and \(range.upperBound) bytes, found \(bytes)", at: value.position)
+        }
+        return bytes
+    }
+
+    static func parseByteSize(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
+                                         ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("B", 1)]
+        var number = Substring(t), factor = 1.0
+        for (suffix, f) in units where t.uppercased().hasSuffix(suffix.uppercased()) {
+            number = t.dropLast(suffix.count)
+            factor = f
+            break
+        }
+        guard let n = Double(number.trimmingCharacters(in: .whitespaces)), n >= 0, n.isFinite else { return nil }
+        let bytes = (n * factor).rounded()
+        guard bytes < 9e18 else { return nil }
+        return Int(bytes)
+    }
+
     /// One of a fixed set of words.
     public mutating func choice(_ key: String, _ options: [String]) throws(ConfigError) -> String? {
         guard let value = node(key) else { return nil }

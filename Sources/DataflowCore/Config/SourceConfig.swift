@@ -19,6 +19,13 @@ public struct SourceConfig: Sendable {
     public var concurrency: Int = 1
     /// Default `max_tombstones` for this source's datasets (nil: 10 % of the live rows).
     public var maxTombstones: TombstoneLimit? = nil
+    /// Hosts (`host` or `host:port`) that a redirect or a next link may lead to; they are asked
+    /// with no credentials at all, and their answers never count towards a complete pass.
+    public var followHosts: [String] = []
+    /// Bytes a streamed download (NDJSON, CSV) may reach before it is stopped (`max_download`).
+    public var maxDownload: Int = SourceConfig.defaultMaxDownload
+    /// `max_download` when unset: 1 GiB.
+    public static let defaultMaxDownload = 1 << 30
     /// A preset for every dataset of this source (a dataset's own `preset:` wins).
     public var preset: Preset?
     public var position: SourcePosition

@@ -38,6 +38,8 @@ struct SourceParser {
         let concurrency = try m.int("concurrency", range: 1...64) ?? 1
         let maxTombstones = try m.tombstoneLimit("max_tombstones")
         let preset = try m.choice("preset", Preset.allCases.map(\.rawValue)).flatMap(Preset.init(rawValue:))
+        let followHosts = try parseFollowHosts(&m)
+        let maxDownload = try m.byteSize("max_download", range: 1024...Int.max) ?? SourceConfig.defaultMaxDownload
         try m.finish()
         var source = SourceConfig(name: name, baseURL: String(baseURL.hasSuffix("/") ? baseURL.dropLast() : baseURL[...]),
                                   auth: auth, envelope: envelope, rateLimit: rateLimit, timeout: timeout, retries: retries,
@@ -46,6 +48,8 @@ struct SourceParser {
         source.concurrency = concurrency
         source.maxTombstones = maxTombstones
         source.preset = preset
+        source.followHosts = followHosts
+        source.maxDownload = maxDownload
         if let warning = SourceParser.plainHTTPCredentials(source, at: m.keyPosition("base_url") ?? m.position) { warnings.append(warning) }
         if let warning = SourceParser.shortSecret(source, at: m.keyPosition("auth") ?? m.position) { warnings.append(warning) }
         return source
@@ -89,6 +93,46 @@ struct SourceParser {
         guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
         return host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host == "[::1]"
             || (host.hasPrefix("127.") && host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil })
+    }
+
+    /// `follow_hosts: [data.example.org, "cdn.example.org:8443"]` — bare host names (or IP
+    /// addresses), each with an optional port; no scheme, path or wildcard.
+    private func parseFollowHosts(_ m: inout MappingReader) throws(ConfigError) -> [String] {
+        guard let hosts = try m.stringList("follow_hosts") else { return [] }
+        let position = m.node("follow_hosts")?.position ?? m.position
+        var out: [String] = []
+        for entry in hosts {
+            let host = entry.trimmingCharacters(in: .whitespaces).lowercased()
+            guard SourceParser.isHostEntry(host) else {
+                throw ConfigError("follow_hosts entries are host names such as data.example.org or cdn.example.org:8443 (no scheme, path or wildcard), found '\(entry)'", at: position)
+            }
+            out.append(host)
+        }
+        return out
+    }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port`, with a host of letters, digits, dots and dashes.
+    static func isHostEntry(_ text: String) -> Bool {
+        var host = Substring(text)
+        var port: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            let rest = host[host.index(after: close)...]
+            if rest.hasPrefix(":") { port = rest.dropFirst() } else if !rest.isEmpty { return false }
+            host = host[host.index(after: host.startIndex)..<close]
+            guard !host.isEmpty, host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return false }
+        } else {
+            if let colon = host.firstIndex(of: ":") {
+                port = host[host.index(after: colon)...]
+                host = host[..<colon]
+            }
+            let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-")
+            guard !host.isEmpty, host.allSatisfy({ allowed.contains($0) }), !host.hasPrefix("."), !host.hasPrefix("-") else { return false }
+        }
+        if let port {
+            guard let number = Int(port), (1...65535).contains(number) else { return false }
+        }
+        return true
     }
 
     /// `type: sql` — an exchange database (前置库) read by keyset; see `SQLSourceConfig.swift`.

@@ -76,7 +76,7 @@ public struct DatasetDrafter {
             throw DraftError("\(dataset.file): drafting from an exchange database (type: sql) is not supported yet; write its fields by hand")
         }
         let original = try String(contentsOfFile: path, encoding: .utf8)
-        let client = try SourceClient(source: source, redactor: redactor)
+        let client = try SourceClient(source: source, redactor: redactor, downloads: DownloadFolder(project: project))
         let sampler = DraftSampler(project: project, dataset: dataset, client: client)
         let sample = try sampler.fetch(maxRecords: options.sample ?? 2000, maxPages: options.sample == nil ? 3 : nil)
         guard !sample.records.isEmpty else {

@@ -50,19 +50,28 @@ public struct FetchedPage {
     }
 }
 
-/// Talks to one source: transport with retries, rate limit, signing, the envelope's actions and
-/// the body format (JSON, NDJSON, CSV).
+/// Talks to one source: the one request path (origins, redirects, retries, rate limit), signing,
+/// the envelope's actions and the body format (JSON, NDJSON, CSV).
+///
+/// The transport is injected (a `CurlTransport` with the source's timeout, CA bundle and proxy
+/// by default), so envelope, quota and 401 handling can be tested against any server.
+///
+/// ```swift
+/// let client = try SourceClient(source: source, redactor: Redactor(project: project), downloads: DownloadFolder(project: project),
+///                               onRetry: { print("retry \($0.attempt) (\($0.cause)): \($0.reason)") })
+/// let page = try client.fetch(.path("/api/licenses", params: [("pageNum", "1")]), request: dataset.request, totalPath: ["datas", "total"])
+/// ```
 public final class SourceClient {
     public let source: SourceConfig
-    let transport: HTTPTransport
+    /// The one request path; authenticators send their token requests through it too.
+    let requests: SourceRequestPath
     public let authenticator: Authenticator
     /// Knows the source's secrets and learns the tokens its authenticator obtains.
     public let redactor: Redactor
     let envelope: EnvelopeChecker
-    let limiter: RateLimiter
+    let downloads: DownloadFolder
     /// What this client shares with the other workers of its source (limiter, authenticator, quota).
     let shared: SourceShare?
-    let sleep: (Double) -> Void
     /// Set once the gateway says the quota is used up; later calls fail at once (every
     /// worker of the source, when the client is shared through a `SourceShare`).
     public var quotaMessage: String? {
@@ -71,105 +80,128 @@ public final class SourceClient {
     }
     private var ownQuotaMessage: String?
 
-    /// - Parameter shared: the rate limiter, authenticator and quota flag shared with the other
-    ///   workers of this source (nil: this client has its own).
-    public init(source: SourceConfig, redactor: Redactor, shared: SourceShare? = nil, onRetry: @escaping (RetryEvent) -> Void = { _ in },
+    /// - Parameters:
+    ///   - redactor: told every token the authenticator obtains.
+    ///   - downloads: where streamed NDJSON/CSV downloads are written while they are read.
+    ///   - shared: the rate limiter, authenticator and quota flag shared with the other
+    ///     workers of this source (nil: this client has its own).
+    ///   - transport: sends each single request (no retries, no redirects); `nil` builds a
+    ///     `CurlTransport` from the source's `timeout`, `ca_bundle` and `proxy`.
+    ///   - onRetry: told about every retry, with its cause, before the wait.
+    ///   - sleep: waits between retries; inject a recorder in tests.
+    public init(source: SourceConfig, redactor: Redactor, downloads: DownloadFolder, shared: SourceShare? = nil, transport: HTTPTransport? = nil,
+                onRetry: @escaping (RetryEvent) -> Void = { _ in },
                 sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws {
         self.source = source
+        self.downloads = downloads
         self.shared = shared
         self.redactor = redactor
-        transport = try Self.transport(for: source, onRetry: onRetry, sleep: sleep)
+        requests = try Self.transport(for: source, base: transport, limiter: shared?.limiter, onRetry: onRetry, sleep: sleep)
         authenticator = shared?.authenticator.handle()
-            ?? source.auth.makeAuthenticator(AuthContext(source: source.name, baseURL: source.baseURL, transport: transport, redactor: redactor))
+            ?? source.auth.makeAuthenticator(AuthContext(source: source.name, baseURL: source.baseURL, transport: requests, redactor: redactor))
         envelope = EnvelopeChecker(source.envelope)
-        limiter = shared?.limiter ?? RateLimiter(perSecond: source.rateLimit)
-        self.sleep = sleep
     }
 
-    /// A source's transport: libcurl with its timeouts, CA bundle and proxy, behind its retry policy.
-    static func transport(for source: SourceConfig, onRetry: @escaping (RetryEvent) -> Void,
-                          sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws -> HTTPTransport {
+    /// A source's request path: `base` (default: libcurl with the source's timeouts, CA bundle
+    /// and proxy) behind its origin rules, redirects and retry policy.
+    static func transport(for source: SourceConfig, base: HTTPTransport? = nil, limiter: RateLimiter? = nil,
+                          onRetry: @escaping (RetryEvent) -> Void,
+                          sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws -> SourceRequestPath {
+        let base = try base ?? CurlTransport(options: SourceClient.transportOptions(for: source))
+        let policy = RetryPolicy(maxRetries: source.retries, baseDelay: source.retryBackoff, maxDelay: max(source.retryBackoff, 30))
+        return SourceRequestPath(source: source, transport: base, retries: RetryLoop(policy: policy, sleep: sleep, onRetry: onRetry),
+                                 limiter: limiter ?? RateLimiter(perSecond: source.rateLimit))
+    }
+
+    /// The libcurl settings of a source.
+    public static func transportOptions(for source: SourceConfig) -> TransportOptions {
         var options = TransportOptions()
         options.timeout = source.timeout
         options.connectTimeout = min(10, source.timeout)
         options.caBundle = source.caBundle
         options.proxy = source.proxy
-        let base = try CurlTransport(options: options)
-        let policy = RetryPolicy(maxRetries: source.retries, baseDelay: source.retryBackoff, maxDelay: max(source.retryBackoff, 30))
-        return RetryingTransport(base: base, policy: policy, sleep: sleep, onRetry: onRetry)
+        return options
     }
 
 
-    /// Fetches `path` with `params` as JSON (kept for callers that know only the path).
-    public func fetch(path: String, params: [(String, String)], recordsPath: [String], totalPath: [String]?) throws -> FetchedPage {
-        try fetch(.path(path, params: params), request: RequestConfig(path: path, params: [], records: recordsPath, pagination: .none), totalPath: totalPath)
+    /// The first URL of a target, split for signing: a path on `base_url`, or a next link (whose
+    /// host must be the source's own or a `follow_hosts:` one).
+    private func start(_ target: PageTarget) -> SourceRequestPath.Start {
+        let authenticator = self.authenticator
+        var start: SourceRequestPath.Start
+        switch target {
+        case .path(let path, let params):
+            start = .init(base: source.baseURL + path, query: params.map { ($0.name, $0.value) })
+        case .url(let url):
+            let (base, query) = URLResolver.split(url)
+            start = .init(base: base, query: query)
+            start.fromLink = true
+        }
+        start.headers = source.headers.map { HTTPHeader(name: $0.0, value: $0.1) }
+        start.sign = { try authenticator.authorize(&$0) }
+        return start
+    }
+
+    /// What every page answer goes through first: a 401 renews a renewable credential once, other
+    /// refusals and failures throw, 429 and 5xx are retried. Returns `.again` to re-send, nil to go on.
+    private func checkStatus(_ response: HTTPResponse, path: String, landing: SourceRequestPath.Landing, renewedOn401: inout Bool,
+                             body: () -> [UInt8]) throws -> SourceRequestPath.Step<FetchedPage>? {
+        if response.status == 401, authenticator.renewsOnUnauthorized, !renewedOn401 {
+            renewedOn401 = true
+            try authenticator.refresh()
+            return .again
+        }
+        if response.status == 401 || response.status == 403 {
+            throw GatewayError(source: source.name, path: path, code: nil,
+                               message: "HTTP \(response.status) (not authorized): \(ResponseText.snippet(body()))"
+                                   + (landing.signed.flatMap { authenticator.refusalHint(for: $0) }.map { "; \($0)" } ?? ""))
+        }
+        if RetryPolicy.isRetryable(status: response.status) {
+            throw RetryableFailure(status: response, exhausted: GatewayError(
+                source: source.name, path: path, code: nil,
+                message: "HTTP \(response.status) after \(source.retries) retries: \(ResponseText.snippet(body()))"))
+        }
+        guard (200..<300).contains(response.status) else {
+            let redirect = SourceRequestPath.isRedirect(response.status) ? " (a redirect without a Location)" : ""
+            throw GatewayError(source: source.name, path: path, code: nil,
+                               message: "HTTP \(response.status)\(redirect): \(ResponseText.snippet(body()))")
+        }
+        return nil
     }
 
     /// Fetches one page, handling the envelope's error actions, and selects its records.
     public func fetch(_ target: PageTarget, request: RequestConfig, totalPath: [String]?) throws -> FetchedPage {
         if let quotaMessage { throw QuotaExceeded(source: source.name, message: quotaMessage) }
         let started = Date()
-        let (urlBase, params): (String, [(String, String)])
-        switch target {
-        case .path(let path, let p): (urlBase, params) = (source.baseURL + path, p.map { ($0.name, $0.value) })
-        case .url(let url): (urlBase, params) = URLResolver.split(url)
-        }
-        let origin = URLResolver.origin(of: urlBase)
-        let path = String(urlBase.dropFirst(origin.count))
-        let plainURL = urlBase + (params.isEmpty ? "" : "?" + QueryString.build(params))
+        let first = start(target)
+        let path = SourceRequestPath.path(of: first.base)
         var requests = 0
-        var envelopeRetries = 0, signRetries = 0, refreshRetries = 0, bodyRetries = 0
+        var signRetries = 0, refreshRetries = 0
         var renewedOn401 = false
-        while true {
-            var outgoing = OutgoingRequest(method: "GET", path: path, query: params,
-                                           headers: source.headers.map { HTTPHeader(name: $0.0, value: $0.1) })
-            limiter.wait()
-            try authenticator.authorize(&outgoing)
-            let url = urlBase + (outgoing.query.isEmpty ? "" : "?" + QueryString.build(outgoing.query))
-            let response = try transport.send(HTTPRequest(url: url, headers: outgoing.headers))
+        var page = try self.requests.exchange(first) { response, landing -> SourceRequestPath.Step<FetchedPage> in
             requests += 1
-            if response.status == 401, authenticator.renewsOnUnauthorized, !renewedOn401 {
-                renewedOn401 = true
-                try authenticator.refresh()
-                continue
-            }
-            if response.status == 401 || response.status == 403 {
-                throw GatewayError(source: source.name, path: path, code: nil,
-                                   message: "HTTP \(response.status) (not authorized): \(ResponseText.snippet(response.body))"
-                                       + (authenticator.refusalHint(for: outgoing).map { "; \($0)" } ?? ""))
-            }
-            guard (200..<300).contains(response.status) else {
-                throw GatewayError(source: source.name, path: path, code: nil,
-                                   message: "HTTP \(response.status) after \(source.retries) retries: \(ResponseText.snippet(response.body))")
-            }
+            if let step = try checkStatus(response, path: path, landing: landing, renewedOn401: &renewedOn401, body: { response.body }) { return step }
             var page: FetchedPage
             switch request.format {
             case .ndjson, .csv:
-                let records: [JSONValue]
                 do {
-                    records = try decodeRecords(response.body, request: request)
-                } catch {
-                    if bodyRetries < source.retries, !(error is TextDecoding.DecodeError) {
-                        bodyRetries += 1
-                        sleep(backoff(bodyRetries))
-                        continue
-                    }
+                    page = FetchedPage(records: try decodeRecords(response.body, request: request), total: nil, requests: requests, seconds: 0)
+                } catch let error as TextDecoding.DecodeError {
                     throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid \(request.format.rawValue.uppercased()) (\(error))")
+                } catch {
+                    // A body cut short in transit reads as a broken record: fetch it again.
+                    throw Self.malformed(error, cause: error is TruncatedBody ? "truncated" : "malformed-body", what: request.format.rawValue.uppercased(),
+                                         exhausted: GatewayError(source: source.name, path: path, code: nil,
+                                                                 message: "response is not valid \(request.format.rawValue.uppercased()) (\(error))"))
                 }
-                page = FetchedPage(records: records, total: nil, requests: requests, seconds: 0)
             case .json:
                 let body: JSONValue
                 do {
                     body = try JSONParser.parse(response.body)
                 } catch {
-                    // A body cut short in transit parses as broken JSON: fetch it again.
-                    if bodyRetries < source.retries {
-                        bodyRetries += 1
-                        sleep(backoff(bodyRetries))
-                        continue
-                    }
-                    throw GatewayError(source: source.name, path: path, code: nil,
-                                       message: "response is not valid JSON (\(error)): \(ResponseText.snippet(response.body))")
+                    throw Self.malformed(error, cause: "malformed-body", what: "JSON", exhausted: GatewayError(
+                        source: source.name, path: path, code: nil,
+                        message: "response is not valid JSON (\(error)): \(ResponseText.snippet(response.body))"))
                 }
                 switch envelope.check(body) {
                 case .success:
@@ -181,80 +213,87 @@ public final class SourceClient {
                     case .resign where signRetries < 2:
                         signRetries += 1
                         if signRetries == 2 { authenticator.invalidate() }
+                        return .again
                     case .refreshToken where refreshRetries < 3:
                         refreshRetries += 1
                         try authenticator.refresh()
-                    case .retry where envelopeRetries < source.retries:
-                        envelopeRetries += 1
-                        sleep(backoff(envelopeRetries))
+                        return .again
+                    case .retry:
+                        throw RetryableFailure(cause: "envelope-retry", reason: "gateway code \(code): \(message)",
+                                               exhausted: GatewayError(source: source.name, path: path, code: code, message: message))
                     case .quota:
                         quotaMessage = "code \(code): \(message)"
                         throw QuotaExceeded(source: source.name, message: "code \(code): \(message)")
                     default:
                         throw GatewayError(source: source.name, path: path, code: code, message: message)
                     }
-                    continue
                 }
             }
-            if let member = request.flatten { page.records = page.records.map { Self.flatten($0, member: member) } }
             page.headers = response.headers
-            page.url = plainURL
-            page.seconds = Date().timeIntervalSince(started)
-            return page
+            page.url = first.plainURL
+            page.finalURL = landing.url == first.plainURL ? nil : landing.url
+            return .done(page)
         }
+        if let member = request.flatten { page.records = page.records.map { Self.flatten($0, member: member) } }
+        page.requests = requests
+        page.seconds = Date().timeIntervalSince(started)
+        return page
     }
 
-    /// Downloads an NDJSON or CSV response to a temporary file and hands its records on in
-    /// batches of `batch` (bounded memory whatever the size); the returned page has the headers
-    /// and counts but no records. The file is removed afterwards.
+    /// A body that did not parse, as a retryable failure with its cause.
+    private static func malformed(_ error: Error, cause: String, what: String, exhausted: GatewayError) -> RetryableFailure {
+        RetryableFailure(cause: cause, reason: "\(cause == "truncated" ? "truncated body" : "response is not valid \(what)"): \(error)", exhausted: exhausted)
+    }
+
+    /// Downloads an NDJSON or CSV response to a private file (``DownloadFolder``, at most the
+    /// source's `max_download` bytes) and hands its records on in batches of `batch` (bounded
+    /// memory whatever the size); the returned page has the headers and counts but no records.
+    /// A body that ends inside a record is fetched again like any transport fault (records
+    /// already handed on are handed on again; the warehouse sees them unchanged). The file is
+    /// removed afterwards, whatever happens.
     public func fetchStreaming(_ target: PageTarget, request: RequestConfig, batch: Int,
                                onRecords: ([JSONValue]) throws -> Void) throws -> FetchedPage {
         if let quotaMessage { throw QuotaExceeded(source: source.name, message: quotaMessage) }
         let started = Date()
-        let (urlBase, params): (String, [(String, String)])
-        switch target {
-        case .path(let path, let p): (urlBase, params) = (source.baseURL + path, p.map { ($0.name, $0.value) })
-        case .url(let url): (urlBase, params) = URLResolver.split(url)
-        }
-        let path = String(urlBase.dropFirst(URLResolver.origin(of: urlBase).count))
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dataflow-download-\(UUID().uuidString)").path
+        try downloads.ensure()
+        let file = downloads.newFile()
         defer { try? FileManager.default.removeItem(atPath: file) }
+        var first = start(target)
+        first.bodyFile = file
+        first.maxBodyBytes = source.maxDownload
+        let path = SourceRequestPath.path(of: first.base)
         var requests = 0
         var renewedOn401 = false
-        while true {
-            var outgoing = OutgoingRequest(method: "GET", path: path, query: params,
-                                           headers: source.headers.map { HTTPHeader(name: $0.0, value: $0.1) })
-            limiter.wait()
-            try authenticator.authorize(&outgoing)
-            let url = urlBase + (outgoing.query.isEmpty ? "" : "?" + QueryString.build(outgoing.query))
-            let response = try transport.send(HTTPRequest(url: url, headers: outgoing.headers, bodyFile: file))
-            requests += 1
-            if response.status == 401, authenticator.renewsOnUnauthorized, !renewedOn401 {
-                renewedOn401 = true
-                try authenticator.refresh()
-                continue
-            }
-            guard (200..<300).contains(response.status) else {
-                let body = (try? Data(contentsOf: URL(fileURLWithPath: file)).prefix(1200)).map { [UInt8]($0) } ?? []
-                let what = response.status == 401 || response.status == 403 ? "(not authorized)" : "after \(source.retries) retries"
-                let hint = response.status == 401 || response.status == 403 ? authenticator.refusalHint(for: outgoing).map { "; \($0)" } ?? "" : ""
-                throw GatewayError(source: source.name, path: path, code: nil, message: "HTTP \(response.status) \(what): \(ResponseText.snippet(body))\(hint)")
-            }
-            let count: Int
-            do {
-                count = try RecordFileReader.read(path: file, format: request.format, encoding: request.encoding, batch: batch) { records in
-                    try onRecords(request.flatten.map { member in records.map { Self.flatten($0, member: member) } } ?? records)
+        let what = request.format.rawValue.uppercased()
+        do {
+            return try self.requests.exchange(first) { response, landing -> SourceRequestPath.Step<FetchedPage> in
+                requests += 1
+                let body = { (try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 1200)).flatMap { $0 }.map { [UInt8]($0) } ?? [] }
+                if let step = try checkStatus(response, path: path, landing: landing, renewedOn401: &renewedOn401, body: body) { return step }
+                let count: Int
+                do {
+                    count = try RecordFileReader.read(path: file, format: request.format, encoding: request.encoding, batch: batch) { records in
+                        try onRecords(request.flatten.map { member in records.map { Self.flatten($0, member: member) } } ?? records)
+                    }
+                } catch let error as TruncatedBody {
+                    throw Self.malformed(error, cause: "truncated", what: what, exhausted: GatewayError(
+                        source: source.name, path: path, code: nil, message: "response is not valid \(what): \(error), also after \(source.retries) retries"))
+                } catch let error as CSVReader.SyntaxError {
+                    throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid CSV (\(error))")
+                } catch let error as TextDecoding.DecodeError {
+                    throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid \(what) (\(error))")
                 }
-            } catch let error as CSVReader.SyntaxError {
-                throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid CSV (\(error))")
-            } catch let error as TextDecoding.DecodeError {
-                throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid \(request.format.rawValue.uppercased()) (\(error))")
+                var page = FetchedPage(records: [], total: nil, requests: requests, seconds: Date().timeIntervalSince(started))
+                page.headers = response.headers
+                page.url = first.plainURL
+                page.finalURL = landing.url == first.plainURL ? nil : landing.url
+                page.streamedRecords = count
+                return .done(page)
             }
-            var page = FetchedPage(records: [], total: nil, requests: requests, seconds: Date().timeIntervalSince(started))
-            page.headers = response.headers
-            page.url = urlBase + (params.isEmpty ? "" : "?" + QueryString.build(params))
-            page.streamedRecords = count
-            return page
+        } catch let error as TransportError where error.kind == .tooLarge {
+            throw GatewayError(source: source.name, path: path, code: nil,
+                               message: "the download passed max_download (\(source.maxDownload) bytes) and was stopped; the partial file was removed. "
+                                   + "If this dataset is really that large, raise max_download for source '\(source.name)' in dataflow.yml")
         }
     }
 
@@ -291,9 +330,5 @@ public final class SourceClient {
             members.append(m)
         }
         return .object(JSONObject(members))
-    }
-
-    private func backoff(_ attempt: Int) -> Double {
-        min(30, source.retryBackoff * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1)
     }
 }

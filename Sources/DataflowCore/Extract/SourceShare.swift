@@ -6,7 +6,7 @@ import Foundation
 /// `SourceClient`s — one per worker, each with its own libcurl handle and kept connection.
 ///
 /// ```swift
-/// let share = try SourceShare(source: source, redactor: Redactor(project: project))
+/// let share = try SourceShare(source: source, redactor: Redactor(project: project), downloads: DownloadFolder(project: project))
 /// let client = try share.checkout(dataset: "market_licenses")
 /// defer { share.checkin(client) }
 /// let page = try client.fetch(...)
@@ -17,6 +17,8 @@ public final class SourceShare: @unchecked Sendable {
     let redactor: Redactor
     let limiter: RateLimiter
     let authenticator: SharedAuthenticator
+    /// Where the workers' streamed downloads go.
+    let downloads: DownloadFolder
     private let onRetry: @Sendable (_ dataset: String, RetryEvent) -> Void
     private let lock = NSLock()
     /// Guarded by `lock`.
@@ -27,15 +29,16 @@ public final class SourceShare: @unchecked Sendable {
 
     /// - Parameter onRetry: told of every retry, with the dataset whose request it was (token
     ///   requests report the source's name).
-    public init(source: SourceConfig, redactor: Redactor,
+    public init(source: SourceConfig, redactor: Redactor, downloads: DownloadFolder,
                 onRetry: @escaping @Sendable (_ dataset: String, RetryEvent) -> Void = { _, _ in }) throws {
         self.source = source
         self.redactor = redactor
+        self.downloads = downloads
         self.onRetry = onRetry
         limiter = RateLimiter(perSecond: source.rateLimit)
         // Token requests get a transport (and connection) of their own: a worker's curl handle
         // may be busy on another thread when this worker renews.
-        let tokenTransport = try SourceClient.transport(for: source, onRetry: { event in onRetry(source.name, event) })
+        let tokenTransport = try SourceClient.transport(for: source, limiter: limiter, onRetry: { event in onRetry(source.name, event) })
         authenticator = SharedAuthenticator(source.auth.makeAuthenticator(
             AuthContext(source: source.name, baseURL: source.baseURL, transport: tokenTransport, redactor: redactor)))
     }
@@ -53,7 +56,7 @@ public final class SourceShare: @unchecked Sendable {
             return client
         }) { return client }
         let box = ClientLabel()
-        let client = try SourceClient(source: source, redactor: redactor, shared: self, onRetry: { [weak self, box] event in
+        let client = try SourceClient(source: source, redactor: redactor, downloads: downloads, shared: self, onRetry: { [weak self, box] event in
             guard let self else { return }
             let dataset = self.lock.withLock { box.id.flatMap { self.labels[$0] } } ?? self.source.name
             self.onRetry(dataset, event)

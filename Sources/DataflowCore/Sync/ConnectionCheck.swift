@@ -76,7 +76,7 @@ public struct ConnectionCheck {
             do {
                 guard let source = project.source(named: dataset.source) else { throw ConfigError("unknown source '\(dataset.source)'", file: "dataflow.yml") }
                 result.auth = source.auth.summary
-                let client = try clients[source.name] ?? SourceClient(source: source, redactor: redactor)
+                let client = try clients[source.name] ?? SourceClient(source: source, redactor: redactor, downloads: DownloadFolder(project: project))
                 clients[source.name] = client
                 try check(dataset, client: client, into: &result)
                 result.ok = true

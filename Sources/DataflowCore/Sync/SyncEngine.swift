@@ -29,6 +29,8 @@ public final class SyncEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var shares: [String: SourceShare] = [:]
     private var exchanges: [String: WarehouseReader] = [:]
+    /// Where streamed downloads go; files a killed run left there are removed when a run starts.
+    public let downloads: DownloadFolder
     /// Opens an exchange database (`type: sql` source). SQLite is built in; the CLI adds PostgreSQL.
     public var openExchange: (SQLSourceLocation) throws -> WarehouseReader = { location in
         switch location {
@@ -43,6 +45,7 @@ public final class SyncEngine: @unchecked Sendable {
         self.warehouse = SerialWarehouse(warehouse)
         self.observer = SerializedObserver(observer)
         self.redactor = redactor ?? Redactor(project: project)
+        downloads = DownloadFolder(project: project)
     }
 
     /// Which datasets a run covers; unknown names are a usage error.
@@ -66,6 +69,8 @@ public final class SyncEngine: @unchecked Sendable {
                     allowMassDelete: [String] = []) throws -> RunSummary {
         let datasets = try select(names)
         let massDeleteAllowed = allowMassDelete.isEmpty ? [] : Set(try select(allowMassDelete).map(\.name))
+        // The caller holds the run lock: any download in the folder is a killed run's leftover.
+        try downloads.prepare()
         try warehouse.loadDictionaries(project.dictionaries)
         for d in datasets { try warehouse.prepare(dataset: d) }
         let runID = try warehouse.beginRun(datasets: datasets.map(\.name), options: options)
@@ -125,7 +130,7 @@ public final class SyncEngine: @unchecked Sendable {
             throw ConfigError("unknown source '\(sourceName)'", file: "dataflow.yml")
         }
         let observer = ThreadConfined(observer)
-        let share = try SourceShare(source: source, redactor: redactor) { dataset, event in observer.value.retry(dataset, event: event) }
+        let share = try SourceShare(source: source, redactor: redactor, downloads: downloads) { dataset, event in observer.value.retry(dataset, event: event) }
         shares[sourceName] = share
         return share
     }

@@ -75,10 +75,11 @@ public enum CSVReader {
             }
         }
 
-        /// Ends the input: emits a last row without a line end; throws on an open quote.
+        /// Ends the input: emits a last row without a line end; throws ``TruncatedBody`` on an
+        /// open quote (the body ends inside a field).
         public mutating func finish(emit: ([String], Int) throws -> Void) throws {
             if pendingQuote { pendingQuote = false; inQuotes = false }
-            if inQuotes { throw SyntaxError(line: line, message: "a quoted field is not closed before the end of the file") }
+            if inQuotes { throw TruncatedBody("CSV line \(line): a quoted field is not closed before the end of the file") }
             if !field.isEmpty || !row.isEmpty || quotedField {
                 endField()
                 try emit(row, rowLine)
@@ -93,10 +94,15 @@ public enum CSVReader {
 
         public init() {}
 
-        /// The record for `row`, or nil for the header row and blank lines.
-        public mutating func record(_ row: [String], line: Int) throws -> JSONValue? {
+        /// The record for `row`, or nil for the header row and blank lines. `last` marks the row
+        /// that ended with the input rather than a line break: fewer fields there means the body
+        /// was cut inside the record (``TruncatedBody``).
+        public mutating func record(_ row: [String], line: Int, last: Bool = false) throws -> JSONValue? {
             guard let header else { header = row; return nil }
             if row.count == 1 && row[0].isEmpty { return nil }
+            if last, row.count < header.count {
+                throw TruncatedBody("CSV line \(line): the last record has \(row.count) of the header's \(header.count) fields and no line end")
+            }
             guard row.count == header.count else {
                 throw SyntaxError(line: line, message: "record has \(row.count) fields, the header has \(header.count)")
             }
@@ -118,11 +124,10 @@ public enum CSVReader {
         var parser = Parser()
         var builder = RecordBuilder()
         var records: [JSONValue] = []
-        let emit: ([String], Int) throws -> Void = { row, line in
-            if let r = try builder.record(row, line: line) { records.append(r) }
+        try bytes.withUnsafeBufferPointer {
+            try parser.feed($0) { row, line in if let r = try builder.record(row, line: line) { records.append(r) } }
         }
-        try bytes.withUnsafeBufferPointer { try parser.feed($0, emit: emit) }
-        try parser.finish(emit: emit)
+        try parser.finish { row, line in if let r = try builder.record(row, line: line, last: true) { records.append(r) } }
         return records
     }
 }

@@ -31,7 +31,7 @@ public enum RecordFileReader {
             }
             let rest = try decoder.finish()
             try rest.withUnsafeBufferPointer { try parser.feed($0, emit: emit) }
-            try parser.finish(emit: emit)
+            try parser.finish { row, line in if let r = try builder.record(row, line: line, last: true) { try add(r) } }
         case .ndjson, .json:
             var carry: [UInt8] = []
             var lineNumber = 0
@@ -52,7 +52,13 @@ public enum RecordFileReader {
                 carry.removeSubrange(..<start)
             }
             carry += try decoder.finish()
-            for piece in carry.split(separator: 0x0A, omittingEmptySubsequences: false) { try line(piece) }
+            // What follows the last line break is a line only the end of the input ended: when
+            // it is not complete JSON, the body was cut inside that record.
+            do {
+                try line(carry[...])
+            } catch let error as TextDecoding.DecodeError {
+                throw TruncatedBody("\(error.description) (the last line has no line end: the body ends inside a record)")
+            }
         }
         if !pending.isEmpty { try onRecords(pending) }
         return total
@@ -66,12 +72,14 @@ public enum RecordFileReader {
         }
     }
 
-    /// BOM → UTF-8; a file that is valid UTF-8 throughout → UTF-8; otherwise GB18030.
+    /// BOM → UTF-8; a file that is valid UTF-8 throughout (but for a cut-off last character) → UTF-8; otherwise GB18030.
     static func detect(_ path: String, chunkBytes: Int) throws -> TextDecoding.Encoding {
         var validator = UTF8Validator()
         var valid = true
         try chunks(path, chunkBytes) { chunk in if valid { valid = validator.feed(chunk) } }
-        return valid && validator.finish() ? .utf8 : .gb18030
+        // Valid UTF-8 up to a sequence cut off at the very end is a truncated UTF-8 body (the
+        // decoder then says so), not GB18030.
+        return valid ? .utf8 : .gb18030
     }
 }
 
@@ -144,7 +152,7 @@ struct UTF8Decoder {
             rest = try decode(held)
         }
         if let converter { try converter.finish() } else if !validator.finish() {
-            throw TextDecoding.DecodeError(description: "the body ends inside a UTF-8 sequence")
+            throw TruncatedBody("the body ends inside a UTF-8 sequence")
         }
         return rest
     }
@@ -188,7 +196,7 @@ final class GB18030Stream {
 
     func finish() throws {
         guard carry.isEmpty else {
-            throw TextDecoding.DecodeError(description: "the body ends inside a GB18030 sequence (byte \(consumed))")
+            throw TruncatedBody("the body ends inside a GB18030 sequence (byte \(consumed))")
         }
     }
 }

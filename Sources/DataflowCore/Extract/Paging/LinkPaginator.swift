@@ -61,10 +61,10 @@ public struct LinkPaginator: Sendable {
             return .path(path, params)
         case .nextURL(let bodyPath):
             guard let link = page.body?.value(at: bodyPath)?.text, !link.isEmpty else { return nil }
-            return try follow(URLResolver.resolve(link, against: page.url), page: page)
+            return try follow(URLResolver.resolve(link, against: page.finalURL ?? page.url), page: page)
         case .linkHeader:
             guard let link = LinkHeader.target(rel: "next", in: page.headers(named: "Link")) else { return nil }
-            return try follow(URLResolver.resolve(link, against: page.url), page: page)
+            return try follow(URLResolver.resolve(link, against: page.finalURL ?? page.url), page: page)
         }
     }
 

@@ -28,35 +28,33 @@ private func makeStreamSocket() -> Int32 {
 
 /// Options for talking to the loopback server: no proxy, whatever the developer's environment
 /// says (a `http_proxy` without `no_proxy=127.0.0.1` would otherwise catch these requests).
-func loopbackOptions(
+public func loopbackOptions(
     timeout: Double = 30,
     connectTimeout: Double = 10,
     caBundle: String? = nil,
     maxResponseBytes: Int = 512 * 1024 * 1024,
-    userAgent: String = "dataflow/0.1",
-    followRedirects: Bool = true
+    userAgent: String = "dataflow/0.1"
 ) -> TransportOptions {
     TransportOptions(timeout: timeout, connectTimeout: connectTimeout, caBundle: caBundle,
-                     maxResponseBytes: maxResponseBytes, userAgent: userAgent,
-                     followRedirects: followRedirects, proxy: "")
+                     maxResponseBytes: maxResponseBytes, userAgent: userAgent, proxy: "")
 }
 
 /// A request as the loopback server received it.
-struct RecordedRequest: Sendable {
-    var method: String
-    var target: String
-    var headers: [HTTPHeader]
-    var body: [UInt8]
+public struct RecordedRequest: Sendable {
+    public var method: String
+    public var target: String
+    public var headers: [HTTPHeader]
+    public var body: [UInt8]
     /// 0-based index of the TCP connection it came on.
-    var connection: Int
+    public var connection: Int
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
 
 /// What the loopback server does with a request.
-enum ServerAction: Sendable {
+public enum ServerAction: Sendable {
     /// Writes these raw bytes and keeps the connection open for the next request.
     case respond([UInt8])
     /// Writes these raw bytes, then closes the connection.
@@ -65,23 +63,26 @@ enum ServerAction: Sendable {
     case close
     /// Never answers; waits until the client gives up and closes.
     case hang
+    /// Writes `head`, then `chunk` again and again until the client closes (an endless body).
+    case endless(head: [UInt8], chunk: [UInt8])
 
     /// A complete HTTP/1.1 response; adds `Content-Length` unless `headers` set it.
-    static func response(status: Int, reason: String = "OK", headers: [(String, String)] = [], body: [UInt8] = []) -> ServerAction {
+    public static func response(status: Int, reason: String = "OK", headers: [(String, String)] = [], body: [UInt8] = []) -> ServerAction {
         .respond(LoopbackHTTPServer.encode(status: status, reason: reason, headers: headers, body: body))
     }
 
-    static func response(status: Int, reason: String = "OK", headers: [(String, String)] = [], body: String) -> ServerAction {
+    public static func response(status: Int, reason: String = "OK", headers: [(String, String)] = [], body: String) -> ServerAction {
         response(status: status, reason: reason, headers: headers, body: Array(body.utf8))
     }
 }
 
 /// A tiny scripted HTTP/1.1 server on 127.0.0.1 with an ephemeral port: raw POSIX sockets,
-/// a thread per connection. Test-only; it understands just enough HTTP for the transport tests.
-final class LoopbackHTTPServer: @unchecked Sendable {
-    typealias Handler = @Sendable (_ request: RecordedRequest, _ index: Int) -> ServerAction
+/// a thread per connection. Test-only (the `LoopbackGateway` test-support target); it
+/// understands just enough HTTP for the transport, client and hostile-gateway tests.
+public final class LoopbackHTTPServer: @unchecked Sendable {
+    public typealias Handler = @Sendable (_ request: RecordedRequest, _ index: Int) -> ServerAction
 
-    let port: UInt16
+    public let port: UInt16
     private let listenSocket: Int32
     private let handler: Handler
     private let lock = NSLock()
@@ -91,13 +92,13 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     private var stopped = false
     private let acceptLoopDone = DispatchSemaphore(value: 0)
 
-    struct SocketError: Error, CustomStringConvertible {
-        var call: String
-        var code: Int32
-        var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
+    public struct SocketError: Error, CustomStringConvertible {
+        public var call: String
+        public var code: Int32
+        public var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
     }
 
-    init(handler: @escaping Handler) throws {
+    public init(handler: @escaping Handler) throws {
         self.handler = handler
         let fd = makeStreamSocket()
         guard fd >= 0 else { throw SocketError(call: "socket", code: errno) }
@@ -119,15 +120,15 @@ final class LoopbackHTTPServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    func url(_ pathAndQuery: String) -> String { "http://127.0.0.1:\(port)\(pathAndQuery)" }
+    public func url(_ pathAndQuery: String) -> String { "http://127.0.0.1:\(port)\(pathAndQuery)" }
 
     /// TCP connections accepted so far.
-    var accepts: Int { lock.withLock { acceptCount } }
+    public var accepts: Int { lock.withLock { acceptCount } }
     /// Requests received so far, in order.
-    var requests: [RecordedRequest] { lock.withLock { recorded } }
+    public var requests: [RecordedRequest] { lock.withLock { recorded } }
 
     /// Stops accepting, unblocks every connection thread and closes the listening socket.
-    func stop() {
+    public func stop() {
         let wasStopped = lock.withLock {
             let was = stopped
             stopped = true
@@ -185,6 +186,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
                 return
             case .hang:
                 waitForPeerClose(socket)
+                return
+            case .endless(let head, let chunk):
+                guard writeAll(socket, head) else { return }
+                while !lock.withLock({ stopped }), writeAll(socket, chunk) {}
                 return
             }
         }
@@ -258,7 +263,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    static func encode(status: Int, reason: String, headers: [(String, String)], body: [UInt8]) -> [UInt8] {
+    public static func encode(status: Int, reason: String, headers: [(String, String)], body: [UInt8]) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(reason)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let hasLength = headers.contains { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" }
@@ -267,7 +272,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         return Array(head.utf8) + body
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    public static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
             return start
@@ -294,11 +299,11 @@ final class LoopbackHTTPServer: @unchecked Sendable {
 }
 
 /// A port on 127.0.0.1 that is bound but not listening: connecting to it is refused at once.
-final class RefusingPort {
-    let port: UInt16
+public final class RefusingPort {
+    public let port: UInt16
     private let socket: Int32
 
-    init() throws {
+    public init() throws {
         let fd = makeStreamSocket()
         guard fd >= 0 else { throw LoopbackHTTPServer.SocketError(call: "socket", code: errno) }
         var address = LoopbackHTTPServer.loopback(port: 0)
