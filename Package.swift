@@ -75,7 +75,7 @@ let package = Package(
         ),
 
         // Test support: a scripted loopback HTTP server and the hostile gateway built on it.
-        .target(name: "LoopbackGateway", dependencies: ["DataflowHTTP"], path: "Tests/LoopbackGateway"),
+        .target(name: "LoopbackGateway", dependencies: ["DataflowCore", "DataflowHTTP"], path: "Tests/LoopbackGateway"),
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP", "LoopbackGateway"]),
         .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore", "LoopbackGateway"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
