@@ -76,6 +76,8 @@ struct ReportWriterTests {
 
     @Test func metricsLabelsAndCSVFieldsAreEscaped() {
         #expect(PrometheusMetrics.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+        // Any other control character from a gateway stays visible text, never a raw escape.
+        #expect(PrometheusMetrics.escape("x\u{1B}[31m") == "x\\\\u{1B}[31m")
         #expect(CSVWriter.field("plain") == "plain")
         #expect(CSVWriter.field("a,b") == "\"a,b\"")
         #expect(CSVWriter.field("say \"x\"") == "\"say \"\"x\"\"\"")

@@ -94,9 +94,23 @@ public struct PrometheusMetrics {
         return out
     }
 
-    /// Label values: control characters (line feed included) written as `Redactor.escapingControls`
-    /// does, then backslash and double quote escaped as the format wants.
+    /// Label values escape backslash, double quote and line feed (the format's own escapes); any
+    /// other control character is written as `Redactor.escapingControls` does, its backslash escaped.
     static func escape(_ s: String) -> String {
-        Redactor.escapingControls(s).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default:
+                if Redactor.needsEscape(scalar) {
+                    out += Redactor.escapingControls(String(scalar)).replacingOccurrences(of: "\\", with: "\\\\")
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 }
