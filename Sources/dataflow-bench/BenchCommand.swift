@@ -54,45 +54,74 @@ struct FetchFloor: ParsableCommand {
     }
 }
 
-/// Inserts the sandbox's licence records (read from its truth first, not timed) into a table
-/// shaped like `market_licenses` through one prepared statement in one transaction: the raw
-/// SQLite bulk-insert floor for the same rows, keys and all.
+/// Inserts the sandbox's licence records (read from its truth first, not timed) through one
+/// prepared statement in one transaction, in one of three table layouts:
+///
+/// - `warehouse`: shaped like `market_licenses` (rowid table, a separate UNIQUE index on `_key`,
+///   the bookkeeping columns) — what dataflow's own design costs;
+/// - `primary-key`: the mapped columns and a `TEXT PRIMARY KEY` (what Python's
+///   `sqlite3.executemany` into a keyed table measures);
+/// - `without-rowid`: the same as one B-tree keyed by the key (`WITHOUT ROWID`).
+///
+/// The bench's insert floor is the fastest of `primary-key` and `without-rowid`: the fastest known
+/// way to store those rows with a unique key, not the warehouse's own layout.
 struct InsertFloor: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "insert")
 
+    enum Layout: String, ExpressibleByArgument, CaseIterable {
+        case warehouse, primaryKey = "primary-key", withoutRowid = "without-rowid"
+    }
+
     @Option var database: String
     @Option var baseURL: String
+    @Option(help: "warehouse | primary-key | without-rowid") var layout: Layout = .warehouse
+
+    static let fields = ["TYSHXYDM", "QYMC", "FDDBR", "CLRQ", "ZCZB", "XZQHDM", "UPDATE_TIME", "SXBM"]
 
     func run() throws {
         let transport = try CurlTransport(options: TransportOptions(timeout: 600))
         let truth = try transport.send(HTTPRequest(url: baseURL + "/_control/truth?dataset=licenses"))
         let records = try JSONParser.parseLines(truth.body)
-        let fields = ["TYSHXYDM", "QYMC", "FDDBR", "CLRQ", "ZCZB", "XZQHDM", "UPDATE_TIME"]
         try? FileManager.default.removeItem(atPath: database)
         let db = try SQLiteDatabase(path: database)
         // The warehouse's own settings (SQLiteWarehouse), so the floor is not slowed by a smaller cache.
         try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;")
-        try db.exec("""
-            CREATE TABLE market_licenses (uscc TEXT, name TEXT, legal_rep TEXT, established TEXT, capital TEXT, division TEXT, updated_at TEXT,
-              _key TEXT NOT NULL UNIQUE, _hash TEXT NOT NULL, _deleted INTEGER NOT NULL DEFAULT 0, _first_seen TEXT NOT NULL,
-              _last_seen TEXT NOT NULL, _run_id INTEGER NOT NULL, _matter TEXT, _matter_code TEXT)
-            """)
+        let mapped = "uscc TEXT, name TEXT, legal_rep TEXT, established TEXT, capital TEXT, division TEXT, updated_at TEXT, _matter TEXT"
+        switch layout {
+        case .warehouse:
+            try db.exec("""
+                CREATE TABLE market_licenses (uscc TEXT, name TEXT, legal_rep TEXT, established TEXT, capital TEXT, division TEXT, updated_at TEXT,
+                  _key TEXT NOT NULL UNIQUE, _hash TEXT NOT NULL, _deleted INTEGER NOT NULL DEFAULT 0, _first_seen TEXT NOT NULL,
+                  _last_seen TEXT NOT NULL, _run_id INTEGER NOT NULL, _matter TEXT, _matter_code TEXT)
+                """)
+        case .primaryKey: try db.exec("CREATE TABLE market_licenses (_key TEXT PRIMARY KEY, \(mapped))")
+        case .withoutRowid: try db.exec("CREATE TABLE market_licenses (_key TEXT PRIMARY KEY, \(mapped)) WITHOUT ROWID")
+        }
         let started = Date()
         try db.transaction {
-            let st = try db.prepare("INSERT INTO market_licenses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-            for record in records {
-                try st.clear()
-                for (i, field) in fields.enumerated() { try st.bind(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 1)) }
-                let key = record["TYSHXYDM"]?.text ?? ""
-                try st.bind(.text(key), at: 8)
-                try st.bind(.text("9f86d081884c7d659a2feaa0c55ad015"), at: 9)
-                try st.bind(.integer(0), at: 10)
-                try st.bind(.text("2026-11-29T00:00:00Z"), at: 11)
-                try st.bind(.text("2026-11-29T00:00:00Z"), at: 12)
-                try st.bind(.integer(1), at: 13)
-                try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 14)
-                try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 15)
-                try st.execute()
+            if layout == .warehouse {
+                let st = try db.prepare("INSERT INTO market_licenses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                for record in records {
+                    try st.clear()
+                    for (i, field) in Self.fields.prefix(7).enumerated() { try st.bind(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 1)) }
+                    try st.bind(.text(record["TYSHXYDM"]?.text ?? ""), at: 8)
+                    try st.bind(.text("9f86d081884c7d659a2feaa0c55ad015"), at: 9)
+                    try st.bind(.integer(0), at: 10)
+                    try st.bind(.text("2026-11-29T00:00:00Z"), at: 11)
+                    try st.bind(.text("2026-11-29T00:00:00Z"), at: 12)
+                    try st.bind(.integer(1), at: 13)
+                    try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 14)
+                    try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 15)
+                    try st.execute()
+                }
+            } else {
+                let st = try db.prepare("INSERT INTO market_licenses VALUES (?,?,?,?,?,?,?,?,?)")
+                for record in records {
+                    try st.clear()
+                    try st.bind(.text(record["TYSHXYDM"]?.text ?? ""), at: 1)
+                    for (i, field) in Self.fields.enumerated() { try st.bind(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 2)) }
+                    try st.execute()
+                }
             }
         }
         print(String(format: "{\"seconds\": %.3f, \"rows\": %d}", Date().timeIntervalSince(started), records.count))
