@@ -15,6 +15,8 @@ struct ValidateCommand: ParsableCommand {
           dataflow validate
           dataflow validate --project /srv/county
         Exit code 2 when anything is wrong; each problem is printed as FILE:LINE:COLUMN: message.
+        Warnings (exit code 0) point at mappings that load but may not mean what they say, such as
+        a date field whose `N/A` silently becomes NULL (docs/mapping.md).
         """
     )
 
@@ -22,6 +24,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let project = try global.loadProject()
+        if !global.quiet { for warning in MappingLint.warnings(project) { Console.error("warning: \(warning)") } }
         if !global.quiet {
             let d = project.dictionaries
             Console.out("ok: \(project.sources.count) sources, \(project.datasets.count) datasets, \(d.matters.count) matters, \(d.functions.count) functions (dictionaries \(d.version)), \(d.codes.tables.count) code tables; warehouse \(project.warehouse)\n")

@@ -100,3 +100,17 @@ struct ReportWriterTests {
         } throws: { ($0 as? AtomicFile.WriteError)?.description.contains(missing) == true }
     }
 }
+
+@Suite("status shows a dataset's error whole")
+struct StatusErrorWrapTests {
+    @Test func theGatewaysLastWordIsNotCutOff() {
+        let error = "province: /gateway/api/001003001/dataSharing/licenses.htm: gateway error code 14: 请求参数校验失败，appKey=sandbox-app 的签名错误"
+        let text = StatusReport.wrapped("market_licenses error: " + error, width: 60)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count > 1)
+        #expect(lines.allSatisfy { $0.count <= 60 }, "\(text)")
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("    ") })
+        #expect(text.replacingOccurrences(of: "\n    ", with: " ").replacingOccurrences(of: "\n", with: "").contains("签名错误"), "\(text)")
+        #expect(text.contains("签名错误"))
+    }
+}

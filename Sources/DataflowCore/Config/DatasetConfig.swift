@@ -276,6 +276,8 @@ public struct FieldConfig: Sendable {
     public var position: SourcePosition
     /// Source values (after transforms, whitespace-trimmed) stored as null.
     public var nullIf: [String] = NullDefaults.values
+    /// Whether `null_if` was written for this field or its dataset (not the default list).
+    public var nullIfExplicit = false
     /// Used when the value is missing or null.
     public var defaultValue: String?
     public var codes: CodeLookup?

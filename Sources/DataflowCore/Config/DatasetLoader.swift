@@ -144,14 +144,15 @@ struct DatasetLoader {
         } else if !allowRequestOnly {
             throw m.missing("fields")
         }
-        let nullIf = try m.stringList("null_if") ?? NullDefaults.values
+        let ownNullIf = try m.stringList("null_if")
+        let nullIf = ownNullIf ?? NullDefaults.values
         let strict = try m.bool("strict") ?? false
         let maxTombstones = try m.tombstoneLimit("max_tombstones")
         let reconcile = try m.choice("reconcile", ReconcileSchedule.allCases.map(\.rawValue)).flatMap(ReconcileSchedule.init(rawValue:))
         if strict, !{ if case .field? = matters { return true } else { return false } }() {
             throw ConfigError("'strict' needs 'matters: { field: NAME }' (it rejects records whose matter code does not resolve)", at: m.keyPosition("strict"))
         }
-        let parser = FieldParser(interpolator: interpolator, codes: dictionaries.codes, datasetNullIf: nullIf)
+        let parser = FieldParser(interpolator: interpolator, codes: dictionaries.codes, datasetNullIf: nullIf, datasetNullIfExplicit: ownNullIf != nil)
         var fields: [FieldConfig] = []
         for entry in fieldEntries {
             fields.append(try parser.parse(entry))

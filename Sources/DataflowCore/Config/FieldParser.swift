@@ -7,6 +7,8 @@ struct FieldParser {
     let codes: CodeTables
     /// The dataset's `null_if`, used when the field gives none.
     let datasetNullIf: [String]
+    /// Whether the dataset wrote its `null_if` (rather than taking the default list).
+    var datasetNullIfExplicit = false
 
     func parse(_ entry: YAMLEntry) throws(ConfigError) -> FieldConfig {
         let column = entry.key
@@ -31,7 +33,8 @@ struct FieldParser {
         let checks = try parseChecks(f.node("check"), type: type)
         let transforms = try parseTransforms(f.node("transform"))
         let pii = try parsePII(&f, checks: checks)
-        let nullIf = try f.stringList("null_if") ?? datasetNullIf
+        let ownNullIf = try f.stringList("null_if")
+        let nullIf = ownNullIf ?? datasetNullIf
         let defaultValue = try f.string("default")
         var lookup: CodeLookup?
         if let node = f.node("codes") {
@@ -45,6 +48,7 @@ struct FieldParser {
         var field = FieldConfig(column: column, from: from, type: type, format: format, required: required, checks: checks,
                                 transforms: transforms, piiKind: pii, position: entry.keyPosition)
         field.nullIf = nullIf
+        field.nullIfExplicit = ownNullIf != nil || datasetNullIfExplicit
         field.defaultValue = defaultValue
         field.codes = lookup
         field.legacyID = legacyText.flatMap(LegacyIDPolicy.init(rawValue:)) ?? .reject
