@@ -1,0 +1,212 @@
+import DataflowHTTP
+import Foundation
+import LoopbackGateway
+import Testing
+@testable import DataflowCore
+
+/// A page walker over a real client (CurlTransport, no proxy) against a scripted loopback
+/// gateway, committing into a real SQLite warehouse in a temp folder.
+final class WalkerHarness {
+    let project: TestProject
+    let config: ProjectConfig
+    let dataset: DatasetConfig
+    let warehouse: SQLiteWarehouse
+    let client: SourceClient
+
+    /// - Parameters:
+    ///   - request: the dataset's `request:` body (2-space indent).
+    ///   - incremental: the dataset's `incremental:` block, or "" for a full snapshot.
+    init(baseURL: String, request: String, incremental: String = "") throws {
+        let config = """
+        version: 1
+        county: { code: "330782", name: 义乌市 }
+        warehouse: sqlite:warehouse/county.db
+        sources:
+          gw:
+            base_url: \(baseURL)
+            retries: 0
+            proxy: ""
+        """
+        let dataset = """
+        dataset: items
+        title: items
+        source: gw
+        request:
+        \(request)
+        \(incremental)
+        key: [id]
+        matters: ["000105001000"]
+        fields:
+          id: { from: id, type: text, required: true }
+          t:  { from: t, type: datetime, format: "yyyy-MM-dd HH:mm:ss" }
+        """
+        project = try TestProject(config: config, datasets: ["items.yml": dataset])
+        self.config = try project.load()
+        self.dataset = try #require(self.config.dataset(named: "items"))
+        let source = try #require(self.config.source(named: "gw"))
+        warehouse = try SQLiteWarehouse(path: project.root + "/w.db")
+        try warehouse.prepare(dataset: self.dataset)
+        client = try SourceClient(source: source, redactor: Redactor(project: self.config), downloads: DownloadFolder(project: self.config),
+                                  transport: try CurlTransport(options: SourceClient.transportOptions(for: source)))
+    }
+
+    /// One run of the walker; returns its summary (and the error it threw, if any).
+    @discardableResult
+    func walk() throws -> (summary: DatasetSummary, error: (any Error)?) {
+        let run = try warehouse.beginRun(datasets: ["items"], options: "")
+        try warehouse.beginDataset(runID: run, dataset: "items")
+        let walker = PageWalker(dataset: dataset, project: config, client: client, warehouse: warehouse, runID: run, observer: SilentSyncObserver())
+        var summary = DatasetSummary(dataset: "items", status: "ok")
+        do {
+            try walker.walk(from: try warehouse.state(of: "items"), summary: &summary)
+            return (summary, nil)
+        } catch {
+            return (summary, error)
+        }
+    }
+
+    func live() throws -> Int64 { try warehouse.db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 0") ?? -1 }
+}
+
+/// `{"total":T,"list":[…],"next":…}` with records `id`/`t`.
+func itemsPage(_ items: [(String, String)], total: Int? = nil, next: String? = nil) -> ServerAction {
+    let list = items.map { #"{"id":"\#($0.0)","t":"\#($0.1)"}"# }.joined(separator: ",")
+    var body = #"{"list":[\#(list)]"#
+    if let total { body += #","total":\#(total)"# }
+    if let next { body += #","next":"\#(next)""# }
+    return jsonAction(body + "}")
+}
+
+/// The value of query parameter `name` in a recorded request target.
+func parameter(_ name: String, in target: String) -> String? {
+    URLResolver.split("http://x" + target).query.first { $0.0 == name }?.1
+}
+
+@Suite("PageWalker: walks, completeness and the watermark")
+struct PageWalkerTests {
+    static let pageRequest = "  path: /items\n  records: list\n  pagination: { type: page, page_param: p, size_param: n, size: 3, total: total }"
+    static let six = (1...6).map { ("K\($0)", "2026-01-0\($0) 08:00:00") }
+
+    @Test func aSnapshotPassThatSkippedARecordWhileTheOrderShiftedTombstonesNothing() throws {
+        let shifted = Locked(false)
+        let server = try LoopbackHTTPServer { request, _ in
+            let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
+            // After the first run, K1 moves to the end while the client pages: page 2 starts one
+            // later, so K4 is skipped and K1 comes back at the end.
+            let order = shifted.value && page > 1 ? Array(Self.six.dropFirst()) + [Self.six[0]] : Self.six
+            let slice = Array(order.dropFirst((page - 1) * 3).prefix(3))
+            return itemsPage(slice, total: 6)
+        }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.pageRequest)
+        #expect(try h.walk().error == nil)
+        #expect(try h.live() == 6)
+
+        shifted.value = true
+        let (summary, error) = try h.walk()
+        let refusal = try #require(error as? PassLedger.Refusal)
+        #expect(refusal.description.contains("the pass was not complete"), "\(refusal)")
+        #expect(summary.incompletePass?.contains("fewer than the gateway's total of 6") == true, "\(summary.incompletePass ?? "nil")")
+        #expect(try h.live() == 6, "K4 was not seen, but it is not tombstoned")
+    }
+
+    @Test func theSamePageForeverEndsAfterTheSecondRequest() throws {
+        let server = try LoopbackHTTPServer { _, _ in itemsPage(Array(Self.six.prefix(3)), total: 1_000_000_000) }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.pageRequest)
+        let error = try #require(try h.walk().error as? PassLedger.Refusal)
+        #expect(error.description.contains("page 2 is identical to page 1"), "\(error)")
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func aSortedNextURLWalkRestartsFromTheHighestCursorInsteadOfFollowingTheLink() throws {
+        let server = try LoopbackHTTPServer { request, _ in
+            switch parameter("since", in: request.target) {
+            case nil: return itemsPage([Self.six[0], Self.six[1]], next: "/items?offset=2")
+            case "2026-01-02 08:00:00": return itemsPage([Self.six[1], Self.six[2]], next: "/items?offset=2&since=2026-01-02%2008%3A00%3A00")
+            case "2026-01-03 08:00:00": return itemsPage([Self.six[2]])
+            default: return jsonAction("{}", status: 400)
+            }
+        }
+        let h = try WalkerHarness(baseURL: server.url(""), request: "  path: /items\n  records: list\n  pagination: { type: next-url, path: next }",
+                                  incremental: "incremental: { cursor: t, param: since, format: \"yyyy-MM-dd HH:mm:ss\", lookback: 0s, sorted: true }")
+        let (summary, error) = try h.walk()
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(server.requests.map { parameter("since", in: $0.target) } == [nil, "2026-01-02 08:00:00", "2026-01-03 08:00:00"],
+                "\(server.requests.map(\.target))")
+        #expect(!server.requests.contains { $0.target.contains("offset=") }, "the gateway's offset link is never followed")
+        #expect(summary.watermark == "2026-01-03 08:00:00")
+        #expect(try h.live() == 3)
+    }
+
+    @Test func anUnsortedWalkMovesItsWatermarkOnlyAfterACompletePass() throws {
+        let complete = Locked(false)
+        let server = try LoopbackHTTPServer { request, _ in
+            let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
+            // The first run's total grows during the pass (an insert): uncertain.
+            let total = complete.value ? 6 : (page == 1 ? 6 : 7)
+            return itemsPage(Array(Self.six.dropFirst((page - 1) * 3).prefix(3)), total: total)
+        }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.pageRequest,
+                                  incremental: "incremental: { cursor: t, param: since, format: \"yyyy-MM-dd HH:mm:ss\", lookback: 0s }")
+        let (first, error) = try h.walk()
+        #expect(error != nil)
+        #expect(first.incompletePass?.contains("changed during the pass (6 at the start, 7 at the end)") == true, "\(first.incompletePass ?? "nil")")
+        #expect(try h.warehouse.state(of: "items").watermarkText == nil, "the watermark did not move")
+        #expect(try h.live() == 6, "what it read is kept")
+        complete.value = true
+        let (second, again) = try h.walk()
+        #expect(again == nil, "\(String(describing: again))")
+        #expect(second.watermark == "2026-01-06 08:00:00")
+    }
+}
+
+/// A value shared with a server handler.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+@Suite("PagePrefetcher: bounded, ordered, errors after the items before them")
+struct PagePrefetcherTests {
+    @Test func itemsComeInOrderAndTheProducerNeverRunsMoreThanCapacityAhead() throws {
+        let produced = Locked(0)
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) {
+            let n = produced.value + 1
+            produced.value = n
+            return (n, n == 200)
+        }
+        defer { prefetcher.stop() }
+        var consumed = 0
+        while let item = try prefetcher.next() {
+            consumed += 1
+            #expect(item == consumed)
+            #expect(produced.value <= consumed + 2, "at most `capacity` items wait in the buffer")
+        }
+        #expect(consumed == 200)
+    }
+
+    @Test func aProducerErrorComesAfterEveryItemFetchedBeforeIt() throws {
+        struct Broken: Error {}
+        let count = Locked(0)
+        let prefetcher = PagePrefetcher<Int>(capacity: 4) {
+            count.value += 1
+            if count.value == 3 { throw Broken() }
+            return (count.value, false)
+        }
+        defer { prefetcher.stop() }
+        #expect(try prefetcher.next() == 1)
+        #expect(try prefetcher.next() == 2)
+        #expect(throws: Broken.self) { try prefetcher.next() }
+        #expect(try prefetcher.next() == nil, "nothing after the error")
+    }
+
+    @Test func stopReturnsWhileTheProducerWaitsForRoomAndIsIdempotent() {
+        let prefetcher = PagePrefetcher<Int>(capacity: 1) { (0, false) }
+        prefetcher.stop()
+        prefetcher.stop()
+    }
+}
