@@ -24,6 +24,7 @@ struct DraftCommand: ParsableCommand {
           dataflow draft market_licenses
           dataflow draft market_licenses --dry-run
           dataflow draft market_licenses --sample 5000 --force
+          dataflow draft service_cases --from-catalogue 330000-DSJ-0001
         """
     )
 
@@ -41,6 +42,9 @@ struct DraftCommand: ParsableCommand {
     @Flag(help: "Print the draft instead of writing the file.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Take title, provider, update cycle and share type from this catalogue resource (资源代码, after catalog import); without a sample, its 信息项 become the fields.", valueName: "resource-code"))
+    var fromCatalogue: String?
+
     func validate() throws {
         if let sample, !(1...1_000_000).contains(sample) { throw ValidationError("--sample must be between 1 and 1,000,000") }
     }
@@ -48,9 +52,18 @@ struct DraftCommand: ParsableCommand {
     func run() throws {
         let project = try global.loadProject(allowRequestOnly: true)
         let drafter = DatasetDrafter(project: project, environment: ProcessInfo.processInfo.environment)
+        var resource: CatalogueResource?
+        if let code = fromCatalogue {
+            let resources = (try? CatalogueStore(db: WarehouseAccess.openReader(project)).resources()) ?? []
+            guard let found = resources.first(where: { $0.code == code }) else {
+                Console.error("no resource \(code) in the imported catalogue\(MappingReader.suggestion(code, resources.map(\.code))) (import it first: dataflow catalog import FILE)")
+                throw ExitCode(ExitCodes.badConfig)
+            }
+            resource = found
+        }
         let result: DatasetDrafter.Result
         do {
-            result = try drafter.draft(dataset, options: .init(sample: sample, force: force))
+            result = try drafter.draft(dataset, options: .init(sample: sample, force: force, catalogue: resource))
         } catch let error as DatasetDrafter.DraftError {
             Console.error(error.description)
             throw ExitCode(ExitCodes.badConfig)

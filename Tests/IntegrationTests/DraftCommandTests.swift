@@ -1,4 +1,5 @@
 import DataflowCore
+import DataflowHTTP
 import Foundation
 import Testing
 
@@ -97,5 +98,57 @@ struct DraftCommandTests {
         let result = try project.dataflow("validate")
         #expect(result.status == 2)
         #expect(result.output.contains("service_cases.yml:1:1: no 'key' and 'fields' yet: `dataflow draft service_cases`"), "\(result.output)")
+    }
+}
+
+/// `draft --from-catalogue`: before the gateway answers, the catalogue's 信息项 become a mapping
+/// that validates (every field a CHECK); once it answers, `--force` refines it from a sample and
+/// keeps the catalogue's metadata.
+@Suite("Draft from the catalogue, then from a sample")
+struct DraftFromCatalogueTests {
+    @Test func catalogueFirstThenRefinedFromASample() throws {
+        let sandbox = try Sandbox(rows: 100, caseRows: 600)
+        let project = try CountyProject(sandbox: sandbox, edit: { file, text in
+            file == "service_cases.yml" ? DraftWriter.strip(text, keys: DraftWriter.draftedKeys.union(DraftWriter.metadataKeys)) : text
+        })
+        _ = try DraftCommandTests.requestOnly(project, "service_cases")
+        try FileManager.default.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/catalogue.yml"),
+                                         to: project.root.appendingPathComponent("Mappings/catalogue.yml"))
+        let http = try CurlTransport(options: TransportOptions())
+        let xlsx = project.root.appendingPathComponent("catalogue.xlsx")
+        try Data(try http.send(HTTPRequest(url: sandbox.baseURL + "/catalogue/export.xlsx")).body).write(to: xlsx)
+        #expect(try project.dataflow("catalog", "import", xlsx.path).status == 0)
+
+        let unknown = try project.dataflow("draft", "service_cases", "--from-catalogue", "330000-DSJ-0002")
+        #expect(unknown.status == 2 && unknown.output.contains("no resource 330000-DSJ-0002 in the imported catalogue"), "\(unknown.output)")
+
+        // The gateway fails every request: the draft comes from the catalogue alone.
+        try sandbox.control("POST", "/_control/faults?rate=1&kinds=500")
+        let first = try project.dataflow("draft", "service_cases", "--from-catalogue", "330000-DSJ-0001")
+        #expect(first.status == 0, "\(first.output)")
+        let path = project.root.appendingPathComponent("Mappings/datasets/service_cases.yml")
+        let catalogueDraft = try String(contentsOf: path, encoding: .utf8)
+        #expect(catalogueDraft.contains("from the catalogue's 信息项: the gateway did not answer"), "\(catalogueDraft)")
+        #expect(catalogueDraft.contains("title: \"政务服务办件信息\"") && catalogueDraft.contains("resource_code: \"330000-DSJ-0001\"") && catalogueDraft.contains("update_cycle: daily"))
+        #expect(catalogueDraft.contains("case_id: { from: \"办件编号\", type: text, required: true }"), "\(catalogueDraft)")
+        #expect(catalogueDraft.contains("key: [case_id]") && catalogueDraft.contains("matters: { field: \"事项编码\" }"))
+        #expect(catalogueDraft.contains("accepted_at: { from: \"受理时间\", type: datetime"))
+        #expect(catalogueDraft.components(separatedBy: "CHECK:").count > 7, "every field is a CHECK")
+        #expect(try project.dataflow("validate").status == 0)
+
+        // The gateway answers: --force refines the same file from a sample.
+        try sandbox.control("POST", "/_control/faults?rate=0")
+        let refined = try project.dataflow("draft", "service_cases", "--from-catalogue", "330000-DSJ-0001", "--force")
+        #expect(refined.status == 0, "\(refined.output)")
+        let sampleDraft = try String(contentsOf: path, encoding: .utf8)
+        #expect(sampleDraft.contains("from 600 records") && sampleDraft.contains("case_id: { from: CASE_ID, type: text, required: true }"), "\(sampleDraft)")
+        #expect(sampleDraft.components(separatedBy: "resource_code:").count == 2, "metadata is written once: \(sampleDraft)")
+        #expect(!sampleDraft.contains("办件编号\", type"))
+        #expect(try project.dataflow("validate").status == 0)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        try TruthComparison.expectEqual(project, dataset: "service_cases")
+        let catalog = try project.dataflow("catalog")
+        #expect(catalog.output.contains("330000-DSJ-0001") == false || catalog.output.split(separator: "\n").contains { $0.contains("330000-DSJ-0001") && $0.contains("service_cases") },
+                "the resource is configured now: \(catalog.output)")
     }
 }

@@ -16,9 +16,12 @@ public struct DatasetDrafter {
         /// Records to read (nil: up to 3 pages or 2,000 records).
         public var sample: Int?
         public var force = false
-        public init(sample: Int? = nil, force: Bool = false) {
+        /// `--from-catalogue`: the catalogue entry to take metadata (and, without a sample, fields) from.
+        public var catalogue: CatalogueResource?
+        public init(sample: Int? = nil, force: Bool = false, catalogue: CatalogueResource? = nil) {
             self.sample = sample
             self.force = force
+            self.catalogue = catalogue
         }
     }
 
@@ -78,11 +81,26 @@ public struct DatasetDrafter {
         let original = try String(contentsOfFile: path, encoding: .utf8)
         let client = try SourceClient(source: source, redactor: redactor, downloads: DownloadFolder(project: project))
         let sampler = DraftSampler(project: project, dataset: dataset, client: client)
-        let sample = try sampler.fetch(maxRecords: options.sample ?? 2000, maxPages: options.sample == nil ? 3 : nil)
+        let sample: DraftSampler.Sample
+        do {
+            sample = try sampler.fetch(maxRecords: options.sample ?? 2000, maxPages: options.sample == nil ? 3 : nil)
+        } catch {
+            // Before the gateway answers, the catalogue's 信息项 are all there is.
+            guard let resource = options.catalogue else { throw error }
+            return try catalogueOnly(dataset, resource: resource, original: original, path: path, why: "the gateway did not answer (\(redactor.printable("\(error)")))")
+        }
         guard !sample.records.isEmpty else {
+            if let resource = options.catalogue {
+                return try catalogueOnly(dataset, resource: resource, original: original, path: path, why: "the gateway answered with no records")
+            }
             throw DraftError("\(dataset.name): the gateway answered with no records (\(sample.requests) request(s)); check the request with `dataflow check`, or draft from the catalogue with --from-catalogue")
         }
         var draft = try infer(dataset: dataset, records: sample.records)
+        if let resource = options.catalogue {
+            let glossary = try Glossary.load(mappingsPath: project.mappingsPath, displayPrefix: (project.mappingsPath as NSString).lastPathComponent, environment: environment)
+            draft.body.metadata = CatalogueDraft.metadata(resource, missingFrom: original)
+            draft.body.omitted += CatalogueDraft.missingItems(resource, fields: draft.body.fields, glossary: glossary)
+        }
         if dataset.incremental != nil && !options.force {
             draft.keepIncremental = true
         } else if let cursor = draft.incrementalCursor {
@@ -119,6 +137,22 @@ public struct DatasetDrafter {
         _ = try verify(result.text, dataset: dataset)
         result.checks = result.text.split(separator: "\n").filter { $0.contains("CHECK:") }
             .map { String($0).trimmingWhitespace }
+        return result
+    }
+
+    /// A draft from the catalogue entry alone (no sample): metadata, fields from 信息项, all CHECK.
+    func catalogueOnly(_ dataset: DatasetConfig, resource: CatalogueResource, original: String, path: String, why: String) throws -> Result {
+        let glossary = try Glossary.load(mappingsPath: project.mappingsPath, displayPrefix: (project.mappingsPath as NSString).lastPathComponent, environment: environment)
+        guard !resource.items.isEmpty else {
+            throw DraftError("\(dataset.name): \(why), and catalogue entry \(resource.code) lists no 信息项 to draft from")
+        }
+        var body = CatalogueDraft.fields(of: resource, glossary: glossary, dictionaries: project.dictionaries)
+        body.metadata = CatalogueDraft.metadata(resource, missingFrom: original)
+        body.header = ["Drafted by `dataflow draft --from-catalogue \(resource.code)` on \(Timestamp.format(now).prefix(10)) from the catalogue's 信息项: \(why).",
+                       "Every field is a CHECK until a sample refines it: dataflow draft \(dataset.name) --from-catalogue \(resource.code) --force"]
+        var result = Result(dataset: dataset.name, path: path, text: DraftWriter.render(original: original, draft: body))
+        _ = try verify(result.text, dataset: dataset)
+        result.checks = result.text.split(separator: "\n").filter { $0.contains("CHECK:") }.map { String($0).trimmingWhitespace }
         return result
     }
 

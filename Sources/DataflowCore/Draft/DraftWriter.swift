@@ -8,6 +8,8 @@
 public enum DraftWriter {
     /// Top-level keys the drafter writes (and, with --force, replaces).
     public static let draftedKeys: Set<String> = ["incremental", "key", "deleted", "matters", "fields", "null_if"]
+    /// Metadata keys a catalogue draft adds when the file lacks them.
+    public static let metadataKeys: Set<String> = ["title", "provider", "resource_code", "update_cycle", "share_type"]
 
     /// What the drafter writes after the request part.
     public struct DatasetDraft: Sendable {
@@ -20,6 +22,10 @@ public enum DraftWriter {
         public var key: Inference<[String]>?
         public var deleted: Inference<DeletedRule>?
         public var matter: Inference<String>?
+        /// A fixed list of matters (from the catalogue) when no field carries them.
+        public var fixedMatters: Inference<[String]>?
+        /// Top-level lines added after the request part (metadata from the catalogue).
+        public var metadata: [String] = []
         public var fields: [FieldDraft] = []
         /// Source fields left out of `fields`, with why.
         public var omitted: [String] = []
@@ -58,6 +64,7 @@ public enum DraftWriter {
         var keys = draftedKeys
         if draft.keepIncremental { keys.remove("incremental") }
         var out = strip(original, keys: keys)
+        for line in draft.metadata { out += line + "\n" }
         out += "\n"
         for line in draft.header { out += "# \(line)\n" }
         if let inc = draft.incremental {
@@ -89,6 +96,9 @@ public enum DraftWriter {
         if let matter = draft.matter {
             out += "# matters: \(matter.comment)\n"
             out += "matters: { field: \(scalar(matter.value)) }\n"
+        } else if let fixed = draft.fixedMatters {
+            out += "# matters: \(fixed.comment)\n"
+            out += "matters: [\(fixed.value.map(quoted).joined(separator: ", "))]\n"
         }
         out += "fields:\n"
         for field in draft.fields {
