@@ -141,14 +141,18 @@ public final class PostgresWarehouse: Warehouse {
         try SeenKeys.distinct(in: connection, dataset: dataset, runID: runID)
     }
 
+    public func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) {
+        try SeenKeys.rejects(in: connection, dataset: dataset, runID: runID)
+    }
+
     public func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int {
         try SeenKeys.unseenLive(in: connection, dataset: dataset, runID: runID)
     }
 
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
-        try connection.query("UPDATE _dataflow_run_datasets SET status = $1, finished_at = $2, seconds = $3, error = $4 WHERE run_id = $5 AND dataset = $6",
+        try connection.query("UPDATE _dataflow_run_datasets SET status = $1, finished_at = $2, seconds = $3, error = $4, rejected = coalesce($5::bigint, rejected) WHERE run_id = $6 AND dataset = $7",
                              [.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),
-                              outcome.error.map { .text($0) } ?? .null, .integer(runID), .text(dataset)])
+                              outcome.error.map { .text($0) } ?? .null, outcome.rejected.map { .integer(Int64($0)) } ?? .null, .integer(runID), .text(dataset)])
     }
 
     public func finishRun(runID: Int64, status: String, exitCode: Int32) throws {

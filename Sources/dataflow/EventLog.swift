@@ -128,7 +128,8 @@ final class EventLog: SyncObserver {
         event("dataset_end", [("dataset", .text(s.dataset)), ("status", .text(s.status)), ("fetched", .int(s.fetched)),
                               ("inserted", .int(s.counts.inserted)), ("updated", .int(s.counts.updated)),
                               ("unchanged", .int(s.counts.unchanged)), ("deleted", .int(s.counts.deleted)),
-                              ("rejected", .int(s.counts.rejected)), ("pages", .int(s.pages)), ("requests", .int(s.requests)),
+                              ("rejected", .int(s.counts.rejected)), ("rejects_seen_again", .int(s.rejectsSeenAgain)),
+                              ("pages", .int(s.pages)), ("requests", .int(s.requests)),
                               ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error)),
                               ("page_cap", s.pageCap.map(Field.int) ?? .text(nil)),
                               ("reconciled_deletes", s.reconciledDeletes.map(Field.int) ?? .text(nil)),
@@ -147,7 +148,7 @@ final class EventLog: SyncObserver {
             if let cap = s.pageCap {
                 text("\(s.dataset): note — the gateway served at most \(cap) records per page, fewer than asked; the walk read on to the end, nothing was skipped")
             }
-            text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected, \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
+            text("\(s.dataset): ok — \(s.fetched) fetched, \(s.counts.inserted) inserted, \(s.counts.updated) updated, \(s.counts.unchanged) unchanged, \(s.counts.deleted) deleted, \(s.counts.rejected) rejected\(s.rejectsSeenAgain > 0 ? " (+\(s.rejectsSeenAgain) already quarantined, read again)" : ""), \(s.pages) pages in \(String(format: "%.2f", s.seconds))s")
         } else {
             text("\(s.dataset): FAILED — \(s.error.map(redactor.redact) ?? "unknown error")", always: true)
         }

@@ -25,4 +25,15 @@ public enum SeenKeys {
     public static func unseenLive(in db: WarehouseReader, dataset: DatasetConfig, runID: Int64) throws -> Int {
         Int(try db.scalarInt("SELECT count(*) FROM \(Identifier.quoted(dataset.name)) WHERE _deleted = 0 AND _run_id <> ?", [.integer(runID)]) ?? 0)
     }
+
+    /// The quarantined records `runID` met in `dataset`, each counted once: those quarantined for the
+    /// first time by this run, and those quarantined by an earlier run and read again (a lookback
+    /// window re-reads them every run).
+    public static func rejects(in db: WarehouseReader, dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) {
+        let run = CellValue.integer(runID)
+        let new = try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND first_run_id = ?", [.text(dataset), run]) ?? 0
+        let again = try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND first_run_id <> ? AND last_run_id = ?",
+                                     [.text(dataset), run, run]) ?? 0
+        return (Int(new), Int(again))
+    }
 }

@@ -65,6 +65,9 @@ public struct DatasetOutcome: Sendable {
     public var status: String   // ok | failed
     public var seconds: Double
     public var error: String?
+    /// Distinct records quarantined for the first time by this run (replaces the per-page count,
+    /// which counts a record read twice twice); nil keeps the per-page count.
+    public var rejected: Int? = nil
 }
 
 /// The county warehouse. SQLite is the embedded backend; others implement the same contract.
@@ -87,6 +90,9 @@ public protocol Warehouse: AnyObject {
     /// Live rows `runID` has not read: how many `tombstoneUnseen` would tombstone now (the
     /// mass-delete guard asks before it lets that happen; `SeenKeys.unseenLive`).
     func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int
+    /// Distinct quarantined records `runID` met in `dataset`: new ones and ones seen before
+    /// (`SeenKeys.rejects`).
+    func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int)
     /// A value of the warehouse's own `_dataflow_meta` table (e.g. when a dataset was last reconciled).
     func metaValue(_ name: String) throws -> String?
     /// Sets a `_dataflow_meta` value.

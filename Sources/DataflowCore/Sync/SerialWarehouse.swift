@@ -36,6 +36,7 @@ final class SerialWarehouse: Warehouse, @unchecked Sendable {
     func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int { try exclusively { try $0.tombstoneUnseen(dataset: dataset, runID: runID) } }
     func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int { try exclusively { try $0.keysSeen(dataset: dataset, runID: runID) } }
     func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int { try exclusively { try $0.unseenLiveCount(dataset: dataset, runID: runID) } }
+    func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) { try exclusively { try $0.rejectTally(dataset: dataset, runID: runID) } }
     func metaValue(_ name: String) throws -> String? { try exclusively { try $0.metaValue(name) } }
     func setMetaValue(_ name: String, _ value: String) throws { try exclusively { try $0.setMetaValue(name, value) } }
     func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {

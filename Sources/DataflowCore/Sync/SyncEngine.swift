@@ -193,12 +193,20 @@ public final class SyncEngine: @unchecked Sendable {
             summary.status = "failed"
             summary.error = String(describing: error)
         }
+        // A record re-read at a page boundary or in the lookback window is one reject, not one per read.
+        var distinctRejects: Int?
+        if let tally = try? warehouse.rejectTally(dataset: dataset.name, runID: runID) {
+            distinctRejects = tally.new
+            summary.counts.rejected = tally.new
+            summary.rejectsSeenAgain = tally.seenAgain
+        }
         // Gateway error pages echo requests: nothing reaches the warehouse's error column unredacted.
         summary.error = summary.error.map(redactor.redact)
         summary.seconds = Date().timeIntervalSince(started)
         do {
             try warehouse.finishDataset(runID: runID, dataset: dataset.name,
-                                        outcome: DatasetOutcome(status: summary.status, seconds: summary.seconds, error: summary.error))
+                                        outcome: DatasetOutcome(status: summary.status, seconds: summary.seconds, error: summary.error,
+                                                                 rejected: distinctRejects))
         } catch {
             summary.status = "failed"
             summary.error = (summary.error.map { $0 + "; " } ?? "") + "could not record the outcome: " + redactor.redact(String(describing: error))

@@ -20,6 +20,9 @@ public struct DatasetSummary: Sendable {
     public var reconciledDeletes: Int?
     /// Why the pass was not complete (nothing tombstoned, watermark kept); nil for a complete pass.
     public var incompletePass: String?
+    /// Quarantined records read again that an earlier run had already quarantined (not in
+    /// `counts.rejected`, which counts records quarantined for the first time, each once).
+    public var rejectsSeenAgain = 0
     /// Tombstones the mass-delete guard refused (nil when it did not refuse).
     public var refusedTombstones: Int?
 }

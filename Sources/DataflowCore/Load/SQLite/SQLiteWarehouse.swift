@@ -117,14 +117,18 @@ public final class SQLiteWarehouse: Warehouse {
         try SeenKeys.distinct(in: db, dataset: dataset, runID: runID)
     }
 
+    public func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) {
+        try SeenKeys.rejects(in: db, dataset: dataset, runID: runID)
+    }
+
     public func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int {
         try SeenKeys.unseenLive(in: db, dataset: dataset, runID: runID)
     }
 
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
-        try db.prepare("UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ? WHERE run_id = ? AND dataset = ?")
+        try db.prepare("UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ?, rejected = coalesce(?, rejected) WHERE run_id = ? AND dataset = ?")
             .run([.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),
-                  outcome.error.map { .text($0) } ?? .null, .integer(runID), .text(dataset)])
+                  outcome.error.map { .text($0) } ?? .null, outcome.rejected.map { .integer(Int64($0)) } ?? .null, .integer(runID), .text(dataset)])
     }
 
     public func finishRun(runID: Int64, status: String, exitCode: Int32) throws {
