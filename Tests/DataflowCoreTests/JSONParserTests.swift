@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DataflowCore
 
@@ -48,5 +49,49 @@ struct JSONParserTests {
     @Test func ndjsonLines() throws {
         let values = try JSONParser.parseLines(Array("{\"a\":1}\n\n{\"a\":2}\r\n".utf8))
         #expect(values.count == 2)
+    }
+
+    func duplicates(_ v: JSONValue?) -> [String] {
+        if case .object(let o)? = v { return o.duplicateKeys }
+        return ["not an object"]
+    }
+
+    @Test func duplicateMembersAreKeptInOrderAndNamed() throws {
+        let v = try parse(#"{"id":"K0002","name":"x","id":"K9999","id":"K7"}"#)
+        #expect(duplicates(v) == ["id"])
+        #expect(v["id"] == .string("K0002"), "lookups find the first")
+        if case .object(let o) = v { #expect(o.members.map(\.key) == ["id", "name", "id", "id"]) }
+        // An escape spelling the same name is the same name; nested objects keep their own lists.
+        let escaped = try parse(#"{"id":1,"\u0069d":2,"inner":{"a":1,"b":{"a":1},"a":2},"list":[{"k":1,"k":2}]}"#)
+        #expect(duplicates(escaped) == ["id"])
+        #expect(duplicates(escaped["inner"]) == ["a"])
+        #expect(duplicates(escaped["inner"]?["b"]) == [])
+        if case .array(let items)? = escaped["list"] { #expect(duplicates(items.first) == ["k"]) }
+        #expect(duplicates(try parse(#"{"a":1,"b":2,"ab":3,"ba":4}"#)) == [])
+        #expect(duplicates(try parse("{}")) == [])
+    }
+
+    /// Objects of 1–200 members with random names (many sharing hash-mask bits): exactly the
+    /// names used twice are reported. Rerun a failure with DATAFLOW_TEST_SEED=N.
+    @Test func duplicateDetectionMatchesASetOnRandomObjects() throws {
+        let seed = ProcessInfo.processInfo.environment["DATAFLOW_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        print("JSONParserTests duplicate-member seed: \(seed) (rerun with DATAFLOW_TEST_SEED=\(seed))")
+        var g = SeededGenerator(seed: seed)
+        let alphabet = Array("abcxyz_0189义乌")
+        for _ in 0..<500 {
+            let count = Int.random(in: 1...200, using: &g)
+            var names: [String] = []
+            for _ in 0..<count {
+                if !names.isEmpty && Int.random(in: 0..<20, using: &g) == 0 {
+                    names.append(names.randomElement(using: &g) ?? "a")
+                } else {
+                    names.append(String((0..<Int.random(in: 1...6, using: &g)).map { _ in alphabet.randomElement(using: &g) ?? "a" }))
+                }
+            }
+            var seen = Set<String>(), expected: [String] = []
+            for n in names where !seen.insert(n).inserted && !expected.contains(n) { expected.append(n) }
+            let text = "{" + names.enumerated().map { "\(JSONValue.quoted($1)):\($0)" }.joined(separator: ",") + "}"
+            #expect(duplicates(try parse(text)) == expected, "seed \(seed): \(text)")
+        }
     }
 }

@@ -58,6 +58,11 @@ public final class RecordMapper {
         var values: [CellValue] = []
         values.reserveCapacity(dataset.fields.count)
         var reasons: [RejectReason] = []
+        // A member the mapping reads that the record names twice: either value would be a guess.
+        for name in object.duplicateKeys where knownSourceFields.contains(name) {
+            reasons.append(RejectReason(field: name, rule: "duplicate-member", value: nil,
+                                        message: "\(name) appears more than once in the record; which value is meant is unknown"))
+        }
         for (index, field) in dataset.fields.enumerated() {
             let raw = object[field.from]
             switch convert(raw, field: field, plan: plans[index]) {

@@ -51,6 +51,8 @@ public enum JSONValue: Sendable, Equatable {
 public struct JSONObject: Sendable, Equatable {
     /// Members in the order the source sent them.
     public var members: [(key: String, value: JSONValue)]
+    /// Member names the source sent more than once (set by `JSONParser`; empty as a rule).
+    public var duplicateKeys: [String] = []
 
     public init(_ members: [(key: String, value: JSONValue)] = []) { self.members = members }
 

@@ -1,0 +1,99 @@
+import DataflowCore
+import Foundation
+import Testing
+
+/// A gateway page whose record names a member twice (`{"id":"K0002","id":"K9999"}`): the others
+/// sync, that one is quarantined with a machine-readable reason naming the member. The page is
+/// served by Python's http.server on an ephemeral loopback port.
+@Suite("Duplicate members in a JSON record are quarantined")
+struct DuplicateMemberTests {
+    /// A folder served over HTTP by `python3 -m http.server`'s handler on 127.0.0.1, port 0.
+    final class StaticGateway {
+        let dir: URL
+        let process: Process
+        let port: Int
+
+        init(files: [String: String]) throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("static-gateway-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("www"), withIntermediateDirectories: true)
+            for (name, text) in files { try text.write(to: dir.appendingPathComponent("www/\(name)"), atomically: true, encoding: .utf8) }
+            let script = """
+            import functools, http.server, os, signal, sys
+            # The test process may start children with SIGTERM blocked: unblock it, exit on it.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(server.server_address[1]))
+            os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+            server.serve_forever()
+            """
+            let portFile = dir.appendingPathComponent("port")
+            process = try Command.start("/usr/bin/env", ["python3", "-c", script, dir.appendingPathComponent("www").path, portFile.path],
+                                        stdout: dir.appendingPathComponent("stdout"), stderr: dir.appendingPathComponent("stderr"))
+            var port: Int?
+            for _ in 0..<200 {
+                if let text = try? String(contentsOf: portFile, encoding: .utf8), let p = Int(text) { port = p; break }
+                if !process.isRunning { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            guard let port else {
+                process.terminate()
+                throw Sandbox.StartError(description: "python http.server did not start: \((try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")")
+            }
+            self.port = port
+        }
+
+        deinit {
+            if process.isRunning { process.terminate(); process.waitUntilExit() }
+            try? FileManager.default.removeItem(at: dir)
+        }
+    }
+
+    @Test func theRecordWithADuplicateMemberIsQuarantinedAndTheOthersSync() throws {
+        let page = #"{"list":[{"id":"K0001","name":"义乌甲"},{"id":"K0002","name":"义乌乙","id":"K9999"},{"id":"K0003","name":"义乌丙","extra":1,"extra":2}]}"#
+        let gateway = try StaticGateway(files: ["page.json": page])
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("dup-county-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
+        try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"), to: root.appendingPathComponent("Mappings/dictionaries"))
+        try """
+            version: 1
+            county: { code: "330782", name: 义乌市 }
+            sources:
+              plain:
+                base_url: http://127.0.0.1:\(gateway.port)
+            """.write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
+        try """
+            dataset: shops
+            source: plain
+            request: { path: /page.json, records: list, pagination: { type: none } }
+            key: [id]
+            matters: ["000105001000"]
+            fields:
+              id:   { from: id, type: text, required: true }
+              name: { from: name, type: text }
+            """.write(to: root.appendingPathComponent("Mappings/datasets/shops.yml"), atomically: true, encoding: .utf8)
+
+        let sync = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+        #expect(sync.status == 0, "\(sync.output)")
+        let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        let keys = try db.prepare("SELECT id FROM shops ORDER BY id")
+        var loaded: [String] = []
+        while try keys.step() { loaded.append(keys.text(0) ?? "") }
+        // K0003's duplicate is a member the mapping does not read: nothing is ambiguous, it loads.
+        #expect(loaded == ["K0001", "K0003"])
+
+        let rejects = try Command.run(Binaries.dataflow, ["rejects", "shops", "--format", "json", "--project", root.path], in: root)
+        #expect(rejects.status == 0, "\(rejects.output)")
+        guard case .array(let listed) = try JSONParser.parse(Array(rejects.stdout.utf8)) else { Issue.record("not a JSON list: \(rejects.stdout)"); return }
+        #expect(listed.count == 1)
+        guard case .array(let reasons)? = listed.first?["reasons"] else { Issue.record("no reasons"); return }
+        #expect(reasons.count == 1)
+        #expect(reasons.first?["rule"]?.text == "duplicate-member")
+        #expect(reasons.first?["field"]?.text == "id")
+        // The record is kept whole, both members in the order sent.
+        #expect(try db.scalarText("SELECT record FROM _dataflow_rejects WHERE dataset = 'shops'", []) == #"{"id":"K0002","name":"义乌乙","id":"K9999"}"#)
+    }
+}
