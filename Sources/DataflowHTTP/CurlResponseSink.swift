@@ -19,18 +19,23 @@ final class CurlResponseSink {
         self.file = file
     }
 
-    /// Appends body bytes; returns `false` (abort) when the limit would be passed.
+    /// Body bytes received so far (in memory or written to the file).
+    private var received = 0
+
+    /// Appends body bytes (or writes them to the file); returns `false` (abort) when the limit
+    /// would be passed — a file has a limit too, so an endless body cannot fill the disk.
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if bytes.count > limit - received {
+            exceededLimit = true
+            return false
+        }
+        received += bytes.count
         if let file {
             do { try file.write(contentsOf: bytes) } catch {
                 fileError = "\(error)"
                 return false
             }
             return true
-        }
-        if bytes.count > limit - body.count {
-            exceededLimit = true
-            return false
         }
         body.append(contentsOf: bytes)
         return true
