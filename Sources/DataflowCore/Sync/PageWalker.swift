@@ -257,7 +257,6 @@ final class PageWalker {
                             summary: inout DatasetSummary) throws -> PassLedger {
         var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: false)
         var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
-        var passMax = state.passMax
         while true {
             var params = baseParams + pageParams(p, plan)
             if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
@@ -269,9 +268,8 @@ final class PageWalker {
                 break
             }
             let committed = try committer.commit(page.records, pageNumber: plan.pageNumber, total: page.total, requests: page.requests,
-                                                 passMax: passMax, keepsPassMax: dataset.incremental != nil, markSeen: marksSeen,
+                                                 passMax: ledger.maxCursor, keepsPassMax: dataset.incremental != nil, markSeen: marksSeen,
                                                  summary: &summary) { _ in nil }
-            if let cmax = committed.maxCursor { passMax = max(passMax ?? cmax, cmax) }
             try note(page, records: page.records.count, committed: [committed], in: &ledger)
             if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) {
                 ledger.end(page.total.map { plan.readUnderBound >= $0 } == true ? .totalReached : .shortPage, total: page.total)
@@ -301,7 +299,6 @@ final class PageWalker {
         var bound = start
         var (target, paginator) = firstRequest(from: bound)
         var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
-        var passMax = state.passMax
         var watermark = state.watermark
         var pages = 0
         let streams = dataset.request.format != .json
@@ -311,13 +308,12 @@ final class PageWalker {
             var committed: [PageCommitter.Committed] = []
             let count: Int
             func commit(_ records: [JSONValue], requests: Int) throws {
+                // The pass's highest cursor so far: the ledger's, and this response's earlier chunks.
+                let passMax = ([ledger.maxCursor] + committed.map(\.maxCursor)).compactMap { $0 }.max()
                 let c = try committer.commit(records, pageNumber: pages + 1, total: nil, requests: requests, passMax: passMax,
                                              keepsPassMax: !sorted && dataset.incremental != nil, markSeen: marksSeen, summary: &summary,
                                              watermark: sorted ? sortedWatermark(above: watermark) : { _ in nil })
-                if let cmax = c.maxCursor {
-                    passMax = max(passMax ?? cmax, cmax)
-                    if sorted, cmax > (watermark ?? Int.min) { watermark = cmax }
-                }
+                if sorted, let cmax = c.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
                 committed.append(c)
             }
             if streams {
