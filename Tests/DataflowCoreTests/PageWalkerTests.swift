@@ -16,7 +16,7 @@ final class WalkerHarness {
     /// - Parameters:
     ///   - request: the dataset's `request:` body (2-space indent).
     ///   - incremental: the dataset's `incremental:` block, or "" for a full snapshot.
-    init(baseURL: String, request: String, incremental: String = "") throws {
+    init(baseURL: String, request: String, incremental: String = "", sourceLines: String = "") throws {
         let config = """
         version: 1
         county: { code: "330782", name: 义乌市 }
@@ -26,6 +26,7 @@ final class WalkerHarness {
             base_url: \(baseURL)
             retries: 0
             proxy: ""
+        \(sourceLines)
         """
         let dataset = """
         dataset: items
@@ -107,6 +108,27 @@ struct PageWalkerTests {
         #expect(refusal.description.contains("the pass was not complete"), "\(refusal)")
         #expect(summary.incompletePass?.contains("fewer than the gateway's total of 6") == true, "\(summary.incompletePass ?? "nil")")
         #expect(try h.live() == 6, "K4 was not seen, but it is not tombstoned")
+    }
+
+    @Test func anEmptyAnswerFromAnotherOriginAfterARedirectTombstonesNothing() throws {
+        let elsewhere = try LoopbackHTTPServer { _, _ in itemsPage([], total: 0) }
+        let redirect = Locked(false)
+        let server = try LoopbackHTTPServer { request, _ in
+            if redirect.value {
+                return .response(status: 302, headers: [("Location", "http://localhost:\(elsewhere.port)\(request.target)")])
+            }
+            let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
+            return itemsPage(Array(Self.six.dropFirst((page - 1) * 3).prefix(3)), total: 6)
+        }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.pageRequest, sourceLines: "    follow_hosts: [\"localhost:\(elsewhere.port)\"]")
+        #expect(try h.walk().error == nil)
+        #expect(try h.live() == 6)
+        redirect.value = true
+        let (summary, error) = try h.walk()
+        #expect(error != nil, "an answer from another origin never completes a pass")
+        #expect(summary.incompletePass?.contains("localhost:\(elsewhere.port)") == true, "\(summary.incompletePass ?? "nil")")
+        #expect(elsewhere.requests.count == 1)
+        #expect(try h.live() == 6, "the empty foreign answer tombstoned nothing")
     }
 
     @Test func theSamePageForeverEndsAfterTheSecondRequest() throws {
