@@ -26,7 +26,7 @@ public struct ZipArchive: Sendable {
     let entries: [String: Entry]
 
     /// Members larger than this are refused (a catalogue is small; a zip bomb is not).
-    public static let memberLimit = 256 << 20
+    public static let memberLimit = 64 << 20
 
     public init(bytes: [UInt8], file: String) throws {
         self.bytes = bytes
