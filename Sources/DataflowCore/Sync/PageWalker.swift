@@ -236,7 +236,10 @@ final class PageWalker {
         }
         prefetcher.stop()
         summary.pageCap = producer.value.plan.cappedAt
-        if ledger.ending == nil, let last { ledger.end(.totalReached, total: last.total) }
+        if ledger.ending == nil, let last {
+            let reached = last.total.map { producer.value.plan.readUnderBound >= $0 } ?? false
+            ledger.end(reached ? .totalReached : .shortPage, total: last.total)
+        }
         guard reconcile else { return }
         // The first request of a reconcile has no filter, so its total is the whole key set; the
         // totals of later (filtered) requests are not, so the end total is asked for again.
