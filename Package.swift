@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "dataflow-sandbox", targets: ["dataflow-sandbox"]),
         .library(name: "DataflowCore", targets: ["DataflowCore"]),
         .library(name: "DataflowPostgres", targets: ["DataflowPostgres"]),
+        .library(name: "DataflowWarehouses", targets: ["DataflowWarehouses"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,11 +44,14 @@ let package = Package(
         // The PostgreSQL warehouse backend and the exchange-table reader, over libpq.
         .target(name: "DataflowPostgres", dependencies: ["DataflowCore", "CLibPQ"]),
 
+        // The one warehouse factory with every backend, shared by the CLI, the bench and the tests.
+        .target(name: "DataflowWarehouses", dependencies: ["DataflowCore", "DataflowPostgres"]),
+
         // The thin CLI.
         .executableTarget(
             name: "dataflow",
             dependencies: [
-                "DataflowCore", "DataflowPostgres",
+                "DataflowCore", "DataflowPostgres", "DataflowWarehouses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "dataflow-bench",
             dependencies: [
-                "DataflowCore", "DataflowHTTP",
+                "DataflowCore", "DataflowHTTP", "DataflowWarehouses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,7 +83,7 @@ let package = Package(
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP", "LoopbackGateway"]),
         .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore", "LoopbackGateway"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres", "LoopbackGateway"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres", "DataflowWarehouses", "LoopbackGateway"]),
     ],
     swiftLanguageModes: [.v6]
 )

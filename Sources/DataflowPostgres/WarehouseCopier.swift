@@ -41,9 +41,8 @@ public struct WarehouseCopier {
     /// Copies; takes the target schema's sync lock so no run writes it meanwhile.
     public func copy(from sqlitePath: String, to location: PostgresLocation,
                      progress: (TableCount) -> Void = { _ in }) throws -> [TableCount] {
-        let source = try SQLiteWarehouse(readingFrom: sqlitePath).db
-        let target = try PostgresWarehouse(location: location, purpose: .sync)
-        let pg = target.connection
+        let source = try SQLiteBackend.openForReading(path: sqlitePath)
+        let (target, pg) = try PostgresBackend().openWarehouse(location, purpose: .sync)
         let runs = try pg.scalarInt("SELECT count(*) FROM _dataflow_runs", []) ?? 0
         guard runs == 0 else { throw TargetNotEmpty(location: location, runs: runs) }
 
@@ -59,7 +58,7 @@ public struct WarehouseCopier {
             }
             for table in sourceTables where !table.hasPrefix("_dataflow") {
                 if let dataset = project.dataset(named: table) {
-                    _ = try PostgresDatasetTable(pg: pg, dataset: dataset)   // the same DDL a sync would create
+                    try target.createTable(for: dataset)   // the same DDL a sync would create
                 } else {
                     try createLike(table, from: source, in: pg)               // a dataset no longer in Mappings/
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataflowCore
+import DataflowWarehouses
 import Foundation
 
 /// `dataflow catalog` — coverage: what the county has back and what is missing.
@@ -74,7 +75,7 @@ struct CatalogCommand: ParsableCommand {
         }
         let report: CoverageReport
         do {
-            let reader = try WarehouseAccess.openReader(project)
+            let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             report = try CoverageCalculator(project: project, db: reader).report(department: department, dataset: dataset)
             let bytes: Data
             if format == .csv, csvTable == .demand, report.demand == nil {

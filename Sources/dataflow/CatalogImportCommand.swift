@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataflowCore
+import DataflowWarehouses
 import Foundation
 
 /// `dataflow catalog import FILE` — load the provincial resource catalogue into the warehouse.
@@ -45,9 +46,9 @@ struct CatalogImportCommand: ParsableCommand {
         }
         let report: CatalogueStore.ImportReport
         do {
-            let handle = try WarehouseAccess.openForSync(project)
-            report = try CatalogueStore(db: WarehouseAccess.reader(of: handle.warehouse)).replace(with: resources, file: (file as NSString).lastPathComponent)
-            withExtendedLifetime(handle) {}
+            let warehouse = try WarehouseFactory.standard.open(project.warehouse, purpose: .sync)
+            report = try CatalogueStore(db: warehouse).replace(with: resources, file: (file as NSString).lastPathComponent)
+            withExtendedLifetime(warehouse) {}
         } catch let held as WarehouseLock.Held {
             Console.error("\(held)")
             throw ExitCode(ExitCodes.locked)

@@ -55,7 +55,7 @@ struct CheckCommand: ParsableCommand {
     /// A clear check is logged before any request, one entry per dataset; unloggable, it does not run.
     private func logClearView(of datasets: [DatasetConfig], in project: ProjectConfig) throws {
         do {
-            let log = try WarehouseAccess.openLog(project)
+            let log = try WarehouseFactory.standard.open(project.warehouse, purpose: .write)
             for dataset in datasets {
                 var entry = ExportLog.Entry(command: "check", dataset: dataset.name, masked: false, target: "stdout")
                 entry.rows = records

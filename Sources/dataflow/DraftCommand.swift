@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataflowCore
+import DataflowWarehouses
 import Foundation
 
 /// `dataflow draft` — write a dataset's mapping from a sample of its gateway.
@@ -54,7 +55,7 @@ struct DraftCommand: ParsableCommand {
         let drafter = DatasetDrafter(project: project, environment: ProcessInfo.processInfo.environment)
         var resource: CatalogueResource?
         if let code = fromCatalogue {
-            let resources = (try? CatalogueStore(db: WarehouseAccess.openReader(project)).resources()) ?? []
+            let resources = (try? CatalogueStore(db: WarehouseFactory.standard.open(project.warehouse, purpose: .read)).resources()) ?? []
             guard let found = resources.first(where: { $0.code == code }) else {
                 Console.error("no resource \(code) in the imported catalogue\(MappingReader.suggestion(code, resources.map(\.code))) (import it first: dataflow catalog import FILE)")
                 throw ExitCode(ExitCodes.badConfig)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataflowCore
+import DataflowWarehouses
 import Foundation
 
 /// `dataflow export` — a dataset table, or its change feed, as RFC 4180 CSV or NDJSON.
@@ -101,7 +102,7 @@ struct ExportCommand: ParsableCommand {
             }
         }
         do {
-            let reader = try WarehouseAccess.openReader(project)
+            let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             let result = try TableExporter(db: reader, dataset: ds).run(to: fd, options: options)
             if let logError = result.logError { Console.stderr("warning: \(logError)\n") }
             if let output, let partial {

@@ -30,15 +30,6 @@ struct GlobalOptions: ParsableArguments {
             throw ExitCode(ExitCodes.badConfig)
         }
     }
-
-    /// The SQLite file (reports not yet on `WarehouseAccess.openReader` use it); a PostgreSQL
-    /// warehouse has no path and reads through `WarehouseAccess.openReader`.
-    func warehousePath(_ project: ProjectConfig) -> String {
-        switch project.warehouse {
-        case .sqlite(let path): return path
-        case .postgres(let location): return location.description
-        }
-    }
 }
 
 enum LogFormat: String, ExpressibleByArgument, CaseIterable {

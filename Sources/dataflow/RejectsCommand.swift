@@ -50,7 +50,7 @@ struct RejectsCommand: ParsableCommand {
             throw ExitCode(ExitCodes.badConfig)
         }
         do {
-            let warehouse = try WarehouseAccess.openRejectStore(project)
+            let warehouse = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             let masking = Dictionary(uniqueKeysWithValues: project.datasets.map { ($0.name, PIIMasking(dataset: $0)) })
             let listing = try RejectListing(store: warehouse, dataset: dataset, includeResolved: all, masking: revealPII ? nil : masking)
             if revealPII {
@@ -59,7 +59,7 @@ struct RejectsCommand: ParsableCommand {
                 entry.format = format.rawValue
                 entry.filters = all ? ["--all"] : []
                 do {
-                    try ExportLog.record(entry, in: try WarehouseAccess.openReader(project))
+                    try ExportLog.record(entry, in: warehouse)
                 } catch {
                     throw ExportLog.LogError(message: "--reveal-pii: the view cannot be logged in _dataflow_exports (\(error)), so nothing is shown")
                 }

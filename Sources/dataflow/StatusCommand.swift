@@ -35,8 +35,8 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let project = try global.loadProject()
         do {
-            let lockHeld = try WarehouseAccess.syncLockHeld(project)
-            let reader = try WarehouseAccess.openReader(project)
+            let lockHeld = try WarehouseFactory.standard.syncLockHeld(project.warehouse)
+            let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             let report = try StatusReport.load(db: reader, warehouse: project.warehouse.description, limit: limit, lockHeld: lockHeld,
                                            redactor: Redactor(project: project))
             Console.out(format == .json ? try report.json() : report.table())

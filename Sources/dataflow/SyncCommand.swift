@@ -101,9 +101,9 @@ struct SyncCommand: ParsableCommand {
         }
         // One redactor for the run: the engine's authenticators teach it their tokens, the log uses it.
         let redactor = Redactor(project: project)
-        let handle: WarehouseAccess.SyncHandle
+        let warehouse: Warehouse
         do {
-            handle = try WarehouseAccess.openForSync(project)
+            warehouse = try WarehouseFactory.standard.open(project.warehouse, purpose: .sync)
         } catch let held as WarehouseLock.Held {
             throw fail(held.description, event: "lock_held", exitCode: ExitCodes.locked)
         } catch {
@@ -113,10 +113,8 @@ struct SyncCommand: ParsableCommand {
         let observer = EventLog(format: global.logFormat, quiet: global.quiet, verbose: global.verbose, redactor: redactor)
         let summary: RunSummary
         let started = Date()
-        let warehouse = handle.warehouse
         do {
-            let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer, redactor: redactor)
-            engine.openExchange = WarehouseAccess.openExchange
+            let engine = SyncEngine(project: project, warehouse: warehouse, factory: .standard, observer: observer, redactor: redactor)
             engine.jobs = jobs
             _ = try engine.select(datasets)
             if !allowMassDelete.isEmpty { _ = try engine.select(allowMassDelete) }
@@ -131,17 +129,16 @@ struct SyncCommand: ParsableCommand {
         }
         if let metricsFile {
             do {
-                let reader = try WarehouseAccess.reader(of: warehouse)
-                let coverage = try CoverageCalculator(project: project, db: reader).report()
-                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: reader, coverage: coverage,
+                let coverage = try CoverageCalculator(project: project, db: warehouse).report()
+                let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: warehouse, coverage: coverage,
                                                  redactor: redactor).render()
                 try AtomicFile.write(Data(text.utf8), to: metricsFile)
             } catch {
-                withExtendedLifetime(handle) {}
+                withExtendedLifetime(warehouse) {}
                 throw fail("cannot write metrics: \(redactor.printable("\(error)"))", event: "error", exitCode: ExitCodes.datasetsFailed, redactor: redactor)
             }
         }
-        withExtendedLifetime(handle) {}
+        withExtendedLifetime(warehouse) {}
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
     }
 }

@@ -80,8 +80,8 @@ struct CatalogueImportTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("catalogue-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let warehouse = try SQLiteWarehouse(path: dir.appendingPathComponent("county.db").path)
-        let store = CatalogueStore(db: warehouse.db)
+        let warehouse = try SQLWarehouse(dialect: SQLiteDatabase(path: dir.appendingPathComponent("county.db").path), purpose: .sync)
+        let store = CatalogueStore(db: warehouse)
         let first = try store.replace(with: try Self.read("catalogue.xlsx"), file: "catalogue.xlsx")
         #expect(first.added.count == 4 && first.changed.isEmpty && first.withdrawn.isEmpty)
         let again = try store.replace(with: try Self.read("catalogue.xlsx"), file: "catalogue.xlsx")
@@ -93,8 +93,8 @@ struct CatalogueImportTests {
         #expect(later.withdrawn.map(\.code) == ["330000-RS-0001"])
         #expect(try store.resources().map(\.code) == ["330000-GA-0001", "330000-MZ-0001", "330000-SCJG-0001", "330000-SCJG-0002"])
         #expect(try store.resources(includingWithdrawn: true).count == 5)
-        #expect(try warehouse.db.scalarInt("SELECT withdrawn_import FROM _dataflow_catalogue WHERE code = '330000-RS-0001'", []) == 3)
-        #expect(try warehouse.db.scalarInt("SELECT count(*) FROM _dataflow_catalogue_imports", []) == 3)
+        #expect(try warehouse.scalarInt("SELECT withdrawn_import FROM _dataflow_catalogue WHERE code = '330000-RS-0001'", []) == 3)
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM _dataflow_catalogue_imports", []) == 3)
         // Round trip: what is stored reads back equal.
         #expect(try store.resources().first { $0.code == "330000-SCJG-0001" } == (try Self.read("catalogue-2025.xlsx")).first)
     }

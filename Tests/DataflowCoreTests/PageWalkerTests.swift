@@ -10,7 +10,7 @@ final class WalkerHarness {
     let project: TestProject
     let config: ProjectConfig
     let dataset: DatasetConfig
-    let warehouse: SQLiteWarehouse
+    let warehouse: SQLWarehouse
     let client: SourceClient
 
     /// - Parameters:
@@ -45,7 +45,7 @@ final class WalkerHarness {
         self.config = try project.load()
         self.dataset = try #require(self.config.dataset(named: "items"))
         let source = try #require(self.config.source(named: "gw"))
-        warehouse = try SQLiteWarehouse(path: project.root + "/w.db")
+        warehouse = try SQLWarehouse(dialect: SQLiteDatabase(path: project.root + "/w.db"), purpose: .sync)
         try warehouse.prepare(dataset: self.dataset)
         client = try SourceClient(source: source, redactor: Redactor(project: self.config), downloads: DownloadFolder(project: self.config),
                                   transport: try CurlTransport(options: SourceClient.transportOptions(for: source)))
@@ -66,7 +66,7 @@ final class WalkerHarness {
         }
     }
 
-    func live() throws -> Int64 { try warehouse.db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 0") ?? -1 }
+    func live() throws -> Int64 { try warehouse.scalarInt("SELECT count(*) FROM items WHERE _deleted = 0", []) ?? -1 }
 }
 
 /// `{"total":T,"list":[…],"next":…}` with records `id`/`t`.

@@ -8,9 +8,12 @@ import Testing
 struct QuarantineWarehouseTests {
     final class Warehouse {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wh-\(UUID().uuidString)")
-        let warehouse: SQLiteWarehouse
+        let warehouse: SQLWarehouse
+        let db: SQLiteDatabase
         init(_ f: MappingFixture) throws {
-            warehouse = try SQLiteWarehouse(path: dir.appendingPathComponent("county.db").path)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            db = try SQLiteDatabase(path: dir.appendingPathComponent("county.db").path)
+            warehouse = try SQLWarehouse(dialect: db, purpose: .sync)
             try warehouse.loadDictionaries(f.config.dictionaries)
             try warehouse.prepare(dataset: f.config.datasets[0])
         }
@@ -43,7 +46,7 @@ struct QuarantineWarehouseTests {
         _ = try w.sync(f, [record("1", .string("义乌"), "5")])
         let (_, counts) = try w.sync(f, [record("1", .object(JSONObject([("zh", .string("义乌"))])), "6")])
         #expect(counts.rejected == 1 && counts.updated == 0)
-        let db = w.warehouse.db
+        let db = w.db
         #expect(try db.scalarText("SELECT name FROM things WHERE id = '1'") == "义乌")
         #expect(try db.scalarInt("SELECT n FROM things WHERE id = '1'") == 5)
         let reasons = try db.scalarText("SELECT reasons FROM _dataflow_rejects WHERE key = '1'") ?? ""
@@ -67,7 +70,7 @@ struct QuarantineWarehouseTests {
             .replay(store: w.warehouse, runID: run)
         #expect(outcome.replayed == 2 && outcome.resolved == 1 && outcome.stillRejected == 1)
         #expect(outcome.counts.inserted == 1)
-        let db = w.warehouse.db
+        let db = w.db
         #expect(try db.scalarInt("SELECT n FROM things WHERE id = '3'") == 3)
         #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE key = '3' AND op = 'I' AND run_id = ?", [.integer(run)]) == 1)
         #expect(try db.scalarInt("SELECT resolved_run_id FROM _dataflow_rejects WHERE key = '3'") == run)

@@ -48,7 +48,7 @@ struct CatalogFormatTests {
     @Test func catalogueReadsMetadataNotDatasetTables() throws {
         let fixed = try FixedWarehouse()
         // With the dataset tables gone, every figure is still there: nothing scans them.
-        for d in fixed.project.datasets { try fixed.warehouse.db.exec("DROP TABLE \(Identifier.quoted(d.name))") }
+        for d in fixed.project.datasets { try fixed.db.exec("DROP TABLE \(Identifier.quoted(d.name))") }
         let report = try fixed.report()
         #expect(report.datasets.first { $0.dataset == "market_licenses" }?.rows == 1200)
         #expect(report.matters.covered == 3)

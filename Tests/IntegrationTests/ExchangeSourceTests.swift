@@ -108,7 +108,7 @@ final class ExchangeProject {
     }
 
     func reader() throws -> WarehouseReader {
-        if let schema { return try PostgresWarehouse(location: TestPostgres.location(schema: schema), purpose: .read).connection }
+        if let schema { return try PostgresBackend().openExchange(.postgres(TestPostgres.location(schema: schema))) }
         return try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
     }
 }

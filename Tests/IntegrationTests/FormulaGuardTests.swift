@@ -32,7 +32,7 @@ struct FormulaGuardTests {
 
     @Test func exportedCellsAreNeutralisedInEveryEncodingAndRawOnRequest() throws {
         let fixed = try FixedWarehouse()
-        let db = fixed.warehouse.db
+        let db = fixed.db
         try db.exec("DELETE FROM market_licenses")
         let insert = try db.prepare("""
             INSERT INTO market_licenses (_key, uscc, name, legal_rep, capital, staff, _hash, _deleted, _first_seen, _last_seen, _run_id)
@@ -66,7 +66,7 @@ struct FormulaGuardTests {
 
     @Test func catalogueCSVIsNeutralisedToo() throws {
         let fixed = try FixedWarehouse()
-        try fixed.warehouse.db.exec("UPDATE _dataflow_run_datasets SET error = '=HYPERLINK(\"http://evil.example\")' WHERE dataset = 'service_cases'")
+        try fixed.db.exec("UPDATE _dataflow_run_datasets SET error = '=HYPERLINK(\"http://evil.example\")' WHERE dataset = 'service_cases'")
         let file = fixed.root.appendingPathComponent("catalog.csv").path
         let result = try Command.run(Binaries.dataflow, ["catalog", "--format", "csv", "-o", file, "--project", fixed.root.path], in: fixed.root)
         #expect(result.status == 0 || result.status == 4, "\(result.output)")

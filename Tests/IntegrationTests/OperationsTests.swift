@@ -121,7 +121,7 @@ struct OperationsTests {
 
     @Test func statusShowsRunsAndDatasetsOfTheFixedWarehouse() throws {
         let fixed = try FixedWarehouse()
-        let report = try StatusReport.load(db: fixed.warehouse.db, warehouse: "sqlite:warehouse/county.db", limit: 5, lockHeld: false, redactor: Redactor())
+        let report = try StatusReport.load(db: fixed.db, warehouse: "sqlite:warehouse/county.db", limit: 5, lockHeld: false, redactor: Redactor())
         try Golden.check(report.table(), "status.txt")
         try Golden.check(try report.json(), "status.json")
         #expect(report.runs.map(\.runID) == [2, 1])
@@ -133,14 +133,14 @@ struct OperationsTests {
         #expect(report.datasets.first { $0.dataset == "market_licenses" }?.openRejects == 2)
 
         // A run still marked running while nobody holds the lock was killed: interrupted.
-        try fixed.warehouse.db.exec("""
+        try fixed.db.exec("""
             INSERT INTO _dataflow_runs (run_id, started_at, status) VALUES (3, '2026-11-29T03:00:00Z', 'running');
             INSERT INTO _dataflow_run_datasets (run_id, dataset, status, started_at) VALUES (3, 'market_licenses', 'running', '2026-11-29T03:00:00Z');
             """)
-        let after = try StatusReport.load(db: fixed.warehouse.db, warehouse: "w", limit: 1, lockHeld: false, redactor: Redactor())
+        let after = try StatusReport.load(db: fixed.db, warehouse: "w", limit: 1, lockHeld: false, redactor: Redactor())
         #expect(after.runs.map(\.status) == ["interrupted"] && after.runs[0].datasets.map(\.status) == ["interrupted"])
         #expect(after.runs[0].seconds == nil)
-        #expect(try StatusReport.load(db: fixed.warehouse.db, warehouse: "w", limit: 1, lockHeld: true, redactor: Redactor()).runs.map(\.status) == ["running"])
+        #expect(try StatusReport.load(db: fixed.db, warehouse: "w", limit: 1, lockHeld: true, redactor: Redactor()).runs.map(\.status) == ["running"])
 
         let cli = try Command.run(Binaries.dataflow, ["status", "--format", "json", "--limit", "2", "--project", fixed.root.path], in: fixed.root)
         #expect(cli.status == 0, "\(cli.output)")

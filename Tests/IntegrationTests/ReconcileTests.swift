@@ -101,7 +101,7 @@ struct ResurrectionTests {
         defer { try? FileManager.default.removeItem(at: p) }
         let config = try ProjectLoader(environment: [:]).load(root: p.path)
         let dataset = try #require(config.dataset(named: "market_licenses"))
-        let warehouse = try SQLiteWarehouse(path: p.appendingPathComponent("w.db").path)
+        let warehouse = try SQLWarehouse(dialect: SQLiteDatabase(path: p.appendingPathComponent("w.db").path), purpose: .sync)
         try warehouse.prepare(dataset: dataset)
         let mapper = RecordMapper(dataset: dataset, dictionaries: config.dictionaries)
         let record = JSONValue.object(JSONObject([("TYSHXYDM", .string("91350100M000100Y43")), ("QYMC", .string("义乌市测试有限公司")),
@@ -120,8 +120,8 @@ struct ResurrectionTests {
         let run3 = try warehouse.beginRun(datasets: [dataset.name], options: "")
         let counts = try apply(run3)
         #expect(counts.inserted == 1 && counts.unchanged == 0, "\(counts)")
-        #expect(try warehouse.db.scalarInt("SELECT _deleted FROM market_licenses") == 0)
-        #expect(try warehouse.db.scalarText("SELECT group_concat(op, '') FROM (SELECT op FROM _dataflow_changes ORDER BY seq)") == "IDI")
+        #expect(try warehouse.scalarInt("SELECT _deleted FROM market_licenses", []) == 0)
+        #expect(try warehouse.scalarText("SELECT group_concat(op, '') FROM (SELECT op FROM _dataflow_changes ORDER BY seq)", []) == "IDI")
     }
 }
 

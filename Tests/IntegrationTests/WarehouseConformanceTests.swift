@@ -1,4 +1,5 @@
 import DataflowCore
+import DataflowWarehouses
 import DataflowPostgres
 import Foundation
 import Testing
@@ -384,6 +385,6 @@ struct WarehouseCopyTests {
 /// Opens a PostgreSQL schema of the test server for reading.
 enum PostgresWarehouseReaderForTests {
     static func open(schema: String) throws -> WarehouseReader {
-        try PostgresWarehouse(location: TestPostgres.location(schema: schema), purpose: .read).connection
+        try WarehouseFactory.standard.open(.postgres(TestPostgres.location(schema: schema)), purpose: .read)
     }
 }

@@ -4,25 +4,11 @@ public struct County: Sendable {
     public var name: String
 }
 
-/// Where the warehouse lives.
-public enum WarehouseLocation: Sendable, CustomStringConvertible {
-    case sqlite(path: String)
-    /// A PostgreSQL server (DataflowPostgres target).
-    case postgres(PostgresLocation)
-
-    public var description: String {
-        switch self {
-        case .sqlite(let path): return "sqlite:\(path)"
-        case .postgres(let location): return location.description
-        }
-    }
-}
-
 /// A whole, validated county project: `dataflow.yml` plus `Mappings/`. Immutable once loaded.
 public struct ProjectConfig: Sendable {
     public var root: String
     public var county: County
-    public var warehouse: WarehouseLocation
+    public var warehouse: DatabaseLocation
     public var mappingsPath: String
     public var sources: [SourceConfig]
     public var datasets: [DatasetConfig]

@@ -34,7 +34,7 @@ public struct ProjectLoader: Sendable {
         }
 
         let warehouseText = try m.string("warehouse") ?? "sqlite:warehouse/county.db"
-        let warehouse: WarehouseLocation
+        let warehouse: DatabaseLocation
         if warehouseText.hasPrefix("sqlite:") {
             let path = String(warehouseText.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw ConfigError("warehouse 'sqlite:' needs a path, e.g. sqlite:warehouse/county.db", at: m.keyPosition("warehouse")) }

@@ -1,23 +1,3 @@
-/// Where an exchange database (前置库) lives: a source with `type: sql` in dataflow.yml.
-///
-/// ```yaml
-/// sources:
-///   exchange:
-///     type: sql
-///     url: sqlite:/srv/exchange/province.db     # or postgres://reader:${EXCHANGE_PW}@10.1.2.3:5432/qzk
-/// ```
-public enum SQLSourceLocation: Sendable, CustomStringConvertible {
-    case sqlite(path: String)
-    case postgres(PostgresLocation)
-
-    public var description: String {
-        switch self {
-        case .sqlite(let path): return "sqlite:\(path)"
-        case .postgres(let location): return location.description
-        }
-    }
-}
-
 /// What one dataset reads from an exchange database, walked by keyset on (watermark, key):
 /// `WHERE (wm, k) > (last wm, last k) ORDER BY wm, k LIMIT n` — never OFFSET, so rows the
 /// province adds while we page can neither shift a page nor be skipped.

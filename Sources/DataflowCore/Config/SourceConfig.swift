@@ -30,7 +30,7 @@ public struct SourceConfig: Sendable {
     public var preset: Preset?
     public var position: SourcePosition
     /// Set for an exchange database (`type: sql`); such a source has no HTTP settings.
-    public var sql: SQLSourceLocation? = nil
+    public var sql: DatabaseLocation? = nil
 }
 
 /// What an error code in the envelope means for the run.

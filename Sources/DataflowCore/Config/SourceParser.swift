@@ -138,7 +138,7 @@ struct SourceParser {
     /// `type: sql` — an exchange database (前置库) read by keyset; see `SQLSourceConfig.swift`.
     private func parseSQL(name: String, _ m: inout MappingReader) throws(ConfigError) -> SourceConfig {
         let url = try m.requiredString("url")
-        let location: SQLSourceLocation
+        let location: DatabaseLocation
         if url.hasPrefix("sqlite:") {
             let path = String(url.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw ConfigError("url 'sqlite:' needs a path, e.g. sqlite:/srv/exchange/province.db", at: m.keyPosition("url")) }

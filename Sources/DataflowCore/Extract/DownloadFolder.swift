@@ -27,7 +27,7 @@ public struct DownloadFolder: Sendable {
         switch project.warehouse {
         case .sqlite(let database):
             path = URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("downloads").path
-        case .postgres:
+        case .postgres, .registered:
             path = URL(fileURLWithPath: project.root).appendingPathComponent(".dataflow/downloads").path
         }
     }

@@ -1,10 +1,10 @@
 /// The imported provincial resource catalogue (`dataflow catalog import`): one row per resource
-/// code, withdrawn ones kept with the import that withdrew them, and one row per import. The
-/// PostgreSQL backend ships the same tables in its own types (`PostgresCatalogueMigration`).
+/// code, withdrawn ones kept with the import that withdrew them, and one row per import. Written
+/// once in SQLite's types, as every migration (each dialect's `migrationSQL` translates it).
 public enum CatalogueMigration {
     public static let version = 4
 
-    public static let sqlite = Migration(version: version, name: "resource catalogue", sql: """
+    public static let migration = Migration(version: version, name: "resource catalogue", sql: """
     CREATE TABLE _dataflow_catalogue (
         code TEXT PRIMARY KEY,
         name TEXT NOT NULL,

@@ -12,7 +12,9 @@ public struct Migration: Sendable {
     }
 }
 
-/// The warehouse metadata schema, as versioned migrations (DESIGN §4).
+/// The warehouse metadata schema, as versioned migrations (docs/warehouse.md), written once for
+/// every backend: the text uses SQLite's types (`INTEGER`, `TEXT`, `REAL`, `INTEGER PRIMARY KEY
+/// AUTOINCREMENT`) and each `WarehouseDialect.migrationSQL` turns it into its own.
 public enum WarehouseMigrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "metadata tables", sql: """
@@ -112,7 +114,7 @@ public enum WarehouseMigrations {
         CREATE TABLE _dataflow_exports (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             at TEXT NOT NULL,
-            user TEXT,
+            "user" TEXT,
             dataset TEXT NOT NULL,
             rows INTEGER NOT NULL,
             columns TEXT NOT NULL,
@@ -126,5 +128,5 @@ public enum WarehouseMigrations {
         ALTER TABLE _dataflow_exports ADD COLUMN format TEXT;
         ALTER TABLE _dataflow_exports ADD COLUMN changes_since INTEGER;
         """),
-    ] + [CatalogueMigration.sqlite]
+    ] + [CatalogueMigration.migration]
 }

@@ -70,8 +70,17 @@ public struct DatasetOutcome: Sendable {
     public var rejected: Int? = nil
 }
 
-/// The county warehouse. SQLite is the embedded backend; others implement the same contract.
-public protocol Warehouse: AnyObject {
+/// The county warehouse: the page writes of a sync, over a backend that is also its reader and
+/// its reject store (as GRDB's `DatabaseWriter: DatabaseReader`), so no caller downcasts.
+///
+/// Open one with `WarehouseFactory` (the CLI, the bench and the tests share it); `SQLWarehouse`
+/// is the one implementation, over a `WarehouseDialect` per backend (docs/architecture.md).
+///
+/// ```swift
+/// let warehouse = try WarehouseFactory.standard.open(project.warehouse, purpose: .sync)
+/// let rows = try warehouse.scalarInt("SELECT rows FROM _dataflow_state WHERE dataset = ?", [.text("market_licenses")])
+/// ```
+public protocol Warehouse: WarehouseReader, RejectStore {
     func loadDictionaries(_ dictionaries: Dictionaries) throws
     func prepare(dataset: DatasetConfig) throws
     func state(of dataset: String) throws -> DatasetState

@@ -24,11 +24,12 @@ public final class WarehouseLock {
     private let fd: Int32
     public let path: String
 
-    /// Takes the lock without waiting, or throws `Held`.
-    public init(path: String) throws {
+    /// Takes the lock without waiting, or throws `Held`. `create: false` only tests an existing lock
+    /// file (read-only, for `status`).
+    public init(path: String, create: Bool = true) throws {
         self.path = path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        let fd = create ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileAccessError(path: path, action: "open the run lock", errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 256)
             let n = pread(fd, &buffer, buffer.count, 0)

@@ -43,4 +43,21 @@ final class SerialWarehouse: Warehouse, @unchecked Sendable {
         try exclusively { try $0.finishDataset(runID: runID, dataset: dataset, outcome: outcome) }
     }
     func finishRun(runID: Int64, status: String, exitCode: Int32) throws { try exclusively { try $0.finishRun(runID: runID, status: status, exitCode: exitCode) } }
+
+    // The reader and the reject store it refines, under the same lock.
+    var backend: String { base.backend }
+    var rowOrder: String { base.rowOrder }
+    func stringAggregate(_ expression: String, separator: String) -> String { base.stringAggregate(expression, separator: separator) }
+    func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64? { try exclusively { try $0.scalarInt(sql, bindings) } }
+    func scalarText(_ sql: String, _ bindings: [CellValue]) throws -> String? { try exclusively { try $0.scalarText(sql, bindings) } }
+    func forEachRow(_ sql: String, _ bindings: [CellValue], _ body: (any WarehouseRow) throws -> Void) throws {
+        try exclusively { try $0.forEachRow(sql, bindings, body) }
+    }
+    func execute(_ sql: String, _ bindings: [CellValue]) throws { try exclusively { try $0.execute(sql, bindings) } }
+    func tableExists(_ name: String) throws -> Bool { try exclusively { try $0.tableExists(name) } }
+    func columns(of table: String) throws -> [String] { try exclusively { try $0.columns(of: table) } }
+    func rejects(dataset: String?, includeResolved: Bool) throws -> [StoredReject] {
+        try exclusively { try $0.rejects(dataset: dataset, includeResolved: includeResolved) }
+    }
+    func applyReplay(_ replay: RejectReplay) throws -> PageCounts { try exclusively { try $0.applyReplay(replay) } }
 }

@@ -8,7 +8,7 @@ import DataflowHTTP
 /// dataset's pages commit in order because one worker walks it (docs/architecture.md, Concurrency).
 ///
 /// ```swift
-/// let engine = SyncEngine(project: project, warehouse: warehouse, observer: observer)
+/// let engine = SyncEngine(project: project, warehouse: warehouse, factory: .standard, observer: observer)
 /// engine.jobs = 4
 /// let summary = try engine.run(datasets: [])   // all datasets
 /// ```
@@ -31,18 +31,16 @@ public final class SyncEngine: @unchecked Sendable {
     private var exchanges: [String: WarehouseReader] = [:]
     /// Where streamed downloads go; files a killed run left there are removed when a run starts.
     public let downloads: DownloadFolder
-    /// Opens an exchange database (`type: sql` source). SQLite is built in; the CLI adds PostgreSQL.
-    public var openExchange: (SQLSourceLocation) throws -> WarehouseReader = { location in
-        switch location {
-        case .sqlite(let path): return try SQLiteDatabase(path: path, readOnly: true)
-        case .postgres(let l): throw ConfigError("exchange database \(l) needs the PostgreSQL backend (DataflowPostgres)", file: "dataflow.yml")
-        }
-    }
+    /// Opens exchange databases (`type: sql` sources) on whichever backend serves them.
+    let factory: WarehouseFactory
 
+    /// `factory` opens the exchange databases of `type: sql` sources (`WarehouseFactory.standard`).
     /// - Parameter redactor: shared with whatever prints the run (default: one that knows the project's secrets).
-    public init(project: ProjectConfig, warehouse: Warehouse, observer: SyncObserver = SilentSyncObserver(), redactor: Redactor? = nil) {
+    public init(project: ProjectConfig, warehouse: Warehouse, factory: WarehouseFactory, observer: SyncObserver = SilentSyncObserver(),
+                redactor: Redactor? = nil) {
         self.project = project
         self.warehouse = SerialWarehouse(warehouse)
+        self.factory = factory
         self.observer = SerializedObserver(observer)
         self.redactor = redactor ?? Redactor(project: project)
         downloads = DownloadFolder(project: project)
@@ -135,11 +133,11 @@ public final class SyncEngine: @unchecked Sendable {
         return share
     }
 
-    private func exchange(for sourceName: String, at location: SQLSourceLocation) throws -> WarehouseReader {
+    private func exchange(for sourceName: String, at location: DatabaseLocation) throws -> WarehouseReader {
         lock.lock()
         defer { lock.unlock() }
         if let database = exchanges[sourceName] { return database }
-        let database = try openExchange(location)
+        let database = try factory.openExchange(location)
         exchanges[sourceName] = database
         return database
     }
@@ -163,10 +161,7 @@ public final class SyncEngine: @unchecked Sendable {
             observer.datasetStarted(dataset.name, watermark: state.watermarkText)
             if retryRejects {
                 let replay = try warehouse.exclusively { base in
-                    guard let store = base as? RejectStore else {
-                        throw ConfigError("this warehouse cannot replay rejects", file: "dataflow.yml")
-                    }
-                    return try RejectReplayer(dataset: dataset, dictionaries: project.dictionaries).replay(store: store, runID: runID)
+                    try RejectReplayer(dataset: dataset, dictionaries: project.dictionaries).replay(store: base, runID: runID)
                 }
                 summary.replay = replay
                 summary.counts.inserted += replay.counts.inserted

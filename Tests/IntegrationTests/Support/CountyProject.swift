@@ -1,4 +1,5 @@
 import DataflowCore
+import DataflowWarehouses
 import DataflowPostgres
 import Foundation
 
@@ -118,7 +119,7 @@ final class CountyProject {
         case .sqlite: return try database()
         case .postgres:
             guard let schema else { throw Sandbox.StartError(description: "no schema") }
-            return try PostgresWarehouse(location: TestPostgres.location(schema: schema), purpose: .read).connection
+            return try WarehouseFactory.standard.open(.postgres(TestPostgres.location(schema: schema)), purpose: .read)
         }
     }
 }

@@ -10,7 +10,9 @@ final class FixedWarehouse {
 
     let root: URL
     let project: ProjectConfig
-    let warehouse: SQLiteWarehouse
+    let warehouse: SQLWarehouse
+    /// The same SQLite file, for filling it and for SQLite-only checks.
+    let db: SQLiteDatabase
 
     var warehousePath: String { root.appendingPathComponent("warehouse/county.db").path }
 
@@ -26,17 +28,19 @@ final class FixedWarehouse {
             try text.write(to: root.appendingPathComponent("Mappings/datasets/\(name).yml"), atomically: true, encoding: .utf8)
         }
         project = try ProjectLoader(environment: [:]).load(root: root.path)
-        warehouse = try SQLiteWarehouse(path: root.appendingPathComponent("warehouse/county.db").path)
+        try fm.createDirectory(at: root.appendingPathComponent("warehouse"), withIntermediateDirectories: true)
+        db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        warehouse = try SQLWarehouse(dialect: db, purpose: .sync)
         try warehouse.loadDictionaries(project.dictionaries)
         for d in project.datasets { try warehouse.prepare(dataset: d) }
-        try fill(warehouse.db)
+        try fill(db)
     }
 
     deinit { try? FileManager.default.removeItem(at: root) }
 
     /// The catalogue report at the fixed clock.
     func report(department: String? = nil, dataset: String? = nil) throws -> CoverageReport {
-        var calculator = CoverageCalculator(project: project, db: warehouse.db)
+        var calculator = CoverageCalculator(project: project, db: warehouse)
         calculator.now = Self.now
         return try calculator.report(department: department, dataset: dataset)
     }

@@ -2,7 +2,7 @@ import Testing
 @testable import DataflowCore
 
 @Suite("Warehouse and exchange locations: postgres:// URLs, schema, keyset SQL")
-struct WarehouseLocationTests {
+struct DatabaseLocationTests {
     @Test func aPostgresURLParsesWithPasswordFromTheEnvironmentAndNeverPrintsIt() throws {
         let config = TestProject.defaultConfig.replacingOccurrences(
             of: "warehouse: sqlite:warehouse/county.db",

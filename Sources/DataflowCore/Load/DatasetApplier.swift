@@ -1,0 +1,205 @@
+/// One dataset's page-apply logic, written once for every backend: which rows are new, changed,
+/// unchanged, revived or deleted; the change-feed entries; rejects and their resolution; schema
+/// drift; unresolved matters; per-matter counts; the dataset's state and the run's counters;
+/// tombstones after a complete pass; reject replays. The backend's `DatasetTableWriter` does the
+/// per-row I/O in batches. The caller (`SQLWarehouse`) holds the transaction.
+final class DatasetApplier {
+    let dialect: any WarehouseDialect
+    let dataset: DatasetConfig
+    let writer: DatasetTableWriter
+    let table: String
+    /// Keys with open rejects (small: rejects are the exception), so resolving costs nothing per row
+    /// unless the key really has one.
+    private var openRejectKeys: Set<String> = []
+
+    init(dialect: any WarehouseDialect, dataset: DatasetConfig) throws {
+        self.dialect = dialect
+        self.dataset = dataset
+        table = Identifier.quoted(dataset.name)
+        try Self.createOrExtendTable(dialect: dialect, dataset: dataset)
+        writer = try dialect.tableWriter(for: dataset)
+        try dialect.forEachRow("SELECT DISTINCT key FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL AND key IS NOT NULL",
+                               [.text(dataset.name)]) { row in
+            if let k = row.text(0) { openRejectKeys.insert(k) }
+        }
+    }
+
+    /// dataflow's columns after the mapped ones, in this order on every backend.
+    static let systemColumns = ["_key", "_hash", "_deleted", "_first_seen", "_last_seen", "_run_id", "_matter", "_matter_code"]
+
+    static func createOrExtendTable(dialect: any WarehouseDialect, dataset: DatasetConfig) throws {
+        let name = Identifier.quoted(dataset.name)
+        if try !dialect.tableExists(dataset.name) {
+            let text = dialect.columnType(.text), integer = dialect.columnType(.int)
+            let columns = dataset.fields.map { "\(Identifier.quoted($0.column)) \(dialect.columnType($0.type))" }
+            try dialect.executeScript("""
+                CREATE TABLE IF NOT EXISTS \(name) (
+                    \(columns.joined(separator: ",\n    ")),
+                    _key \(text) NOT NULL UNIQUE,
+                    _hash \(text) NOT NULL,
+                    _deleted \(integer) NOT NULL DEFAULT 0,
+                    _first_seen \(text) NOT NULL,
+                    _last_seen \(text) NOT NULL,
+                    _run_id \(integer) NOT NULL,
+                    _matter \(text),
+                    _matter_code \(text)
+                )
+                """)
+        } else {
+            // A mapping that gained fields adds columns; existing rows keep NULL there until they change.
+            let existing = Set(try dialect.columns(of: dataset.name))
+            for field in dataset.fields where !existing.contains(field.column) {
+                try dialect.executeScript("ALTER TABLE \(name) ADD COLUMN \(Identifier.quoted(field.column)) \(dialect.columnType(field.type))")
+            }
+        }
+    }
+
+    /// Applies a page.
+    func apply(_ batch: PageBatch, now: String) throws -> PageCounts {
+        var counts = PageCounts()
+        var liveDelta = 0, deletedDelta = 0
+        var matterDeltas: [String: Int] = [:]
+        var unresolvedCodes: Set<String> = []
+        let run = CellValue.integer(batch.runID)
+        let datasetName = CellValue.text(dataset.name)
+        let nowText = CellValue.text(now)
+
+        var stored = batch.rows.isEmpty ? [:] : try writer.storedRows(keys: batch.rows.map(\.key))
+        var writes: [RowWrite] = []
+        writes.reserveCapacity(batch.rows.count)
+        var changes: [[CellValue]] = []
+        var resolvedKeys: [String] = []
+        var seenKeys: [String] = []
+        for row in batch.rows {
+            let op: String?
+            if let old = stored[row.key] {
+                // Same content and same liveness: a key tombstoned because it went missing (snapshot or
+                // reconcile) that comes back with unchanged content is live again, not unchanged.
+                if old.hash == row.hash && old.deleted == row.deleted {
+                    counts.unchanged += 1
+                    op = nil
+                    if batch.markSeen { seenKeys.append(row.key) }
+                } else {
+                    writes.append(RowWrite(row: row, isNew: false))
+                    if row.deleted && !old.deleted { op = "D"; counts.deleted += 1 } else if !row.deleted && old.deleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
+                    if !old.deleted { liveDelta -= 1; if let m = old.matter { matterDeltas[m, default: 0] -= 1 } } else { deletedDelta -= 1 }
+                    if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
+                }
+            } else {
+                writes.append(RowWrite(row: row, isNew: true))
+                if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
+                    op = "I"; counts.inserted += 1; liveDelta += 1
+                    if let m = row.matter { matterDeltas[m, default: 0] += 1 }
+                }
+            }
+            // A key seen twice on one page is decided against its first version, as the table will hold it.
+            if op != nil { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
+            if let op { changes.append([run, datasetName, .text(row.key), .text(op), .text(row.hash), nowText]) }
+            // A clean record of the key arrived after its rejects (changed or not): they are resolved.
+            if openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
+            if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
+        }
+        if !writes.isEmpty { try writer.write(writes, now: now, runID: batch.runID) }
+        if !changes.isEmpty { try dialect.insertRows(into: "_dataflow_changes", columns: Self.changeColumns, rows: changes) }
+        for key in resolvedKeys {
+            try dialect.execute("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE dataset = ? AND key = ? AND resolved_at IS NULL",
+                                [nowText, run, datasetName, .text(key)])
+        }
+        if batch.markSeen {
+            seenKeys += batch.rejects.compactMap(\.key)
+            if !seenKeys.isEmpty { try writer.markSeen(keys: seenKeys, runID: batch.runID) }
+        }
+        for r in batch.rejects {
+            let record = r.record.serialized()
+            let recordHash = Digest.hex(Digest.hash(.sha256, Array(record.utf8)).prefix(16))
+            try dialect.execute("""
+                INSERT INTO _dataflow_rejects (dataset, key, record, record_hash, reasons, first_run_id, last_run_id, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (dataset, record_hash) DO UPDATE SET last_run_id = excluded.last_run_id, last_seen = excluded.last_seen, reasons = excluded.reasons
+                """, [datasetName, r.key.map(CellValue.text) ?? .null, .text(record), .text(recordHash), .text(r.reasonsJSON), run, run, nowText, nowText])
+            counts.rejected += 1
+            if let k = r.key { openRejectKeys.insert(k) }
+        }
+        for field in batch.unmappedFields.sorted() {
+            try dialect.execute("""
+                INSERT INTO _dataflow_schema (dataset, field, mapped, first_seen, last_seen) VALUES (?, ?, 0, ?, ?)
+                ON CONFLICT (dataset, field) DO UPDATE SET last_seen = excluded.last_seen
+                """, [datasetName, .text(field), nowText, nowText])
+        }
+        for code in unresolvedCodes.sorted() {
+            try dialect.execute("""
+                INSERT INTO _dataflow_unresolved_matters (dataset, code, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT (dataset, code) DO UPDATE SET last_seen = excluded.last_seen
+                """, [datasetName, .text(code), nowText, nowText])
+        }
+        try addToMatterCounts(matterDeltas)
+        try dialect.execute("""
+            UPDATE _dataflow_state SET rows = rows + ?, deleted_rows = deleted_rows + ?,
+                watermark = coalesce(?, watermark), watermark_text = coalesce(?, watermark_text),
+                pass_max = coalesce(?, pass_max), updated_at = ? WHERE dataset = ?
+            """, [.integer(Int64(liveDelta)), .integer(Int64(deletedDelta)),
+                  batch.watermark.map { .integer(Int64($0.epoch)) } ?? .null, batch.watermark.map { .text($0.text) } ?? .null,
+                  batch.passMax.map { .integer(Int64($0)) } ?? .null, nowText, datasetName])
+        try dialect.execute("""
+            UPDATE _dataflow_run_datasets SET fetched = fetched + ?, inserted = inserted + ?, updated = updated + ?,
+                unchanged = unchanged + ?, deleted = deleted + ?, rejected = rejected + ?, pages = pages + 1, requests = requests + ?
+            WHERE run_id = ? AND dataset = ?
+            """, [.integer(Int64(batch.fetched)), .integer(Int64(counts.inserted)), .integer(Int64(counts.updated)),
+                  .integer(Int64(counts.unchanged)), .integer(Int64(counts.deleted)), .integer(Int64(counts.rejected)),
+                  .integer(Int64(batch.requests)), run, datasetName])
+        return counts
+    }
+
+    static let changeColumns = ["run_id", "dataset", "key", "op", "hash", "at"]
+
+    private func addToMatterCounts(_ deltas: [String: Int]) throws {
+        for (matter, delta) in deltas.sorted(by: { $0.key < $1.key }) where delta != 0 {
+            try dialect.execute("""
+                INSERT INTO _dataflow_dataset_matters (dataset, matter, rows) VALUES (?, ?, ?)
+                ON CONFLICT (dataset, matter) DO UPDATE SET rows = _dataflow_dataset_matters.rows + excluded.rows
+                """, [.text(dataset.name), .text(matter), .integer(Int64(delta))])
+        }
+    }
+
+    /// Applies a replay of open rejects (`sync --retry-rejects`).
+    func applyReplay(_ replay: RejectReplay, now: String) throws -> PageCounts {
+        let batch = PageBatch(runID: replay.runID, dataset: dataset, rows: replay.rows, rejects: [], unmappedFields: [],
+                              watermark: nil, passMax: nil, fetched: 0, requests: 0)
+        let counts = try apply(batch, now: now)
+        let run = CellValue.integer(replay.runID)
+        for id in replay.resolved {
+            try dialect.execute("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE id = ? AND resolved_at IS NULL",
+                                [.text(now), run, .integer(id)])
+        }
+        // Still failing: the reasons now say why under the current mapping; the reject stays open.
+        for (id, reasons) in replay.stillRejected {
+            try dialect.execute("UPDATE _dataflow_rejects SET reasons = ?, last_run_id = ?, resolved_at = NULL, resolved_run_id = NULL WHERE id = ?",
+                                [.text(reasons), run, .integer(id)])
+        }
+        return counts
+    }
+
+    /// Full refresh, after a complete pass: tombstones every live row `runID` did not see, with a
+    /// change-feed `D` each (in key order), per-matter counts, state and run counters.
+    func tombstoneUnseen(runID: Int64, now: String) throws -> Int {
+        var unseen: [(key: String, hash: String, matter: String?)] = []
+        try dialect.forEachRow("SELECT _key, _hash, _matter FROM \(table) WHERE _deleted = 0 AND _run_id <> ? ORDER BY _key",
+                               [.integer(runID)]) { row in
+            unseen.append((row.text(0) ?? "", row.text(1) ?? "", row.text(2)))
+        }
+        guard !unseen.isEmpty else { return 0 }
+        let run = CellValue.integer(runID)
+        let datasetName = CellValue.text(dataset.name)
+        try writer.tombstone(keys: unseen.map(\.key), now: now, runID: runID)
+        try dialect.insertRows(into: "_dataflow_changes", columns: Self.changeColumns,
+                               rows: unseen.map { [run, datasetName, .text($0.key), .text("D"), .text($0.hash), .text(now)] })
+        var perMatter: [String: Int] = [:]
+        for row in unseen { if let m = row.matter { perMatter[m, default: 0] -= 1 } }
+        try addToMatterCounts(perMatter)
+        let n = CellValue.integer(Int64(unseen.count))
+        try dialect.execute("UPDATE _dataflow_state SET rows = rows - ?, deleted_rows = deleted_rows + ?, updated_at = ? WHERE dataset = ?",
+                            [n, n, .text(now), datasetName])
+        try dialect.execute("UPDATE _dataflow_run_datasets SET deleted = deleted + ? WHERE run_id = ? AND dataset = ?", [n, run, datasetName])
+        return unseen.count
+    }
+}

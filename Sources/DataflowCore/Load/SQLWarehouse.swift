@@ -1,0 +1,231 @@
+import Foundation
+
+/// The warehouse, written once over a `WarehouseDialect`: migrations, dictionaries, runs, state,
+/// page transactions (`DatasetApplier`), tombstones, the quarantine. SQLite and PostgreSQL are
+/// dialects of it; `WarehouseFactory` opens the right one from a `DatabaseLocation`.
+///
+/// ```swift
+/// let warehouse = try SQLWarehouse(dialect: SQLiteDatabase(path: "warehouse/county.db"), purpose: .sync)
+/// let engine = SyncEngine(project: project, warehouse: warehouse, factory: .standard)
+/// ```
+public final class SQLWarehouse: Warehouse {
+    /// What a warehouse is opened for: a sync takes the one-run-at-a-time lock, migrates and
+    /// writes; `write` migrates and writes without the lock (the view log of `check --reveal-pii`);
+    /// reports `read` what is there and change nothing of its shape.
+    public enum Purpose: Sendable { case sync, write, read }
+
+    /// A warehouse opened for reading whose tables are older than this dataflow.
+    public struct NeedsMigration: Error, CustomStringConvertible {
+        public var location: String
+        public var version: Int
+        public var latest: Int
+        public var description: String {
+            if version == 0 { return "there is no warehouse at \(location) yet (run `dataflow sync` first)" }
+            return "the warehouse \(location) is at schema version \(version), this dataflow needs \(latest): run `dataflow sync` once (it migrates), then try again"
+        }
+    }
+
+    public let dialect: any WarehouseDialect
+    /// Whatever must live as long as the warehouse (the SQLite run lock).
+    private let keepAlive: AnyObject?
+    private var tables: [String: DatasetApplier] = [:]
+
+    /// Opens over `dialect`: a sync migrates the warehouse's own tables; a read checks they need no migration.
+    public init(dialect: any WarehouseDialect, purpose: Purpose, keepAlive: AnyObject? = nil, location: String = "") throws {
+        self.dialect = dialect
+        self.keepAlive = keepAlive
+        switch purpose {
+        case .sync, .write: try migrate()
+        case .read:
+            let version = try Self.schemaVersion(dialect)
+            let latest = WarehouseMigrations.all.last?.version ?? 0
+            if version < latest { throw NeedsMigration(location: location, version: version, latest: latest) }
+        }
+    }
+
+    static func schemaVersion(_ dialect: any WarehouseDialect) throws -> Int {
+        guard try dialect.tableExists("_dataflow_migrations") else { return 0 }
+        return Int(try dialect.scalarInt("SELECT coalesce(max(version), 0) FROM _dataflow_migrations", []) ?? 0)
+    }
+
+    /// Applies the versioned migrations in one transaction, serialized across processes.
+    func migrate() throws {
+        let latest = WarehouseMigrations.all.last?.version ?? 0
+        if try dialect.tableExists("_dataflow_migrations"), try Self.schemaVersion(dialect) >= latest { return }
+        try dialect.transaction {
+            try dialect.lockForMigration()
+            try dialect.executeScript(dialect.migrationSQL(
+                "CREATE TABLE IF NOT EXISTS _dataflow_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"))
+            let current = try Self.schemaVersion(dialect)
+            for migration in WarehouseMigrations.all where migration.version > current {
+                try dialect.executeScript(dialect.migrationSQL(migration.sql))
+                try dialect.execute("INSERT INTO _dataflow_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                    [.integer(Int64(migration.version)), .text(migration.name), .text(Timestamp.now())])
+            }
+        }
+    }
+
+    public func loadDictionaries(_ d: Dictionaries) throws {
+        if try dialect.scalarText("SELECT value FROM _dataflow_meta WHERE name = 'dictionaries_version'", []) == d.version { return }
+        try dialect.transaction {
+            for table in ["_dataflow_matters", "_dataflow_functions", "_dataflow_matter_functions", "_dataflow_matter_aliases"] {
+                try dialect.execute("DELETE FROM \(table)", [])
+            }
+            var matters: [[CellValue]] = [], links: [String: [CellValue]] = [:], aliases: [String: [CellValue]] = [:]
+            for m in d.matters {
+                matters.append([.text(m.code), .text(m.name), .text(m.type.rawValue), .text(m.department), .text(d.version)])
+                for f in m.functions { links[m.code + "\u{1F}" + f] = [.text(m.code), .text(f)] }
+                for a in m.aliases { aliases[a] = [.text(a), .text(m.code)] }   // the last one wins
+            }
+            try dialect.insertRows(into: "_dataflow_matters", columns: ["code", "name", "type", "department", "version"], rows: matters)
+            try dialect.insertRows(into: "_dataflow_matter_functions", columns: ["matter", "function"], rows: links.keys.sorted().compactMap { links[$0] })
+            try dialect.insertRows(into: "_dataflow_matter_aliases", columns: ["alias", "matter"], rows: aliases.keys.sorted().compactMap { aliases[$0] })
+            try dialect.insertRows(into: "_dataflow_functions", columns: ["code", "department", "name", "version"],
+                                   rows: d.functions.map { [.text($0.code), .text($0.department), .text($0.name), .text(d.version)] })
+            try setMetaValue("dictionaries_version", d.version)
+            try setMetaValue("dictionaries_loaded_at", Timestamp.now())
+        }
+    }
+
+    /// Creates a dataset's table (or adds the columns a mapping gained), as a sync would.
+    public func createTable(for dataset: DatasetConfig) throws {
+        try DatasetApplier.createOrExtendTable(dialect: dialect, dataset: dataset)
+    }
+
+    public func prepare(dataset: DatasetConfig) throws {
+        tables[dataset.name] = try DatasetApplier(dialect: dialect, dataset: dataset)
+        let now = Timestamp.now()
+        try dialect.execute("INSERT INTO _dataflow_state (dataset, updated_at) VALUES (?, ?) ON CONFLICT (dataset) DO NOTHING",
+                            [.text(dataset.name), .text(now)])
+        for field in Set(dataset.fields.map(\.from)).sorted() {
+            try dialect.execute("""
+                INSERT INTO _dataflow_schema (dataset, field, mapped, first_seen, last_seen) VALUES (?, ?, 1, ?, ?)
+                ON CONFLICT (dataset, field) DO UPDATE SET mapped = 1
+                """, [.text(dataset.name), .text(field), .text(now), .text(now)])
+        }
+    }
+
+    public func state(of dataset: String) throws -> DatasetState {
+        var state = DatasetState(watermark: nil, watermarkText: nil, passMax: nil, rows: 0, deletedRows: 0)
+        try dialect.forEachRow("SELECT watermark, watermark_text, pass_max, rows, deleted_rows FROM _dataflow_state WHERE dataset = ?",
+                               [.text(dataset)]) { r in
+            state = DatasetState(watermark: r.isNull(0) ? nil : Int(r.int(0)), watermarkText: r.text(1),
+                                 passMax: r.isNull(2) ? nil : Int(r.int(2)), rows: Int(r.int(3)), deletedRows: Int(r.int(4)))
+        }
+        return state
+    }
+
+    public func beginRun(datasets: [String], options: String) throws -> Int64 {
+        let id = try dialect.scalarInt("""
+            INSERT INTO _dataflow_runs (started_at, status, datasets, pid, host, options) VALUES (?, 'running', ?, ?, ?, ?) RETURNING run_id
+            """, [.text(Timestamp.now()), .text(datasets.joined(separator: ",")), .integer(Int64(ProcessInfo.processInfo.processIdentifier)),
+                  .text(ProcessInfo.processInfo.hostName), .text(options)])
+        guard let id else { throw WarehouseError("INSERT INTO _dataflow_runs … RETURNING run_id returned no row") }
+        return id
+    }
+
+    public func beginDataset(runID: Int64, dataset: String) throws {
+        try dialect.transaction {
+            try dialect.execute("DELETE FROM _dataflow_run_datasets WHERE run_id = ? AND dataset = ?", [.integer(runID), .text(dataset)])
+            try dialect.execute("INSERT INTO _dataflow_run_datasets (run_id, dataset, status, started_at) VALUES (?, ?, 'running', ?)",
+                                [.integer(runID), .text(dataset), .text(Timestamp.now())])
+        }
+    }
+
+    private func applier(_ dataset: String) throws -> DatasetApplier {
+        guard let table = tables[dataset] else { throw WarehouseError("dataset \(dataset) was not prepared") }
+        return table
+    }
+
+    public func apply(_ batch: PageBatch) throws -> PageCounts {
+        let table = try applier(batch.dataset.name)
+        return try dialect.transaction { try table.apply(batch, now: Timestamp.now()) }
+    }
+
+    public func finishPass(dataset: String, watermark: (epoch: Int, text: String)?) throws {
+        try dialect.execute("""
+            UPDATE _dataflow_state SET watermark = coalesce(?, watermark), watermark_text = coalesce(?, watermark_text),
+                pass_max = NULL, updated_at = ? WHERE dataset = ?
+            """, [watermark.map { .integer(Int64($0.epoch)) } ?? .null, watermark.map { .text($0.text) } ?? .null, .text(Timestamp.now()), .text(dataset)])
+    }
+
+    public func metaValue(_ name: String) throws -> String? {
+        try dialect.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(name)])
+    }
+
+    public func setMetaValue(_ name: String, _ value: String) throws {
+        try dialect.execute("INSERT INTO _dataflow_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                            [.text(name), .text(value)])
+    }
+
+    public func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try SeenKeys.distinct(in: dialect, dataset: dataset, runID: runID)
+    }
+
+    public func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try SeenKeys.unseenLive(in: dialect, dataset: dataset, runID: runID)
+    }
+
+    public func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        let table = try applier(dataset.name)
+        return try dialect.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
+    }
+
+    public func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) {
+        try SeenKeys.rejects(in: dialect, dataset: dataset, runID: runID)
+    }
+
+    public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
+        try dialect.execute("""
+            UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ?, rejected = coalesce(?, rejected)
+            WHERE run_id = ? AND dataset = ?
+            """, [.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),
+                  outcome.error.map { .text($0) } ?? .null, outcome.rejected.map { .integer(Int64($0)) } ?? .null, .integer(runID), .text(dataset)])
+    }
+
+    public func finishRun(runID: Int64, status: String, exitCode: Int32) throws {
+        try dialect.execute("UPDATE _dataflow_runs SET finished_at = ?, status = ?, exit_code = ? WHERE run_id = ?",
+                            [.text(Timestamp.now()), .text(status), .integer(Int64(exitCode)), .integer(runID)])
+    }
+
+    // MARK: RejectStore
+
+    public func rejects(dataset: String?, includeResolved: Bool) throws -> [StoredReject] {
+        var sql = "SELECT id, dataset, key, record, reasons, first_seen, last_seen, resolved_at, resolved_run_id FROM _dataflow_rejects WHERE 1 = 1"
+        var args: [CellValue] = []
+        if let dataset { sql += " AND dataset = ?"; args.append(.text(dataset)) }
+        if !includeResolved { sql += " AND resolved_at IS NULL" }
+        var out: [StoredReject] = []
+        try dialect.forEachRow(sql + " ORDER BY id", args) { row in
+            out.append(StoredReject(id: row.int(0), dataset: row.text(1) ?? "", key: row.text(2), record: row.text(3) ?? "",
+                                    reasons: row.text(4) ?? "[]", firstSeen: row.text(5) ?? "", lastSeen: row.text(6) ?? "",
+                                    resolvedAt: row.text(7), resolvedRunID: row.isNull(8) ? nil : row.int(8)))
+        }
+        return out
+    }
+
+    public func applyReplay(_ replay: RejectReplay) throws -> PageCounts {
+        let table = try applier(replay.dataset.name)
+        return try dialect.transaction { try table.applyReplay(replay, now: Timestamp.now()) }
+    }
+
+    // MARK: WarehouseReader (the dialect's own)
+
+    public var backend: String { dialect.backend }
+    public var rowOrder: String { dialect.rowOrder }
+    public func stringAggregate(_ expression: String, separator: String) -> String { dialect.stringAggregate(expression, separator: separator) }
+    public func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64? { try dialect.scalarInt(sql, bindings) }
+    public func scalarText(_ sql: String, _ bindings: [CellValue]) throws -> String? { try dialect.scalarText(sql, bindings) }
+    public func forEachRow(_ sql: String, _ bindings: [CellValue], _ body: (any WarehouseRow) throws -> Void) throws {
+        try dialect.forEachRow(sql, bindings, body)
+    }
+    public func execute(_ sql: String, _ bindings: [CellValue]) throws { try dialect.execute(sql, bindings) }
+    public func tableExists(_ name: String) throws -> Bool { try dialect.tableExists(name) }
+    public func columns(of table: String) throws -> [String] { try dialect.columns(of: table) }
+}
+
+/// A warehouse used in a way it cannot serve (a dataset not prepared, a missing row).
+public struct WarehouseError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded SQLite warehouse (`warehouse: sqlite:PATH`): a file in a private folder, WAL mode so
+/// reports read while a sync writes, and `<file>.lock` (a `flock`) for one run at a time.
+///
+/// Files are private whatever the umask (docs/security.md, "Files"): the folder 0700, the
+/// database 0600 (SQLite gives `-wal` and `-shm` the database's mode). A sync that finds looser
+/// modes tightens them and logs it.
+public struct SQLiteBackend: WarehouseBackend {
+    public init() {}
+
+    public func serves(_ location: DatabaseLocation) -> Bool {
+        if case .sqlite = location { return true }
+        return false
+    }
+
+    static func path(_ location: DatabaseLocation) throws -> String {
+        guard case .sqlite(let path) = location else { throw WarehouseFactory.NoBackend(location: location.description) }
+        return path
+    }
+
+    public func open(_ location: DatabaseLocation, purpose: SQLWarehouse.Purpose) throws -> Warehouse {
+        let path = try Self.path(location)
+        switch purpose {
+        case .sync, .write:
+            try WarehouseFiles.preparePrivate(databasePath: path)
+            let lock = purpose == .sync ? try WarehouseLock(path: path + ".lock") : nil
+            let db = try SQLiteDatabase(path: path)
+            try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;")
+            return try SQLWarehouse(dialect: db, purpose: purpose, keepAlive: lock, location: location.description)
+        case .read:
+            let db = try WarehouseFiles.openForReading(path)
+            return try SQLWarehouse(dialect: db, purpose: .read, location: location.description)
+        }
+    }
+
+    /// An existing SQLite warehouse's database, for reading (no lock, no migration; it must not need one).
+    public static func openForReading(path: String) throws -> SQLiteDatabase {
+        let db = try WarehouseFiles.openForReading(path)
+        _ = try SQLWarehouse(dialect: db, purpose: .read, location: "sqlite:\(path)")
+        return db
+    }
+
+    public func openExchange(_ location: DatabaseLocation) throws -> WarehouseReader {
+        let path = try Self.path(location)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ExchangeError(dataset: "exchange", message: "no exchange database at \(path)")
+        }
+        return try SQLiteDatabase(path: path, readOnly: true)
+    }
+
+    public func syncLockHeld(_ location: DatabaseLocation) throws -> Bool {
+        let path = try Self.path(location)
+        guard FileManager.default.fileExists(atPath: path + ".lock") else { return false }
+        guard let lock = try? WarehouseLock(path: path + ".lock", create: false) else { return true }
+        withExtendedLifetime(lock) {}
+        return false
+    }
+}
+
+/// The SQLite warehouse's files: created private, tightened when found loose, opened read-only
+/// for reports.
+enum WarehouseFiles {
+    static let logger = Logger(label: "dataflow.warehouse")
+
+    /// Creates the folder (0700) and the database file (0600) if missing, and tightens existing ones.
+    static func preparePrivate(databasePath path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw FileAccessError(path: dir, action: "create the warehouse folder", errno: EACCES)
+            }
+        }
+        if !dir.isEmpty { try tighten(dir, to: 0o700) }
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0 && errno != EEXIST { throw FileAccessError(path: path, action: "create the warehouse", errno: errno) }
+            if fd >= 0 { close(fd) }
+        }
+        for file in [path, path + "-wal", path + "-shm", path + ".lock"] where FileManager.default.fileExists(atPath: file) {
+            try tighten(file, to: 0o600)
+        }
+    }
+
+    /// Sets `mode` on `path` when it is looser (or other), with a log line; whatever the umask.
+    static func tighten(_ path: String, to mode: mode_t) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        let current = st.st_mode & 0o777
+        guard current != mode else { return }
+        guard chmod(path, mode) == 0 else { throw FileAccessError(path: path, action: "make the warehouse private (chmod)", errno: errno) }
+        logger.notice("tightened file mode", metadata: ["path": "\(path)", "from": "\(String(current, radix: 8))", "to": "\(String(mode, radix: 8))"])
+    }
+
+    /// Opens an existing warehouse for reports: read-write when this user may write it (so the
+    /// export log can be kept), read-only when not; never creates or migrates anything.
+    static func openForReading(_ path: String) throws -> SQLiteDatabase {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SQLiteError(code: 14, message: "no warehouse at \(path) yet (run `dataflow sync` first)", sql: nil)
+        }
+        guard access(path, R_OK) == 0 else { throw FileAccessError(path: path, action: "read the warehouse", errno: errno) }
+        let dir = (path as NSString).deletingLastPathComponent
+        let writable = access(path, W_OK) == 0 && access(dir.isEmpty ? "." : dir, W_OK) == 0
+        return try SQLiteDatabase(path: path, readOnly: !writable)
+    }
+}
+
+/// A file the warehouse needs that this user may not create, read or change, said plainly.
+public struct FileAccessError: Error, CustomStringConvertible {
+    public var path: String
+    public var action: String
+    public var errno: Int32
+
+    public init(path: String, action: String, errno: Int32) {
+        self.path = path
+        self.action = action
+        self.errno = errno
+    }
+
+    public var description: String {
+        let reason = String(cString: strerror(errno)).lowercased()
+        return "cannot \(action) at \(path): \(reason) (check the owner and permissions of the file and its folder)"
+    }
+}

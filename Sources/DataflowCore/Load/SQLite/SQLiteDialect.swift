@@ -1,0 +1,95 @@
+import Foundation
+
+/// SQLite as a `WarehouseDialect`: the canonical migrations as written, bulk inserts and the
+/// per-row page work as prepared statements stepped one row at a time (the bench's hot path).
+extension SQLiteDatabase: WarehouseDialect {
+    public func columnType(_ type: FieldType) -> String {
+        switch type {
+        case .int, .bool: return "INTEGER"
+        case .text, .decimal, .date, .datetime, .json: return "TEXT"
+        }
+    }
+
+    public func migrationSQL(_ canonical: String) -> String { canonical }
+
+    public func executeScript(_ sql: String) throws { try exec(sql) }
+
+    public func insertRows(into table: String, columns: [String], rows: [[CellValue]]) throws {
+        guard !rows.isEmpty else { return }
+        let insert = try prepare("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))")
+        for row in rows { try insert.run(row) }
+    }
+
+    public func tableWriter(for dataset: DatasetConfig) throws -> DatasetTableWriter {
+        try SQLiteDatasetTable(db: self, dataset: dataset)
+    }
+}
+
+/// One dataset table's prepared statements on SQLite, bound in place (no per-row arrays).
+final class SQLiteDatasetTable: DatasetTableWriter {
+    let db: SQLiteDatabase
+    let fieldCount: Int
+    private let select: SQLiteStatement
+    private let insert: SQLiteStatement
+    private let update: SQLiteStatement
+    private let seen: SQLiteStatement
+    private let tombstoneKey: SQLiteStatement
+
+    init(db: SQLiteDatabase, dataset: DatasetConfig) throws {
+        self.db = db
+        fieldCount = dataset.fields.count
+        let name = Identifier.quoted(dataset.name)
+        let cols = dataset.fields.map { Identifier.quoted($0.column) }
+        select = try db.prepare("SELECT _hash, _deleted, _matter FROM \(name) WHERE _key = ?")
+        let insertColumns = cols + DatasetApplier.systemColumns
+        insert = try db.prepare("INSERT INTO \(name) (\(insertColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: insertColumns.count).joined(separator: ", ")))")
+        let sets = cols.map { "\($0) = ?" } + ["_hash = ?", "_deleted = ?", "_last_seen = ?", "_run_id = ?", "_matter = ?", "_matter_code = ?"]
+        update = try db.prepare("UPDATE \(name) SET \(sets.joined(separator: ", ")) WHERE _key = ?")
+        seen = try db.prepare("UPDATE \(name) SET _run_id = ? WHERE _key = ? AND _run_id <> ?")
+        tombstoneKey = try db.prepare("UPDATE \(name) SET _deleted = 1, _last_seen = ?, _run_id = ? WHERE _key = ?")
+    }
+
+    func storedRows(keys: [String]) throws -> [String: StoredRow] {
+        var out: [String: StoredRow] = [:]
+        out.reserveCapacity(keys.count)
+        for key in keys {
+            try select.bind([.text(key)])
+            if try select.step() {
+                out[key] = StoredRow(hash: select.text(0) ?? "", deleted: select.int(1) != 0, matter: select.text(2))
+            }
+            select.reset()
+        }
+        return out
+    }
+
+    func write(_ writes: [RowWrite], now: String, runID: Int64) throws {
+        let nowText = CellValue.text(now), run = CellValue.integer(runID)
+        for write in writes {
+            let row = write.row
+            let st = write.isNew ? insert : update
+            try st.clear()
+            for (i, value) in row.values.enumerated() { try st.bind(value, at: Int32(i + 1)) }
+            var i = Int32(fieldCount)
+            func next(_ value: CellValue) throws { i += 1; try st.bind(value, at: i) }
+            // Column order: insert = systemColumns; update = the SET list, then the key.
+            if write.isNew { try next(.text(row.key)) }
+            try next(.text(row.hash))
+            try next(.integer(row.deleted ? 1 : 0))
+            if write.isNew { try next(nowText) }
+            try next(nowText)
+            try next(run)
+            try next(row.matter.map(CellValue.text) ?? .null)
+            try next(row.matterCode.map(CellValue.text) ?? .null)
+            if !write.isNew { try next(.text(row.key)) }
+            try st.execute()
+        }
+    }
+
+    func markSeen(keys: [String], runID: Int64) throws {
+        for key in keys { try seen.run([.integer(runID), .text(key), .integer(runID)]) }
+    }
+
+    func tombstone(keys: [String], now: String, runID: Int64) throws {
+        for key in keys { try tombstoneKey.run([.text(now), .integer(runID), .text(key)]) }
+    }
+}

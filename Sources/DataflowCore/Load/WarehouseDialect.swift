@@ -1,0 +1,68 @@
+/// What a warehouse backend does its own way. Everything else — the insert/update/unchanged/revive
+/// decision, the change feed, rejects, drift, unresolved matters, per-matter counts, state, run
+/// counters, tombstones and reject replays — is written once in `SQLWarehouse` and
+/// `DatasetApplier` over this protocol (docs/architecture.md, "The shared warehouse core").
+///
+/// A dialect is also the warehouse's reader: the shared core keeps its small, once-a-page
+/// statements in the common SQL that `WarehouseReader` documents (`?` placeholders,
+/// `INSERT … ON CONFLICT … DO UPDATE`, `RETURNING`). The calls that run per row are batch-level
+/// here, so each backend does its own fast thing: SQLite steps prepared statements, PostgreSQL
+/// sends one `COPY` and one set-based upsert.
+///
+/// ```swift
+/// let warehouse = try SQLWarehouse(dialect: SQLiteDatabase(path: "county.db"), purpose: .sync)
+/// ```
+public protocol WarehouseDialect: WarehouseReader {
+    /// The column type a field is stored as (dataset tables).
+    func columnType(_ type: FieldType) -> String
+    /// The warehouse's own tables in this dialect, from the canonical text of `WarehouseMigrations`
+    /// (SQLite's types: `INTEGER`, `TEXT`, `REAL`, `INTEGER PRIMARY KEY AUTOINCREMENT`).
+    func migrationSQL(_ canonical: String) -> String
+    /// Runs several statements without results (DDL, migrations).
+    func executeScript(_ sql: String) throws
+    /// Runs `body` in one transaction, rolled back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Called first inside the migration transaction: keeps two processes from migrating at once.
+    func lockForMigration() throws
+    /// Appends rows to one of dataflow's tables, in order (the change feed, dictionaries).
+    func insertRows(into table: String, columns: [String], rows: [[CellValue]]) throws
+    /// The per-row calls on one dataset table (which the shared core has already created).
+    func tableWriter(for dataset: DatasetConfig) throws -> DatasetTableWriter
+}
+
+extension WarehouseDialect {
+    public func lockForMigration() throws {}
+}
+
+/// What a dataset table holds for one key before a page is applied.
+public struct StoredRow: Sendable, Equatable {
+    public var hash: String
+    public var deleted: Bool
+    public var matter: String?
+
+    public init(hash: String, deleted: Bool, matter: String?) {
+        self.hash = hash
+        self.deleted = deleted
+        self.matter = matter
+    }
+}
+
+/// One row to write: new keys are inserted (with `_first_seen`), known keys are updated.
+public struct RowWrite {
+    public var row: MappedRow
+    public var isNew: Bool
+}
+
+/// The per-row work on one dataset table, batch by batch; the caller holds the transaction.
+/// Every call keeps the order it is given (the change feed and counters depend on it).
+public protocol DatasetTableWriter: AnyObject {
+    /// `_hash`, `_deleted` and `_matter` of those `keys` the table holds.
+    func storedRows(keys: [String]) throws -> [String: StoredRow]
+    /// Writes the rows: all columns, `_hash`, `_deleted`, `_last_seen = now`, `_run_id`, `_matter`,
+    /// `_matter_code`; a key may appear twice (the later write wins, `_first_seen` stays the first).
+    func write(_ writes: [RowWrite], now: String, runID: Int64) throws
+    /// Stamps unchanged rows as seen by `runID` (full-snapshot datasets).
+    func markSeen(keys: [String], runID: Int64) throws
+    /// Marks the keys deleted, seen by `runID` at `now`.
+    func tombstone(keys: [String], now: String, runID: Int64) throws
+}
