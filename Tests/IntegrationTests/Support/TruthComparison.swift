@@ -35,8 +35,8 @@ enum TruthComparison {
         return expected
     }
 
-    static func actual(_ project: CountyProject, dataset: String) throws -> WarehouseDataset {
-        let db = try project.reader()
+    static func actual(_ project: CountyProject, dataset: String, in warehouse: WarehouseReader? = nil) throws -> WarehouseDataset {
+        let db = try warehouse ?? project.reader()
         var actual = WarehouseDataset()
         try db.forEachRow("SELECT _key, _hash, _deleted FROM \(dataset)", []) { row in
             let key = row.text(0) ?? ""
@@ -51,9 +51,11 @@ enum TruthComparison {
 
     /// Checks the warehouse equals the truth: same keys, same content hashes, same tombstones, every
     /// invalid record in quarantine and none of them in the table.
-    static func expectEqual(_ project: CountyProject, dataset: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// `warehouse`: a warehouse opened in process (default: the project's, as the binary wrote it).
+    static func expectEqual(_ project: CountyProject, dataset: String, in warehouse: WarehouseReader? = nil,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
         let expected = try expected(project, dataset: dataset)
-        let actual = try actual(project, dataset: dataset)
+        let actual = try actual(project, dataset: dataset, in: warehouse)
         #expect(actual.duplicateKeys == 0, sourceLocation: sourceLocation)
         #expect(actual.rows.count == expected.rows.count, "\(dataset): \(actual.rows.count) rows, truth has \(expected.rows.count)", sourceLocation: sourceLocation)
         var mismatches: [String] = []

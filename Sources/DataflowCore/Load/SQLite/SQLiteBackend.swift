@@ -27,8 +27,10 @@ public struct SQLiteBackend: WarehouseBackend {
         let path = try Self.path(location)
         switch purpose {
         case .sync, .write:
-            try WarehouseFiles.preparePrivate(databasePath: path)
+            try WarehouseFiles.preparePrivateFolder(databasePath: path)
+            // The lock first: a run that finds another one holding it changes nothing, not even a file mode.
             let lock = purpose == .sync ? try WarehouseLock(path: path + ".lock") : nil
+            try WarehouseFiles.preparePrivateFiles(databasePath: path)
             let db = try SQLiteDatabase(path: path)
             try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;")
             return try SQLWarehouse(dialect: db, purpose: purpose, keepAlive: lock, location: location.description)
@@ -67,8 +69,8 @@ public struct SQLiteBackend: WarehouseBackend {
 enum WarehouseFiles {
     static let logger = Logger(label: "dataflow.warehouse")
 
-    /// Creates the folder (0700) and the database file (0600) if missing, and tightens existing ones.
-    static func preparePrivate(databasePath path: String) throws {
+    /// Creates the folder (0700) if missing, and tightens an existing one.
+    static func preparePrivateFolder(databasePath path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
             do {
@@ -78,6 +80,10 @@ enum WarehouseFiles {
             }
         }
         if !dir.isEmpty { try tighten(dir, to: 0o700) }
+    }
+
+    /// Creates the database file (0600) if missing, and tightens it, its `-wal`, `-shm` and lock.
+    static func preparePrivateFiles(databasePath path: String) throws {
         if !FileManager.default.fileExists(atPath: path) {
             let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             if fd < 0 && errno != EEXIST { throw FileAccessError(path: path, action: "create the warehouse", errno: errno) }

@@ -1,0 +1,160 @@
+import DataflowCore
+import DataflowPostgres
+import DataflowWarehouses
+import Foundation
+import Testing
+
+/// Every backend the factory knows, in process: SQLite, PostgreSQL, and a third one the tests add
+/// with one `register` line (`InMemoryBackend`). The page-apply logic is written once
+/// (`DatasetApplier`), so each test here must give the same answer on each backend.
+enum EngineBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres, memory
+
+    var testDescription: String { rawValue }
+
+    /// The shared factory plus the test-only backend.
+    static var factory: WarehouseFactory {
+        var factory = WarehouseFactory.standard
+        factory.register(InMemoryBackend())
+        return factory
+    }
+
+    /// A fresh, empty warehouse location; `cleanup` removes it.
+    func freshLocation() throws -> (location: DatabaseLocation, cleanup: () -> Void) {
+        switch self {
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
+            return (.sqlite(path: dir.appendingPathComponent("warehouse/county.db").path), { try? FileManager.default.removeItem(at: dir) })
+        case .postgres:
+            let schema = TestPostgres.freshSchema()
+            return (.postgres(try TestPostgres.location(schema: schema)), { TestPostgres.dropSchema(schema) })
+        case .memory:
+            return (InMemoryBackend.location(UUID().uuidString), {})
+        }
+    }
+}
+
+@Suite("Warehouse conformance in process: SQLite, PostgreSQL and a test-only in-memory backend")
+struct WarehouseEngineConformanceTests {
+    /// Insert, unchanged, update, a key twice on one page, a quarantined record and its resolution,
+    /// tombstones after a complete pass, and the counters that must agree with the table.
+    @Test(arguments: EngineBackend.allCases)
+    func pageApplyDecidesTheSameOnEveryBackend(_ backend: EngineBackend) throws {
+        let sandbox = try Sandbox(rows: 6)
+        let project = try CountyProject(sandbox: sandbox)
+        let config = try project.config()
+        let dataset = try #require(config.dataset(named: "market_licenses"))
+        let mapper = RecordMapper(dataset: dataset, dictionaries: config.dictionaries)
+        let records = try sandbox.truth("licenses")
+        func row(_ i: Int, name: String? = nil, deleted: Bool = false) throws -> MappedRow {
+            guard case .object(var o) = records[i] else { throw WarehouseError("record \(i) is not an object") }
+            if let name { o = Self.setting(o, "QYMC", .string(name)) }
+            o = Self.setting(o, "DEL_FLAG", .string(deleted ? "1" : "0"))
+            guard case .row(let r) = mapper.map(.object(o)) else { throw WarehouseError("record \(i) was rejected") }
+            return r
+        }
+        guard case .object(var broken) = records[3] else { throw WarehouseError("record 3 is not an object") }
+        broken = Self.setting(broken, "UPDATE_TIME", .string("not a time"))
+        guard case .rejected(let reject) = mapper.map(.object(broken)) else { throw WarehouseError("record 3 was not rejected") }
+        let rejectedKey = try #require(reject.key)
+
+        let (location, cleanup) = try backend.freshLocation()
+        defer { cleanup() }
+        let warehouse = try EngineBackend.factory.open(location, purpose: .sync)
+        #expect(warehouse.backend == backend.rawValue)
+        try warehouse.loadDictionaries(config.dictionaries)
+        try warehouse.prepare(dataset: dataset)
+        func page(_ run: Int64, _ rows: [MappedRow], rejects: [RejectedRecord] = [], markSeen: Bool = false) throws -> PageCounts {
+            try warehouse.beginDataset(runID: run, dataset: dataset.name)
+            return try warehouse.apply(PageBatch(runID: run, dataset: dataset, rows: rows, rejects: rejects, unmappedFields: ["EXTRA"],
+                                                 watermark: nil, passMax: nil, fetched: rows.count + rejects.count, requests: 1, markSeen: markSeen))
+        }
+        func ops(_ run: Int64) throws -> String {
+            var out = ""
+            try warehouse.forEachRow("SELECT op FROM _dataflow_changes WHERE run_id = ? ORDER BY seq", [.integer(run)]) { out += $0.text(0) ?? "" }
+            return out
+        }
+
+        let run1 = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        let first = try page(run1, [row(0), row(1), row(2, deleted: true)], rejects: [reject])
+        #expect(first == counts(inserted: 2, deleted: 1, rejected: 1))
+        #expect(try ops(run1) == "IID")
+
+        let run2 = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        let changed = try row(1, name: "改名一次"), changedAgain = try row(1, name: "改名两次")
+        let second = try page(run2, [row(0), changed, changedAgain, row(3)])
+        #expect(second == counts(inserted: 1, updated: 2, unchanged: 1), "a key twice on one page is decided against its first version")
+        #expect(try ops(run2) == "UUI")
+        #expect(try warehouse.scalarText("SELECT _hash FROM market_licenses WHERE _key = ?", [.text(changed.key)]) == changedAgain.hash)
+        #expect(try warehouse.scalarInt("SELECT resolved_run_id FROM _dataflow_rejects WHERE key = ?", [.text(rejectedKey)]) == run2,
+                "a clean record of the key resolves its reject")
+
+        // A complete snapshot pass that saw only record 0: the other live keys are tombstoned, once.
+        let run3 = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        #expect(try page(run3, [row(0)], markSeen: true) == counts(unchanged: 1))
+        #expect(try warehouse.unseenLiveCount(dataset: dataset, runID: run3) == 2)
+        #expect(try warehouse.tombstoneUnseen(dataset: dataset, runID: run3) == 2)
+        #expect(try warehouse.tombstoneUnseen(dataset: dataset, runID: run3) == 0)
+        #expect(try ops(run3) == "DD")
+
+        // A tombstoned key that comes back unchanged is live again ("I"), not unchanged.
+        let run4 = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        #expect(try page(run4, [row(3)]) == counts(inserted: 1))
+
+        // State, run counters and per-matter counts agree with the table.
+        #expect(try warehouse.state(of: dataset.name).rows == Int(warehouse.scalarInt("SELECT count(*) FROM market_licenses WHERE _deleted = 0", []) ?? -1))
+        #expect(try warehouse.state(of: dataset.name).deletedRows == Int(warehouse.scalarInt("SELECT count(*) FROM market_licenses WHERE _deleted = 1", []) ?? -1))
+        #expect(try warehouse.scalarInt("SELECT deleted FROM _dataflow_run_datasets WHERE run_id = ?", [.integer(run3)]) == 2)
+        #expect(try warehouse.scalarInt("SELECT coalesce(sum(rows), 0) FROM _dataflow_dataset_matters WHERE dataset = 'market_licenses'", [])
+                == warehouse.scalarInt("SELECT count(*) FROM market_licenses WHERE _deleted = 0 AND _matter IS NOT NULL", []))
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM _dataflow_schema WHERE dataset = 'market_licenses' AND field = 'EXTRA' AND mapped = 0", []) == 1)
+        #expect(try warehouse.rejects(dataset: dataset.name, includeResolved: true).count == 1)
+    }
+
+    /// The whole engine against the sandbox: a full sync and an incremental one equal the truth.
+    @Test(arguments: EngineBackend.allCases)
+    func syncEngineReachesTheTruth(_ backend: EngineBackend) throws {
+        let sandbox = try Sandbox(rows: 700, caseRows: 300)
+        let project = try CountyProject(sandbox: sandbox)
+        let config = try project.config()
+        let (location, cleanup) = try backend.freshLocation()
+        defer { cleanup() }
+        let warehouse = try EngineBackend.factory.open(location, purpose: .sync)
+        let first = try SyncEngine(project: config, warehouse: warehouse, factory: EngineBackend.factory).run(datasets: [])
+        #expect(first.exitCode == 0, "\(first.datasets.compactMap(\.error))")
+        try TruthComparison.expectEqual(project, dataset: "market_licenses", in: warehouse)
+        try TruthComparison.expectEqual(project, dataset: "service_cases", in: warehouse)
+
+        try sandbox.advanceClock(seconds: 3600)
+        _ = try sandbox.mutate("licenses", update: 30, insert: 20, delete: 10)
+        let second = try SyncEngine(project: config, warehouse: warehouse, factory: EngineBackend.factory).run(datasets: ["market_licenses"])
+        #expect(second.exitCode == 0, "\(second.datasets.compactMap(\.error))")
+        #expect(second.datasets.first?.counts.inserted == 20)
+        try TruthComparison.expectEqual(project, dataset: "market_licenses", in: warehouse)
+    }
+
+    /// A read-only open never migrates: an empty location says to run a sync first.
+    @Test(arguments: EngineBackend.allCases)
+    func aReadOfAWarehouseThatDoesNotExistSaysToSyncFirst(_ backend: EngineBackend) throws {
+        let (location, cleanup) = try backend.freshLocation()
+        defer { cleanup() }
+        let error = #expect(throws: (any Error).self) { try EngineBackend.factory.open(location, purpose: .read) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("run `dataflow sync` first"), "\(String(describing: error))")
+    }
+
+    static func setting(_ object: JSONObject, _ key: String, _ value: JSONValue) -> JSONObject {
+        var o = object
+        if let i = o.members.firstIndex(where: { $0.key == key }) { o.members[i].value = value } else { o.members.append((key, value)) }
+        return o
+    }
+
+    func counts(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, deleted: Int = 0, rejected: Int = 0) -> PageCounts {
+        var c = PageCounts()
+        c.inserted = inserted
+        c.updated = updated
+        c.unchanged = unchanged
+        c.deleted = deleted
+        c.rejected = rejected
+        return c
+    }
+}
