@@ -60,7 +60,7 @@ struct ResilienceTests {
         let project = try CountyProject(sandbox: sandbox, sourceExtra: "    rate_limit: 20/s") { _, text in
             text.replacingOccurrences(of: "size: 500", with: "size: 100")
         }
-        var generator = SystemRandomNumberGenerator()
+        var schedule = KillSchedule()
         // `make reliability` raises this to a soak; `make test` kills ten runs.
         let wanted = Int(ProcessInfo.processInfo.environment["DATAFLOW_KILL_ROUNDS"] ?? "") ?? 10
         var killed = 0
@@ -73,15 +73,18 @@ struct ResilienceTests {
                 _ = try sandbox.mutate("licenses", update: 300, insert: 40, delete: 10)
                 _ = try sandbox.mutate("cases", update: 100, insert: 40)
             }
+            let before = KillSchedule.lastRun(in: project)
             let process = try project.startSync()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.15...0.7, using: &generator))
+            if KillSchedule.waitForRun(process, after: before, in: project) {
+                Thread.sleep(forTimeInterval: schedule.delay(in: 0.05...0.6))
+            }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
             }
             process.waitUntilExit()
         }
-        #expect(killed >= wanted, "at least \(wanted) runs were killed mid-sync (\(killed))")
+        #expect(killed >= wanted, "at least \(wanted) runs were killed mid-sync (\(killed)); seed \(schedule.seed)")
         let final = try project.dataflow("sync")
         #expect(final.status == 0, "\(final.output)")
         try TruthComparison.expectEqual(project, dataset: "market_licenses")

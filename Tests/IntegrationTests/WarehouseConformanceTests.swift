@@ -113,6 +113,7 @@ struct WarehouseConformanceTests {
             text.replacingOccurrences(of: "size: 500", with: "size: 100")
         }
         var killed = 0, round = 0
+        var schedule = KillSchedule()
         while killed < 5 && round < 20 {
             round += 1
             if round % 2 == 0 {
@@ -120,15 +121,18 @@ struct WarehouseConformanceTests {
                 _ = try sandbox.mutate("licenses", update: 200, insert: 30, delete: 10)
                 _ = try sandbox.mutate("cases", update: 50, insert: 20)
             }
+            let before = KillSchedule.lastRun(in: project)
             let process = try project.startSync()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.2...0.8))
+            if KillSchedule.waitForRun(process, after: before, in: project) {
+                Thread.sleep(forTimeInterval: schedule.delay(in: 0.05...0.6))
+            }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
             }
             process.waitUntilExit()
         }
-        #expect(killed >= 5, "runs were killed mid-sync (\(killed))")
+        #expect(killed >= 5, "runs were killed mid-sync (\(killed)); seed \(schedule.seed)")
         let final = try project.dataflow("sync")
         #expect(final.status == 0, "\(final.output)")
         try TruthComparison.expectEqual(project, dataset: "market_licenses")
