@@ -73,6 +73,13 @@ struct RedactorTests {
         #expect(out == "blocked GET /a.htm?appKey=***&requestTime=17&sign=***&pageNum=2 from 10.0.0.1")
     }
 
+    @Test func recordsKeepFieldsNamedLikeCredentials() {
+        let r = Redactor(secrets: [Secret("sandbox-secret")])
+        let record = #"{"RECORD_KEY":"K0001","sign":"已签收","echo":"sandbox-secret"}"#
+        #expect(r.redactingKnownValues(record) == #"{"RECORD_KEY":"K0001","sign":"已签收","echo":"***"}"#)
+        #expect(r.redact(record) != r.redactingKnownValues(record), "free text masks them by name")
+    }
+
     @Test func ourOwnMessagesStayReadable() {
         let r = Redactor(secrets: [Secret("sandbox-secret")])
         let message = "source 'province' /gateway/api/licenses.htm: HTTP 401 (not authorized): 签名错误; dataflow.yml:12:5: auth.type"

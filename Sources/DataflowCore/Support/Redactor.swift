@@ -77,13 +77,19 @@ public final class Redactor: @unchecked Sendable {
     /// `text` with every known secret (whole, or cut short at the end of a truncated excerpt)
     /// and every credential-like parameter's value replaced by `***`. For the warehouse and JSON.
     public func redact(_ text: String) -> String {
+        Self.maskingCredentialParameters(redactingKnownValues(text))
+    }
+
+    /// `text` with every known secret (whole, or cut short at the end of an excerpt) replaced by
+    /// `***`, but no masking by parameter name: for records, whose fields may well be called
+    /// `key` or `sign` and hold data.
+    public func redactingKnownValues(_ text: String) -> String {
         let (secrets, recent) = lock.withLock { (forms, ephemeral) }
         var out = text
         for secret in secrets + recent.sorted(by: { $0.count > $1.count }) where out.contains(secret) {
             out = out.replacingOccurrences(of: secret, with: Self.mask)
         }
-        out = Self.maskingTruncatedSecrets(out, secrets + recent)
-        return Self.maskingCredentialParameters(out)
+        return Self.maskingTruncatedSecrets(out, secrets + recent)
     }
 
     /// `redact(text)` with control characters and line breaks escaped: for a terminal, a text log

@@ -35,8 +35,9 @@ public struct ConnectionCheck {
             var r = self
             r.error = error.map(redactor.redact)
             r.url = redactor.redact(url)
-            r.raw = raw.map(redactor.redact)
-            r.mapped = mapped.map { row in row.map { ($0.column, $0.value.map(redactor.redact)) } }
+            // Records are data: a field named `key` or `sign` keeps its value unless it is a known secret.
+            r.raw = raw.map(redactor.redactingKnownValues)
+            r.mapped = mapped.map { row in row.map { ($0.column, $0.value.map(redactor.redactingKnownValues)) } }
             r.rejected = rejected.map(redactor.redact)
             r.next = redactor.redact(next)
             return r
