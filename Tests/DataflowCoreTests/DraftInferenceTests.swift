@@ -127,6 +127,18 @@ struct DraftInferenceTests {
         #expect(text.contains("hydm: { from: HYDM, type: text }"))
     }
 
+    @Test func theRepositoryGlossaryGivesPersonalDataItsMaskingKind() throws {
+        let mappings = CatalogueImportTests.repositoryMappings.path
+        let glossary = try Glossary.load(mappingsPath: mappings, displayPrefix: "Mappings")
+        #expect(glossary.term(for: "FDDBR") == Glossary.Term(column: "legal_rep", pii: true, kind: .name))
+        #expect(glossary.term(for: "住所")?.kind == .address)
+        let records: [JSONValue] = (0..<30).map { i in .object(JSONObject([("ID", .string("X\(i)")), ("FDDBR", .string(["王伟", "李娜", "张敏"][i % 3]))])) }
+        var d = DatasetDrafter.infer(records: records, glossary: glossary, dictionaries: Self.dictionaries)
+        d.body.header = []
+        let text = DraftWriter.render(original: "dataset: t\n", draft: d.body)
+        #expect(text.contains("legal_rep: { from: FDDBR, type: text, pii: name }"), "\(text)")
+    }
+
     @Test func theGlossaryNamesAndAnUnknownNameIsLowerCased() {
         let g = Glossary(terms: ["TYSHXYDM": .init(column: "uscc", pii: false), "统一社会信用代码": .init(column: "uscc", pii: false)])
         #expect(g.columnName(for: "tyshxydm").value == "uscc")

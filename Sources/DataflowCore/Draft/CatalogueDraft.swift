@@ -61,7 +61,10 @@ public enum CatalogueDraft {
             var field = FieldDraft(source: item.name, column: Inference(column, "信息项 \(item.name)"),
                                    type: Inference(type, "信息项 \(item.name)\(item.type.map { " (\($0))" } ?? ""): the gateway's field name and format are not known until it answers", .uncertain),
                                    format: format)
-            if let term = glossary.term(for: item.name), term.pii { field.pii = Inference(true, "personal data by name (glossary: \(item.name))") }
+            if let term = glossary.term(for: item.name), term.pii {
+                field.pii = Inference(true, "personal data by name (glossary: \(item.name))")
+                field.piiKind = term.kind
+            }
             if column == "uscc" { field.checks = [Inference(.named(.uscc), "a credit code by name; confirm with a sample", .uncertain)] }
             if column == "citizen_id" || column == "applicant_id" {
                 field.checks = [Inference(.named(.citizenID), "a citizen ID by name; confirm with a sample", .uncertain)]

@@ -16,6 +16,8 @@ public struct CheckInferrer: Sendable {
         public var legacyUpgrade = false
         public var codes: Inference<String>?
         public var pii: Inference<Bool>?
+        /// How a sync should mask it (nil: by its check, or generic).
+        public var piiKind: PIIKind?
         /// The check proves the type is text (a code), whatever the digits suggest.
         public var forcesText = false
     }
@@ -61,16 +63,20 @@ public struct CheckInferrer: Sendable {
         } else if let table = codeTable(for: p, term: term) {
             d.codes = table
             d.forcesText = true
-        } else if type == .text, let e = enumeration(p) {
-            d.checks.append(e)
         }
 
         if d.pii == nil, let term, term.pii {
             d.pii = Inference(true, "personal data by name (glossary: \(p.name))")
+            d.piiKind = term.kind
         } else if d.pii == nil, let names = personNames(p) {
             d.pii = names
+            d.piiKind = .name
         } else if d.pii == nil, term == nil, Self.personalNameFragments.contains(where: { p.name.uppercased().contains($0) }) {
             d.pii = Inference(true, "the name \(p.name) suggests personal data", .uncertain)
+        }
+        // A closed list only for what is not personal: its evidence quotes the values.
+        if d.checks.isEmpty, d.codes == nil, d.pii == nil, type == .text, let e = enumeration(p) {
+            d.checks.append(e)
         }
         return d
     }

@@ -129,7 +129,11 @@ public enum DraftWriter {
         if checks.count == 1 { parts.append("check: \(checks[0])") } else if checks.count > 1 { parts.append("check: [\(checks.joined(separator: ", "))]") }
         if field.legacyUpgrade { parts.append("legacy_id: upgrade") }
         if field.required { parts.append("required: true") }
-        if field.pii?.value == true { parts.append("pii: true") }
+        if field.pii?.value == true {
+            // A kind the check already implies (citizen-id, phone) is written as true.
+            let implied = field.checks.contains { $0.value == .named(.citizenID) || $0.value == .named(.phone) }
+            if let kind = field.piiKind, kind != .generic, !implied { parts.append("pii: \(kind.rawValue)") } else { parts.append("pii: true") }
+        }
         return parts
     }
 

@@ -9,6 +9,7 @@ public struct FieldDraft: Sendable {
     public var codes: Inference<String>?
     public var transforms: [Inference<Transform>] = []
     public var pii: Inference<Bool>?
+    public var piiKind: PIIKind?
     public var required = false
 
     /// Drafts one field from its profile.
@@ -28,6 +29,7 @@ public struct FieldDraft: Sendable {
         draft.legacyUpgrade = checkDecision.legacyUpgrade
         draft.codes = checkDecision.codes
         draft.pii = checkDecision.pii
+        draft.piiKind = checkDecision.piiKind
         if p.outerSpace > 0, draft.type.value == .text {
             draft.transforms.append(Inference(.trim, "\(Count.ratio(p.outerSpace, p.nonEmpty)) values have leading or trailing spaces"))
         }

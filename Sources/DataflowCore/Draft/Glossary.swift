@@ -13,6 +13,14 @@ public struct Glossary: Sendable {
     public struct Term: Sendable, Equatable {
         public var column: String
         public var pii: Bool
+        /// How to mask it (`pii: name` in the glossary); nil with `pii: true` = by its check, else generic.
+        public var kind: PIIKind?
+
+        public init(column: String, pii: Bool, kind: PIIKind? = nil) {
+            self.column = column
+            self.pii = pii || kind != nil
+            self.kind = kind
+        }
     }
 
     /// Keys upper-cased (ASCII), Chinese as written.
@@ -45,7 +53,17 @@ public struct Glossary: Sendable {
                     term = Term(column: try MappingReader.scalar(entry.value, key: entry.key, interpolator: interpolator), pii: false)
                 default:
                     var m = try MappingReader(entry.value, what: "glossary term '\(entry.key)'", interpolator: interpolator)
-                    term = Term(column: try m.requiredString("column"), pii: try m.bool("pii") ?? false)
+                    let column = try m.requiredString("column")
+                    let position = m.node("pii")?.position ?? entry.value.position
+                    switch try m.string("pii") ?? "false" {
+                    case "true": term = Term(column: column, pii: true)
+                    case "false": term = Term(column: column, pii: false)
+                    case let text:
+                        guard let kind = PIIKind(rawValue: text) else {
+                            throw ConfigError("unknown pii kind '\(text)' (expected true, false or one of: \(PIIKind.allCases.map(\.rawValue).joined(separator: ", ")))", at: position)
+                        }
+                        term = Term(column: column, pii: true, kind: kind)
+                    }
                     try m.finish()
                 }
                 if let problem = Identifier.problem(term.column, what: "column name") {
