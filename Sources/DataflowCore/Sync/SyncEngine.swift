@@ -85,11 +85,12 @@ public final class SyncEngine: @unchecked Sendable {
 
     /// Walks every dataset on up to `jobs` worker threads; summaries come back in config order.
     private func walkAll(_ datasets: [DatasetConfig], _ walk: @escaping @Sendable (DatasetConfig) -> DatasetSummary) -> [DatasetSummary] {
-        let scheduler = DatasetScheduler(datasets) { [project] name in
+        let limit: @Sendable (String) -> Int = { [project] name in
             guard let source = project.source(named: name) else { return 1 }
             // One connection per exchange database: its datasets go one at a time.
-            return source.sql == nil ? source.concurrency : 1
+            return source.sql == nil ? max(1, source.concurrency) : 1
         }
+        let scheduler = DatasetScheduler(datasets, limit: limit)
         let results = ResultSlots(count: datasets.count)
         let work: @Sendable () -> Void = {
             while let (index, dataset) = scheduler.next() {
@@ -97,7 +98,10 @@ public final class SyncEngine: @unchecked Sendable {
                 scheduler.finished(dataset)
             }
         }
-        let workers = min(max(1, jobs), datasets.count)
+        // No more workers than could ever run at once (each source's limit, at most its datasets):
+        // a county with one source and `concurrency: 1` runs on the calling thread, as before.
+        let capacity = Dictionary(grouping: datasets, by: \.source).reduce(0) { $0 + min(limit($1.key), $1.value.count) }
+        let workers = min(max(1, jobs), capacity)
         if workers <= 1 {
             work()
         } else {
