@@ -1,11 +1,12 @@
-/// The seam between dataflow and the network: sends one request and returns the final response.
+/// The seam between dataflow and the network: sends one request and returns its response.
 ///
 /// Implementations are blocking and not shared between threads: give each worker its own.
-/// ``CurlTransport`` talks to the network; ``RetryingTransport`` wraps any transport with
-/// backoff; tests substitute a scripted fake.
+/// ``CurlTransport`` talks to the network (one request: no retries, no redirects); the source
+/// client puts its retry loop (``RetryLoop``) and redirect rules around whichever transport it is
+/// given, so tests can inject one.
 ///
 /// ```swift
-/// let transport: HTTPTransport = RetryingTransport(base: try CurlTransport(), policy: RetryPolicy())
+/// let transport: HTTPTransport = try CurlTransport()
 /// let response = try transport.send(HTTPRequest(url: "https://example.org/api?page=1"))
 /// ```
 public protocol HTTPTransport: AnyObject {

@@ -1,7 +1,7 @@
-/// One retry about to happen, reported to ``RetryingTransport``'s `onRetry` for logging.
+/// One retry about to happen, reported to ``RetryLoop``'s `onRetry` for logging.
 ///
 /// ```swift
-/// RetryingTransport(base: curl, policy: policy, onRetry: { event in
+/// RetryLoop(policy: policy, onRetry: { event in
 ///     logger.warning("retry \(event.attempt) in \(event.delay)s (\(event.cause)): \(event.reason)")
 /// })
 /// ```
