@@ -108,4 +108,18 @@ struct DownloadTests {
         #expect(error.message.contains("the body ends inside a record") && error.message.contains("after 2 retries"), "\(error)")
         #expect(server.requests.count == 3)
     }
+
+    @Test func maxDownloadIsValidatedLikeOtherSizes() throws {
+        for (text, expected) in [("lots", "'max_download' must be a size like 500MB, 2GiB or a number of bytes, found 'lots'"),
+                                 ("10", "'max_download' must be between 1024 and")] {
+            let error = try #require(throws: ConfigError.self) {
+                _ = try ClientHarness(baseURL: "http://127.0.0.1:9", sourceLines: "    max_download: \(text)")
+            }
+            #expect(error.description.contains(expected), "\(error)")
+            #expect(error.description.contains("dataflow.yml:"), "file:line:column: \(error)")
+        }
+        #expect(try ClientHarness(baseURL: "http://127.0.0.1:9", sourceLines: "    max_download: 2GiB").client.source.maxDownload == 2_147_483_648)
+        #expect(try ClientHarness(baseURL: "http://127.0.0.1:9", sourceLines: "    max_download: 500MB").client.source.maxDownload == 500_000_000)
+        #expect(try ClientHarness(baseURL: "http://127.0.0.1:9").client.source.maxDownload == SourceConfig.defaultMaxDownload)
+    }
 }
