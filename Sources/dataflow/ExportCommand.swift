@@ -95,11 +95,14 @@ struct ExportCommand: ParsableCommand {
         var fd = STDOUT_FILENO
         let partial = output.map { $0 + ".partial" }
         if let partial {
-            fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            // 0600 whatever the umask: an export holds the county's records (docs/security.md, "Files").
+            fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
-                Console.error("cannot write \(partial): \(String(cString: strerror(errno)))")
-                throw ExitCode(ExitCodes.badConfig)
+                let reason = String(cString: strerror(errno)).lowercased()
+                Console.error("cannot write \(output ?? partial): \(reason) (the folder must exist and be writable by this user); nothing was exported")
+                throw ExitCode(ExitCodes.datasetsFailed)
             }
+            _ = fchmod(fd, 0o600)
         }
         do {
             let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)

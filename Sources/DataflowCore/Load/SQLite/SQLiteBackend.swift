@@ -107,13 +107,23 @@ enum WarehouseFiles {
     /// Opens an existing warehouse for reports: read-write when this user may write it (so the
     /// export log can be kept), read-only when not; never creates or migrates anything.
     static func openForReading(_ path: String) throws -> SQLiteDatabase {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw SQLiteError(code: 14, message: "no warehouse at \(path) yet (run `dataflow sync` first)", sql: nil)
+        var st = stat()
+        if stat(path, &st) != 0 {
+            if errno == ENOENT { throw SQLiteError(code: 14, message: "no warehouse at \(path) yet (run `dataflow sync` first)", sql: nil) }
+            throw FileAccessError(path: path, action: "read the warehouse", errno: errno)
         }
         guard access(path, R_OK) == 0 else { throw FileAccessError(path: path, action: "read the warehouse", errno: errno) }
         let dir = (path as NSString).deletingLastPathComponent
         let writable = access(path, W_OK) == 0 && access(dir.isEmpty ? "." : dir, W_OK) == 0
-        return try SQLiteDatabase(path: path, readOnly: !writable)
+        if writable { return try SQLiteDatabase(path: path) }
+        // Read-only for this user: a WAL database needs its -shm to be readable and, if it is
+        // missing, creatable; when it is not, read the file as it stands (no locks: a sync writing
+        // at this moment is not seen).
+        let shm = path + "-shm"
+        if access(shm, R_OK) == 0 || FileManager.default.fileExists(atPath: shm) == false && access(dir.isEmpty ? "." : dir, W_OK) == 0 {
+            if let db = try? SQLiteDatabase(path: path, readOnly: true), (try? db.scalarInt("SELECT count(*) FROM sqlite_master")) != nil { return db }
+        }
+        return try SQLiteDatabase(path: path, immutable: true)
     }
 }
 

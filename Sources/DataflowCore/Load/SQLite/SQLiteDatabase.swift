@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// An SQLite failure, with the statement that failed.
 public struct SQLiteError: Error, Sendable, CustomStringConvertible {
@@ -24,10 +25,13 @@ public final class SQLiteDatabase {
     let handle: OpaquePointer
     public let path: String
 
-    public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+    /// - Parameter immutable: read a file this process may not write (nor create its `-shm` beside):
+    ///   SQLite then takes no locks, so the caller accepts that a concurrent writer is not seen.
+    public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let name = immutable ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0), nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             if let db { sqlite3_close_v2(db) }

@@ -1,0 +1,87 @@
+import DataflowCore
+import Foundation
+import Testing
+
+/// The warehouse's files are private whatever the umask, loose ones are tightened, and the read-only
+/// commands work for a user who may read but not write the warehouse. The tests run as root, which
+/// ignores file modes, so the other user is real: `nobody`, through `setpriv`.
+@Suite("Warehouse file modes and read-only access")
+struct FileModesTests {
+    static func mode(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_mode & 0o777) : nil
+    }
+
+    /// Runs the real binary under `umask 022`.
+    static func underUmask022(_ project: CountyProject, _ arguments: [String]) throws -> CommandResult {
+        try Command.run("/bin/sh", ["-c", "umask 022; exec \"$0\" \"$@\"", Binaries.dataflow] + arguments + ["--project", project.root.path],
+                        environment: project.environment, in: project.root)
+    }
+
+    /// Runs the real binary as `nobody` (no groups), who owns nothing of the project.
+    static func asNobody(_ project: CountyProject, _ arguments: [String]) throws -> CommandResult {
+        try Command.run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Binaries.dataflow]
+                        + arguments + ["--project", project.root.path], environment: project.environment, in: project.root)
+    }
+
+    @Test func aSyncUnderUmask022MakesTheWarehousePrivateAndTightensLooseModes() throws {
+        let sandbox = try Sandbox(rows: 200, caseRows: 60)
+        let project = try CountyProject(sandbox: sandbox)
+        let folder = (project.warehousePath as NSString).deletingLastPathComponent
+        let first = try Self.underUmask022(project, ["sync", "--quiet"])
+        #expect(first.status == 0, "\(first.output)")
+        #expect(Self.mode(folder) == 0o700)
+        #expect(Self.mode(project.warehousePath) == 0o600)
+        for companion in ["-wal", "-shm", ".lock"] where FileManager.default.fileExists(atPath: project.warehousePath + companion) {
+            #expect(Self.mode(project.warehousePath + companion) == 0o600, "\(companion)")
+        }
+
+        // A warehouse someone loosened is tightened by the next sync, which says so.
+        chmod(folder, 0o755)
+        chmod(project.warehousePath, 0o644)
+        let second = try Self.underUmask022(project, ["sync", "--quiet"])
+        #expect(second.status == 0, "\(second.output)")
+        #expect(Self.mode(folder) == 0o700 && Self.mode(project.warehousePath) == 0o600)
+        #expect(second.stderr.contains("tightened file mode") && second.stderr.contains("from=644"), "\(second.stderr)")
+    }
+
+    @Test func readOnlyCommandsWorkForAUserWhoCannotWriteTheWarehouse() throws {
+        let sandbox = try Sandbox(rows: 200, caseRows: 60)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let folder = (project.warehousePath as NSString).deletingLastPathComponent
+        let before = try Data(contentsOf: URL(fileURLWithPath: project.warehousePath))
+
+        // Readable by others, writable only by its owner (a shared read-only copy).
+        chmod(folder, 0o755)
+        chmod(project.warehousePath, 0o644)
+        for arguments in [["status"], ["catalog"], ["rejects"], ["export", "market_licenses"]] {
+            let result = try Self.asNobody(project, arguments)
+            #expect(result.status == 0, "\(arguments): \(result.output)")
+            #expect(!result.output.contains("NSCocoaErrorDomain"), "\(arguments): \(result.output)")
+            // A masked export that cannot be logged goes ahead with a warning (docs/export.md); nothing else writes.
+            #expect(arguments[0] == "export" ? result.stderr.contains("could not be logged") : !result.output.contains("readonly"), "\(arguments): \(result.output)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: project.warehousePath)) == before, "a read changes nothing, not even a migration")
+
+        // Not readable at all: one plain sentence and exit 1.
+        chmod(folder, 0o700)
+        let denied = try Self.asNobody(project, ["status"])
+        #expect(denied.status == 1)
+        #expect(denied.stderr.contains("cannot read the warehouse at \(project.warehousePath): permission denied"), "\(denied.stderr)")
+        #expect(!denied.stderr.contains("NSCocoaErrorDomain") && !denied.stderr.contains("run `dataflow sync` first"), "\(denied.stderr)")
+    }
+
+    @Test func anExportIntoAMissingFolderExitsOneAndSaysSo() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let target = project.root.appendingPathComponent("no-such-folder/licences.csv").path
+        let result = try project.dataflow("export", "market_licenses", "-o", target)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("cannot write \(target): no such file or directory"), "\(result.stderr)")
+        let written = project.root.appendingPathComponent("licences.csv").path
+        #expect(try project.dataflow("export", "market_licenses", "-o", written).status == 0)
+        #expect(Self.mode(written) == 0o600, "an export holds the county's records")
+    }
+}
