@@ -45,7 +45,7 @@ reliability: build
 	$(SWIFT) build --build-tests
 	DATAFLOW_KILL_ROUNDS=$${ROUNDS:-100} $(SWIFT) test --filter killNineAtRandomMomentsThenRerunEqualsTheTruth
 
-# Every DESIGN §9 figure next to its floor, in one run (docs/performance.md).
+# Every figure of docs/performance.md next to its floor, in one run (docs/performance.md).
 bench: deps
 	WITH_PG_DURABLE=1 bash scripts/with-postgres.sh bash scripts/bench.sh
 

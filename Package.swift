@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// dataflow — 数据回流 toolkit. Dependencies are the ones measured in DESIGN §10.
+// dataflow — 数据回流 toolkit. Dependencies are the ones measured in docs/performance.md.
 import PackageDescription
 
 let package = Package(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: every DESIGN §9 figure next to its floor, measured in one run on this machine.
+# `make bench`: every figure of docs/performance.md next to its floor, measured in one run on this machine.
 # Sizes can be lowered for a quick look: BENCH_SMALL=20000 BENCH_LARGE=100000 BENCH_CATALOG_ROWS=1000000 make bench
 # BENCH_ONLY=latency (or loopback) runs one part: the latency scenarios, or the loopback figures.
 set -euo pipefail

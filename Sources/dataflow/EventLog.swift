@@ -38,7 +38,7 @@ final class EventLog: SyncObserver {
         static func seconds(_ s: Double) -> Field { .number(String(format: "%.3f", s)) }
     }
 
-    /// JSON events go through swift-log with the JSON-lines handler (DESIGN §10).
+    /// JSON events go through swift-log with the JSON-lines handler (docs/operations.md).
     private lazy var logger = Logger(label: "dataflow.sync") { [redactor] _ in JSONLinesLogHandler(redactor: redactor) }
 
     private func event(_ name: String, _ fields: [(String, Field)], level: String = "info") {

@@ -36,7 +36,7 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// Documented exit codes (DESIGN §6).
+/// Documented exit codes (README.md, "Exit codes").
 enum ExitCodes {
     static let ok: Int32 = 0
     static let datasetsFailed: Int32 = 1

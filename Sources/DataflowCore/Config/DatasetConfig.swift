@@ -60,7 +60,7 @@ public enum UpdateCycle: String, Sendable, CaseIterable {
     }
 }
 
-/// `reconcile:` — how often a full key-set pass runs for an incremental dataset (DESIGN §3 Deletes).
+/// `reconcile:` — how often a full key-set pass runs for an incremental dataset (docs/sync.md, deletes).
 public enum ReconcileSchedule: String, Sendable, CaseIterable {
     case daily, weekly, monthly
 

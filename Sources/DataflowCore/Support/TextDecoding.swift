@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Turns downloaded bytes into UTF-8 text: UTF-8 BOM → strict UTF-8 → GB18030 (DESIGN §7), or a
+/// Turns downloaded bytes into UTF-8 text: UTF-8 BOM → strict UTF-8 → GB18030 (docs/connectors.md), or a
 /// declared `encoding:`.
 public enum TextDecoding {
     /// A text encoding a source may declare.

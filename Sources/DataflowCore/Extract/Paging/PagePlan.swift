@@ -1,4 +1,4 @@
-/// Decides the next request of a page-number walk, optionally walking by cursor (DESIGN §3).
+/// Decides the next request of a page-number walk, optionally walking by cursor (docs/sync.md).
 ///
 /// By cursor, each page moves the lower bound to the highest cursor seen and restarts at the
 /// first page; only while every record of a page shares the bound does it step page numbers.
