@@ -44,9 +44,6 @@ public final class PostgresConnection {
 
     deinit { PQfinish(handle) }
 
-    /// The server's process id for this session (its row in `pg_stat_activity`).
-    public var backendPID: Int32 { PQbackendPID(handle) }
-
     /// Runs one or more statements without parameters (migrations, DDL).
     public func execute(_ sql: String) throws {
         let result = PQexec(handle, sql)

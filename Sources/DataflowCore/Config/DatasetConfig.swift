@@ -26,9 +26,6 @@ public struct DatasetConfig: Sendable {
     /// 资源代码 of the provincial catalogue resource this dataset returns (`resource_code:`), which
     /// ties it to an imported catalogue entry.
     public var resourceCode: String? = nil
-
-    /// The fields that make up the key, in key order.
-    public var keyFields: [FieldConfig] { key.compactMap { k in fields.first { $0.column == k } } }
 }
 
 /// 更新周期 — how often the provider refreshes the data; drives freshness.
