@@ -35,13 +35,13 @@ struct CatalogCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     @Option(help: "table, json, csv, markdown, html or dcat.")
-    var format: CatalogFormatOption = .table
+    var format: CatalogFormat = .table
 
     @Option(help: "With --format csv: datasets, gaps, departments, types or demand (the 需求清单, after catalog import).")
-    var csvTable: CSVTableOption = .datasets
+    var csvTable: CoverageCSVRenderer.Table = .datasets
 
     @Option(help: "With --format csv: utf8, utf8-bom (Excel/WPS) or gb18030.")
-    var encoding: ExportEncoding = .utf8
+    var encoding: CSVWriter.Encoding = .utf8
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
     var output: String?
@@ -83,12 +83,12 @@ struct CatalogCommand: ParsableCommand {
                 throw ExitCode(ExitCodes.badConfig)
             }
             if format == .csv {
-                let csv = CoverageCSVRenderer.render(report, table: CoverageCSVRenderer.Table(rawValue: csvTable.rawValue) ?? .datasets)
-                bytes = try CoverageCSVRenderer.encode(csv, encoding: CSVWriter.Encoding(rawValue: encoding.rawValue) ?? .utf8)
+                let csv = CoverageCSVRenderer.render(report, table: csvTable)
+                bytes = try CoverageCSVRenderer.encode(csv, encoding: encoding)
             } else {
                 let toTerminal = output == nil && isatty(STDOUT_FILENO) == 1
                 let colour = TerminalColour(enabled: TerminalColour.shouldUse(isTerminal: toTerminal, environment: ProcessInfo.processInfo.environment))
-                bytes = Data(try (CatalogFormat(rawValue: format.rawValue) ?? .table).render(report, colour: colour).utf8)
+                bytes = Data(try format.render(report, colour: colour).utf8)
             }
             if let output {
                 try AtomicFile.write(bytes, to: output)
@@ -106,10 +106,9 @@ struct CatalogCommand: ParsableCommand {
     }
 }
 
-enum CatalogFormatOption: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv, markdown, html, dcat
-}
-
-enum CSVTableOption: String, ExpressibleByArgument, CaseIterable {
-    case datasets, gaps, departments, types, demand
-}
+// The core's own enums are the options (no mirror enums, no fallbacks): their raw values are the
+// spellings on the command line, and argument-parser lists them in --help and in its errors.
+extension CatalogFormat: ExpressibleByArgument {}
+extension CoverageCSVRenderer.Table: ExpressibleByArgument {}
+extension CSVWriter.Encoding: ExpressibleByArgument {}
+extension TableExporter.Format: ExpressibleByArgument {}

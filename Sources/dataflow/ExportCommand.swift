@@ -42,7 +42,7 @@ struct ExportCommand: ParsableCommand {
     var output: String?
 
     @Option(help: "csv or ndjson (one JSON object per line).")
-    var format: ExportFormat = .csv
+    var format: TableExporter.Format = .csv
 
     @Option(help: ArgumentHelp("Comma-separated columns (default: mapped columns and _matter).", valueName: "a,b,c"))
     var columns: String?
@@ -60,7 +60,7 @@ struct ExportCommand: ParsableCommand {
     var revealPII = false
 
     @Option(help: "utf8, utf8-bom (Excel/WPS) or gb18030 (CSV only).")
-    var encoding: ExportEncoding = .utf8
+    var encoding: CSVWriter.Encoding = .utf8
 
     @Flag(help: "Write CSV cells raw: no ' before cells beginning with = + - @ TAB or CR (CSV only).")
     var rawCells = false
@@ -83,12 +83,12 @@ struct ExportCommand: ParsableCommand {
             throw ExitCode(ExitCodes.badConfig)
         }
         var options = TableExporter.Options()
-        options.format = TableExporter.Format(rawValue: format.rawValue) ?? .csv
+        options.format = format
         options.columns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.includeDeleted = includeDeleted
         options.revealPII = revealPII
         options.rawCells = rawCells
-        options.encoding = CSVWriter.Encoding(rawValue: encoding.rawValue) ?? .utf8
+        options.encoding = encoding
         options.filters = try filters.map(parse)
         options.changesSince = changesSince
         options.target = output ?? "stdout"
@@ -128,15 +128,6 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
-enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
-    case csv, ndjson
-}
-
-enum ExportEncoding: String, ExpressibleByArgument, CaseIterable {
-    case utf8
-    case utf8Bom = "utf8-bom"
-    case gb18030
-}
 
 extension FileManager {
     /// Renames `from` over `to` atomically (rename(2)).
