@@ -23,6 +23,18 @@ struct RedactorTests {
         }
     }
 
+    /// A dataset whose name holds a credential word (`auth`, `token`, `key`) starts our own
+    /// messages; its error must stay readable, while an echoed header line is still masked.
+    @Test func ownDatasetMessagesAreNotTakenForHeaderLines() {
+        let r = Redactor(ownNames: ["licenses_auth_bearer", "tokens"])
+        let ours = "licenses_auth_bearer: FAILED — the same page twice\ntokens: FAILED — HTTP 500"
+        #expect(r.redact(ours) == ours)
+        #expect(Redactor().redact("licenses_auth_bearer: FAILED — x") == "licenses_auth_bearer: FAILED — x", "an underscore is no header name")
+        let echoed = r.redact("WAF page\nX-Auth-Token: abc\nAuthorization: Basic Zm9v")
+        #expect(!echoed.contains("abc") && !echoed.contains("Zm9v"), "\(echoed)")
+        #expect(r.redact("access_token=abc&page=2").contains("access_token=***"), "name=value pairs keep their masking")
+    }
+
     @Test func projectSecretsAreKnownFromTheConfig() throws {
         let config = TestProject.defaultConfig.replacingOccurrences(
             of: "auth: { type: zj-irs, app_key: ${APP_KEY:-key}, app_secret: ${APP_SECRET:-secret} }",

@@ -33,16 +33,22 @@ public final class Redactor: @unchecked Sendable {
     private var forms: [String] = []
     private var known: Set<String> = []
     private var ephemeral: [String] = []
+    /// The project's own dataset and source names (lower-cased): `licenses_auth_bearer: FAILED …`
+    /// starts a message about a dataset, not an echoed header line, whatever words the name holds.
+    private let ownNames: Set<String>
 
-    /// A redactor that knows `secrets` (and masks credential-like parameters whatever it knows).
-    public init(secrets: [Secret] = []) {
+    /// A redactor that knows `secrets` (and masks credential-like parameters whatever it knows);
+    /// `ownNames` are names of the project's datasets and sources, never taken for header names.
+    public init(secrets: [Secret] = [], ownNames: [String] = []) {
+        self.ownNames = Set(ownNames.map { $0.lowercased() })
         for secret in secrets { register(secret) }
     }
 
     /// A redactor that knows every secret configured in `project`: each source's auth values,
     /// credential-like header values, and the warehouse's and exchange databases' passwords.
     public convenience init(project: ProjectConfig) {
-        self.init(secrets: project.secretValues)
+        self.init(secrets: project.secretValues,
+                  ownNames: project.datasets.map(\.name) + project.sources.map(\.name))
     }
 
     /// Remembers a secret obtained at run time (a token, a request secret) for the rest of the run.
@@ -77,7 +83,7 @@ public final class Redactor: @unchecked Sendable {
     /// `text` with every known secret (whole, or cut short at the end of a truncated excerpt)
     /// and every credential-like parameter's value replaced by `***`. For the warehouse and JSON.
     public func redact(_ text: String) -> String {
-        Self.maskingCredentialParameters(redactingKnownValues(text))
+        Self.maskingCredentialParameters(redactingKnownValues(text), ownNames: ownNames)
     }
 
     /// `text` with every known secret (whole, or cut short at the end of an excerpt) replaced by
@@ -159,19 +165,22 @@ public final class Redactor: @unchecked Sendable {
     /// Masks the values of credential-like parameters in free text: `name=value` (query strings,
     /// forms), `"name": "value"` (JSON) and `Name: value` header lines, where the name is one
     /// URLRedaction calls credential-like.
-    public static func maskingCredentialParameters(_ text: String) -> String {
+    public static func maskingCredentialParameters(_ text: String, ownNames: Set<String> = []) -> String {
         guard text.contains("=") || text.contains(":"), URLRedaction.isCredentialName(text) else { return text }
         var out = text
         out = replace(out, #/([A-Za-z0-9_.\-\[\]]+)=([^&\s"'<>;,#]+)/#) { ("", $0.1, $0.2, "=") }
         out = replace(out, #/"([A-Za-z0-9_.\-]+)"\s*:\s*"((?:[^"\\]|\\.)*)"/#) { ("", $0.1, $0.2, "\":\"") }
-        // A header line: a name at the start of a line (or after a space or a tag), `:`, a space, the rest of the line.
-        out = replace(out, #/(?m)(^|[\s>])([A-Za-z][A-Za-z0-9_\-]*):[ \t]+([^\r\n<]+)/#) { ($0.1, $0.2, $0.3, ": ") }
+        // A header line: a name at the start of a line (or after a space or a tag), `:`, a space,
+        // the rest of the line. Header names are written with dashes (`X-Auth-Token`); a name with
+        // an underscore, or one of the project's own dataset and source names, starts one of our
+        // own messages (`licenses_auth_bearer: FAILED — …`), which must stay readable.
+        out = replace(out, #/(?m)(^|[\s>])([A-Za-z][A-Za-z0-9\-]*):[ \t]+([^\r\n<]+)/#, skipping: ownNames) { ($0.1, $0.2, $0.3, ": ") }
         return out
     }
 
     /// Rewrites each match whose name is credential-like as `lead + name + separator + ***`
     /// (a JSON match keeps its quotes).
-    private static func replace<Output>(_ text: String, _ pattern: Regex<Output>,
+    private static func replace<Output>(_ text: String, _ pattern: Regex<Output>, skipping ownNames: Set<String> = [],
                                         parts: (Output) -> (lead: Substring, name: Substring, value: Substring, separator: String)) -> String {
         var out = ""
         var rest = text[...]
@@ -179,7 +188,7 @@ public final class Redactor: @unchecked Sendable {
         while let match = rest.firstMatch(of: pattern), !match.range.isEmpty {
             out += rest[..<match.range.lowerBound]
             let p = parts(match.output)
-            if p.value != Substring(mask), URLRedaction.isCredentialName(String(p.name)) {
+            if p.value != Substring(mask), URLRedaction.isCredentialName(String(p.name)), !ownNames.contains(p.name.lowercased()) {
                 let quote = p.separator.hasPrefix("\"") ? "\"" : ""
                 out += p.lead + quote + p.name + p.separator + mask + quote
                 changed = true
