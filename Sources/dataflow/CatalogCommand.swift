@@ -63,7 +63,7 @@ struct CatalogCommand: ParsableCommand {
     func run() throws {
         let project = try global.loadProject()
         if let dataset, project.dataset(named: dataset) == nil {
-            Console.error("unknown dataset '\(dataset)'\(MappingReader.suggestion(dataset, project.datasets.map(\.name))) (datasets: \(project.datasets.map(\.name).joined(separator: ", ")))")
+            Console.error(project.unknownDatasetMessage(dataset))
             throw ExitCode(ExitCodes.badConfig)
         }
         if let department {

@@ -79,7 +79,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let project = try global.loadProject()
         guard let ds = project.dataset(named: dataset) else {
-            Console.error("unknown dataset '\(dataset)'\(MappingReader.suggestion(dataset, project.datasets.map(\.name))) (datasets: \(project.datasets.map(\.name).joined(separator: ", ")))")
+            Console.error(project.unknownDatasetMessage(dataset))
             throw ExitCode(ExitCodes.badConfig)
         }
         var options = TableExporter.Options()

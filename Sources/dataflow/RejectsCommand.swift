@@ -45,8 +45,7 @@ struct RejectsCommand: ParsableCommand {
     func run() throws {
         let project = try global.loadProject()
         if let dataset, project.dataset(named: dataset) == nil {
-            let names = project.datasets.map(\.name)
-            Console.error("unknown dataset '\(dataset)'\(MappingReader.suggestion(dataset, names)) (datasets: \(names.joined(separator: ", ")))")
+            Console.error(project.unknownDatasetMessage(dataset))
             throw ExitCode(ExitCodes.badConfig)
         }
         do {

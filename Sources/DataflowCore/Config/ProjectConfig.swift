@@ -18,4 +18,11 @@ public struct ProjectConfig: Sendable {
 
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
     public func dataset(named name: String) -> DatasetConfig? { datasets.first { $0.name == name } }
+
+    /// What every command says about a dataset name the project does not have, with a
+    /// did-you-mean and the list: `unknown dataset 'market_licence' (did you mean 'market_licenses'?) (datasets: …)`.
+    public func unknownDatasetMessage(_ name: String) -> String {
+        let all = datasets.map(\.name)
+        return "unknown dataset '\(name)'\(MappingReader.suggestion(name, all)) (datasets: \(all.joined(separator: ", ")))"
+    }
 }

@@ -67,8 +67,7 @@ public struct DatasetDrafter {
 
     public func draft(_ name: String, options: Options = Options()) throws -> Result {
         guard let dataset = project.dataset(named: name) else {
-            let names = project.datasets.map(\.name)
-            throw DraftError("unknown dataset '\(name)'\(MappingReader.suggestion(name, names)) (datasets: \(names.joined(separator: ", "))); start one with dataset, source and request in \(project.mappingsPath)/datasets/\(name).yml")
+            throw DraftError("\(project.unknownDatasetMessage(name)); start one with dataset, source and request in \(project.mappingsPath)/datasets/\(name).yml")
         }
         let path = path(of: dataset)
         if !dataset.fields.isEmpty && !options.force {

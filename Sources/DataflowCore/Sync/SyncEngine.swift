@@ -51,8 +51,7 @@ public final class SyncEngine: @unchecked Sendable {
         if names.isEmpty { return project.datasets }
         return try names.map { name in
             guard let d = project.dataset(named: name) else {
-                let all = project.datasets.map(\.name)
-                throw ConfigError("unknown dataset '\(name)'\(MappingReader.suggestion(name, all)) (datasets: \(all.joined(separator: ", ")))", file: "Mappings/datasets")
+                throw ConfigError(project.unknownDatasetMessage(name), file: "Mappings/datasets")
             }
             return d
         }
