@@ -133,9 +133,14 @@ struct ConcurrencyTests {
                 try sandbox.advanceClock(seconds: 120)
                 _ = try sandbox.mutate("licenses", update: 150, insert: 30, delete: 10)
             }
+            // Kill after the k-th data request of this run (k from the seed and the round): a moment
+            // defined by progress, not by the clock, so a busy or an idle machine kills alike.
+            let k = 2 + Int((((seed &+ UInt64(round)) &* 0x9E37_79B9_7F4A_7C15) >> 40) % 14)
+            let before = try sandbox.stats()["data_requests"] ?? 0
             let process = try project.startSync(["--jobs", "6"])
-            // A kill moment within 0.3…1.5 s, drawn from the seed and the round.
-            Thread.sleep(forTimeInterval: 0.3 + Double((((seed &+ UInt64(round)) &* 0x9E37_79B9_7F4A_7C15) >> 40) % 1_200) / 1_000)
+            while process.isRunning, (try sandbox.stats()["data_requests"] ?? 0) < before + k {
+                Thread.sleep(forTimeInterval: 0.005)
+            }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
