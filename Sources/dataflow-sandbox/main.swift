@@ -140,34 +140,86 @@ func writePortFile(_ path: String, port: Int) {
     }
 }
 
-/// Closes the listener on SIGTERM / SIGINT, so `waitUntilClosed()` returns. Kept out of top-level
-/// code so the handler is not main-actor isolated (it runs on a dispatch queue).
-nonisolated func stopOnSignals(_ server: SandboxServer) -> [any DispatchSourceSignal] {
-    let queue = DispatchQueue(label: "dataflow-sandbox.signals")
-    return [SIGTERM, SIGINT].map { signalNumber in
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-        source.setEventHandler { server.close() }
-        source.resume()
-        return source
+/// The self-pipe a stop signal writes to; read by the thread that closes the listener.
+let stopPipe: (read: Int32, write: Int32) = {
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { fail("cannot create the signal pipe: errno \(errno)", exitCode: 1) }
+    return (fds[0], fds[1])
+}()
+
+/// Stop signals (SIGTERM, SIGINT) write one byte to `stopPipe`, from the moment this returns.
+///
+/// A handler installed with `sigaction` takes effect at once. The earlier dispatch signal source
+/// needed the signal ignored first and registered itself asynchronously, so a SIGTERM in between
+/// was discarded and the sandbox ran forever on a loaded machine. The signals are also unblocked
+/// here: a parent (a test runner's thread) may start us with them blocked, and an ignored or
+/// blocked disposition inherited across exec would otherwise hide them.
+nonisolated func catchStopSignals() {
+    _ = stopPipe
+    var action = sigaction()
+    #if canImport(Glibc)
+    action.__sigaction_handler.sa_handler = { _ in
+        var byte: UInt8 = 1
+        _ = write(stopPipe.write, &byte, 1)   // async-signal-safe; the pipe already exists
+    }
+    #else
+    action.__sigaction_u.__sa_handler = { _ in
+        var byte: UInt8 = 1
+        _ = write(stopPipe.write, &byte, 1)
+    }
+    #endif
+    sigemptyset(&action.sa_mask)
+    var set = sigset_t()
+    sigemptyset(&set)
+    for signalNumber in [SIGTERM, SIGINT] {
+        sigaction(signalNumber, &action, nil)
+        sigaddset(&set, signalNumber)
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
+/// The server a stop signal closes.
+final class StopSignalWaiter: @unchecked Sendable {
+    let server: SandboxServer
+    init(_ server: SandboxServer) { self.server = server }
+
+    /// Waits for a byte on the stop pipe (also one written before), then closes the listener so
+    /// `waitUntilClosed()` returns.
+    func run() {
+        var byte: UInt8 = 0
+        while read(stopPipe.read, &byte, 1) < 0 && errno == EINTR {}
+        server.close()
     }
 }
 
+/// Starts the thread that waits for a stop signal (a plain pthread: the sandbox has no Foundation).
+nonisolated func stopOnSignals(_ server: SandboxServer) {
+    let waiter = Unmanaged.passRetained(StopSignalWaiter(server)).toOpaque()
+    var thread = pthread_t()
+    let started = pthread_create(&thread, nil, { argument in
+        guard let argument else { return nil }
+        Unmanaged<StopSignalWaiter>.fromOpaque(argument).takeRetainedValue().run()
+        return nil
+    }, waiter)
+    if started != 0 { fail("cannot start the signal thread: error \(started)", exitCode: 1) }
+}
+
 let (configuration, portFile) = parseArguments(Array(CommandLine.arguments.dropFirst()))
+// Caught from here on: a stop signal during start-up is kept in the pipe, never lost.
+catchStopSignals()
 let server: SandboxServer
 do {
     server = try await SandboxServer.start(configuration)
 } catch {
     fail("\(error)", exitCode: 1)
 }
-// Signal handlers before anyone can learn the port: a SIGTERM sent the moment the port file
-// appears must stop the server cleanly, not kill it with the default action.
-let signalSources = stopOnSignals(server)
+// The waiter before anyone can learn the port: a SIGTERM sent the moment the port file appears
+// (or earlier) stops the server cleanly.
+stopOnSignals(server)
 // The port file first: whoever sees the line may already look for the file.
 if let portFile { writePortFile(portFile, port: server.port) }
 emit(server.listeningLine + "\n", to: 1)
 
 try? await server.waitUntilClosed()
 try? await server.shutdown()
-withExtendedLifetime(signalSources) {}
 exit(0)

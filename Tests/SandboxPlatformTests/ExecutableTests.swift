@@ -51,6 +51,36 @@ struct ExecutableTests {
         #expect(process.terminationStatus == 0)
     }
 
+    /// A test runner may start the sandbox with SIGTERM ignored and blocked (both survive exec);
+    /// the sandbox installs its own handler and unblocks it, so a stop request always stops it.
+    @Test func stopsOnSIGTERMWhateverDispositionItInherits() throws {
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-port-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: portFile) }
+        let script = """
+            import os, signal, subprocess, sys, time
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+            p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+            while not (os.path.exists(sys.argv[-1]) and os.path.getsize(sys.argv[-1]) > 0):
+                time.sleep(0.01)
+            p.send_signal(signal.SIGTERM)
+            try:
+                print(p.wait(timeout=60))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                print("still running 60 s after SIGTERM")
+            """
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        launcher.arguments = ["python3", "-c", script, try #require(sandboxExecutable).path, "--port", "0", "--rows", "20", "--port-file", portFile.path]
+        let out = Pipe()
+        launcher.standardOutput = out
+        try launcher.run()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        launcher.waitUntilExit()
+        #expect(printed == "0\n", "the sandbox's exit status after SIGTERM: \(printed)")
+    }
+
     @Test func helpExitsZeroAndBadFlagsExitTwo() throws {
         let help = try run(["--help"])
         help.process.waitUntilExit()
