@@ -74,7 +74,9 @@ final class EventLog: SyncObserver {
         guard progress else { return }
         let lines = bars.filter { $0.pages > 0 }.map { $0.line(now: now) }
         guard !lines.isEmpty else { return }
-        Console.stderr(lines.joined(separator: "\n"))
+        // Every draw starts at the start of a cleared line, the first one too: a sync fast
+        // enough to draw only once still draws in place, never after text left on the line.
+        Console.stderr("\r\u{1B}[K" + lines.joined(separator: "\n"))
         drawnLines = lines.count
         lastDraw = now
     }
