@@ -24,6 +24,20 @@ struct FileModesTests {
                         + arguments + ["--project", project.root.path], environment: project.environment, in: project.root)
     }
 
+    /// The metrics file is 0644 on purpose (counts and redacted errors, read by node_exporter as
+    /// another user), and that exact mode survives a restrictive umask; the warehouse stays private.
+    @Test func theMetricsFileKeepsItsModeUnderUmask077() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 20)
+        let project = try CountyProject(sandbox: sandbox)
+        let metrics = project.root.appendingPathComponent("dataflow.prom").path
+        let run = try Command.run("/bin/sh", ["-c", "umask 077; exec \"$0\" \"$@\"", Binaries.dataflow, "sync", "--quiet",
+                                              "--metrics-file", metrics, "--project", project.root.path],
+                                  environment: project.environment, in: project.root)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(Self.mode(metrics) == 0o644, "node_exporter must be able to read it")
+        #expect(Self.mode(project.warehousePath) == 0o600)
+    }
+
     @Test func aSyncUnderUmask022MakesTheWarehousePrivateAndTightensLooseModes() throws {
         let sandbox = try Sandbox(rows: 200, caseRows: 60)
         let project = try CountyProject(sandbox: sandbox)
