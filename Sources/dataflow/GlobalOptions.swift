@@ -31,33 +31,3 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 }
-
-enum LogFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
-}
-
-/// Documented exit codes (README.md, "Exit codes").
-enum ExitCodes {
-    static let ok: Int32 = 0
-    static let datasetsFailed: Int32 = 1
-    static let badConfig: Int32 = 2
-    static let locked: Int32 = 3
-    static let belowThreshold: Int32 = 4
-}
-
-/// Writes to stdout and stderr without buffering surprises.
-enum Console {
-    static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
-
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("dataflow: " + text + "\n").utf8))
-    }
-
-    static func stderr(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
-}
