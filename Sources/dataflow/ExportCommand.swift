@@ -92,46 +92,36 @@ struct ExportCommand: ParsableCommand {
         options.filters = try filters.map(parse)
         options.changesSince = changesSince
         options.target = output ?? "stdout"
-        var fd = STDOUT_FILENO
-        let partial = output.map { $0 + ".partial" }
-        if let partial {
+        var file: AtomicFile.Writer?
+        if let output {
             // 0600 whatever the umask: an export holds the county's records (docs/security.md, "Files").
-            fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                let reason = String(cString: strerror(errno)).lowercased()
-                Console.error("cannot write \(output ?? partial): \(reason) (the folder must exist and be writable by this user); nothing was exported")
+            do {
+                file = try AtomicFile.Writer(path: output, mode: 0o600)
+            } catch let error as AtomicFile.WriteError {
+                Console.error("\(error) (the folder must exist and be writable by this user); nothing was exported")
                 throw ExitCode(ExitCodes.datasetsFailed)
             }
-            _ = fchmod(fd, 0o600)
         }
+        let fd = file?.descriptor ?? STDOUT_FILENO
         do {
             let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             let result = try TableExporter(db: reader, dataset: ds).run(to: fd, options: options)
             if let logError = result.logError { Console.stderr("warning: \(logError)\n") }
-            if let output, let partial {
-                close(fd)
-                try FileManager.default.moveItemReplacing(from: partial, to: output)
+            if let output, let file {
+                try file.commit()
                 if !global.quiet { Console.stderr("exported \(result.rows) \(changesSince == nil ? "rows" : "changes") of \(dataset) to \(output)\n") }
             }
             if let since = changesSince, !global.quiet {
                 Console.stderr("last change seq: \(result.lastSeq ?? since) (next: --changes-since \(result.lastSeq ?? since))\n")
             }
         } catch let error as TableExporter.UsageError {
-            if let partial { close(fd); unlink(partial) }
+            file?.discard()
             Console.error(error.message)
             throw ExitCode(ExitCodes.badConfig)
         } catch {
-            if let partial { close(fd); unlink(partial) }
+            file?.discard()
             Console.error("export failed: \(error)")
             throw ExitCode(ExitCodes.datasetsFailed)
         }
-    }
-}
-
-
-extension FileManager {
-    /// Renames `from` over `to` atomically (rename(2)).
-    func moveItemReplacing(from: String, to: String) throws {
-        if rename(from, to) != 0 { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: to]) }
     }
 }

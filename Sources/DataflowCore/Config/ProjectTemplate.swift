@@ -27,7 +27,7 @@ public enum ProjectTemplate {
             let full = root + "/" + path
             try fm.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             guard !fm.fileExists(atPath: full) else { continue }
-            try text.write(toFile: full, atomically: true, encoding: .utf8)
+            try AtomicFile.write(Data(text.utf8), to: full)
             written.append(path)
         }
         return written

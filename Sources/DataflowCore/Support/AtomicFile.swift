@@ -3,11 +3,17 @@ import Foundation
 import Glibc
 #endif
 
-/// Writes a whole file atomically: a temporary file in the same folder, fsync, then rename(2), so
-/// a reader (node_exporter's textfile collector, a web server) never sees half a file.
+/// Writes a whole file atomically: a temporary file in the same folder with exactly the mode
+/// asked for (whatever the umask), fsync, then rename(2), so a reader (node_exporter's textfile
+/// collector, a web server, an analyst's Excel) never sees half a file. The one way every command
+/// writes a file: whole (`write`) or streamed (`Writer`).
 ///
 /// ```swift
 /// try AtomicFile.write(Data("dataflow_up 1\n".utf8), to: "/var/lib/node_exporter/dataflow.prom")
+///
+/// let file = try AtomicFile.Writer(path: "licences.csv", mode: 0o600)   // FILE.partial
+/// write(file.descriptor, bytes, count)                                     // stream into it
+/// try file.commit()                                                        // fsync + rename
 /// ```
 public enum AtomicFile {
     /// A failed write, naming the file.
@@ -17,37 +23,78 @@ public enum AtomicFile {
         public var description: String { "cannot write \(path): \(reason)" }
     }
 
+    /// A file being written under `PATH.partial`; `commit()` puts it in place, `discard()` (or
+    /// an error before `commit()`) leaves nothing behind.
+    public final class Writer {
+        public let path: String
+        public let partial: String
+        /// The descriptor to write to (close-on-exec).
+        public let descriptor: Int32
+        private var open = true
+
+        /// Creates `path + ".partial"` with exactly `mode`; the folder must exist.
+        public init(path: String, mode: mode_t) throws {
+            self.path = path
+            partial = path + ".partial"
+            let fd = Glibc.open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+            guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno)).lowercased()) }
+            // open(2) applies the umask; the mode asked for is the mode the file gets.
+            guard fchmod(fd, mode) == 0 else {
+                let reason = String(cString: strerror(errno)).lowercased()
+                close(fd); unlink(partial)
+                throw WriteError(path: path, reason: reason)
+            }
+            descriptor = fd
+        }
+
+        /// Writes all of `data` (retrying short writes and EINTR).
+        public func write(_ data: Data) throws {
+            var offset = 0
+            while offset < data.count {
+                let n = data[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw WriteError(path: path, reason: String(cString: strerror(errno)).lowercased())
+                }
+                offset += n
+            }
+        }
+
+        /// fsync, then rename over `path`.
+        public func commit() throws {
+            guard open else { return }
+            open = false
+            fsync(descriptor)
+            close(descriptor)
+            guard rename(partial, path) == 0 else {
+                let reason = String(cString: strerror(errno)).lowercased()
+                unlink(partial)
+                throw WriteError(path: path, reason: reason)
+            }
+        }
+
+        /// Closes and removes the partial file.
+        public func discard() {
+            guard open else { return }
+            open = false
+            close(descriptor)
+            unlink(partial)
+        }
+
+        deinit { discard() }
+    }
+
     /// Writes `data` to `path` with exactly `mode`, whatever the umask (reports and metrics hold
     /// counts, names and redacted errors — no personal data — and are read by other users: a web
     /// server, node_exporter; see docs/security.md "Files").
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        let temp = (dir.isEmpty ? "." : dir) + "/." + (path as NSString).lastPathComponent + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
-        // open(2) applies the umask; the mode asked for is the mode the file gets.
-        guard fchmod(fd, mode) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd); unlink(temp)
-            throw WriteError(path: path, reason: reason)
-        }
-        var offset = 0
-        while offset < data.count {
-            let n = data[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd); unlink(temp)
-                throw WriteError(path: path, reason: reason)
-            }
-            offset += n
-        }
-        fsync(fd)
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temp)
-            throw WriteError(path: path, reason: reason)
+        let file = try Writer(path: path, mode: mode)
+        do {
+            try file.write(data)
+            try file.commit()
+        } catch {
+            file.discard()
+            throw error
         }
     }
 }
