@@ -22,6 +22,7 @@ struct GlobalOptions: ParsableArguments {
             var loader = ProjectLoader(environment: ProcessInfo.processInfo.environment)
             loader.allowRequestOnlyDatasets = allowRequestOnly
             let loaded = try loader.load(root: project)
+            LogBootstrap.install(format: logFormat, quiet: quiet, redactor: Redactor(project: loaded))
             if !quiet { for warning in loaded.warnings { Console.error("warning: \(warning)") } }
             return loaded
         } catch {

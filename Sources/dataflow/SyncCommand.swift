@@ -101,6 +101,7 @@ struct SyncCommand: ParsableCommand {
         }
         // One redactor for the run: the engine's authenticators teach it their tokens, the log uses it.
         let redactor = Redactor(project: project)
+        LogBootstrap.install(format: global.logFormat, quiet: global.quiet, redactor: redactor)
         let warehouse: Warehouse
         do {
             warehouse = try WarehouseFactory.standard.open(project.warehouse, purpose: .sync)

@@ -50,13 +50,17 @@ struct FileModesTests {
             #expect(Self.mode(project.warehousePath + companion) == 0o600, "\(companion)")
         }
 
-        // A warehouse someone loosened is tightened by the next sync, which says so.
+        // A warehouse someone loosened is tightened by the next sync, which says so — in the
+        // log's own format: with --log-format json every stderr line is a JSON object.
         chmod(folder, 0o755)
         chmod(project.warehousePath, 0o644)
-        let second = try Self.underUmask022(project, ["sync", "--quiet"])
+        let second = try Self.underUmask022(project, ["sync", "--log-format", "json"])
         #expect(second.status == 0, "\(second.output)")
         #expect(Self.mode(folder) == 0o700 && Self.mode(project.warehousePath) == 0o600)
-        #expect(second.stderr.contains("tightened file mode") && second.stderr.contains("from=644"), "\(second.stderr)")
+        let lines = second.stderr.split(separator: "\n").map(String.init)
+        let events = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.count == lines.count, "a plain-text line in a JSON log: \(second.stderr)")
+        #expect(events.contains { $0["event"] as? String == "tightened file mode" && $0["from"] as? String == "644" }, "\(second.stderr)")
     }
 
     @Test func readOnlyCommandsWorkForAUserWhoCannotWriteTheWarehouse() throws {
