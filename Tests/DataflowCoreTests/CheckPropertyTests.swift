@@ -1,19 +1,8 @@
 import Foundation
 import Testing
 @testable import DataflowCore
+import LoopbackGateway
 
-/// SplitMix64: a small seeded generator so every property run is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Properties over generated inputs (seeded loops): valid identifiers pass, every single-character
 /// corruption fails, decimals round-trip exactly, datetimes parse across formats and zones.

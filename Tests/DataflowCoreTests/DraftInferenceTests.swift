@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DataflowCore
+import LoopbackGateway
 
 /// The drafter's inferrers on generated, shuffled, partly broken samples. The seed is printed;
 /// `DRAFT_SEED=N` replays a run.

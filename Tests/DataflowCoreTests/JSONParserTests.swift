@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DataflowCore
+import LoopbackGateway
 
 @Suite("JSON parser")
 struct JSONParserTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DataflowCore
+import LoopbackGateway
 
 /// The masking rules on real shapes, and a seeded property that no rule leaves more characters
 /// clear than it allows (rerun a failure with `DATAFLOW_TEST_SEED=N`).

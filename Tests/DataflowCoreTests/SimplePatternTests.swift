@@ -1,28 +1,17 @@
 import Foundation
 import Testing
 @testable import DataflowCore
+import LoopbackGateway
 
 @Suite("SimplePattern agrees with NSRegularExpression")
 struct SimplePatternTests {
-    /// A tiny seeded generator so failures reproduce.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func nsMatches(_ pattern: String, _ text: String) -> Bool {
         guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { return false }
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
     @Test func randomPatternsAndInputsMatchExactlyLikeTheFullEngine() throws {
-        var rng = SplitMix(state: 20261129)
+        var rng = SeededGenerator(seed: 20261129)
         let atoms = ["a", "b", "Y", "W", "7", "中", "\\d", "\\w", "\\s", "\\D", ".", "[0-9]", "[A-Z]", "[^0-9]", "[a-c_]", "\\.", "\\-", "[X\\d]"]
         let quantifiers = ["", "", "?", "*", "+", "{2}", "{1,3}", "{0,}", "{3}"]
         let alphabet: [String] = ["a", "b", "Y", "W", "7", "0", "9", "中", " ", ".", "-", "_", "Z", "x", "５", "\t"]

@@ -1,6 +1,7 @@
 import DataflowHTTP
 import Foundation
 import Testing
+import LoopbackGateway
 
 @Suite("RetryPolicy and Retry-After")
 struct RetryPolicyTests {

@@ -1,6 +1,7 @@
 import DataflowCore
 import Foundation
 import Testing
+import LoopbackGateway
 
 /// When the kill -9 tests kill a sync: a seeded schedule (the seed is printed; set
 /// `DATAFLOW_KILL_SEED` to replay one), counted from the moment the run has really begun writing
@@ -8,12 +9,12 @@ import Testing
 /// kill before the run.
 struct KillSchedule {
     let seed: UInt64
-    private var generator: SplitMix64
+    private var generator: SeededGenerator
 
     init(test: String = #function) {
         let given = ProcessInfo.processInfo.environment["DATAFLOW_KILL_SEED"].flatMap { UInt64($0) }
         seed = given ?? UInt64.random(in: 1...UInt64(Int64.max))
-        generator = SplitMix64(state: seed)
+        generator = SeededGenerator(seed: seed)
         print("\(test): kill schedule seed \(seed) (replay with DATAFLOW_KILL_SEED=\(seed))")
     }
 
@@ -37,17 +38,5 @@ struct KillSchedule {
         if project.backend == .sqlite && !FileManager.default.fileExists(atPath: project.warehousePath) { return 0 }
         guard let db = try? project.reader(), db.backend != "sqlite" || (try? db.tableExists("_dataflow_runs")) == true else { return 0 }
         return ((try? db.scalarInt("SELECT coalesce(max(run_id), 0) FROM _dataflow_runs", [])) ?? nil) ?? 0
-    }
-}
-
-/// SplitMix64, so a schedule is reproducible from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
