@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/debug
 DEMO=demo
-rm -rf "$DEMO" && mkdir -p "$DEMO"
+# demo/ holds the warehouse, so it is private (0700) from the start, as dataflow makes it anyway.
+rm -rf "$DEMO" && mkdir -m 700 "$DEMO"
 
 "$BIN/dataflow-sandbox" --port 0 --rows 5000 --port-file "$DEMO/sandbox.port" >"$DEMO/sandbox.log" 2>&1 &
 SANDBOX_PID=$!
