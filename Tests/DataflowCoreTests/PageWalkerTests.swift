@@ -53,10 +53,15 @@ final class WalkerHarness {
 
     /// One run of the walker; returns its summary (and the error it threw, if any).
     @discardableResult
-    func walk() throws -> (summary: DatasetSummary, error: (any Error)?) {
+    /// - Parameter retryRejects: replay the open rejects first, as `sync --retry-rejects` does.
+    func walk(retryRejects: Bool = false) throws -> (summary: DatasetSummary, error: (any Error)?) {
         let run = try warehouse.beginRun(datasets: ["items"], options: "")
         try warehouse.beginDataset(runID: run, dataset: "items")
         let walker = PageWalker(dataset: dataset, project: config, client: client, warehouse: warehouse, runID: run, observer: SilentSyncObserver())
+        if retryRejects {
+            let replay = try RejectReplayer(dataset: dataset, dictionaries: config.dictionaries).replay(store: warehouse, runID: run)
+            walker.replayedRejects = replay.replayed > 0
+        }
         var summary = DatasetSummary(dataset: "items", status: "ok")
         do {
             try walker.walk(from: try warehouse.state(of: "items"), summary: &summary)
@@ -108,6 +113,32 @@ struct PageWalkerTests {
         #expect(refusal.description.contains("the pass was not complete"), "\(refusal)")
         #expect(summary.incompletePass?.contains("fewer than the gateway's total of 6") == true, "\(summary.incompletePass ?? "nil")")
         #expect(try h.live() == 6, "K4 was not seen, but it is not tombstoned")
+    }
+
+    /// A reject replayed by `--retry-rejects` carries the run's id; counted as read, it would
+    /// make a pass that missed a live record look complete (11 read + 1 replayed = total 12)
+    /// and tombstone the record it missed.
+    @Test func rejectsReplayedInTheRunNeverMakeAPassLookComplete() throws {
+        let good = (1...12).map { (String(format: "K%02d", $0), "2026-01-01 08:00:00") }
+        let bad = ("K13", "2026-13-45 25:61:00")
+        let second = Locked(false)
+        let server = try LoopbackHTTPServer { request, _ in
+            let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
+            // First run: 12 good records and one that is quarantined. Second run: K13 is gone
+            // upstream and the gateway skips K05 while it still reports a total of 12.
+            let all = second.value ? good.filter { $0.0 != "K05" } : good + [bad]
+            return itemsPage(Array(all.dropFirst((page - 1) * 3).prefix(3)), total: second.value ? 12 : 13)
+        }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.pageRequest)
+        #expect(try h.walk().error == nil)
+        #expect(try h.live() == 12)
+        #expect(try h.warehouse.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE resolved_at IS NULL", []) == 1)
+
+        second.value = true
+        let (summary, error) = try h.walk(retryRejects: true)
+        #expect(error is PassLedger.Refusal, "\(String(describing: error))")
+        #expect(summary.incompletePass?.contains("--retry-rejects") == true, "\(summary.incompletePass ?? "nil")")
+        #expect(try h.live() == 12, "K05 was not read, but it is not tombstoned")
     }
 
     @Test func anEmptyAnswerFromAnotherOriginAfterARedirectTombstonesNothing() throws {

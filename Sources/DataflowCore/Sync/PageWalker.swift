@@ -41,6 +41,11 @@ final class PageWalker {
 
     /// `sync --allow-mass-delete` named this dataset: the mass-delete guard lets the pass through.
     var allowMassDelete = false
+    /// `sync --retry-rejects` replayed open rejects of this dataset earlier in this run. Replayed
+    /// rows and still-failing rejects carry this run's id, so the warehouse would count their keys
+    /// as read by the pass: a pass that missed a live record could then look complete and
+    /// tombstone it. Such a pass is judged uncertain instead.
+    var replayedRejects = false
 
     /// Tombstones of this walk's complete pass (snapshot diff or reconcile), for the run's counts.
     private var unseenTombstones = 0
@@ -116,7 +121,10 @@ final class PageWalker {
     }
 
     private func verdict(_ ledger: PassLedger, duplicatesExpected: Bool) throws -> PassLedger.Verdict {
-        ledger.verdict(distinctKeys: marksSeen ? try warehouse.keysSeen(dataset: dataset, runID: runID) : nil,
+        if marksSeen && replayedRejects {
+            return .uncertain("rejects replayed by --retry-rejects in this run count as read, so this pass cannot show it read every key (nothing was tombstoned; run `dataflow sync` again to finish the pass)")
+        }
+        return ledger.verdict(distinctKeys: marksSeen ? try warehouse.keysSeen(dataset: dataset, runID: runID) : nil,
                        duplicatesExpected: duplicatesExpected)
     }
 

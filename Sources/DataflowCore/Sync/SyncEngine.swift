@@ -184,6 +184,7 @@ public final class SyncEngine: @unchecked Sendable {
                                         warehouse: warehouse, runID: runID, observer: observer)
                 walker.reconcile = try reconcileDue(dataset, forced: reconcile)
                 walker.allowMassDelete = allowMassDelete
+                walker.replayedRejects = (summary.replay?.replayed ?? 0) > 0
                 try walker.walk(from: state, summary: &summary)
                 if walker.reconcile { try warehouse.setMetaValue("reconciled:" + dataset.name, Timestamp.now()) }
             }
