@@ -90,6 +90,15 @@ struct PIIMaskTests {
         let masked = masking.reason(reason)
         #expect(masked.value == "********00")
         #expect(masked.message == "SJ: '********00' is not a phone number")
+        // A check that quotes part of the value (the birth date of an ID) never shows that part.
+        let birth = masking.reason(RejectReason(field: "id_no", rule: "citizen-id", value: "330782199002314239",
+                                                message: "SFZH: birth date 19900231 is not a real date"))
+        #expect(birth.value == "330782***********9")
+        #expect(!birth.message.contains("1990") && !birth.message.contains("0231"), "\(birth.message)")
+        #expect(birth.message == "SFZH: fails citizen-id (value masked: 330782***********9)")
+        let check = masking.reason(RejectReason(field: "id_no", rule: "citizen-id", value: "330782199001014238",
+                                                message: "SFZH: check character is 8, expected 9"))
+        #expect(check.message == "SFZH: check character is 8, expected 9", "a message with no piece of the value stays as it was")
         #expect(masking.key("330782199001014239") == "330782***********9")
         #expect(masking.value("稠城街道", column: "town") == "稠城街道")
     }

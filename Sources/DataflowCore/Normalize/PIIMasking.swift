@@ -81,7 +81,9 @@ public struct PIIMasking: Sendable {
     }
 
     /// A reject reason whose value (and the value wherever the message repeats it) is masked
-    /// when the reason is about a personal field.
+    /// when the reason is about a personal field. A message that still quotes a piece of the
+    /// value (a check's "birth date 19900231 is not a real date" names the part of an ID the
+    /// mask hides) keeps only its field prefix and rule: the masked value stands beside it.
     public func reason(_ reason: RejectReason) -> RejectReason {
         guard let value = reason.value, !value.isEmpty,
               let kind = everything ? .generic : reason.field.flatMap({ columns[$0] ?? sources[$0] }) else { return reason }
@@ -89,6 +91,23 @@ public struct PIIMasking: Sendable {
         let masked = PIIMask.mask(value, as: kind)
         out.value = masked
         out.message = reason.message.replacingOccurrences(of: value, with: masked)
+        if Self.quotesPiece(of: value, in: out.message, besides: masked) {
+            let prefix = out.message.firstRange(of: ": ").map { String(out.message[..<$0.upperBound]) } ?? ""
+            out.message = prefix + "fails \(reason.rule) (value masked: \(masked))"
+        }
         return out
+    }
+
+    /// Whether `message` holds four or more consecutive characters of `value` that the masked
+    /// form does not show anyway.
+    static func quotesPiece(of value: String, in message: String, besides masked: String) -> Bool {
+        let chars = Array(value)
+        guard chars.count >= 4 else { return false }
+        let rest = message.replacingOccurrences(of: masked, with: "")
+        for start in 0...(chars.count - 4) {
+            let piece = String(chars[start..<start + 4])
+            if rest.contains(piece) && !masked.contains(piece) { return true }
+        }
+        return false
     }
 }
