@@ -154,7 +154,8 @@ public struct TableExporter {
         // masked one goes ahead and says the log could not be written.
         var entry = ExportLog.Entry(command: "export", dataset: dataset.name, masked: masked.contains(true), target: options.target)
         entry.columns = headers
-        entry.filters = options.filters.map { "\($0.column)=\($0.value)" }
+        // A masked view's log does not keep the person it looked for in clear either.
+        entry.filters = options.filters.map { "\($0.column)=\(options.revealPII ? $0.value : masking.value($0.value, column: $0.column))" }
         entry.format = options.format.rawValue + (options.format == .csv && options.encoding != .utf8 ? " " + options.encoding.rawValue : "")
             + (options.rawCells ? " raw-cells" : "")
         entry.changesSince = options.changesSince
