@@ -84,8 +84,9 @@ final class EventLog: SyncObserver {
     private func text(_ line: String, always: Bool = false) {
         guard format == .text, !quiet || always else { return }
         clearProgress()
-        // Our own lines are single lines: any control character in one came from a gateway.
-        Console.stderr(Redactor.escapingControls(line) + "\n")
+        // Our own lines are single lines: any control character in one came from a gateway. Every
+        // line passes the redactor here, so no caller has to remember it.
+        Console.stderr(redactor.printable(line) + "\n")
         drawProgress()
     }
 
