@@ -1,6 +1,7 @@
 import DataflowCore
 import DataflowHTTP
 import Foundation
+import LoopbackGateway
 import Testing
 
 /// `dataflow draft` on every sandbox dataset of every gateway style: from a request-only file it
@@ -150,5 +151,48 @@ struct DraftFromCatalogueTests {
         let catalog = try project.dataflow("catalog")
         #expect(catalog.output.contains("330000-DSJ-0001") == false || catalog.output.split(separator: "\n").contains { $0.contains("330000-DSJ-0001") && $0.contains("service_cases") },
                 "the resource is configured now: \(catalog.output)")
+    }
+}
+
+/// `dataflow draft` on a gateway whose sample holds personal data in places the inferrers quote
+/// values: landline numbers with leading zeros (type evidence) and a citizen ID where a credit
+/// code should be (a failing check's examples). Neither the file nor the terminal shows one.
+@Suite("Draft: personal values in the sample are masked in the file and on the terminal")
+struct DraftPersonalDataTests {
+    /// A valid credit code of an individual business (`92…`: only the GB 32100 check applies).
+    static func creditCode(_ i: Int) -> String {
+        let body = "92330782" + String(format: "%09d", 100_003 + i * 7_919)
+        return body + String(CreditCodeCheck.checkCharacter(for: body) ?? "?")
+    }
+
+    @Test func landlinesAndAnIDInTheSampleAreMaskedInTheDraftAndTheSummary() throws {
+        let citizenID = "330782199001014239"
+        var records: [[String: String]] = []
+        for i in 0..<30 {
+            records.append(["id": String(format: "K%03d", i),
+                            "LXDH": "05798512" + String(format: "%04d", 1_000 + i * 37),
+                            "TYSHXYDM": i == 0 ? citizenID : Self.creditCode(i)])
+        }
+        let gateway = try HostileGateway(mode: .honest, records: records)
+        let project = try HostileProject(gateway: gateway, auth: nil, pagination: "{ type: none }")
+        let file = project.root.appendingPathComponent("Mappings/datasets/items.yml")
+        let requestOnly = DraftWriter.strip(try String(contentsOf: file, encoding: .utf8), keys: DraftWriter.draftedKeys)
+        try requestOnly.write(to: file, atomically: true, encoding: .utf8)
+        let clear = [citizenID] + records.compactMap { $0["LXDH"] }
+
+        let dry = try project.dataflow("draft", "items", "--dry-run")
+        #expect(dry.status == 0, "\(dry.output)")
+        let written = try project.dataflow("draft", "items")
+        #expect(written.status == 0, "\(written.output)")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        // The evidence is still there, masked the way every view masks these kinds.
+        #expect(text.contains("leading zeros ('0579******"), "\(text)")
+        #expect(text.contains("1 fail ('330782***********9')"), "\(text)")
+        #expect(text.contains("check: phone"), "\(text)")
+        for value in clear {
+            #expect(!text.contains(value), "the draft quotes \(value):\n\(text)")
+            #expect(!dry.output.contains(value) && !written.output.contains(value), "the terminal shows \(value)")
+        }
+        #expect(try project.dataflow("validate").status == 0)
     }
 }

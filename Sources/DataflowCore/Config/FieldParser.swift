@@ -55,6 +55,11 @@ struct FieldParser {
         return field
     }
 
+    /// The kind of personal data a field's checks imply: `citizen-id` or `phone`, else nil.
+    static func piiKind(impliedBy checks: [FieldCheck]) -> PIIKind? {
+        checks.contains(.named(.citizenID)) ? .citizenID : checks.contains(.named(.phone)) ? .phone : nil
+    }
+
     /// The names `pii:` accepts besides true and false.
     static let piiNames = ["true", "false"] + PIIKind.allCases.map(\.rawValue)
 
@@ -62,7 +67,7 @@ struct FieldParser {
     /// generic. A `check: citizen-id` or `check: phone` field is personal data even without
     /// `pii:`; `pii: false` says explicitly that it is not (a company's switchboard number).
     private func parsePII(_ f: inout MappingReader, checks: [FieldCheck]) throws(ConfigError) -> PIIKind? {
-        let checked: PIIKind? = checks.contains(.named(.citizenID)) ? .citizenID : checks.contains(.named(.phone)) ? .phone : nil
+        let checked = Self.piiKind(impliedBy: checks)
         let position = f.node("pii")?.position
         guard let text = try f.string("pii") else { return checked }
         switch text.lowercased() {

@@ -42,7 +42,7 @@ public struct CheckInferrer: Sendable {
             d.checks.append(Inference(.named(.uscc), evidence(ok, n, "valid GB 32100 check characters", failing, p)))
             d.forcesText = true
         } else if textual, let result = citizenIDs(values), Self.meets(result.ok, n) {
-            var text = evidence(result.ok, n, "valid GB 11643 check characters", result.failing.map { PIIMask.mask($0, as: .citizenID) }, p)
+            var text = evidence(result.ok, n, "valid GB 11643 check characters", result.failing, p, as: .citizenID)
             if result.legacy > 0 { text += "; \(Count.text(result.legacy)) are 15-digit legacy numbers, upgraded" }
             d.checks.append(Inference(.named(.citizenID), text))
             d.legacyUpgrade = result.legacy > 0
@@ -53,7 +53,7 @@ public struct CheckInferrer: Sendable {
             d.checks.append(Inference(.named(.division), evidence(ok, n, "in the GB/T 2260 snapshot \(snapshot)", failing, p)))
             d.forcesText = true
         } else if textual, let (ok, failing) = passing(values, PhoneNumberCheck.validate), Self.meets(ok, n) {
-            d.checks.append(Inference(.named(.phone), evidence(ok, n, "mainland phone numbers", failing.map { PIIMask.mask($0, as: .phone) }, p)))
+            d.checks.append(Inference(.named(.phone), evidence(ok, n, "mainland phone numbers", failing, p, as: .phone)))
             d.forcesText = true
             d.pii = Inference(true, "phone numbers")
         } else if textual, Self.sexNames.contains(p.name.uppercased()) || term?.column == "sex",
@@ -108,9 +108,10 @@ public struct CheckInferrer: Sendable {
         return (ok, legacy, failing)
     }
 
-    private func evidence(_ ok: Int, _ n: Int, _ what: String, _ failing: [String], _ p: ColumnProfile) -> String {
+    /// "ok/n what", and the failing values (masked as `kind`, or as the profile masks them).
+    private func evidence(_ ok: Int, _ n: Int, _ what: String, _ failing: [String], _ p: ColumnProfile, as kind: PIIKind? = nil) -> String {
         var text = "\(Count.ratio(ok, n)) \(what)"
-        if !failing.isEmpty { text += "; \(Count.text(failing.count)) fail (\(p.examples(failing))) and will be quarantined" }
+        if !failing.isEmpty { text += "; \(Count.text(failing.count)) fail (\(p.examples(failing, as: kind))) and will be quarantined" }
         return text
     }
 
@@ -143,9 +144,7 @@ public struct CheckInferrer: Sendable {
     private func personNames(_ p: ColumnProfile) -> Inference<Bool>? {
         let n = p.values.count
         guard n >= 10 else { return nil }
-        let names = p.values.filter { v in
-            (2...4).contains(v.count) && v.unicodeScalars.allSatisfy { $0.properties.isIdeographic || $0 == "·" }
-        }
+        let names = p.values.filter(EvidenceValue.looksLikePersonName)
         guard Double(names.count) >= 0.9 * Double(n), Double(p.distinct.count) >= 0.3 * Double(n) else { return nil }
         return Inference(true, "\(Count.ratio(names.count, n)) values look like person names (2–4 Chinese characters)", .uncertain)
     }

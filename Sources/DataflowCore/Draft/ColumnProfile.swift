@@ -26,6 +26,9 @@ public struct ColumnProfile: Sendable {
     public var outerSpace = 0
     /// Distinct non-empty values and how often each occurs.
     public var distinct: [String: Int] = [:]
+    /// How evidence quoting this field's values masks them, once the drafter knows the field is
+    /// personal data (nil: only values that look personal are masked, see `EvidenceValue`).
+    public var maskedAs: PIIKind?
 
     public var nonEmpty: Int { values.count + structured }
 
@@ -34,9 +37,13 @@ public struct ColumnProfile: Sendable {
         distinct.map { ($0.key, $0.value) }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
     }
 
-    /// A few example values for evidence comments, shortened.
-    public func examples(_ values: [String], limit: Int = 2) -> String {
-        values.prefix(limit).map { "'" + ($0.count > 24 ? String($0.prefix(24)) + "…" : $0) + "'" }.joined(separator: ", ")
+    /// A few example values for evidence comments, masked (as `kind`, else as `maskedAs`, else
+    /// as what they look like) and shortened: evidence never quotes personal data in clear.
+    public func examples(_ values: [String], limit: Int = 2, as kind: PIIKind? = nil) -> String {
+        values.prefix(limit).map { value in
+            let shown = EvidenceValue.shown(value, kind: kind ?? maskedAs)
+            return "'" + (shown.count > 24 ? String(shown.prefix(24)) + "…" : shown) + "'"
+        }.joined(separator: ", ")
     }
 
     /// Profiles of every field seen in `records`, in order of first appearance.

@@ -20,7 +20,15 @@ public struct FieldDraft: Sendable {
     /// ```
     public static func infer(_ p: ColumnProfile, glossary: Glossary, checks: CheckInferrer) -> (FieldDraft, TypeInferrer.Decision, CheckInferrer.Decision) {
         var typeDecision = TypeInferrer.infer(p)
-        let checkDecision = checks.infer(p, term: glossary.term(for: p.name), type: typeDecision.type.value)
+        var checkDecision = checks.infer(p, term: glossary.term(for: p.name), type: typeDecision.type.value)
+        if checkDecision.pii?.value == true {
+            // Personal data: infer again with every quoted value masked as the field will be
+            // masked (the decisions are the same; only the evidence changes).
+            var masked = p
+            masked.maskedAs = checkDecision.piiKind ?? FieldParser.piiKind(impliedBy: checkDecision.checks.map(\.value)) ?? .generic
+            typeDecision = TypeInferrer.infer(masked)
+            checkDecision = checks.infer(masked, term: glossary.term(for: p.name), type: typeDecision.type.value)
+        }
         if checkDecision.forcesText, typeDecision.type.value != .text {
             typeDecision = TypeInferrer.Decision(type: Inference(.text, "a code (see its check), kept as text"))
         }
