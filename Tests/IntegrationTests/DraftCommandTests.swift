@@ -195,4 +195,21 @@ struct DraftPersonalDataTests {
         }
         #expect(try project.dataflow("validate").status == 0)
     }
+
+    /// The draft is loaded back before it is handed out; that check reads it from memory. With
+    /// TMPDIR naming a plain file no temporary folder can be made, and the draft still works.
+    @Test func theDraftIsCheckedWithoutATemporaryCopy() throws {
+        let gateway = try HostileGateway(mode: .honest)
+        let project = try HostileProject(gateway: gateway, auth: nil, pagination: "{ type: none }")
+        let file = project.root.appendingPathComponent("Mappings/datasets/items.yml")
+        let requestOnly = DraftWriter.strip(try String(contentsOf: file, encoding: .utf8), keys: DraftWriter.draftedKeys)
+        try requestOnly.write(to: file, atomically: true, encoding: .utf8)
+        let notAFolder = project.root.appendingPathComponent("tmp-is-a-file")
+        try Data().write(to: notAFolder)
+        var environment = HostileAuthStyle.environment
+        environment["TMPDIR"] = notAFolder.path
+        let result = try Command.run(Binaries.dataflow, ["draft", "items", "--project", project.root.path], environment: environment, in: project.root)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try String(contentsOf: file, encoding: .utf8).contains("fields:"))
+    }
 }

@@ -34,7 +34,16 @@ struct DatasetLoader {
     }
 
     func load(path: String, display: String) throws(ConfigError) -> DatasetConfig {
-        let node = try YAMLDocument.load(path: path, displayName: display)
+        try load(YAMLDocument.load(path: path, displayName: display), display: display)
+    }
+
+    /// A dataset file's text, parsed in memory (`dataflow draft` checks a draft before it is
+    /// written, and a draft must not pass through a file anywhere else).
+    func load(text: String, display: String) throws(ConfigError) -> DatasetConfig {
+        try load(YAMLDocument.parse(text, file: display), display: display)
+    }
+
+    private func load(_ node: YAMLNode, display: String) throws(ConfigError) -> DatasetConfig {
         var m = try MappingReader(node, what: display, interpolator: interpolator)
         let name = try m.requiredString("dataset")
         if let problem = Identifier.problem(name, what: "dataset name") {

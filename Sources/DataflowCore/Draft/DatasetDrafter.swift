@@ -213,16 +213,13 @@ public struct DatasetDrafter {
         return inferred
     }
 
-    /// Loads `text` through the strict dataset loader; a draft that fails is a drafter bug.
+    /// Loads `text` through the strict dataset loader; a draft that fails is a drafter bug. The
+    /// text is parsed in memory: a draft holds the sample's field names and masked evidence, and
+    /// no copy of it goes to a file (the shared temporary folder least of all).
     func verify(_ text: String, dataset: DatasetConfig) throws -> DatasetConfig {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dataflow-draft-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("draft.yml")
-        try Data(text.utf8).write(to: file)
         let loader = DatasetLoader(interpolator: Interpolator(environment: environment), sources: project.sources, dictionaries: project.dictionaries)
         do {
-            return try loader.load(path: file.path, display: dataset.file)
+            return try loader.load(text: text, display: dataset.file)
         } catch {
             throw DraftError("the draft of \(dataset.name) does not validate (\(error)); nothing was written. Please report this with the output of --dry-run")
         }
