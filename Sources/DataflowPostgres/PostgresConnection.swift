@@ -63,16 +63,20 @@ public final class PostgresConnection {
 
     /// Runs `body` inside `BEGIN … COMMIT`, rolling back on any error.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN")
+        try beginTransaction()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try commitTransaction()
             return result
         } catch {
-            _ = PQexec(handle, "ROLLBACK").map { PQclear($0) }
+            rollbackTransaction()
             throw error
         }
     }
+
+    public func beginTransaction() throws { try execute("BEGIN") }
+    public func commitTransaction() throws { try execute("COMMIT") }
+    public func rollbackTransaction() { _ = PQexec(handle, "ROLLBACK").map { PQclear($0) } }
 
     /// Streams rows one at a time (libpq single-row mode), so a large table never sits in memory.
     public func stream(_ sql: String, _ parameters: [CellValue], _ body: (PostgresRows) throws -> Void) throws {

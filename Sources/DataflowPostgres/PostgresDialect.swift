@@ -65,14 +65,14 @@ final class PostgresDatasetTable: DatasetTableWriter {
         return out
     }
 
-    func write(_ writes: [RowWrite], now: String, runID: Int64) throws {
+    func write(_ writes: [RowWrite], of rows: [MappedRow], now: String, runID: Int64) throws {
         // Final content per key (the last version on the page wins), in first-write order; the
         // upsert never overwrites _first_seen, so the staged one only counts for new keys.
         var written: [String: [CellValue]] = [:]
         var order: [String] = []
         let run = CellValue.integer(runID), nowText = CellValue.text(now)
         for write in writes {
-            let row = write.row
+            let row = rows[write.index]
             if written[row.key] == nil { order.append(row.key) }
             written[row.key] = row.values + [.text(row.key), .text(row.hash), .integer(row.deleted ? 1 : 0), nowText, nowText, run,
                                              row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null]

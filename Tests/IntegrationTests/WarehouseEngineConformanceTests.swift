@@ -133,6 +133,68 @@ struct WarehouseEngineConformanceTests {
         try TruthComparison.expectEqual(project, dataset: "market_licenses", in: warehouse)
     }
 
+    /// Pages whose walk already holds the next page are grouped into one transaction
+    /// (`SQLWarehouse.apply`). Another connection sees nothing of a group until it commits — a
+    /// page with nothing in hand commits it — and then sees every page of it with its state. A
+    /// page that fails rolls its whole group back, data and state together, and the warehouse
+    /// goes on. The change feed keeps the pages' order across its multi-row inserts.
+    @Test(arguments: [EngineBackend.sqlite, .postgres])
+    func groupedPagesCommitTogetherAndAFailedPageRollsBackItsGroup(_ backend: EngineBackend) throws {
+        let sandbox = try Sandbox(rows: 130)
+        let project = try CountyProject(sandbox: sandbox)
+        let config = try project.config()
+        let dataset = try #require(config.dataset(named: "market_licenses"))
+        let mapper = RecordMapper(dataset: dataset, dictionaries: config.dictionaries)
+        let rows: [MappedRow] = try sandbox.truth("licenses").map { record in
+            guard case .row(let r) = mapper.map(record) else { throw WarehouseError("a sandbox record was rejected") }
+            return r
+        }
+        #expect(rows.count == 130)
+        let (location, cleanup) = try backend.freshLocation()
+        defer { cleanup() }
+        let warehouse = try EngineBackend.factory.open(location, purpose: .sync)
+        try warehouse.loadDictionaries(config.dictionaries)
+        try warehouse.prepare(dataset: dataset)
+        let run = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        try warehouse.beginDataset(runID: run, dataset: dataset.name)
+        let reader = try EngineBackend.factory.open(location, purpose: .read)
+        func committedRows() throws -> Int64? { try reader.scalarInt("SELECT count(*) FROM market_licenses", []) }
+        func committedWatermark() throws -> Int64? {
+            try reader.scalarInt("SELECT watermark FROM _dataflow_state WHERE dataset = 'market_licenses'", [])
+        }
+        func apply(_ page: ArraySlice<MappedRow>, watermark: Int, nextInHand: Bool) throws -> PageCounts {
+            var batch = PageBatch(runID: run, dataset: dataset, rows: Array(page), rejects: [], unmappedFields: [],
+                                  watermark: (watermark, "w\(watermark)"), passMax: nil, fetched: page.count, requests: 1)
+            batch.nextInHand = nextInHand
+            return try warehouse.apply(batch)
+        }
+
+        #expect(try apply(rows[0..<60], watermark: 100, nextInHand: true) == counts(inserted: 60))
+        #expect(try committedRows() == 0, "a grouped page is not committed while its walk holds the next one")
+        #expect(try committedWatermark() == nil)
+        #expect(try apply(rows[60..<70], watermark: 200, nextInHand: false) == counts(inserted: 10))
+        #expect(try committedRows() == 70, "a page with nothing in hand commits its group")
+        #expect(try committedWatermark() == 200)
+
+        #expect(try apply(rows[70..<100], watermark: 300, nextInHand: true) == counts(inserted: 30))
+        var broken = rows[100]
+        broken.values.append(.text("one value more than the table has columns"))
+        #expect(throws: (any Error).self) { try apply([broken], watermark: 400, nextInHand: true) }
+        #expect(try committedRows() == 70, "the failed page's group is rolled back")
+        #expect(try warehouse.state(of: dataset.name).watermark == 200, "with its state")
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM market_licenses", []) == 70)
+
+        #expect(try apply(rows[70..<130], watermark: 500, nextInHand: false) == counts(inserted: 60))
+        #expect(try committedRows() == 130)
+        #expect(try committedWatermark() == 500)
+        var fed: [String] = []
+        try reader.forEachRow("SELECT key, op FROM _dataflow_changes ORDER BY seq", []) { row in
+            #expect(row.text(1) == "I")
+            fed.append(row.text(0) ?? "")
+        }
+        #expect(fed == rows.map(\.key), "one I per row, in the order the pages carried them")
+    }
+
     /// A read-only open never migrates: an empty location says to run a sync first.
     @Test(arguments: EngineBackend.allCases)
     func aReadOfAWarehouseThatDoesNotExistSaysToSyncFirst(_ backend: EngineBackend) throws {

@@ -70,7 +70,7 @@ final class DatasetApplier {
         var changes: [[CellValue]] = []
         var resolvedKeys: [String] = []
         var seenKeys: [String] = []
-        for row in batch.rows {
+        for (index, row) in batch.rows.enumerated() {
             let op: String?
             if let old = stored[row.key] {
                 // Same content and same liveness: a key tombstoned because it went missing (snapshot or
@@ -80,13 +80,13 @@ final class DatasetApplier {
                     op = nil
                     if batch.markSeen { seenKeys.append(row.key) }
                 } else {
-                    writes.append(RowWrite(row: row, isNew: false))
+                    writes.append(RowWrite(index: index, isNew: false))
                     if row.deleted && !old.deleted { op = "D"; counts.deleted += 1 } else if !row.deleted && old.deleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
                     if !old.deleted { liveDelta -= 1; if let m = old.matter { matterDeltas[m, default: 0] -= 1 } } else { deletedDelta -= 1 }
                     if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
                 }
             } else {
-                writes.append(RowWrite(row: row, isNew: true))
+                writes.append(RowWrite(index: index, isNew: true))
                 if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
                     op = "I"; counts.inserted += 1; liveDelta += 1
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
@@ -99,7 +99,7 @@ final class DatasetApplier {
             if openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
-        if !writes.isEmpty { try writer.write(writes, now: now, runID: batch.runID) }
+        if !writes.isEmpty { try writer.write(writes, of: batch.rows, now: now, runID: batch.runID) }
         if !changes.isEmpty { try dialect.insertRows(into: "_dataflow_changes", columns: Self.changeColumns, rows: changes) }
         for key in resolvedKeys {
             try dialect.execute("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE dataset = ? AND key = ? AND resolved_at IS NULL",

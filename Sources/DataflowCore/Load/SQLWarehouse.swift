@@ -66,6 +66,7 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func loadDictionaries(_ d: Dictionaries) throws {
+        try commitPending()
         if try dialect.scalarText("SELECT value FROM _dataflow_meta WHERE name = 'dictionaries_version'", []) == d.version { return }
         try dialect.transaction {
             for table in ["_dataflow_matters", "_dataflow_functions", "_dataflow_matter_functions", "_dataflow_matter_aliases"] {
@@ -89,10 +90,12 @@ public final class SQLWarehouse: Warehouse {
 
     /// Creates a dataset's table (or adds the columns a mapping gained), as a sync would.
     public func createTable(for dataset: DatasetConfig) throws {
+        try commitPending()
         try DatasetApplier.createOrExtendTable(dialect: dialect, dataset: dataset)
     }
 
     public func prepare(dataset: DatasetConfig) throws {
+        try commitPending()
         tables[dataset.name] = try DatasetApplier(dialect: dialect, dataset: dataset)
         let now = Timestamp.now()
         try dialect.execute("INSERT INTO _dataflow_state (dataset, updated_at) VALUES (?, ?) ON CONFLICT (dataset) DO NOTHING",
@@ -106,6 +109,7 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func state(of dataset: String) throws -> DatasetState {
+        try commitPending()
         var state = DatasetState(watermark: nil, watermarkText: nil, passMax: nil, rows: 0, deletedRows: 0)
         try dialect.forEachRow("SELECT watermark, watermark_text, pass_max, rows, deleted_rows FROM _dataflow_state WHERE dataset = ?",
                                [.text(dataset)]) { r in
@@ -116,6 +120,7 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func beginRun(datasets: [String], options: String) throws -> Int64 {
+        try commitPending()
         let id = try dialect.scalarInt("""
             INSERT INTO _dataflow_runs (started_at, status, datasets, pid, host, options) VALUES (?, 'running', ?, ?, ?, ?) RETURNING run_id
             """, [.text(Timestamp.now()), .text(datasets.joined(separator: ",")), .integer(Int64(ProcessInfo.processInfo.processIdentifier)),
@@ -125,6 +130,7 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func beginDataset(runID: Int64, dataset: String) throws {
+        try commitPending()
         try dialect.transaction {
             try dialect.execute("DELETE FROM _dataflow_run_datasets WHERE run_id = ? AND dataset = ?", [.integer(runID), .text(dataset)])
             try dialect.execute("INSERT INTO _dataflow_run_datasets (run_id, dataset, status, started_at) VALUES (?, ?, 'running', ?)",
@@ -137,12 +143,59 @@ public final class SQLWarehouse: Warehouse {
         return table
     }
 
+    /// Applies one page with its state. A page whose walk already holds the next one
+    /// (`batch.nextInHand`) may stay in an open transaction and commit together with the next
+    /// pages of the same dataset: a group commits at `groupRows` rows, `groupSeconds` after its
+    /// first page, when a page comes with nothing in hand, before another dataset's page, or
+    /// before any other call. Every page still commits with its state in one transaction, so
+    /// kill -9 loses at most the open group, which the next run fetches again, exactly as if the
+    /// process had died before those pages (docs/sync.md, "Checkpoints"). A page that fails
+    /// rolls its whole group back (its dataset's earlier pages with their state) and the dataset
+    /// fails. On a quiet loopback the writer is the slower side, so pages are grouped; a gateway
+    /// slower than the writer leaves nothing in hand, and every page commits at once.
     public func apply(_ batch: PageBatch) throws -> PageCounts {
         let table = try applier(batch.dataset.name)
-        return try dialect.transaction { try table.apply(batch, now: Timestamp.now()) }
+        if let open = group, open.dataset != batch.dataset.name { try commitPending() }
+        guard batch.nextInHand || group != nil else {
+            return try dialect.transaction { try table.apply(batch, now: Timestamp.now()) }
+        }
+        if group == nil {
+            try dialect.beginTransaction()
+            group = (batch.dataset.name, DispatchTime.now().uptimeNanoseconds, 0)
+        }
+        let counts: PageCounts
+        do { counts = try table.apply(batch, now: Timestamp.now()) } catch { abandonGroup(); throw error }
+        group?.rows += batch.rows.count + batch.rejects.count
+        if let open = group, !batch.nextInHand || open.rows >= Self.groupRows
+            || DispatchTime.now().uptimeNanoseconds - open.began >= Self.groupSeconds * 1_000_000_000 {
+            try commitPending()
+        }
+        return counts
     }
 
+    /// Pages of one dataset applied in a transaction still open: since when, and how many rows
+    /// and rejects.
+    private var group: (dataset: String, began: UInt64, rows: Int)?
+    /// A group of pages commits at this many rows, or this many seconds after its first page.
+    static let groupRows = 50_000
+    static let groupSeconds: UInt64 = 1
+
+    /// Commits the open group of pages, if any. Every call but `apply` does this first.
+    public func commitPending() throws {
+        guard group != nil else { return }
+        group = nil
+        do { try dialect.commitTransaction() } catch { dialect.rollbackTransaction(); throw error }
+    }
+
+    private func abandonGroup() {
+        group = nil
+        dialect.rollbackTransaction()
+    }
+
+    deinit { try? commitPending() }
+
     public func finishPass(dataset: String, watermark: (epoch: Int, text: String)?) throws {
+        try commitPending()
         try dialect.execute("""
             UPDATE _dataflow_state SET watermark = coalesce(?, watermark), watermark_text = coalesce(?, watermark_text),
                 pass_max = NULL, updated_at = ? WHERE dataset = ?
@@ -150,32 +203,39 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func metaValue(_ name: String) throws -> String? {
-        try dialect.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(name)])
+        try commitPending()
+        return try dialect.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(name)])
     }
 
     public func setMetaValue(_ name: String, _ value: String) throws {
+        try commitPending()
         try dialect.execute("INSERT INTO _dataflow_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                             [.text(name), .text(value)])
     }
 
     public func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int {
-        try SeenKeys.distinct(in: dialect, dataset: dataset, runID: runID)
+        try commitPending()
+        return try SeenKeys.distinct(in: dialect, dataset: dataset, runID: runID)
     }
 
     public func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int {
-        try SeenKeys.unseenLive(in: dialect, dataset: dataset, runID: runID)
+        try commitPending()
+        return try SeenKeys.unseenLive(in: dialect, dataset: dataset, runID: runID)
     }
 
     public func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try commitPending()
         let table = try applier(dataset.name)
         return try dialect.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
     }
 
     public func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) {
-        try SeenKeys.rejects(in: dialect, dataset: dataset, runID: runID)
+        try commitPending()
+        return try SeenKeys.rejects(in: dialect, dataset: dataset, runID: runID)
     }
 
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
+        try commitPending()
         try dialect.execute("""
             UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ?, rejected = coalesce(?, rejected)
             WHERE run_id = ? AND dataset = ?
@@ -184,6 +244,7 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func finishRun(runID: Int64, status: String, exitCode: Int32) throws {
+        try commitPending()
         try dialect.execute("UPDATE _dataflow_runs SET finished_at = ?, status = ?, exit_code = ? WHERE run_id = ?",
                             [.text(Timestamp.now()), .text(status), .integer(Int64(exitCode)), .integer(runID)])
     }
@@ -191,6 +252,7 @@ public final class SQLWarehouse: Warehouse {
     // MARK: RejectStore
 
     public func rejects(dataset: String?, includeResolved: Bool) throws -> [StoredReject] {
+        try commitPending()
         var sql = "SELECT id, dataset, key, record, reasons, first_seen, last_seen, resolved_at, resolved_run_id FROM _dataflow_rejects WHERE 1 = 1"
         var args: [CellValue] = []
         if let dataset { sql += " AND dataset = ?"; args.append(.text(dataset)) }
@@ -205,6 +267,7 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func applyReplay(_ replay: RejectReplay) throws -> PageCounts {
+        try commitPending()
         let table = try applier(replay.dataset.name)
         return try dialect.transaction { try table.applyReplay(replay, now: Timestamp.now()) }
     }
@@ -214,14 +277,15 @@ public final class SQLWarehouse: Warehouse {
     public var backend: String { dialect.backend }
     public var rowOrder: String { dialect.rowOrder }
     public func stringAggregate(_ expression: String, separator: String) -> String { dialect.stringAggregate(expression, separator: separator) }
-    public func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64? { try dialect.scalarInt(sql, bindings) }
-    public func scalarText(_ sql: String, _ bindings: [CellValue]) throws -> String? { try dialect.scalarText(sql, bindings) }
+    public func scalarInt(_ sql: String, _ bindings: [CellValue]) throws -> Int64? { try commitPending(); return try dialect.scalarInt(sql, bindings) }
+    public func scalarText(_ sql: String, _ bindings: [CellValue]) throws -> String? { try commitPending(); return try dialect.scalarText(sql, bindings) }
     public func forEachRow(_ sql: String, _ bindings: [CellValue], _ body: (any WarehouseRow) throws -> Void) throws {
+        try commitPending()
         try dialect.forEachRow(sql, bindings, body)
     }
-    public func execute(_ sql: String, _ bindings: [CellValue]) throws { try dialect.execute(sql, bindings) }
-    public func tableExists(_ name: String) throws -> Bool { try dialect.tableExists(name) }
-    public func columns(of table: String) throws -> [String] { try dialect.columns(of: table) }
+    public func execute(_ sql: String, _ bindings: [CellValue]) throws { try commitPending(); try dialect.execute(sql, bindings) }
+    public func tableExists(_ name: String) throws -> Bool { try commitPending(); return try dialect.tableExists(name) }
+    public func columns(of table: String) throws -> [String] { try commitPending(); return try dialect.columns(of: table) }
 }
 
 /// A warehouse used in a way it cannot serve (a dataset not prepared, a missing row).

@@ -16,6 +16,10 @@ public struct PageBatch {
     /// Full-snapshot datasets: stamp unchanged rows with this run so a complete pass can find the
     /// keys it did not see.
     public var markSeen = false
+    /// The walk already holds its next page: the warehouse may keep this page's transaction open
+    /// and commit it together with the next pages (`SQLWarehouse.apply`, docs/sync.md
+    /// "Checkpoints"). False: the page is committed before `apply` returns.
+    public var nextInHand = false
 
     public init(runID: Int64, dataset: DatasetConfig, rows: [MappedRow], rejects: [RejectedRecord], unmappedFields: Set<String>,
                 watermark: (epoch: Int, text: String)?, passMax: Int?, fetched: Int, requests: Int, markSeen: Bool = false) {

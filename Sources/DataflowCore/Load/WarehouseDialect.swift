@@ -22,6 +22,11 @@ public protocol WarehouseDialect: WarehouseReader {
     func executeScript(_ sql: String) throws
     /// Runs `body` in one transaction, rolled back when it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T
+    /// A transaction that spans several calls (grouped pages, `SQLWarehouse.apply`): begin it,
+    /// then commit it or roll it back. Savepoints inside it are plain SQL (`SAVEPOINT name`).
+    func beginTransaction() throws
+    func commitTransaction() throws
+    func rollbackTransaction()
     /// Called first inside the migration transaction: keeps two processes from migrating at once.
     func lockForMigration() throws
     /// Appends rows to one of dataflow's tables, in order (the change feed, dictionaries).
@@ -47,9 +52,10 @@ public struct StoredRow: Sendable, Equatable {
     }
 }
 
-/// One row to write: new keys are inserted (with `_first_seen`), known keys are updated.
+/// One row to write, by its index in the page's rows (no copy of the row): new keys are
+/// inserted (with `_first_seen`), known keys are updated.
 public struct RowWrite {
-    public var row: MappedRow
+    public var index: Int
     public var isNew: Bool
 }
 
@@ -60,7 +66,7 @@ public protocol DatasetTableWriter: AnyObject {
     func storedRows(keys: [String]) throws -> [String: StoredRow]
     /// Writes the rows: all columns, `_hash`, `_deleted`, `_last_seen = now`, `_run_id`, `_matter`,
     /// `_matter_code`; a key may appear twice (the later write wins, `_first_seen` stays the first).
-    func write(_ writes: [RowWrite], now: String, runID: Int64) throws
+    func write(_ writes: [RowWrite], of rows: [MappedRow], now: String, runID: Int64) throws
     /// Stamps unchanged rows as seen by `runID` (full-snapshot datasets).
     func markSeen(keys: [String], runID: Int64) throws
     /// Marks the keys deleted, seen by `runID` at `now`.

@@ -33,14 +33,24 @@ struct PageCommitter {
     func commit(_ records: [JSONValue], pageNumber: Int, total: Int?, requests: Int, passMax: Int? = nil, keepsPassMax: Bool = false,
                 markSeen: Bool = false, summary: inout DatasetSummary,
                 watermark: (MappedPage) -> (epoch: Int, text: String)?) throws -> Committed {
-        let mapped = mapper.mapPage(records)
+        try commit(mapped: mapper.mapPage(records), fetched: records.count, pageNumber: pageNumber, total: total, requests: requests,
+                   passMax: passMax, keepsPassMax: keepsPassMax, markSeen: markSeen, summary: &summary, watermark: watermark)
+    }
+
+    /// Commits a page already mapped (by the walk's prefetch thread) from `fetched` raw records.
+    /// `nextInHand`: the walk holds its next page already, so the warehouse may group this page's
+    /// transaction with the next ones (`SQLWarehouse.apply`).
+    func commit(mapped: MappedPage, fetched: Int, pageNumber: Int, total: Int?, requests: Int, passMax: Int? = nil, keepsPassMax: Bool = false,
+                markSeen: Bool = false, nextInHand: Bool = false, summary: inout DatasetSummary,
+                watermark: (MappedPage) -> (epoch: Int, text: String)?) throws -> Committed {
         var newPassMax: Int?
         if keepsPassMax, let cmax = mapped.maxCursor { newPassMax = max(passMax ?? cmax, cmax) }
-        let batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
-                              watermark: watermark(mapped), passMax: newPassMax, fetched: records.count, requests: requests, markSeen: markSeen)
+        var batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
+                              watermark: watermark(mapped), passMax: newPassMax, fetched: fetched, requests: requests, markSeen: markSeen)
+        batch.nextInHand = nextInHand
         let counts = try warehouse.apply(batch)
-        summary.add(counts, fetched: records.count, requests: requests)
-        observer.pageCommitted(dataset.name, page: pageNumber, fetched: records.count, counts: counts, total: total)
+        summary.add(counts, fetched: fetched, requests: requests)
+        observer.pageCommitted(dataset.name, page: pageNumber, fetched: fetched, counts: counts, total: total)
         var hasher = Hasher()
         for row in mapped.rows { hasher.combine(row.key); hasher.combine(row.hash) }
         for reject in mapped.rejects { hasher.combine(reject.key); hasher.combine(reject.record.serialized()) }

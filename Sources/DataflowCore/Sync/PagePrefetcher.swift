@@ -74,6 +74,13 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Whether the next item is already fetched (`next()` would not wait).
+    var hasReady: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !buffer.isEmpty
+    }
+
     /// Stops the producer after its current fetch and waits for its thread to end. Idempotent.
     func stop() {
         condition.lock()

@@ -192,16 +192,19 @@ final class PageWalker {
 
     private func walkByCursor(_ p: PagePagination, inc: IncrementalConfig, baseParams: [(String, String)], start: Int?,
                               state: DatasetState, summary: inout DatasetSummary) throws {
-        // Fetching runs one page ahead on its own thread: the next request needs only the page's
-        // highest cursor (read from the raw records), not its mapping or commit, so the gateway's
-        // latency overlaps the mapping and the SQLite transaction. The client and the plan belong
-        // to the prefetch thread until `stop()` returns.
+        // Fetching and mapping run ahead on their own thread: the next request needs only the
+        // page's highest cursor (read from the raw records), not its commit, so the gateway's
+        // latency and the mapping overlap the warehouse's transaction; this thread only commits.
+        // The client, the plan and the mapper belong to the prefetch thread until `stop()` returns.
         struct Producer {
             var plan: PagePlan
             let client: SourceClient
         }
         struct Fetched {
+            /// The response; its records are handed on mapped (`mapped`), not kept twice.
             var page: FetchedPage
+            var records: Int
+            var mapped: MappedPage
             /// The lower cursor bound this page was requested under.
             var bound: Int?
         }
@@ -212,13 +215,19 @@ final class PageWalker {
             let plan = producer.value.plan
             var params = baseParams + walker.value.pageParams(p, plan)
             if let from = plan.from { params = walker.value.filter(params, inc, from) }
-            let page = try producer.value.client.fetch(.path(request.path, params: params), request: request, totalPath: p.totalPath)
-            if page.records.isEmpty { return (Fetched(page: page, bound: plan.from), true) }
-            let cmax = page.records.compactMap { record -> Int? in
+            var page = try producer.value.client.fetch(.path(request.path, params: params), request: request, totalPath: p.totalPath)
+            // The records go on mapped; the parsed body is dropped here, so the committing thread
+            // neither holds it nor spends its time freeing it.
+            let records = page.records
+            page.records = []
+            page.body = nil
+            if records.isEmpty { return (Fetched(page: page, records: 0, mapped: MappedPage(), bound: plan.from), true) }
+            let cmax = records.compactMap { record -> Int? in
                 if case .object(let o) = record { return RecordMapper.cursor(of: o, inc) } else { return nil }
             }.max()
-            let more = producer.value.plan.advance(count: page.records.count, total: page.total, maxCursor: cmax)
-            return (Fetched(page: page, bound: plan.from), !more)
+            let more = producer.value.plan.advance(count: records.count, total: page.total, maxCursor: cmax)
+            let mapped = walker.value.committer.mapper.mapPage(records)
+            return (Fetched(page: page, records: records.count, mapped: mapped, bound: plan.from), !more)
         }
         defer { prefetcher.stop() }
         var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
@@ -231,15 +240,16 @@ final class PageWalker {
             pageNumber += 1
             last = page
             if fetched.bound != bound { bound = fetched.bound; ledger.boundMoved() }
-            if page.records.isEmpty {
+            if fetched.records == 0 {
                 summary.requests += page.requests
                 try note(page, records: 0, committed: [], in: &ledger)
                 ledger.end(.emptyPage, total: page.total)
                 break
             }
-            let committed = try committer.commit(page.records, pageNumber: pageNumber, total: page.total, requests: page.requests,
-                                                 markSeen: marksSeen, summary: &summary, watermark: sortedWatermark(above: watermark))
-            try note(page, records: page.records.count, committed: [committed], in: &ledger)
+            let committed = try committer.commit(mapped: fetched.mapped, fetched: fetched.records, pageNumber: pageNumber, total: page.total,
+                                                 requests: page.requests, markSeen: marksSeen, nextInHand: prefetcher.hasReady,
+                                                 summary: &summary, watermark: sortedWatermark(above: watermark))
+            try note(page, records: fetched.records, committed: [committed], in: &ledger)
             if let cmax = committed.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
         }
         prefetcher.stop()

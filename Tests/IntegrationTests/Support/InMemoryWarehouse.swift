@@ -55,6 +55,9 @@ final class InMemoryDialect: WarehouseDialect {
     func migrationSQL(_ canonical: String) -> String { canonical }
     func executeScript(_ sql: String) throws { try db.exec(sql) }
     func transaction<T>(_ body: () throws -> T) throws -> T { try db.transaction(body) }
+    func beginTransaction() throws { try db.beginTransaction() }
+    func commitTransaction() throws { try db.commitTransaction() }
+    func rollbackTransaction() { db.rollbackTransaction() }
 
     func insertRows(into table: String, columns: [String], rows: [[CellValue]]) throws {
         let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
@@ -86,17 +89,18 @@ final class InMemoryTable: DatasetTableWriter {
         return out
     }
 
-    func write(_ writes: [RowWrite], now: String, runID: Int64) throws {
+    func write(_ writes: [RowWrite], of rows: [MappedRow], now: String, runID: Int64) throws {
         for w in writes {
-            let system: [CellValue] = [.text(w.row.hash), .integer(w.row.deleted ? 1 : 0), .text(now), .integer(runID),
-                                       w.row.matter.map(CellValue.text) ?? .null, w.row.matterCode.map(CellValue.text) ?? .null]
+            let row = rows[w.index]
+            let system: [CellValue] = [.text(row.hash), .integer(row.deleted ? 1 : 0), .text(now), .integer(runID),
+                                       row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null]
             if w.isNew {
                 let all = columns + ["_hash", "_deleted", "_last_seen", "_run_id", "_matter", "_matter_code", "_key", "_first_seen"]
                 try dialect.execute("INSERT INTO \(name) (\(all.joined(separator: ", "))) VALUES (\(all.map { _ in "?" }.joined(separator: ", ")))",
-                                    w.row.values + system + [.text(w.row.key), .text(now)])
+                                    row.values + system + [.text(row.key), .text(now)])
             } else {
                 let sets = (columns + ["_hash", "_deleted", "_last_seen", "_run_id", "_matter", "_matter_code"]).map { "\($0) = ?" }
-                try dialect.execute("UPDATE \(name) SET \(sets.joined(separator: ", ")) WHERE _key = ?", w.row.values + system + [.text(w.row.key)])
+                try dialect.execute("UPDATE \(name) SET \(sets.joined(separator: ", ")) WHERE _key = ?", row.values + system + [.text(row.key)])
             }
         }
     }

@@ -23,11 +23,14 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 /// ```
 public final class SQLiteDatabase {
     let handle: OpaquePointer
+    /// Process-wide settings, made once before the first connection opens (see CSQLite/shim.h).
+    private static let configured: Void = dataflow_sqlite_configure()
     public let path: String
 
     /// - Parameter immutable: read a file this process may not write (nor create its `-shm` beside):
     ///   SQLite then takes no locks, so the caller accepts that a concurrent writer is not seen.
     public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
+        _ = Self.configured
         var db: OpaquePointer?
         let flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let name = immutable ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
@@ -43,7 +46,10 @@ public final class SQLiteDatabase {
         sqlite3_extended_result_codes(db, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
 
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
@@ -58,6 +64,19 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Statements prepared once and kept for the connection's life (`cachedStatement`).
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// The statement for `sql`, prepared on first use and reused after; the caller binds, runs
+    /// and resets it before the next call asks for it (one connection is used by one thread at a
+    /// time). For the statements a sync runs every page.
+    public func cachedStatement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = statements[sql] { return statement }
+        let statement = try prepare(sql)
+        statements[sql] = statement
+        return statement
+    }
+
     public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
@@ -67,16 +86,20 @@ public final class SQLiteDatabase {
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any error.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try exec("BEGIN IMMEDIATE")
+        try beginTransaction()
         do {
             let result = try body()
-            try exec("COMMIT")
+            try commitTransaction()
             return result
         } catch {
-            try? exec("ROLLBACK")
+            rollbackTransaction()
             throw error
         }
     }
+
+    public func beginTransaction() throws { try exec("BEGIN IMMEDIATE") }
+    public func commitTransaction() throws { try exec("COMMIT") }
+    public func rollbackTransaction() { try? exec("ROLLBACK") }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
