@@ -77,6 +77,25 @@ struct RecordMapperTests {
         #expect(hash(["FDDBR": "无"]) == hash(["FDDBR": nil]))
     }
 
+    /// `null_if` compares as Swift strings do (canonical equivalence), so a value written in
+    /// another normal form of a null word is null too: the length bound that lets long values
+    /// skip the lookup must not cut these off.
+    @Test func nullIfMatchesCanonicallyEqualTextsOfAnotherLength() throws {
+        let yaml = TestProject.licences.replacingOccurrences(of: "pii: true }", with: "pii: true, null_if: [\"Å\"] }")
+        let p = try TestProject(datasets: ["licences.yml": yaml])
+        let project = try p.load()
+        let m = RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries)
+        func legalRep(_ value: String) -> CellValue? {
+            if case .row(let r) = m.map(record(["FDDBR": value])) { return r.values[2] }
+            return nil
+        }
+        #expect(legalRep("\u{00C5}") == .null, "the null word as written (2 UTF-8 bytes)")
+        #expect(legalRep("A\u{030A}") == .null, "decomposed: 3 bytes, canonically equal")
+        #expect(legalRep("\u{212B}") == .null, "the Angstrom sign: canonically equal")
+        #expect(legalRep("Å Å Å Å") == .text("Å Å Å Å"))
+        #expect(legalRep("张三") == .text("张三"))
+    }
+
     @Test func unknownSourceFieldsAreReportedAsDrift() throws {
         let (m, _p) = try mapper()
         _ = _p

@@ -21,12 +21,35 @@ public final class RecordMapper {
     /// Source field names the mapping uses (for schema drift).
     public let knownSourceFields: Set<String>
 
-    /// Prepared per-field machinery.
-    struct FieldPlan {
+    /// Prepared per-field machinery. A class, so the per-record loop passes one reference
+    /// instead of copying the field's configuration (a copy retains every string in it).
+    final class FieldPlan {
+        let field: FieldConfig
+        /// The field is (part of) the dataset's key.
+        let isKey: Bool
         let transformer: TextTransformer
         let checker: ValueChecker?
         let codeTable: CodeTable?
         let nullIf: Set<String>
+        /// No text longer than this (in UTF-8 bytes) can equal a `null_if` value: canonical
+        /// equivalence at most quadruples a text's UTF-8 length (its decomposition), so a longer
+        /// value skips hashing (which normalizes non-ASCII text first) altogether.
+        let nullIfMaxBytes: Int
+
+        init(field: FieldConfig, isKey: Bool, transformer: TextTransformer, checker: ValueChecker?, codeTable: CodeTable?) {
+            self.field = field
+            self.isKey = isKey
+            self.transformer = transformer
+            self.checker = checker
+            self.codeTable = codeTable
+            nullIf = Set(field.nullIf)
+            nullIfMaxBytes = 4 * (field.nullIf.map(\.utf8.count).max() ?? -1)
+        }
+
+        /// Whether `text` is one of the field's `null_if` values.
+        func isNullText(_ text: String) -> Bool {
+            text.utf8.count <= nullIfMaxBytes && nullIf.contains(text)
+        }
     }
 
     public init(dataset: DatasetConfig, dictionaries: Dictionaries, now: Date = Date()) {
@@ -37,10 +60,9 @@ public final class RecordMapper {
         let epoch = Int(now.timeIntervalSince1970)
         let today = CivilTime(epochSeconds: epoch, offset: zone.offset(atEpoch: epoch)).isoDate
         plans = dataset.fields.map { field in
-            FieldPlan(transformer: TextTransformer(field.transforms),
+            FieldPlan(field: field, isKey: dataset.key.contains(field.column), transformer: TextTransformer(field.transforms),
                       checker: field.checks.isEmpty ? nil : ValueChecker(field: field, codes: dictionaries.codes, today: today),
-                      codeTable: field.codes.flatMap { dictionaries.codes[$0.table] },
-                      nullIf: Set(field.nullIf))
+                      codeTable: field.codes.flatMap { dictionaries.codes[$0.table] })
         }
         var known = Set(dataset.fields.map(\.from))
         if let c = dataset.incremental?.cursor { known.insert(c) }
@@ -63,13 +85,13 @@ public final class RecordMapper {
             reasons.append(RejectReason(field: name, rule: "duplicate-member", value: nil,
                                         message: "\(name) appears more than once in the record; which value is meant is unknown"))
         }
-        for (index, field) in dataset.fields.enumerated() {
-            let raw = object[field.from]
-            switch convert(raw, field: field, plan: plans[index]) {
+        for plan in plans {
+            let raw = object[plan.field.from]
+            switch convert(raw, plan: plan) {
             case .success(let value):
-                if value == .null, field.required || dataset.key.contains(field.column) {
-                    reasons.append(RejectReason(field: field.column, rule: dataset.key.contains(field.column) ? "key" : "required",
-                                                value: raw?.text, message: "\(field.from) is missing or empty"))
+                if value == .null, plan.isKey || plan.field.required {
+                    reasons.append(RejectReason(field: plan.field.column, rule: plan.isKey ? "key" : "required",
+                                                value: raw?.text, message: "\(plan.field.from) is missing or empty"))
                 }
                 values.append(value)
             case .failure(let reason):
@@ -130,68 +152,68 @@ public final class RecordMapper {
         return hasher.finalizeHex()
     }
 
-    func convert(_ raw: JSONValue?, field: FieldConfig, plan: FieldPlan) -> Result<CellValue, RejectReason> {
-        if field.type == .json { return convertJSON(raw, field: field, plan: plan) }
+    func convert(_ raw: JSONValue?, plan: FieldPlan) -> Result<CellValue, RejectReason> {
+        if plan.field.type == .json { return convertJSON(raw, plan: plan) }
         var text: String
         if let raw, !raw.isNull {
             // A source field that turns into an object or array quarantines the record: a type
             // change upstream must never write a mangled value into the table.
             guard let scalar = raw.text else {
-                return .failure(RejectReason(field: field.column, rule: "type:\(field.type.rawValue)", value: raw.serialized(),
-                                             message: "\(field.from) is a JSON \(raw.kindName), expected a scalar"))
+                return .failure(RejectReason(field: plan.field.column, rule: "type:\(plan.field.type.rawValue)", value: raw.serialized(),
+                                             message: "\(plan.field.from) is a JSON \(raw.kindName), expected a scalar"))
             }
             text = plan.transformer.apply(scalar)
-            if plan.nullIf.contains(text) || (RecordMapper.hasOuterSpace(text) && plan.nullIf.contains(text.trimmingWhitespace)) {
+            if plan.isNullText(text) || (RecordMapper.hasOuterSpace(text) && plan.isNullText(text.trimmingWhitespace)) {
                 text = ""
             }
         } else {
             text = ""
         }
         if text.isEmpty {
-            guard let fallback = field.defaultValue else { return .success(.null) }
+            guard let fallback = plan.field.defaultValue else { return .success(.null) }
             text = fallback
         }
-        if let lookup = field.codes, let table = plan.codeTable {
+        if let lookup = plan.field.codes, let table = plan.codeTable {
             if let mapped = table.lookup(text) {
                 text = mapped
             } else {
                 switch lookup.unknown {
                 case .keep: break
                 case .null: return .success(.null)
-                case .reject: return .failure(reject(field, "codes:\(lookup.table)", text, "'\(text)' is not in code table \(lookup.table) (\(table.file))"))
+                case .reject: return .failure(reject(plan.field, "codes:\(lookup.table)", text, "'\(text)' is not in code table \(lookup.table) (\(table.file))"))
                 }
             }
         }
         let value: CellValue
-        switch field.type {
+        switch plan.field.type {
         case .text, .json:
             value = .text(text)
         case .int:
             guard let n = Int64(text.trimmingWhitespace) else {
-                return .failure(reject(field, "type:int", text, "not a whole number"))
+                return .failure(reject(plan.field, "type:int", text, "not a whole number"))
             }
             value = .integer(n)
         case .decimal:
             guard let d = DecimalText.canonical(text) else {
-                return .failure(reject(field, "type:decimal", text, "not a decimal number"))
+                return .failure(reject(plan.field, "type:decimal", text, "not a decimal number"))
             }
             value = .text(d)
         case .bool:
             switch text.lowercased() {
             case "1", "true", "y", "yes", "是", "t": value = .integer(1)
             case "0", "false", "n", "no", "否", "f": value = .integer(0)
-            default: return .failure(reject(field, "type:bool", text, "not a boolean (1/0, true/false, 是/否)"))
+            default: return .failure(reject(plan.field, "type:bool", text, "not a boolean (1/0, true/false, 是/否)"))
             }
         case .date:
-            let pattern = field.format ?? DateDefaults.date
+            let pattern = plan.field.format ?? DateDefaults.date
             guard let civil = pattern.parse(text) else {
-                return .failure(reject(field, "type:date", text, "does not match date format \(pattern)"))
+                return .failure(reject(plan.field, "type:date", text, "does not match date format \(pattern)"))
             }
             value = .text(civil.isoDate)
         case .datetime:
-            let pattern = field.format ?? DateDefaults.dateTime
+            let pattern = plan.field.format ?? DateDefaults.dateTime
             guard let civil = pattern.parse(text) else {
-                return .failure(reject(field, "type:datetime", text, "does not match datetime format \(pattern)"))
+                return .failure(reject(plan.field, "type:datetime", text, "does not match datetime format \(pattern)"))
             }
             let zone = dataset.incremental?.timezone ?? DateDefaults.zone
             let epoch = zone.epochSeconds(of: civil)
@@ -202,7 +224,7 @@ public final class RecordMapper {
             case .success(let checked):
                 if checked != s { return .success(.text(checked)) }
             case .failure(let failure):
-                return .failure(reject(field, failure.rule, failure.value, failure.message))
+                return .failure(reject(plan.field, failure.rule, failure.value, failure.message))
             }
         }
         return .success(value)
@@ -216,13 +238,14 @@ public final class RecordMapper {
 
     /// `json` fields store canonical JSON text: objects and arrays as they come, and a string that
     /// holds JSON decoded first (gateways often double-encode).
-    private func convertJSON(_ raw: JSONValue?, field: FieldConfig, plan: FieldPlan) -> Result<CellValue, RejectReason> {
+    private func convertJSON(_ raw: JSONValue?, plan: FieldPlan) -> Result<CellValue, RejectReason> {
+        let field = plan.field
         guard let raw, !raw.isNull else {
             return .success(field.defaultValue.map(CellValue.text) ?? .null)
         }
         if case .string(let s) = raw {
             let trimmed = s.trimmingWhitespace
-            if plan.nullIf.contains(trimmed) { return .success(field.defaultValue.map(CellValue.text) ?? .null) }
+            if plan.isNullText(trimmed) { return .success(field.defaultValue.map(CellValue.text) ?? .null) }
             guard let parsed = try? JSONParser.parse(Array(trimmed.utf8)) else {
                 return .failure(reject(field, "type:json", String(s.prefix(200)), "not valid JSON"))
             }
