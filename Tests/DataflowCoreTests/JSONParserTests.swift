@@ -20,6 +20,20 @@ struct JSONParserTests {
         #expect(v == .array([.string("a\"b\\c\n"), .string("中文"), .string("𠮷")]))
     }
 
+    /// Bytes that are not UTF-8 inside a string are an error, never repaired into U+FFFD:
+    /// a lone continuation byte, an overlong form, a surrogate, a 4-byte sequence cut after three
+    /// bytes (which U+FFFD's own three bytes would replace at the same length), and the same
+    /// after text that is valid Chinese; valid text of every width parses as written.
+    @Test func stringsThatAreNotUTF8AreErrors() throws {
+        let quote = UInt8(ascii: "\"")
+        for bad: [UInt8] in [[0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF0, 0x9F, 0x98], [0xE4, 0xB8, 0xAD, 0xF0, 0x9F, 0x98], [0xFF]] {
+            #expect(throws: JSONParser.SyntaxError.self, "\(bad)") { try JSONParser.parse([quote] + bad + [quote]) }
+        }
+        for good in ["plain ascii", "中文", "é", "𠮷 emoji 😀", "义乌市远宏电子商务有限公司"] {
+            #expect(try JSONParser.parse([quote] + Array(good.utf8) + [quote]) == .string(good))
+        }
+    }
+
     @Test func membersKeepSourceOrder() throws {
         guard case .object(let o) = try parse(#"{"z":1,"a":2,"m":3}"#) else { Issue.record("not an object"); return }
         #expect(o.members.map(\.key) == ["z", "a", "m"])
