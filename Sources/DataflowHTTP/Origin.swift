@@ -20,11 +20,11 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     /// The origin of an absolute `http(s)` URL; `nil` for anything else (relative, other schemes,
     /// an unparseable port).
     public init?(url: String) {
-        guard let schemeEnd = url.range(of: "://") else { return nil }
-        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard let (schemeEnd, authorityRange) = Self.authority(of: url) else { return nil }
+        let scheme = url[..<schemeEnd].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
-        let rest = url[schemeEnd.upperBound...]
-        var authority = rest[..<(rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex)]
+        var authority = url[authorityRange]
+        // User info (`user:password@`) is a credential, never part of an origin.
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         var host = Substring(authority)
         var port = scheme == "https" ? 443 : 80
@@ -49,6 +49,17 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
         self.scheme = scheme
         self.host = host.lowercased()
         self.port = port
+    }
+
+    /// Where an absolute URL's scheme ends (before `://`) and where its authority
+    /// (`user:password@host:port`) lies: up to the first `/`, `?` or `#`. Nil without `://`. The
+    /// one place dataflow finds a URL's authority: `Origin` reads the host there, and resolving a
+    /// link keeps what comes before its end.
+    public static func authority(of url: String) -> (schemeEnd: String.Index, authority: Range<String.Index>)? {
+        guard let separator = url.range(of: "://") else { return nil }
+        let rest = url[separator.upperBound...]
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        return (separator.lowerBound, separator.upperBound..<end)
     }
 
     /// `host` or `host:port` when the port is not the scheme's default — how errors name a host.

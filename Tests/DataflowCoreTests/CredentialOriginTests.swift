@@ -134,6 +134,23 @@ struct CredentialOriginTests {
         _ = try ClientHarness(baseURL: "http://127.0.0.1:9", sourceLines: "    follow_hosts: [cdn.example.org, \"CDN2.example.org:8443\", \"[::1]:8080\"]")
     }
 
+    /// `user:password@` is a credential: no origin holds it, so no message can show it; only
+    /// resolving a link keeps it (RFC 3986), since the next page goes where the first went.
+    @Test func anOriginNeverHoldsUserInfo() throws {
+        #expect(URLResolver.origin(of: "https://user:pa55@GW.example.gov.cn:443/api?x=1") == "https://gw.example.gov.cn")
+        #expect(URLResolver.origin(of: "http://user:pa55@127.0.0.1:8080") == "http://127.0.0.1:8080")
+        #expect(!URLResolver.origin(of: "ftp://user:pa55@files.example.org/x").contains("pa55"))
+        #expect(URLResolver.resolve("/next?p=2", against: "https://u:pa55@gw.example.gov.cn/api/x") == "https://u:pa55@gw.example.gov.cn/next?p=2")
+        var ledger = PassLedger(dataset: "d", ownOrigin: URLResolver.origin(of: "https://user:pa55@gw.example.gov.cn/api"))
+        try ledger.record(records: 1, total: nil, url: "https://user:pa55@gw.example.gov.cn/api?p=1", finalURL: nil, fingerprint: 1,
+                          maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        try ledger.record(records: 1, total: nil, url: "https://user:pa55@gw.example.gov.cn/api?p=2", finalURL: "https://user:pa55@cdn.example.org/p2",
+                          fingerprint: 2, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        ledger.end(.emptyPage, total: nil)
+        guard case .uncertain(let why) = ledger.verdict(distinctKeys: 2) else { Issue.record("a foreign answer made the pass complete"); return }
+        #expect(why == "answers came from https://cdn.example.org, not the source's own origin https://gw.example.gov.cn; they do not count towards a complete pass", "\(why)")
+    }
+
     @Test func originsCompareSchemeHostAndPort() {
         let own = Origin(url: "https://GW.example.gov.cn/api")
         #expect(own == Origin(url: "https://gw.example.gov.cn:443/next?x=1"))

@@ -165,6 +165,6 @@ public final class SourceRequestPath: HTTPTransport {
     /// The path of an absolute URL without its query (`/gateway/api/x.htm`), for messages and signing.
     static func path(of url: String) -> String {
         let base = URLResolver.split(url).base
-        return String(base.dropFirst(URLResolver.origin(of: base).count))
+        return String(URLResolver.afterAuthority(base))
     }
 }

@@ -75,7 +75,7 @@ public final class OAuth2ClientCredentialsAuthenticator: Authenticator {
     public func invalidate() { token = nil }
 
     private var tokenURL: String {
-        config.tokenURL.hasPrefix("http://") || config.tokenURL.hasPrefix("https://") ? config.tokenURL : URLResolver.origin(of: baseURL) + config.tokenURL
+        URLResolver.resolve(config.tokenURL, against: baseURL)
     }
 
     private func fetchToken() throws {

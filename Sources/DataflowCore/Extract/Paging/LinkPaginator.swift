@@ -41,7 +41,7 @@ public struct LinkPaginator: Sendable {
     /// A URL without origin, with its parameters re-encoded: two spellings of one link agree.
     static func canonical(_ url: String) -> String {
         let (base, query) = URLResolver.split(url)
-        return String(base.dropFirst(URLResolver.origin(of: base).count)) + "?" + QueryString.build(query)
+        return URLResolver.afterAuthority(base) + "?" + QueryString.build(query)
     }
 
     /// The next request after `page`, or nil when the walk is complete.

@@ -1,18 +1,27 @@
+import DataflowHTTP
+
 /// Resolves next links (RFC 3986 §5.2, the cases gateways use) and splits URLs for re-signing.
 public enum URLResolver {
-    /// `scheme://host[:port]` of an absolute URL.
+    /// The origin of an absolute URL as messages show and compare it, `scheme://host[:port]`
+    /// (see `Origin`): never its user info, which is a credential. Anything that is not an
+    /// absolute http(s) URL is shown redacted (`URLRedaction`).
     public static func origin(of url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        return String(url[..<hostEnd])
+        Origin(url: url)?.description ?? URLRedaction.redact(url)
     }
 
-    /// `link` resolved against `base` (the URL of the page that carried it).
+    /// What follows an absolute URL's authority: `/path?query#fragment` (the whole text when it
+    /// has no `://`).
+    static func afterAuthority(_ url: String) -> Substring {
+        guard let (_, authority) = Origin.authority(of: url) else { return url[...] }
+        return url[authority.upperBound...]
+    }
+
+    /// `link` resolved against `base` (the URL of the page that carried it). A path keeps the
+    /// base's whole authority, user info included, as RFC 3986 resolution does.
     public static func resolve(_ link: String, against base: String) -> String {
         if link.hasPrefix("http://") || link.hasPrefix("https://") { return link }
         if link.hasPrefix("//") { return (base.hasPrefix("https") ? "https:" : "http:") + link }
-        if link.hasPrefix("/") { return origin(of: base) + link }
+        if link.hasPrefix("/") { return base.dropLast(afterAuthority(base).count) + link }
         let baseNoQuery = String(base.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
         if link.hasPrefix("?") { return baseNoQuery + link }
         let directory = baseNoQuery.lastIndex(of: "/").map { String(baseNoQuery[...$0]) } ?? baseNoQuery + "/"
