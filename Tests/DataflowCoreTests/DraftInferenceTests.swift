@@ -140,6 +140,25 @@ struct DraftInferenceTests {
         #expect(text.contains("legal_rep: { from: FDDBR, type: text, pii: name }"), "\(text)")
     }
 
+    /// The glossary's `pii:` is read by the same parser as a field's: the same words, the same
+    /// did-you-mean.
+    @Test func theGlossaryReadsPIILikeAFieldDoes() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("glossary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let file = root.appendingPathComponent("glossary.yml")
+        try "terms:\n  XM: { column: person, pii: yes }\n  GSMC: { column: company, pii: no }\n".write(to: file, atomically: true, encoding: .utf8)
+        let glossary = try Glossary.load(mappingsPath: root.path, displayPrefix: "Mappings")
+        #expect(glossary.term(for: "XM") == Glossary.Term(column: "person", pii: true))
+        #expect(glossary.term(for: "GSMC") == Glossary.Term(column: "company", pii: false))
+        try "terms:\n  DZ: { column: addr, pii: adress }\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Glossary.load(mappingsPath: root.path, displayPrefix: "Mappings")
+        } throws: { error in
+            "\(error)".contains("Mappings/glossary.yml:2:") && "\(error)".contains("unknown pii kind 'adress' (did you mean 'address'?)")
+        }
+    }
+
     @Test func theGlossaryNamesAndAnUnknownNameIsLowerCased() {
         let g = Glossary(terms: ["TYSHXYDM": .init(column: "uscc", pii: false), "统一社会信用代码": .init(column: "uscc", pii: false)])
         #expect(g.columnName(for: "tyshxydm").value == "uscc")

@@ -60,9 +60,6 @@ struct FieldParser {
         checks.contains(.named(.citizenID)) ? .citizenID : checks.contains(.named(.phone)) ? .phone : nil
     }
 
-    /// The names `pii:` accepts besides true and false.
-    static let piiNames = ["true", "false"] + PIIKind.allCases.map(\.rawValue)
-
     /// `pii: KIND`, or `pii: true` with the kind taken from the check (citizen-id, phone) or
     /// generic. A `check: citizen-id` or `check: phone` field is personal data even without
     /// `pii:`; `pii: false` says explicitly that it is not (a company's switchboard number).
@@ -70,13 +67,10 @@ struct FieldParser {
         let checked = Self.piiKind(impliedBy: checks)
         let position = f.node("pii")?.position
         guard let text = try f.string("pii") else { return checked }
-        switch text.lowercased() {
-        case "true", "yes", "on": return checked ?? .generic
-        case "false", "no", "off": return nil
-        default:
-            guard let kind = PIIKind(rawValue: text) else {
-                throw ConfigError("unknown pii kind '\(text)'\(MappingReader.suggestion(text, FieldParser.piiNames)) (expected true, false or one of: \(PIIKind.allCases.map(\.rawValue).joined(separator: ", ")))", at: position)
-            }
+        switch try PIIDeclaration.parse(text, at: position) {
+        case .personal: return checked ?? .generic
+        case .notPersonal: return nil
+        case .kind(let kind):
             if let checked, checked != kind {
                 throw ConfigError("pii: \(kind.rawValue) contradicts check: \(checked.rawValue) (write pii: \(checked.rawValue) or pii: true)", at: position)
             }

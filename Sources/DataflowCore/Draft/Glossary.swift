@@ -55,14 +55,10 @@ public struct Glossary: Sendable {
                     var m = try MappingReader(entry.value, what: "glossary term '\(entry.key)'", interpolator: interpolator)
                     let column = try m.requiredString("column")
                     let position = m.node("pii")?.position ?? entry.value.position
-                    switch try m.string("pii") ?? "false" {
-                    case "true": term = Term(column: column, pii: true)
-                    case "false": term = Term(column: column, pii: false)
-                    case let text:
-                        guard let kind = PIIKind(rawValue: text) else {
-                            throw ConfigError("unknown pii kind '\(text)' (expected true, false or one of: \(PIIKind.allCases.map(\.rawValue).joined(separator: ", ")))", at: position)
-                        }
-                        term = Term(column: column, pii: true, kind: kind)
+                    switch try PIIDeclaration.parse(m.string("pii") ?? "false", at: position) {
+                    case .personal: term = Term(column: column, pii: true)
+                    case .notPersonal: term = Term(column: column, pii: false)
+                    case .kind(let kind): term = Term(column: column, pii: true, kind: kind)
                     }
                     try m.finish()
                 }
