@@ -62,6 +62,24 @@ struct DownloadTests {
         #expect(mode(folder.path) == 0o700)
     }
 
+    /// `PrivateFolder`, which the downloads folder and the SQLite warehouse's folder share:
+    /// missing parents are created 0700, a loose folder is tightened, a file in the way is an error.
+    @Test func aPrivateFolderIsCreatedWithItsParentsOrTightenedAndAFileInTheWayIsSaid() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("private-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try PrivateFolder.make(root + "/warehouse/downloads", what: "the download folder")
+        #expect(mode(root) == 0o700 && mode(root + "/warehouse") == 0o700 && mode(root + "/warehouse/downloads") == 0o700)
+        chmod(root + "/warehouse", 0o755)
+        try PrivateFolder.make(root + "/warehouse", what: "the warehouse folder")
+        #expect(mode(root + "/warehouse") == 0o700)
+        _ = FileManager.default.createFile(atPath: root + "/file", contents: Data())
+        #expect {
+            try PrivateFolder.make(root + "/file", what: "the download folder")
+        } throws: { error in
+            "\(error)" == "cannot use the download folder at \(root)/file: not a directory (check the owner and permissions of the file and its folder)"
+        }
+    }
+
     @Test func aCSVShortOfItsContentLengthOrCutInsideARecordIsFetchedAgain() throws {
         let full = Array(csvBody.utf8)
         let server = try LoopbackHTTPServer { _, index in

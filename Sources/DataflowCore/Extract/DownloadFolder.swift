@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The private folder where streamed downloads (NDJSON, CSV) are written while they are read.
 ///
@@ -54,25 +51,6 @@ public struct DownloadFolder: Sendable {
 
     /// Creates the folder (0700) when missing and makes it 0700 when it is not; leaves its files alone.
     public func ensure() throws {
-        try Self.makePrivateDirectory(path)
-    }
-
-    /// Error of creating or securing the folder.
-    public struct FolderError: Error, CustomStringConvertible {
-        public var description: String
-    }
-
-    private static func makePrivateDirectory(_ path: String) throws {
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !FileManager.default.fileExists(atPath: parent) {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        if mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw FolderError(description: "cannot create the download folder \(path): \(String(cString: strerror(errno)))")
-        }
-        // mkdir's mode passes through the umask, and an old folder may have any mode.
-        guard chmod(path, 0o700) == 0 else {
-            throw FolderError(description: "cannot make the download folder \(path) private (chmod 0700): \(String(cString: strerror(errno)))")
-        }
+        try PrivateFolder.make(path, what: "the download folder")
     }
 }

@@ -72,14 +72,9 @@ enum WarehouseFiles {
     /// Creates the folder (0700) if missing, and tightens an existing one.
     static func preparePrivateFolder(databasePath path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw FileAccessError(path: dir, action: "create the warehouse folder", errno: EACCES)
-            }
-        }
-        if !dir.isEmpty { try tighten(dir, to: 0o700) }
+        guard !dir.isEmpty else { return }
+        try tighten(dir, to: 0o700)
+        try PrivateFolder.make(dir, what: "the warehouse folder")
     }
 
     /// Creates the database file (0600) if missing, and tightens it, its `-wal`, `-shm` and lock.
@@ -124,23 +119,5 @@ enum WarehouseFiles {
             if let db = try? SQLiteDatabase(path: path, readOnly: true), (try? db.scalarInt("SELECT count(*) FROM sqlite_master")) != nil { return db }
         }
         return try SQLiteDatabase(path: path, immutable: true)
-    }
-}
-
-/// A file the warehouse needs that this user may not create, read or change, said plainly.
-public struct FileAccessError: Error, CustomStringConvertible {
-    public var path: String
-    public var action: String
-    public var errno: Int32
-
-    public init(path: String, action: String, errno: Int32) {
-        self.path = path
-        self.action = action
-        self.errno = errno
-    }
-
-    public var description: String {
-        let reason = String(cString: strerror(errno)).lowercased()
-        return "cannot \(action) at \(path): \(reason) (check the owner and permissions of the file and its folder)"
     }
 }
