@@ -111,7 +111,6 @@ public final class CurlTransport: HTTPTransport {
     private func configureHandle(for request: HTTPRequest, limit: Int, target: String) throws {
         try set(CURLOPT_URL, string: request.url, target: target)
         try set(CURLOPT_PROTOCOLS_STR, string: "http,https", target: target)
-        try set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https", target: target)
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer), target: target)
         try set(CURLOPT_NOSIGNAL, long: 1, target: target)
         try set(CURLOPT_TCP_NODELAY, long: 1, target: target)
@@ -130,7 +129,8 @@ public final class CurlTransport: HTTPTransport {
         }
         // Redirects are never followed here (CURLOPT_FOLLOWLOCATION stays off): libcurl would
         // carry every custom header — API keys, signatures — to whatever host the Location
-        // names. A 3xx comes back as a response; the caller decides (docs/security.md).
+        // names. A 3xx comes back as a response; the caller decides (docs/security.md). (So there
+        // is no CURLOPT_REDIR_PROTOCOLS_STR either: it only limits redirects libcurl follows.)
         // Lets libcurl refuse early when Content-Length already says too much; the write
         // callback enforces the limit on the decoded bytes either way.
         if limit < Int.max {
