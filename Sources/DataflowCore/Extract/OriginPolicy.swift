@@ -21,7 +21,7 @@ public struct OriginPolicy: Sendable {
         /// The source's own origin: credentials go with the request.
         case own
         /// A `follow_hosts:` host: asked with no credentials; its answers never prove a pass complete.
-        case credentialFree(Origin)
+        case credentialFree
         /// Any other origin (or no usable origin at all): not asked.
         case refused(String)
     }
@@ -50,7 +50,7 @@ public struct OriginPolicy: Sendable {
         guard let origin = Origin(url: url) else { return .refused(URLRedaction.redact(url)) }
         if own.contains(origin) { return .own }
         let host = origin.host.contains(":") ? "[\(origin.host)]" : origin.host
-        if followHosts.contains(host) || followHosts.contains("\(host):\(origin.port)") { return .credentialFree(origin) }
+        if followHosts.contains(host) || followHosts.contains("\(host):\(origin.port)") { return .credentialFree }
         return .refused(origin.hostAndPort)
     }
 }
