@@ -27,8 +27,9 @@ struct FetchFloor: ParsableCommand {
 
     func run() throws {
         let transport = try CurlTransport(options: TransportOptions())
-        let auth = ZJIRSAuthenticator(config: ZJIRSAuthConfig(appKey: appKey, appSecret: Secret(appSecret)), source: "bench",
-                                      baseURL: baseURL, transport: transport)
+        let secret = Secret(appSecret)
+        let auth = ZJIRSAuthenticator(config: ZJIRSAuthConfig(appKey: appKey, appSecret: secret), source: "bench",
+                                      baseURL: baseURL, transport: transport, redactor: Redactor(secrets: [secret]))
         let started = Date()
         var page = 1, records = 0, bytes = 0
         while true {

@@ -24,7 +24,7 @@ struct AuthenticatorTests {
     }
 
     @Test func bcdsgSignsMethodPathSortedQueryKeyAndDate() throws {
-        let auth = HMACAuthenticator(config: .bcdsg(accessKey: "ak-1", secret: Secret("sandbox-secret")), clock: { 1_795_953_600 }, nonce: { "unused" })
+        let auth = HMACAuthenticator(config: .bcdsg(accessKey: "ak-1", secret: Secret("sandbox-secret")), redactor: Redactor(), clock: { 1_795_953_600 }, nonce: { "unused" })
         var r = OutgoingRequest(path: "/api/v2/licenses", query: [("startTime", "2026-01-01 00:00:00"), ("pageSize", "100"), ("pageNum", "1")])
         try auth.authorize(&r)
         #expect(header(r, "X-BG-HMAC-ACCESS-KEY") == "ak-1")
@@ -46,20 +46,20 @@ struct AuthenticatorTests {
     }
 
     @Test func aRefusedSignatureOverAnEncodableQueryNamesTheSetting() {
-        let auth = HMACAuthenticator(config: .bcdsg(accessKey: "ak-1", secret: Secret("sandbox-secret")))
+        let auth = HMACAuthenticator(config: .bcdsg(accessKey: "ak-1", secret: Secret("sandbox-secret")), redactor: Redactor())
         let plain = OutgoingRequest(path: "/x", query: [("pageNum", "1")])
         #expect(auth.refusalHint(for: plain) == nil, "nothing encodes: the query form cannot be the cause")
         let hint = auth.refusalHint(for: OutgoingRequest(path: "/x", query: [("updatedSince", "2026-01-01 08:00:00")]))
         #expect(hint?.contains("`query_values: decoded`") == true, "\(hint ?? "nil")")
         var decoded = HMACAuthConfig.bcdsg(accessKey: "ak-1", secret: Secret("sandbox-secret"))
         decoded.queryValues = .decoded
-        #expect(HMACAuthenticator(config: decoded).refusalHint(for: OutgoingRequest(path: "/x", query: [("q", "a b")]))?.contains("`query_values: encoded`") == true)
-        #expect(HMACAuthenticator(config: .shandong(accessKey: "c", secret: Secret("s"))).refusalHint(for: OutgoingRequest(path: "/x", query: [("q", "a b")])) == nil,
+        #expect(HMACAuthenticator(config: decoded, redactor: Redactor()).refusalHint(for: OutgoingRequest(path: "/x", query: [("q", "a b")]))?.contains("`query_values: encoded`") == true)
+        #expect(HMACAuthenticator(config: .shandong(accessKey: "c", secret: Secret("s")), redactor: Redactor()).refusalHint(for: OutgoingRequest(path: "/x", query: [("q", "a b")])) == nil,
                 "a style that does not sign the query has no such hint")
     }
 
     @Test func shandongSignsClientTimestampNonce() throws {
-        let auth = HMACAuthenticator(config: .shandong(accessKey: "client-1", secret: Secret("sandbox-secret")), clock: { 1_795_953_600 }, nonce: { "n0nce" })
+        let auth = HMACAuthenticator(config: .shandong(accessKey: "client-1", secret: Secret("sandbox-secret")), redactor: Redactor(), clock: { 1_795_953_600 }, nonce: { "n0nce" })
         var r = OutgoingRequest(path: "/x")
         try auth.authorize(&r)
         #expect(header(r, "X-Client-Id") == "client-1")
@@ -76,7 +76,7 @@ struct AuthenticatorTests {
         config.stringToSign = "{access_key}|{date}"
         config.headers = .init(accessKey: "X-Key", algorithm: nil, date: "X-Time", nonce: nil, signature: "X-Sign")
         var r = OutgoingRequest(path: "/x")
-        try HMACAuthenticator(config: config, clock: { 1_795_953_600 }).authorize(&r)
+        try HMACAuthenticator(config: config, redactor: Redactor(), clock: { 1_795_953_600 }).authorize(&r)
         #expect(header(r, "X-Sign") == "219aebe6eb991cb6182a101a25e2c8e4865b4c44d39a071d18851f17267ec8c9")
         #expect(header(r, "X-Time") == "1795953600")
         #expect(r.headers.count == 3)
@@ -84,7 +84,7 @@ struct AuthenticatorTests {
 
     @Test func tifSignature() throws {
         var r = OutgoingRequest(path: "/x")
-        try TIFAuthenticator(paasID: "paas-1", token: Secret("tif-token"), clock: { 1_795_953_600 }, nonce: { "n0nce" }).authorize(&r)
+        try TIFAuthenticator(paasID: "paas-1", token: Secret("tif-token"), redactor: Redactor(), clock: { 1_795_953_600 }, nonce: { "n0nce" }).authorize(&r)
         #expect(header(r, "x-tif-paasid") == "paas-1")
         #expect(header(r, "x-tif-timestamp") == "1795953600")
         #expect(header(r, "x-tif-signature") == "923afb7f0e7b63dd39f57b0c91c104412affa5f5c097877387f5b7eaadbd03f1")
@@ -109,7 +109,7 @@ struct AuthenticatorTests {
         config.appKeyParam = "appkey"
         config.signInHeaders = true
         let transport = ScriptedTransport([#"{"code":"00","datas":{"requestSecret":"rs","requestSecretEndTime":9999999999999}}"#])
-        let auth = ZJIRSAuthenticator(config: config, source: "p", baseURL: "http://127.0.0.1:1", transport: transport, clock: { 1_000 })
+        let auth = ZJIRSAuthenticator(config: config, source: "p", baseURL: "http://127.0.0.1:1", transport: transport, redactor: Redactor(), clock: { 1_000 })
         var r = OutgoingRequest(path: "/x")
         try auth.authorize(&r)
         #expect(r.query.isEmpty)
@@ -125,7 +125,7 @@ struct AuthenticatorTests {
         var now = 1_000.0
         let auth = OAuth2ClientCredentialsAuthenticator(
             config: OAuth2AuthConfig(tokenURL: "/oauth/token", clientID: "c", clientSecret: Secret("cs")),
-            source: "p", baseURL: "http://127.0.0.1:9/base", transport: transport, clock: { now })
+            source: "p", baseURL: "http://127.0.0.1:9/base", transport: transport, redactor: Redactor(), clock: { now })
         func bearer() throws -> String? { var r = OutgoingRequest(path: "/x"); try auth.authorize(&r); return header(r, "Authorization") }
         #expect(try bearer() == "Bearer t1")
         now += 500

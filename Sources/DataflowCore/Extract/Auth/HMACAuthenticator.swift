@@ -21,7 +21,7 @@ public final class HMACAuthenticator: Authenticator {
     ///   - redactor: learns each signature sent.
     ///   - clock: epoch seconds now.
     ///   - nonce: a fresh random nonce per request.
-    public init(config: HMACAuthConfig, redactor: Redactor = Redactor(), clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
+    public init(config: HMACAuthConfig, redactor: Redactor, clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
                 nonce: @escaping () -> String = { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }) {
         self.config = config
         self.clock = clock

@@ -51,7 +51,7 @@ public final class OAuth2ClientCredentialsAuthenticator: Authenticator {
     /// - Parameters:
     ///   - redactor: learns every access token obtained.
     ///   - clock: epoch seconds now.
-    public init(config: OAuth2AuthConfig, source: String, baseURL: String, transport: HTTPTransport, redactor: Redactor = Redactor(),
+    public init(config: OAuth2AuthConfig, source: String, baseURL: String, transport: HTTPTransport, redactor: Redactor,
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
         self.config = config
         self.source = source

@@ -27,7 +27,7 @@ public final class TIFAuthenticator: Authenticator {
     /// - Parameters:
     ///   - redactor: learns each signature sent.
     ///   - clock: epoch seconds now.
-    public init(paasID: String, token: Secret, redactor: Redactor = Redactor(), clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
+    public init(paasID: String, token: Secret, redactor: Redactor, clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
                 nonce: @escaping () -> String = { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }) {
         self.paasID = paasID
         self.token = token

@@ -68,7 +68,7 @@ public final class ZJIRSAuthenticator: Authenticator {
     /// - Parameters:
     ///   - redactor: learns every requestSecret, refreshSecret and sign obtained.
     ///   - clock: epoch milliseconds now.
-    public init(config: ZJIRSAuthConfig, source: String, baseURL: String, transport: HTTPTransport, redactor: Redactor = Redactor(),
+    public init(config: ZJIRSAuthConfig, source: String, baseURL: String, transport: HTTPTransport, redactor: Redactor,
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 * 1000 }) {
         self.config = config
         self.source = source
