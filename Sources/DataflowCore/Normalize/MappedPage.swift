@@ -7,6 +7,11 @@ public struct MappedPage {
     public var maxCursor: Int?
     /// Records (rows or rejects) with no usable cursor value.
     public var withoutCursor = 0
+
+    /// A digest of the page's content (keys and content hashes, in order): two pages with the
+    /// same fingerprint in one process carry the same records. Set by `mapPage`, so it is
+    /// computed where the page is mapped (the prefetch thread of a cursor walk), not by the writer.
+    public internal(set) var fingerprint = 0
 }
 
 extension RecordMapper {
@@ -31,6 +36,10 @@ extension RecordMapper {
                 page.rejects.append(r)
             }
         }
+        var hasher = Hasher()
+        for row in page.rows { hasher.combine(row.key); hasher.combine(row.hash) }
+        for reject in page.rejects { hasher.combine(reject.key); hasher.combine(reject.record.serialized()) }
+        page.fingerprint = hasher.finalize()
         return page
     }
 }

@@ -28,7 +28,7 @@ struct SimplePattern {
                 let w = p.isAlphabetic || p.generalCategory == .decimalNumber || p.generalCategory == .connectorPunctuation
                     || p.generalCategory == .nonspacingMark || p.generalCategory == .spacingMark
                 return w == yes
-            case .space(let yes): return s.properties.isWhitespace == yes
+            case .space(let yes): return s.isWhitespaceFast == yes
             case .set(let ranges, let digits, let negated):
                 let inSet = ranges.contains { $0.contains(s.value) } || (digits && s.properties.generalCategory == .decimalNumber)
                 return inSet != negated

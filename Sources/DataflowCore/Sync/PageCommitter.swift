@@ -51,10 +51,7 @@ struct PageCommitter {
         let counts = try warehouse.apply(batch)
         summary.add(counts, fetched: fetched, requests: requests)
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: fetched, counts: counts, total: total)
-        var hasher = Hasher()
-        for row in mapped.rows { hasher.combine(row.key); hasher.combine(row.hash) }
-        for reject in mapped.rejects { hasher.combine(reject.key); hasher.combine(reject.record.serialized()) }
         return Committed(maxCursor: mapped.maxCursor, withoutCursor: mapped.withoutCursor,
-                         keylessRejects: mapped.rejects.filter { $0.key == nil }.count, fingerprint: hasher.finalize())
+                         keylessRejects: mapped.rejects.filter { $0.key == nil }.count, fingerprint: mapped.fingerprint)
     }
 }
