@@ -182,6 +182,34 @@ struct ConcurrencyTests {
         }
     }
 
+    /// A `quota` answer stops every worker of that source — those in flight end after their
+    /// request, those not started fail without one — and no other source.
+    @Test func aQuotaAnswerStopsEveryWorkerOfItsSourceAndNoOther() throws {
+        // The sandbox answers 18 (over quota) to the zj-irs gateway's 13th data request on.
+        let sandbox = try Sandbox(rows: 1000, caseRows: 10, arguments: ["--quota", "12", "--latency", "20ms"])
+        let (project, names) = try Self.county(sandbox, styles: [.zjIRS, .hmac], perSource: 8, concurrency: 4)
+        let result = try project.dataflow("sync", "--jobs", "8")
+        #expect(result.status != 0, "\(result.output)")
+        let db = try SQLiteDatabase(path: project.warehousePath, readOnly: true)
+        let run = try #require(try db.scalarInt("SELECT max(run_id) FROM _dataflow_runs", []))
+        for name in names {
+            let status = try db.scalarText("SELECT status FROM _dataflow_run_datasets WHERE run_id = ? AND dataset = ?", [.integer(run), .text(name)])
+            if name.contains("_north_") {
+                #expect(status == "failed", "\(name): \(status ?? "no row")")
+                let error = try db.scalarText("SELECT error FROM _dataflow_run_datasets WHERE run_id = ? AND dataset = ?", [.integer(run), .text(name)]) ?? ""
+                #expect(error.contains("over its quota"), "\(name): \(error)")
+            } else {
+                #expect(status == "ok", "\(name): \(status ?? "no row")")
+                try TruthComparison.expectEqual(project, dataset: name)
+            }
+        }
+        // 12 data requests answered, then at most one refused request per worker in flight (4);
+        // the four datasets not yet started send nothing. Without the shared stop, each of them
+        // would have sent its own first request to learn of the quota. Plus the token request(s).
+        let north = try Self.traffic(sandbox)["north"] ?? [:]
+        #expect((north["requests"] ?? 99) <= 12 + 4 + 2, "\(north)")
+    }
+
     @Test func tokensAreFetchedAndRenewedOnceForAllWorkersOfASource() throws {
         let sandbox = try Sandbox(rows: 2000, caseRows: 10, arguments: ["--latency", "60ms"])
         let (project, _) = try Self.county(sandbox, styles: [.zjIRS, .oauth2], perSource: 4)
