@@ -31,7 +31,7 @@ struct QuarantineWarehouseTests {
                 }
             }
             let counts = try warehouse.apply(PageBatch(runID: run, dataset: ds, rows: rows, rejects: rejects, unmappedFields: [],
-                                                       watermark: nil, passMax: nil, fetched: records.count, requests: 1))
+                                                       watermark: nil, fetched: records.count, requests: 1))
             return (run, counts)
         }
     }

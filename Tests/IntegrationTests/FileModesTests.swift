@@ -67,6 +67,10 @@ struct FileModesTests {
         let sandbox = try Sandbox(rows: 200, caseRows: 60)
         let project = try CountyProject(sandbox: sandbox)
         #expect(try project.dataflow("sync", "--quiet").status == 0)
+        // The run is in the database file itself, not left in the WAL: a reader who cannot
+        // write beside the file opens it immutable, and would not see the WAL.
+        let wal = (try? FileManager.default.attributesOfItem(atPath: project.warehousePath + "-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0, "the WAL still holds \(wal) bytes after the sync")
         let folder = (project.warehousePath as NSString).deletingLastPathComponent
         let before = try Data(contentsOf: URL(fileURLWithPath: project.warehousePath))
 

@@ -110,7 +110,7 @@ struct ResurrectionTests {
         func apply(_ run: Int64) throws -> PageCounts {
             try warehouse.beginDataset(runID: run, dataset: dataset.name)
             return try warehouse.apply(PageBatch(runID: run, dataset: dataset, rows: [row], rejects: [], unmappedFields: [], watermark: nil,
-                                                 passMax: nil, fetched: 1, requests: 1, markSeen: true))
+                                                 fetched: 1, requests: 1, markSeen: true))
         }
         let run1 = try warehouse.beginRun(datasets: [dataset.name], options: "")
         #expect(try apply(run1).inserted == 1)

@@ -67,7 +67,7 @@ struct WarehouseEngineConformanceTests {
         func page(_ run: Int64, _ rows: [MappedRow], rejects: [RejectedRecord] = [], markSeen: Bool = false) throws -> PageCounts {
             try warehouse.beginDataset(runID: run, dataset: dataset.name)
             return try warehouse.apply(PageBatch(runID: run, dataset: dataset, rows: rows, rejects: rejects, unmappedFields: ["EXTRA"],
-                                                 watermark: nil, passMax: nil, fetched: rows.count + rejects.count, requests: 1, markSeen: markSeen))
+                                                 watermark: nil, fetched: rows.count + rejects.count, requests: 1, markSeen: markSeen))
         }
         func ops(_ run: Int64) throws -> String {
             var out = ""
@@ -164,7 +164,7 @@ struct WarehouseEngineConformanceTests {
         }
         func apply(_ page: ArraySlice<MappedRow>, watermark: Int, nextInHand: Bool) throws -> PageCounts {
             var batch = PageBatch(runID: run, dataset: dataset, rows: Array(page), rejects: [], unmappedFields: [],
-                                  watermark: (watermark, "w\(watermark)"), passMax: nil, fetched: page.count, requests: 1)
+                                  watermark: (watermark, "w\(watermark)"), fetched: page.count, requests: 1)
             batch.nextInHand = nextInHand
             return try warehouse.apply(batch)
         }

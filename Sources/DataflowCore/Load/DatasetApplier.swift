@@ -136,10 +136,10 @@ final class DatasetApplier {
         try dialect.execute("""
             UPDATE _dataflow_state SET rows = rows + ?, deleted_rows = deleted_rows + ?,
                 watermark = coalesce(?, watermark), watermark_text = coalesce(?, watermark_text),
-                pass_max = coalesce(?, pass_max), updated_at = ? WHERE dataset = ?
+                updated_at = ? WHERE dataset = ?
             """, [.integer(Int64(liveDelta)), .integer(Int64(deletedDelta)),
                   batch.watermark.map { .integer(Int64($0.epoch)) } ?? .null, batch.watermark.map { .text($0.text) } ?? .null,
-                  batch.passMax.map { .integer(Int64($0)) } ?? .null, nowText, datasetName])
+                  nowText, datasetName])
         try dialect.execute("""
             UPDATE _dataflow_run_datasets SET fetched = fetched + ?, inserted = inserted + ?, updated = updated + ?,
                 unchanged = unchanged + ?, deleted = deleted + ?, rejected = rejected + ?, pages = pages + 1, requests = requests + ?
@@ -164,7 +164,7 @@ final class DatasetApplier {
     /// Applies a replay of open rejects (`sync --retry-rejects`).
     func applyReplay(_ replay: RejectReplay, now: String) throws -> PageCounts {
         let batch = PageBatch(runID: replay.runID, dataset: dataset, rows: replay.rows, rejects: [], unmappedFields: [],
-                              watermark: nil, passMax: nil, fetched: 0, requests: 0)
+                              watermark: nil, fetched: 0, requests: 0)
         let counts = try apply(batch, now: now)
         let run = CellValue.integer(replay.runID)
         for id in replay.resolved {

@@ -110,11 +110,11 @@ public final class SQLWarehouse: Warehouse {
 
     public func state(of dataset: String) throws -> DatasetState {
         try commitPending()
-        var state = DatasetState(watermark: nil, watermarkText: nil, passMax: nil, rows: 0, deletedRows: 0)
-        try dialect.forEachRow("SELECT watermark, watermark_text, pass_max, rows, deleted_rows FROM _dataflow_state WHERE dataset = ?",
+        var state = DatasetState(watermark: nil, watermarkText: nil, rows: 0, deletedRows: 0)
+        try dialect.forEachRow("SELECT watermark, watermark_text, rows, deleted_rows FROM _dataflow_state WHERE dataset = ?",
                                [.text(dataset)]) { r in
             state = DatasetState(watermark: r.isNull(0) ? nil : Int(r.int(0)), watermarkText: r.text(1),
-                                 passMax: r.isNull(2) ? nil : Int(r.int(2)), rows: Int(r.int(3)), deletedRows: Int(r.int(4)))
+                                 rows: Int(r.int(2)), deletedRows: Int(r.int(3)))
         }
         return state
     }
@@ -247,6 +247,7 @@ public final class SQLWarehouse: Warehouse {
         try commitPending()
         try dialect.execute("UPDATE _dataflow_runs SET finished_at = ?, status = ?, exit_code = ? WHERE run_id = ?",
                             [.text(Timestamp.now()), .text(status), .integer(Int64(exitCode)), .integer(runID)])
+        try dialect.runFinished()
     }
 
     // MARK: RejectStore

@@ -8,8 +8,6 @@ public struct PageBatch {
     public var unmappedFields: Set<String>
     /// The new watermark to store with this page (nil = leave it).
     public var watermark: (epoch: Int, text: String)?
-    /// Highest cursor of the current pass so far (kept for unsorted sources).
-    public var passMax: Int?
     /// Raw records on the page and requests it took.
     public var fetched: Int
     public var requests: Int
@@ -22,14 +20,13 @@ public struct PageBatch {
     public var nextInHand = false
 
     public init(runID: Int64, dataset: DatasetConfig, rows: [MappedRow], rejects: [RejectedRecord], unmappedFields: Set<String>,
-                watermark: (epoch: Int, text: String)?, passMax: Int?, fetched: Int, requests: Int, markSeen: Bool = false) {
+                watermark: (epoch: Int, text: String)?, fetched: Int, requests: Int, markSeen: Bool = false) {
         self.runID = runID
         self.dataset = dataset
         self.rows = rows
         self.rejects = rejects
         self.unmappedFields = unmappedFields
         self.watermark = watermark
-        self.passMax = passMax
         self.fetched = fetched
         self.requests = requests
         self.markSeen = markSeen
@@ -51,14 +48,12 @@ public struct PageCounts: Sendable, Equatable {
 public struct DatasetState: Sendable {
     public var watermark: Int?
     public var watermarkText: String?
-    public var passMax: Int?
     public var rows: Int
     public var deletedRows: Int
 
-    public init(watermark: Int?, watermarkText: String?, passMax: Int?, rows: Int, deletedRows: Int) {
+    public init(watermark: Int?, watermarkText: String?, rows: Int, deletedRows: Int) {
         self.watermark = watermark
         self.watermarkText = watermarkText
-        self.passMax = passMax
         self.rows = rows
         self.deletedRows = deletedRows
     }

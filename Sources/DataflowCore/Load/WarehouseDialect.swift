@@ -29,6 +29,8 @@ public protocol WarehouseDialect: WarehouseReader {
     func rollbackTransaction()
     /// Called first inside the migration transaction: keeps two processes from migrating at once.
     func lockForMigration() throws
+    /// Called when a sync run has finished writing (its last statement committed).
+    func runFinished() throws
     /// Appends rows to one of dataflow's tables, in order (the change feed, dictionaries).
     func insertRows(into table: String, columns: [String], rows: [[CellValue]]) throws
     /// The per-row calls on one dataset table (which the shared core has already created).
@@ -37,6 +39,7 @@ public protocol WarehouseDialect: WarehouseReader {
 
 extension WarehouseDialect {
     public func lockForMigration() throws {}
+    public func runFinished() throws {}
 }
 
 /// What a dataset table holds for one key before a page is applied.

@@ -28,25 +28,22 @@ struct PageCommitter {
     }
 
     /// Maps and commits `records`. `watermark` chooses the watermark stored with the page from the
-    /// mapped page (nil = leave it); `passMax` is the pass's highest cursor before this page
-    /// (unsorted walks keep it with the page); `markSeen` stamps every key the page carries.
-    func commit(_ records: [JSONValue], pageNumber: Int, total: Int?, requests: Int, passMax: Int? = nil, keepsPassMax: Bool = false,
+    /// mapped page (nil = leave it); `markSeen` stamps every key the page carries.
+    func commit(_ records: [JSONValue], pageNumber: Int, total: Int?, requests: Int,
                 markSeen: Bool = false, summary: inout DatasetSummary,
                 watermark: (MappedPage) -> (epoch: Int, text: String)?) throws -> Committed {
         try commit(mapped: mapper.mapPage(records), fetched: records.count, pageNumber: pageNumber, total: total, requests: requests,
-                   passMax: passMax, keepsPassMax: keepsPassMax, markSeen: markSeen, summary: &summary, watermark: watermark)
+                   markSeen: markSeen, summary: &summary, watermark: watermark)
     }
 
     /// Commits a page already mapped (by the walk's prefetch thread) from `fetched` raw records.
     /// `nextInHand`: the walk holds its next page already, so the warehouse may group this page's
     /// transaction with the next ones (`SQLWarehouse.apply`).
-    func commit(mapped: MappedPage, fetched: Int, pageNumber: Int, total: Int?, requests: Int, passMax: Int? = nil, keepsPassMax: Bool = false,
+    func commit(mapped: MappedPage, fetched: Int, pageNumber: Int, total: Int?, requests: Int,
                 markSeen: Bool = false, nextInHand: Bool = false, summary: inout DatasetSummary,
                 watermark: (MappedPage) -> (epoch: Int, text: String)?) throws -> Committed {
-        var newPassMax: Int?
-        if keepsPassMax, let cmax = mapped.maxCursor { newPassMax = max(passMax ?? cmax, cmax) }
         var batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
-                              watermark: watermark(mapped), passMax: newPassMax, fetched: fetched, requests: requests, markSeen: markSeen)
+                              watermark: watermark(mapped), fetched: fetched, requests: requests, markSeen: markSeen)
         batch.nextInHand = nextInHand
         let counts = try warehouse.apply(batch)
         summary.add(counts, fetched: fetched, requests: requests)

@@ -289,7 +289,7 @@ final class PageWalker {
                 break
             }
             let committed = try committer.commit(page.records, pageNumber: plan.pageNumber, total: page.total, requests: page.requests,
-                                                 passMax: ledger.maxCursor, keepsPassMax: dataset.incremental != nil, markSeen: marksSeen,
+                                                 markSeen: marksSeen,
                                                  summary: &summary) { _ in nil }
             try note(page, records: page.records.count, committed: [committed], in: &ledger)
             if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) {
@@ -329,10 +329,7 @@ final class PageWalker {
             var committed: [PageCommitter.Committed] = []
             let count: Int
             func commit(_ records: [JSONValue], requests: Int) throws {
-                // The pass's highest cursor so far: the ledger's, and this response's earlier chunks.
-                let passMax = ([ledger.maxCursor] + committed.map(\.maxCursor)).compactMap { $0 }.max()
-                let c = try committer.commit(records, pageNumber: pages + 1, total: nil, requests: requests, passMax: passMax,
-                                             keepsPassMax: !sorted && dataset.incremental != nil, markSeen: marksSeen, summary: &summary,
+                let c = try committer.commit(records, pageNumber: pages + 1, total: nil, requests: requests, markSeen: marksSeen, summary: &summary,
                                              watermark: sorted ? sortedWatermark(above: watermark) : { _ in nil })
                 if sorted, let cmax = c.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
                 committed.append(c)

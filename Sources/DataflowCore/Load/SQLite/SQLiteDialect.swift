@@ -14,6 +14,13 @@ extension SQLiteDatabase: WarehouseDialect {
 
     public func executeScript(_ sql: String) throws { try exec(sql) }
 
+    /// Copies the WAL into the database file and empties it. A reader that cannot write beside
+    /// the file (another user, a read-only copy) opens it immutable and does not see the WAL, so
+    /// the file itself must hold the whole run. Closing the connection does this too, but a
+    /// process can end before its last reference to the connection is dropped (a walk's prefetch
+    /// thread may still hold it), and then the run stayed in the WAL.
+    public func runFinished() throws { try exec("PRAGMA wal_checkpoint(TRUNCATE)") }
+
     /// Appends in statements of `rowsPerInsert` rows each (`INSERT … VALUES (…), (…), …`), the
     /// rest one row at a time; both statements are prepared once per connection. One row per
     /// statement cost the change feed 2.7× as much: every statement also updates the table's
