@@ -45,13 +45,21 @@ final class PostgresDatasetTable: DatasetTableWriter {
     let name: String
     let staging: String
     let columns: [String]
+    /// The page's upsert from the staging table, built once.
+    let upsert: String
 
     init(pg: PostgresConnection, dataset: DatasetConfig) throws {
         self.pg = pg
         name = Identifier.quoted(dataset.name)
         staging = Identifier.quoted("_page_" + dataset.name)
         columns = dataset.fields.map { Identifier.quoted($0.column) } + ["_key", "_hash", "_deleted", "_first_seen", "_last_seen", "_run_id", "_matter", "_matter_code"]
-        // The staging table lives in this session only and empties itself at each commit.
+        let updates = columns.filter { $0 != "_key" && $0 != "_first_seen" }.map { "\($0) = EXCLUDED.\($0)" }
+        upsert = """
+            INSERT INTO \(name) (\(columns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) FROM pg_temp.\(staging)
+            ON CONFLICT (_key) DO UPDATE SET \(updates.joined(separator: ", "))
+            """
+        // The staging table lives in this session only; each page empties it first (a
+        // transaction can hold several pages, SQLWarehouse.apply), and a commit empties it too.
         try pg.execute("DROP TABLE IF EXISTS pg_temp.\(staging); CREATE TEMP TABLE \(staging) (LIKE \(name)) ON COMMIT DELETE ROWS")
     }
 
@@ -77,12 +85,9 @@ final class PostgresDatasetTable: DatasetTableWriter {
             written[row.key] = row.values + [.text(row.key), .text(row.hash), .integer(row.deleted ? 1 : 0), nowText, nowText, run,
                                              row.matter.map(CellValue.text) ?? .null, row.matterCode.map(CellValue.text) ?? .null]
         }
+        try pg.execute("DELETE FROM pg_temp.\(staging)")
         try pg.copy(into: "pg_temp.\(staging)", columns: columns, rows: order.lazy.compactMap { written[$0] })
-        let updates = columns.filter { $0 != "_key" && $0 != "_first_seen" }.map { "\($0) = EXCLUDED.\($0)" }
-        try pg.execute("""
-            INSERT INTO \(name) (\(columns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) FROM pg_temp.\(staging)
-            ON CONFLICT (_key) DO UPDATE SET \(updates.joined(separator: ", "))
-            """)
+        try pg.execute(upsert)
     }
 
     func markSeen(keys: [String], runID: Int64) throws {

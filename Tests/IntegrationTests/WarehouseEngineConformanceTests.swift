@@ -195,6 +195,46 @@ struct WarehouseEngineConformanceTests {
         #expect(fed == rows.map(\.key), "one I per row, in the order the pages carried them")
     }
 
+    /// A key that changes twice inside one group of pages ends with its last content, and the
+    /// change feed says I then U then U — on every backend (PostgreSQL stages each page in a
+    /// temporary table, which must hold that page alone).
+    @Test(arguments: EngineBackend.allCases)
+    func aKeyChangedTwiceInOneGroupEndsWithItsLastContent(_ backend: EngineBackend) throws {
+        let sandbox = try Sandbox(rows: 4)
+        let project = try CountyProject(sandbox: sandbox)
+        let config = try project.config()
+        let dataset = try #require(config.dataset(named: "market_licenses"))
+        let mapper = RecordMapper(dataset: dataset, dictionaries: config.dictionaries)
+        let records = try sandbox.truth("licenses")
+        func row(_ i: Int, name: String) throws -> MappedRow {
+            guard case .object(let o) = records[i], case .row(let r) = mapper.map(.object(Self.setting(o, "QYMC", .string(name)))) else {
+                throw WarehouseError("record \(i) was rejected")
+            }
+            return r
+        }
+        let (location, cleanup) = try backend.freshLocation()
+        defer { cleanup() }
+        let warehouse = try EngineBackend.factory.open(location, purpose: .sync)
+        try warehouse.loadDictionaries(config.dictionaries)
+        try warehouse.prepare(dataset: dataset)
+        let run = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        try warehouse.beginDataset(runID: run, dataset: dataset.name)
+        for (rows, nextInHand) in [([try row(0, name: "甲"), try row(1, name: "乙")], true),
+                                   ([try row(0, name: "丙")], true),
+                                   ([try row(2, name: "丁"), try row(0, name: "戊")], false)] {
+            var batch = PageBatch(runID: run, dataset: dataset, rows: rows, rejects: [], unmappedFields: [],
+                                  watermark: nil, fetched: rows.count, requests: 1)
+            batch.nextInHand = nextInHand
+            _ = try warehouse.apply(batch)
+        }
+        let key = try row(0, name: "戊").key
+        #expect(try warehouse.scalarText("SELECT name FROM market_licenses WHERE _key = ?", [.text(key)]) == "戊")
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM market_licenses", []) == 3)
+        var ops = ""
+        try warehouse.forEachRow("SELECT op FROM _dataflow_changes WHERE key = ? ORDER BY seq", [.text(key)]) { ops += $0.text(0) ?? "" }
+        #expect(ops == "IUU")
+    }
+
     /// A read-only open never migrates: an empty location says to run a sync first.
     @Test(arguments: EngineBackend.allCases)
     func aReadOfAWarehouseThatDoesNotExistSaysToSyncFirst(_ backend: EngineBackend) throws {
