@@ -86,7 +86,7 @@ struct InsertFloor: ParsableCommand {
         try? FileManager.default.removeItem(atPath: database)
         let db = try SQLiteDatabase(path: database)
         // The warehouse's own settings (SQLiteBackend), so the floor is not slowed by a smaller cache.
-        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;")
+        try db.exec(SQLiteDatabase.warehouseSettings)
         let mapped = "uscc TEXT, name TEXT, legal_rep TEXT, established TEXT, capital TEXT, division TEXT, updated_at TEXT, _matter TEXT"
         switch layout {
         case .warehouse:

@@ -32,7 +32,7 @@ public struct SQLiteBackend: WarehouseBackend {
             let lock = purpose == .sync ? try WarehouseLock(path: path + ".lock") : nil
             try WarehouseFiles.preparePrivateFiles(databasePath: path)
             let db = try SQLiteDatabase(path: path)
-            try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;")
+            try db.exec(SQLiteDatabase.warehouseSettings)
             return try SQLWarehouse(dialect: db, purpose: purpose, keepAlive: lock, location: location.description)
         case .read:
             let db = try WarehouseFiles.openForReading(path)

@@ -2,6 +2,18 @@ import Foundation
 
 /// SQLite as a `WarehouseDialect`: the canonical migrations as written, bulk inserts and the
 /// per-row page work as prepared statements stepped one row at a time (the bench's hot path).
+extension SQLiteDatabase {
+    /// How a warehouse connection that writes is set up (the bench's insert floor uses the same):
+    /// WAL, so readers never wait for a sync; `synchronous=NORMAL` (a commit is durable at the next
+    /// checkpoint; a power cut can lose the last commits, never corrupt the file); a 16 MB page
+    /// cache; and a checkpoint every 65,536 pages (256 MiB) of WAL rather than SQLite's 1,000: a
+    /// load of random keys writes most of the key index again at every commit, and copying it
+    /// into the database file after every commit made a 1,000,000-row load 15 s instead of 12 s
+    /// (docs/performance.md). A finished run empties the WAL (`runFinished`).
+    public static let warehouseSettings =
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=65536;"
+}
+
 extension SQLiteDatabase: WarehouseDialect {
     public func columnType(_ type: FieldType) -> String {
         switch type {
