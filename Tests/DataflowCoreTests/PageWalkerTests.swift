@@ -257,6 +257,34 @@ struct PagePrefetcherTests {
         #expect(try prefetcher.next() == nil, "nothing after the error")
     }
 
+    /// An item handed back with `recycle` is freed by the producer thread, not the caller's.
+    @Test func recycledItemsAreFreedOnTheProducerThread() throws {
+        final class Page: Sendable {
+            let freedOnProducer: Locked<[Bool]>
+            init(_ log: Locked<[Bool]>) { freedOnProducer = log }
+            deinit { freedOnProducer.value.append(Thread.current.name == "producer") }
+        }
+        let log = Locked<[Bool]>([])
+        let count = Locked(0)
+        let prefetcher = PagePrefetcher<Page>(capacity: 1) {
+            Thread.current.name = "producer"
+            count.value += 1
+            return (Page(log), count.value == 6)
+        }
+        defer { prefetcher.stop() }
+        var handed = 0
+        while let page = try prefetcher.next() {
+            handed += 1
+            prefetcher.recycle(page)
+        }
+        prefetcher.stop()
+        #expect(handed == 6)
+        // The producer frees what was recycled before each of its fetches after the first; the
+        // last pages may be freed when the prefetcher goes, so at least the first four went there.
+        #expect(log.value.prefix(4).allSatisfy { $0 }, "\(log.value)")
+        #expect(log.value.count >= 4)
+    }
+
     @Test func stopReturnsWhileTheProducerWaitsForRoomAndIsIdempotent() {
         let prefetcher = PagePrefetcher<Int>(capacity: 1) { (0, false) }
         prefetcher.stop()

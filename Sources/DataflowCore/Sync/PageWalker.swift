@@ -251,6 +251,7 @@ final class PageWalker {
                                                  summary: &summary, watermark: sortedWatermark(above: watermark))
             try note(page, records: fetched.records, committed: [committed], in: &ledger)
             if let cmax = committed.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
+            prefetcher.recycle(fetched)
         }
         prefetcher.stop()
         summary.pageCap = producer.value.plan.cappedAt
