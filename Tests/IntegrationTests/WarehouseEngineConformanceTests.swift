@@ -34,6 +34,40 @@ enum EngineBackend: String, CaseIterable, Sendable, CustomTestStringConvertible 
     }
 }
 
+/// The licence dataset of a sandbox county, mapped in process, and a fresh warehouse on one
+/// backend with the dictionaries loaded and the dataset prepared.
+struct LicenceWarehouse {
+    let sandbox: Sandbox
+    let project: CountyProject
+    let dataset: DatasetConfig
+    let mapper: RecordMapper
+    let records: [JSONValue]
+    let location: DatabaseLocation
+    let warehouse: Warehouse
+    let cleanup: () -> Void
+
+    init(_ backend: EngineBackend, rows: Int) throws {
+        sandbox = try Sandbox(rows: rows)
+        project = try CountyProject(sandbox: sandbox)
+        let config = try project.config()
+        dataset = try #require(config.dataset(named: "market_licenses"))
+        mapper = RecordMapper(dataset: dataset, dictionaries: config.dictionaries)
+        records = try sandbox.truth("licenses")
+        (location, cleanup) = try backend.freshLocation()
+        warehouse = try EngineBackend.factory.open(location, purpose: .sync)
+        try warehouse.loadDictionaries(config.dictionaries)
+        try warehouse.prepare(dataset: dataset)
+    }
+
+    /// Record `i` mapped, with the company name set to `name` when given.
+    func row(_ i: Int, name: String? = nil) throws -> MappedRow {
+        guard case .object(var o) = records[i] else { throw WarehouseError("record \(i) is not an object") }
+        if let name { o = WarehouseEngineConformanceTests.setting(o, "QYMC", .string(name)) }
+        guard case .row(let r) = mapper.map(.object(o)) else { throw WarehouseError("record \(i) was rejected") }
+        return r
+    }
+}
+
 @Suite("Warehouse conformance in process: SQLite, PostgreSQL and a test-only in-memory backend")
 struct WarehouseEngineConformanceTests {
     /// Insert, unchanged, update, a key twice on one page, a quarantined record and its resolution,
@@ -140,24 +174,13 @@ struct WarehouseEngineConformanceTests {
     /// goes on. The change feed keeps the pages' order across its multi-row inserts.
     @Test(arguments: [EngineBackend.sqlite, .postgres])
     func groupedPagesCommitTogetherAndAFailedPageRollsBackItsGroup(_ backend: EngineBackend) throws {
-        let sandbox = try Sandbox(rows: 130)
-        let project = try CountyProject(sandbox: sandbox)
-        let config = try project.config()
-        let dataset = try #require(config.dataset(named: "market_licenses"))
-        let mapper = RecordMapper(dataset: dataset, dictionaries: config.dictionaries)
-        let rows: [MappedRow] = try sandbox.truth("licenses").map { record in
-            guard case .row(let r) = mapper.map(record) else { throw WarehouseError("a sandbox record was rejected") }
-            return r
-        }
-        #expect(rows.count == 130)
-        let (location, cleanup) = try backend.freshLocation()
-        defer { cleanup() }
-        let warehouse = try EngineBackend.factory.open(location, purpose: .sync)
-        try warehouse.loadDictionaries(config.dictionaries)
-        try warehouse.prepare(dataset: dataset)
+        let fixture = try LicenceWarehouse(backend, rows: 130)
+        defer { fixture.cleanup() }
+        let (warehouse, dataset) = (fixture.warehouse, fixture.dataset)
+        let rows = try (0..<130).map { try fixture.row($0) }
         let run = try warehouse.beginRun(datasets: [dataset.name], options: "")
         try warehouse.beginDataset(runID: run, dataset: dataset.name)
-        let reader = try EngineBackend.factory.open(location, purpose: .read)
+        let reader = try EngineBackend.factory.open(fixture.location, purpose: .read)
         func committedRows() throws -> Int64? { try reader.scalarInt("SELECT count(*) FROM market_licenses", []) }
         func committedWatermark() throws -> Int64? {
             try reader.scalarInt("SELECT watermark FROM _dataflow_state WHERE dataset = 'market_licenses'", [])
@@ -200,23 +223,10 @@ struct WarehouseEngineConformanceTests {
     /// temporary table, which must hold that page alone).
     @Test(arguments: EngineBackend.allCases)
     func aKeyChangedTwiceInOneGroupEndsWithItsLastContent(_ backend: EngineBackend) throws {
-        let sandbox = try Sandbox(rows: 4)
-        let project = try CountyProject(sandbox: sandbox)
-        let config = try project.config()
-        let dataset = try #require(config.dataset(named: "market_licenses"))
-        let mapper = RecordMapper(dataset: dataset, dictionaries: config.dictionaries)
-        let records = try sandbox.truth("licenses")
-        func row(_ i: Int, name: String) throws -> MappedRow {
-            guard case .object(let o) = records[i], case .row(let r) = mapper.map(.object(Self.setting(o, "QYMC", .string(name)))) else {
-                throw WarehouseError("record \(i) was rejected")
-            }
-            return r
-        }
-        let (location, cleanup) = try backend.freshLocation()
-        defer { cleanup() }
-        let warehouse = try EngineBackend.factory.open(location, purpose: .sync)
-        try warehouse.loadDictionaries(config.dictionaries)
-        try warehouse.prepare(dataset: dataset)
+        let fixture = try LicenceWarehouse(backend, rows: 4)
+        defer { fixture.cleanup() }
+        let (warehouse, dataset) = (fixture.warehouse, fixture.dataset)
+        func row(_ i: Int, name: String) throws -> MappedRow { try fixture.row(i, name: name) }
         let run = try warehouse.beginRun(datasets: [dataset.name], options: "")
         try warehouse.beginDataset(runID: run, dataset: dataset.name)
         for (rows, nextInHand) in [([try row(0, name: "甲"), try row(1, name: "乙")], true),
