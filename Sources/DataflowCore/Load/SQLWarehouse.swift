@@ -149,7 +149,7 @@ public final class SQLWarehouse: Warehouse {
     /// first page, when a page comes with nothing in hand, before another dataset's page, or
     /// before any other call. Every page still commits with its state in one transaction, so
     /// kill -9 loses at most the open group, which the next run fetches again, exactly as if the
-    /// process had died before those pages (docs/sync.md, "Checkpoints"). A page that fails
+    /// process had died before those pages (docs/sync.md, "Pages and checkpoints"). A page that fails
     /// rolls its whole group back (its dataset's earlier pages with their state) and the dataset
     /// fails. On a quiet loopback the writer is the slower side, so pages are grouped; a gateway
     /// slower than the writer leaves nothing in hand, and every page commits at once.

@@ -16,7 +16,7 @@ public struct PageBatch {
     public var markSeen = false
     /// The walk already holds its next page: the warehouse may keep this page's transaction open
     /// and commit it together with the next pages (`SQLWarehouse.apply`, docs/sync.md
-    /// "Checkpoints"). False: the page is committed before `apply` returns.
+    /// "Pages and checkpoints"). False: the page is committed before `apply` returns.
     public var nextInHand = false
 
     public init(runID: Int64, dataset: DatasetConfig, rows: [MappedRow], rejects: [RejectedRecord], unmappedFields: Set<String>,
