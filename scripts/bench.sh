@@ -144,8 +144,16 @@ PY
     row "reference: Python sqlite3.executemany, $N rows" "${PY_S} s, $(python3 -c "print(f'{$N/$PY_S:.0f}')") rows/s" "–" "–" "keyed table, same rows"
     row "reference: the warehouse's layout, $N rows" "${WH_S} s" "$INSERT_S s (floor)" "$(python3 -c "print(f'{$WH_S/$INSERT_S:.2f}×')")" "rowid + UNIQUE index + bookkeeping columns"
 
-    read -r SYNC_S SYNC_KB < <(timed "$WORK/sync.out" "$R/dataflow" sync market_licenses --quiet --project "$P")
-    row "full sync, $N rows" "$SYNC_S s, $(python3 -c "print(f'{$N/$SYNC_S:.0f}')") rows/s" "$FLOOR s" "$(python3 -c "print(f'{$SYNC_S/$FLOOR:.2f}×')")" "≤ 1.5× floor (was ≤ 3×)"
+    # Median of three full syncs into a fresh warehouse each (the disk's writeback makes one run
+    # of a large load vary by a tenth); the last one's warehouse goes on to the figures below.
+    TIMES=(); SYNC_KB=0
+    for _ in 1 2 3; do
+        rm -f "$DATAFLOW_WAREHOUSE" "$DATAFLOW_WAREHOUSE"-*
+        read -r T KB < <(timed "$WORK/sync.out" "$R/dataflow" sync market_licenses --quiet --project "$P")
+        TIMES+=("$T"); [ "$KB" -gt "$SYNC_KB" ] && SYNC_KB=$KB
+    done
+    SYNC_S=$(median "${TIMES[@]}")
+    row "full sync, $N rows (median of 3)" "$SYNC_S s ($(IFS=/; echo "${TIMES[*]}")), $(python3 -c "print(f'{$N/$SYNC_S:.0f}')") rows/s" "$FLOOR s" "$(python3 -c "print(f'{$SYNC_S/$FLOOR:.2f}×')")" "≤ 1.5× floor (was ≤ 3×)"
     row "peak RSS, full sync $N rows" "$((SYNC_KB / 1024)) MB" "–" "–" "< 150 MB"
     RSS[$N]=$SYNC_KB
 
