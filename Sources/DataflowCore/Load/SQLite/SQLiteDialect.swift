@@ -71,7 +71,6 @@ extension SQLiteDatabase: WarehouseDialect {
 /// One dataset table's prepared statements on SQLite, bound in place (no per-row arrays).
 final class SQLiteDatasetTable: DatasetTableWriter {
     let db: SQLiteDatabase
-    let fieldCount: Int
     private let select: SQLiteStatement
     private let insert: SQLiteStatement
     private let update: SQLiteStatement
@@ -80,7 +79,6 @@ final class SQLiteDatasetTable: DatasetTableWriter {
 
     init(db: SQLiteDatabase, dataset: DatasetConfig) throws {
         self.db = db
-        fieldCount = dataset.fields.count
         let name = Identifier.quoted(dataset.name)
         let cols = dataset.fields.map { Identifier.quoted($0.column) }
         select = try db.prepare("SELECT _hash, _deleted, _matter FROM \(name) WHERE _key = ?")
