@@ -23,37 +23,9 @@ final class ClientHarness: @unchecked Sendable {
     ///   - requestLines: the dataset's `request:` body (4-space indent).
     init(baseURL: String, auth: String = "{ type: none }", sourceLines: String = "", retries: Int = 3, timeout: String = "10s",
          requestLines: String = "    path: /api/items\n    records: data.list\n    pagination: { type: next-url, path: data.next }") throws {
-        let config = """
-        version: 1
-        county: { code: "330782", name: 义乌市 }
-        warehouse: sqlite:warehouse/county.db
-        sources:
-          hostile:
-            base_url: \(baseURL)
-            auth: \(auth)
-            headers: { X-Custom-Auth: "${HG_CUSTOM_HEADER}" }
-            envelope:
-              success: { path: code, equals: ["00"] }
-              message: msg
-              errors: { "96": retry, "18": quota }
-            timeout: \(timeout)
-            retries: \(retries)
-            retry_backoff: 1ms
-            proxy: ""
-        \(sourceLines)
-        """
-        let dataset = """
-        dataset: items
-        title: items
-        source: hostile
-        request:
-        \(requestLines)
-        key: [id]
-        matters: ["000105001000"]
-        fields:
-          id: { from: id, type: text, required: true }
-          name: { from: name, type: text }
-        """
+        let config = HostileProjectYAML.config(baseURL: baseURL, auth: auth, envelopeErrors: #"{ "96": retry, "18": quota }"#,
+                                               timeout: timeout, retries: retries, sourceLines: sourceLines)
+        let dataset = HostileProjectYAML.items(request: requestLines)
         project = try TestProject(config: config, datasets: ["items.yml": dataset])
         let loaded = try project.load(environment: HostileAuthStyle.environment)
         let source = try #require(loaded.source(named: "hostile"))

@@ -19,40 +19,10 @@ final class HostileProject {
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
         try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"),
                         to: root.appendingPathComponent("Mappings/dictionaries"))
-        let config = """
-        version: 1
-        county: { code: "330782", name: 义乌市 }
-        warehouse: sqlite:warehouse/county.db
-        sources:
-          hostile:
-            base_url: \(gateway.baseURL)
-            auth: \(auth?.yaml ?? "{ type: none }")
-            headers: { X-Custom-Auth: "${HG_CUSTOM_HEADER}" }
-            envelope:
-              success: { path: code, equals: ["00"] }
-              message: msg
-            timeout: 10s
-            retries: 2
-            retry_backoff: 1ms
-            proxy: ""
-        \(sourceLines)
-        """
+        let config = HostileProjectYAML.config(baseURL: gateway.baseURL, auth: auth?.yaml ?? "{ type: none }", retries: 2,
+                                               sourceLines: sourceLines)
         try config.write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
-        let dataset = """
-        dataset: items
-        title: items
-        source: hostile
-        update_cycle: daily
-        request:
-          path: /api/items
-          records: data.list
-          pagination: \(pagination)
-        key: [id]
-        matters: ["000105001000"]
-        fields:
-          id: { from: id, type: text, required: true }
-          name: { from: name, type: text }
-        """
+        let dataset = HostileProjectYAML.items(request: "    path: /api/items\n    records: data.list\n    pagination: \(pagination)")
         try dataset.write(to: root.appendingPathComponent("Mappings/datasets/items.yml"), atomically: true, encoding: .utf8)
     }
 
