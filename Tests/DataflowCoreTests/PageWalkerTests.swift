@@ -210,6 +210,49 @@ struct PageWalkerTests {
         #expect(again == nil, "\(String(describing: again))")
         #expect(second.watermark == "2026-01-06 08:00:00")
     }
+
+    /// A gateway slower than the writer: each page still arrives within the walk's wait for it
+    /// (`PageWalker.nextPageWait`), so the pages commit as one group, not one commit each. Counted
+    /// from the WAL itself (SQLite's commit frames).
+    @Test func pagesFromAGatewaySlowerThanTheWriterStillCommitTogether() throws {
+        let items = (1...24).map { (String(format: "K%02d", $0), String(format: "2026-01-01 08:%02d:00", $0)) }
+        let server = try LoopbackHTTPServer { request, _ in
+            Thread.sleep(forTimeInterval: 0.02)   // the gateway is 20 ms away; storing 3 rows takes far less
+            let since = parameter("since", in: request.target)
+            let matching = items.filter { since == nil || $0.1 >= since! }
+            let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
+            return itemsPage(Array(matching.dropFirst((page - 1) * 3).prefix(3)), total: matching.count)
+        }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.pageRequest,
+                                  incremental: "incremental: { cursor: t, param: since, format: \"yyyy-MM-dd HH:mm:ss\", lookback: 0s, sorted: true }")
+        try h.warehouse.dialect.executeScript(SQLiteDatabase.warehouseSettings)
+        let wal = h.project.root + "/w.db-wal"
+        let before = try walCommits(wal)
+        let (summary, error) = try h.walk()
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try h.live() == 24)
+        #expect(summary.pages >= 10, "\(summary.pages)")
+        // The run's own rows (run, dataset started, pass finished) commit alone; the pages in one
+        // or two groups. One commit per page would be at least `summary.pages`.
+        let commits = try walCommits(wal) - before
+        #expect(commits <= 6, "\(commits) commits for \(summary.pages) pages")
+    }
+}
+
+/// Commits in a SQLite WAL file: frames that end a transaction (a non-zero "database size after
+/// commit") and carry the salts of the WAL's current header, as SQLite's recovery reads it.
+func walCommits(_ path: String) throws -> Int {
+    guard FileManager.default.fileExists(atPath: path) else { return 0 }   // nothing written since WAL mode began
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    func word(_ at: Int) -> UInt32 { bytes[at..<at + 4].reduce(0) { $0 << 8 | UInt32($1) } }
+    guard bytes.count >= 32 else { return 0 }
+    let pageSize = Int(word(8)), salts = (word(16), word(20))
+    var commits = 0, frame = 32
+    while frame + 24 + pageSize <= bytes.count, (word(frame + 8), word(frame + 12)) == salts {
+        if word(frame + 4) != 0 { commits += 1 }
+        frame += 24 + pageSize
+    }
+    return commits
 }
 
 /// A value shared with a server handler.
@@ -283,6 +326,24 @@ struct PagePrefetcherTests {
         // last pages may be freed when the prefetcher goes, so at least the first four went there.
         #expect(log.value.prefix(4).allSatisfy { $0 }, "\(log.value)")
         #expect(log.value.count >= 4)
+    }
+
+    /// `waitForNext` is what lets a walk group its pages: true as soon as the next item is in, false
+    /// after the bound while it is not, and false at once when the producer has finished.
+    @Test func waitForNextReturnsWhenTheItemArrivesOrTheProducerHasFinished() throws {
+        let gate = DispatchSemaphore(value: 0)
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) {
+            gate.wait()
+            return (1, true)
+        }
+        defer { prefetcher.stop() }
+        #expect(!prefetcher.waitForNext(upTo: 0.01), "not fetched yet")
+        gate.signal()
+        #expect(prefetcher.waitForNext(upTo: 600), "in hand once fetched")
+        #expect(try prefetcher.next() == 1)
+        let started = Date()
+        #expect(!prefetcher.waitForNext(upTo: 600), "nothing more will come")
+        #expect(Date().timeIntervalSince(started) < 300, "and that is known without waiting out the bound")
     }
 
     @Test func stopReturnsWhileTheProducerWaitsForRoomAndIsIdempotent() {

@@ -151,8 +151,9 @@ public final class SQLWarehouse: Warehouse {
     /// kill -9 loses at most the open group, which the next run fetches again, exactly as if the
     /// process had died before those pages (docs/sync.md, "Pages and checkpoints"). A page that fails
     /// rolls its whole group back (its dataset's earlier pages with their state) and the dataset
-    /// fails. On a quiet loopback the writer is the slower side, so pages are grouped; a gateway
-    /// slower than the writer leaves nothing in hand, and every page commits at once.
+    /// fails. The walk reports the next page in hand when it arrived within
+    /// `PageWalker.nextPageWait` (0.1 s), so a fast gateway's pages are grouped; a gateway slower
+    /// than that leaves nothing in hand, and every page commits at once.
     public func apply(_ batch: PageBatch) throws -> PageCounts {
         let table = try applier(batch.dataset.name)
         if let open = group, open.dataset != batch.dataset.name { try commitPending() }

@@ -37,7 +37,7 @@ struct PageCommitter {
     }
 
     /// Commits a page already mapped (by the walk's prefetch thread) from `fetched` raw records.
-    /// `nextInHand`: the walk holds its next page already, so the warehouse may group this page's
+    /// `nextInHand`: the walk holds its next page (it arrived within `PageWalker.nextPageWait`), so the warehouse may group this page's
     /// transaction with the next ones (`SQLWarehouse.apply`).
     func commit(mapped: MappedPage, fetched: Int, pageNumber: Int, total: Int?, requests: Int,
                 markSeen: Bool = false, nextInHand: Bool = false, summary: inout DatasetSummary,

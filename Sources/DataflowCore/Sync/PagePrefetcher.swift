@@ -88,10 +88,15 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Whether the next item is already fetched (`next()` would not wait).
-    var hasReady: Bool {
+    /// Whether the next item is fetched within `seconds`: returns as soon as it is, and false at
+    /// once when the producer has finished without one (`next()` would then return nil).
+    func waitForNext(upTo seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
         condition.lock()
         defer { condition.unlock() }
+        while buffer.isEmpty && !producerDone {
+            if !condition.wait(until: deadline) { break }
+        }
         return !buffer.isEmpty
     }
 

@@ -21,6 +21,12 @@ final class PageWalker {
     let observer: SyncObserver
     let template: RequestTemplate
     private let committer: PageCommitter
+    /// How long a cursor walk waits for its next page before the page it holds commits alone
+    /// rather than in a group with the next (docs/sync.md, "Pages and checkpoints"). The wait
+    /// costs no time: the walk would wait for that page anyway. Without it, a writer that ran
+    /// ahead of the prefetch thread found nothing in hand on most pages, and a 1,000,000-row
+    /// load committed about 1,000 times instead of 21 (4.5 GB written instead of 1.2 GB).
+    static let nextPageWait = 0.1
 
     init(dataset: DatasetConfig, project: ProjectConfig, client: SourceClient, warehouse: Warehouse, runID: Int64, observer: SyncObserver) {
         self.dataset = dataset
@@ -247,7 +253,7 @@ final class PageWalker {
                 break
             }
             let committed = try committer.commit(mapped: fetched.mapped, fetched: fetched.records, pageNumber: pageNumber, total: page.total,
-                                                 requests: page.requests, markSeen: marksSeen, nextInHand: prefetcher.hasReady,
+                                                 requests: page.requests, markSeen: marksSeen, nextInHand: prefetcher.waitForNext(upTo: Self.nextPageWait),
                                                  summary: &summary, watermark: sortedWatermark(above: watermark))
             try note(page, records: fetched.records, committed: [committed], in: &ledger)
             if let cmax = committed.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
