@@ -145,6 +145,43 @@ struct WarehouseEngineConformanceTests {
         #expect(try warehouse.rejects(dataset: dataset.name, includeResolved: true).count == 1)
     }
 
+    /// On a table that held nothing, SQLite inserts a page's absent keys first and reads only the
+    /// keys it found there (`DatasetTableWriter.insertAbsent`); PostgreSQL reads first. Both decide
+    /// a new key twice on one page against its first version, keep its `_first_seen`, and switch
+    /// back to reading first on a page of known keys.
+    @Test(arguments: EngineBackend.allCases)
+    func aNewKeyTwiceOnOnePageIsDecidedAgainstItsFirstVersion(_ backend: EngineBackend) throws {
+        let fixture = try LicenceWarehouse(backend, rows: 6)
+        defer { fixture.cleanup() }
+        let (warehouse, dataset) = (fixture.warehouse, fixture.dataset)
+        func page(_ rows: [MappedRow]) throws -> (PageCounts, String) {
+            let run = try warehouse.beginRun(datasets: [dataset.name], options: "")
+            try warehouse.beginDataset(runID: run, dataset: dataset.name)
+            let counts = try warehouse.apply(PageBatch(runID: run, dataset: dataset, rows: rows, rejects: [], unmappedFields: [],
+                                                       watermark: nil, fetched: rows.count, requests: 1))
+            var ops = ""
+            try warehouse.forEachRow("SELECT op FROM _dataflow_changes WHERE run_id = ? ORDER BY seq", [.integer(run)]) { ops += $0.text(0) ?? "" }
+            return (counts, ops)
+        }
+        let renamed = try fixture.row(0, name: "改名一次")
+        let first = try page([fixture.row(0), renamed, fixture.row(1), fixture.row(1), fixture.row(2)])
+        #expect(first.0 == counts(inserted: 3, updated: 1, unchanged: 1))
+        #expect(first.1 == "IUII")
+        #expect(try warehouse.scalarText("SELECT _hash FROM market_licenses WHERE _key = ?", [.text(renamed.key)]) == renamed.hash)
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM market_licenses", []) == 3)
+        let firstSeen = try warehouse.scalarText("SELECT _first_seen FROM market_licenses WHERE _key = ?", [.text(renamed.key)])
+
+        // Known keys (one changed back, one unchanged) and a new one.
+        let second = try page([fixture.row(0), fixture.row(1), fixture.row(3)])
+        #expect(second.0 == counts(inserted: 1, updated: 1, unchanged: 1))
+        #expect(second.1 == "UI")
+        #expect(try warehouse.scalarText("SELECT _first_seen FROM market_licenses WHERE _key = ?", [.text(renamed.key)]) == firstSeen)
+        #expect(try warehouse.state(of: dataset.name).rows == 4)
+        let third = try page([fixture.row(4), fixture.row(0)])
+        #expect(third.0 == counts(inserted: 1, unchanged: 1))
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM _dataflow_changes", []) == 7)
+    }
+
     /// The whole engine against the sandbox: a full sync and an incremental one equal the truth.
     @Test(arguments: EngineBackend.allCases)
     func syncEngineReachesTheTruth(_ backend: EngineBackend) throws {

@@ -11,6 +11,11 @@ final class DatasetApplier {
     /// Keys with open rejects (small: rejects are the exception), so resolving costs nothing per row
     /// unless the key really has one.
     private var openRejectKeys: Set<String> = []
+    /// Whether the next page's keys are expected to be new (the table was empty, or the last page
+    /// was at least nine tenths new): then its rows are inserted where their key is absent first,
+    /// and only the keys already there are read (`DatasetTableWriter.insertAbsent`). A first load
+    /// then looks up no key twice; a page of known keys switches back to reading first.
+    private var expectNew: Bool
 
     init(dialect: any WarehouseDialect, dataset: DatasetConfig) throws {
         self.dialect = dialect
@@ -18,6 +23,7 @@ final class DatasetApplier {
         table = Identifier.quoted(dataset.name)
         try Self.createOrExtendTable(dialect: dialect, dataset: dataset)
         writer = try dialect.tableWriter(for: dataset)
+        expectNew = try dialect.scalarInt("SELECT count(*) FROM (SELECT 1 FROM \(table) LIMIT 1) AS anyRow", []) == 0
         try dialect.forEachRow("SELECT DISTINCT key FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL AND key IS NOT NULL",
                                [.text(dataset.name)]) { row in
             if let k = row.text(0) { openRejectKeys.insert(k) }
@@ -64,15 +70,25 @@ final class DatasetApplier {
         let datasetName = CellValue.text(dataset.name)
         let nowText = CellValue.text(now)
 
-        var stored = batch.rows.isEmpty ? [:] : try writer.storedRows(keys: batch.rows.map(\.key))
+        // The rows already inserted (where their key was absent), or nil: then every key is read first.
+        let inserted = expectNew && !batch.rows.isEmpty ? try writer.insertAbsent(batch.rows, now: now, runID: batch.runID) : nil
+        var stored: [String: StoredRow]
+        if let inserted {
+            let known = batch.rows.indices.compactMap { inserted[$0] ? nil : batch.rows[$0].key }
+            stored = known.isEmpty ? [:] : try writer.storedRows(keys: known)
+        } else {
+            stored = batch.rows.isEmpty ? [:] : try writer.storedRows(keys: batch.rows.map(\.key))
+        }
         var writes: [RowWrite] = []
         writes.reserveCapacity(batch.rows.count)
         var changes: [[CellValue]] = []
         var resolvedKeys: [String] = []
         var seenKeys: [String] = []
+        var newKeys = 0
         for (index, row) in batch.rows.enumerated() {
             let op: String?
-            if let old = stored[row.key] {
+            let isInserted = inserted?[index] ?? false
+            if !isInserted, let old = stored[row.key] {
                 // Same content and same liveness: a key tombstoned because it went missing (snapshot or
                 // reconcile) that comes back with unchanged content is live again, not unchanged.
                 if old.hash == row.hash && old.deleted == row.deleted {
@@ -86,7 +102,12 @@ final class DatasetApplier {
                     if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
                 }
             } else {
-                writes.append(RowWrite(index: index, isNew: true))
+                if inserted == nil {
+                    writes.append(RowWrite(index: index, isNew: true))
+                } else if !isInserted {
+                    throw WarehouseError("\(dataset.name): row \(index + 1) of a page was neither inserted nor found by its key in \(table)")
+                }
+                newKeys += 1
                 if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
                     op = "I"; counts.inserted += 1; liveDelta += 1
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
@@ -100,6 +121,7 @@ final class DatasetApplier {
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
         if !writes.isEmpty { try writer.write(writes, of: batch.rows, now: now, runID: batch.runID) }
+        if !batch.rows.isEmpty { expectNew = newKeys * 10 >= batch.rows.count * 9 }
         if !changes.isEmpty { try dialect.insertRows(into: "_dataflow_changes", columns: Self.changeColumns, rows: changes) }
         for key in resolvedKeys {
             try dialect.execute("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE dataset = ? AND key = ? AND resolved_at IS NULL",

@@ -37,6 +37,10 @@ public protocol WarehouseDialect: WarehouseReader {
     func tableWriter(for dataset: DatasetConfig) throws -> DatasetTableWriter
 }
 
+extension DatasetTableWriter {
+    public func insertAbsent(_ rows: [MappedRow], now: String, runID: Int64) throws -> [Bool]? { nil }
+}
+
 extension WarehouseDialect {
     public func lockForMigration() throws {}
     public func runFinished() throws {}
@@ -67,6 +71,11 @@ public struct RowWrite {
 public protocol DatasetTableWriter: AnyObject {
     /// `_hash`, `_deleted` and `_matter` of those `keys` the table holds.
     func storedRows(keys: [String]) throws -> [String: StoredRow]
+    /// Inserts, in order, every row whose key the table does not hold yet (a key twice in `rows`
+    /// is inserted the first time), as `write` inserts a new key, and says which rows it inserted;
+    /// nil when the backend has no cheap way to do that, and the caller reads `storedRows` first.
+    /// On a first load it saves the lookup of every key (`DatasetApplier.apply`).
+    func insertAbsent(_ rows: [MappedRow], now: String, runID: Int64) throws -> [Bool]?
     /// Writes the rows: all columns, `_hash`, `_deleted`, `_last_seen = now`, `_run_id`, `_matter`,
     /// `_matter_code`; a key may appear twice (the later write wins, `_first_seen` stays the first).
     func write(_ writes: [RowWrite], of rows: [MappedRow], now: String, runID: Int64) throws

@@ -73,6 +73,7 @@ final class SQLiteDatasetTable: DatasetTableWriter {
     let db: SQLiteDatabase
     private let select: SQLiteStatement
     private let insert: SQLiteStatement
+    private let insertIfAbsent: SQLiteStatement
     private let update: SQLiteStatement
     private let seen: SQLiteStatement
     private let tombstoneKey: SQLiteStatement
@@ -83,7 +84,9 @@ final class SQLiteDatasetTable: DatasetTableWriter {
         let cols = dataset.fields.map { Identifier.quoted($0.column) }
         select = try db.prepare("SELECT _hash, _deleted, _matter FROM \(name) WHERE _key = ?")
         let insertColumns = cols + DatasetApplier.systemColumns
-        insert = try db.prepare("INSERT INTO \(name) (\(insertColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: insertColumns.count).joined(separator: ", ")))")
+        let insertSQL = "INSERT INTO \(name) (\(insertColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: insertColumns.count).joined(separator: ", ")))"
+        insert = try db.prepare(insertSQL)
+        insertIfAbsent = try db.prepare(insertSQL + " ON CONFLICT (_key) DO NOTHING")
         let sets = cols.map { "\($0) = ?" } + ["_hash = ?", "_deleted = ?", "_last_seen = ?", "_run_id = ?", "_matter = ?", "_matter_code = ?"]
         update = try db.prepare("UPDATE \(name) SET \(sets.joined(separator: ", ")) WHERE _key = ?")
         seen = try db.prepare("UPDATE \(name) SET _run_id = ? WHERE _key = ? AND _run_id <> ?")
@@ -106,23 +109,39 @@ final class SQLiteDatasetTable: DatasetTableWriter {
     func write(_ writes: [RowWrite], of rows: [MappedRow], now: String, runID: Int64) throws {
         let nowText = CellValue.text(now), run = CellValue.integer(runID)
         for write in writes {
-            let st = write.isNew ? insert : update
-            try st.clear()
-            var i: Int32 = 0
-            func next(_ value: CellValue) throws { i += 1; try st.bind(value, at: i) }
-            for value in rows[write.index].values { try next(value) }
-            // Column order: insert = systemColumns; update = the SET list, then the key.
-            if write.isNew { try next(.text(rows[write.index].key)) }
-            try next(.text(rows[write.index].hash))
-            try next(.integer(rows[write.index].deleted ? 1 : 0))
-            if write.isNew { try next(nowText) }
-            try next(nowText)
-            try next(run)
-            try next(rows[write.index].matter.map(CellValue.text) ?? .null)
-            try next(rows[write.index].matterCode.map(CellValue.text) ?? .null)
-            if !write.isNew { try next(.text(rows[write.index].key)) }
-            try st.execute()
+            try bind(rows[write.index], to: write.isNew ? insert : update, isNew: write.isNew, now: nowText, run: run)
+            try (write.isNew ? insert : update).execute()
         }
+    }
+
+    func insertAbsent(_ rows: [MappedRow], now: String, runID: Int64) throws -> [Bool]? {
+        let nowText = CellValue.text(now), run = CellValue.integer(runID)
+        var inserted: [Bool] = []
+        inserted.reserveCapacity(rows.count)
+        for row in rows {
+            try bind(row, to: insertIfAbsent, isNew: true, now: nowText, run: run)
+            try insertIfAbsent.execute()
+            inserted.append(db.changes == 1)
+        }
+        return inserted
+    }
+
+    /// Binds a row's values in the column order of `insert` (the mapped columns, then
+    /// `DatasetApplier.systemColumns`) or of `update` (the SET list, then the key).
+    private func bind(_ row: MappedRow, to st: SQLiteStatement, isNew: Bool, now: CellValue, run: CellValue) throws {
+        try st.clear()
+        var i: Int32 = 0
+        func next(_ value: CellValue) throws { i += 1; try st.bind(value, at: i) }
+        for value in row.values { try next(value) }
+        if isNew { try next(.text(row.key)) }
+        try next(.text(row.hash))
+        try next(.integer(row.deleted ? 1 : 0))
+        if isNew { try next(now) }
+        try next(now)
+        try next(run)
+        try next(row.matter.map(CellValue.text) ?? .null)
+        try next(row.matterCode.map(CellValue.text) ?? .null)
+        if !isNew { try next(.text(row.key)) }
     }
 
     func markSeen(keys: [String], runID: Int64) throws {
