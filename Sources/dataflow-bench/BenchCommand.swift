@@ -65,7 +65,9 @@ struct FetchFloor: ParsableCommand {
 /// - `without-rowid`: the same as one B-tree keyed by the key (`WITHOUT ROWID`).
 ///
 /// The bench's insert floor is the fastest of `primary-key` and `without-rowid`: the fastest known
-/// way to store those rows with a unique key, not the warehouse's own layout.
+/// way to store those rows with a unique key, not the warehouse's own layout. The truth comes
+/// sorted by key, so by default the key index only ever grows at its end; `--order update-time`
+/// inserts the rows in the order a cursor walk receives them (by update time), as a sync must.
 struct InsertFloor: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "insert")
 
@@ -76,13 +78,20 @@ struct InsertFloor: ParsableCommand {
     @Option var database: String
     @Option var baseURL: String
     @Option(help: "warehouse | primary-key | without-rowid") var layout: Layout = .warehouse
+    @Option(help: "key (the truth's order) | update-time (a cursor walk's order)") var order: Order = .key
+
+    enum Order: String, ExpressibleByArgument, CaseIterable { case key, updateTime = "update-time" }
 
     static let fields = ["TYSHXYDM", "QYMC", "FDDBR", "CLRQ", "ZCZB", "XZQHDM", "UPDATE_TIME", "SXBM"]
 
     func run() throws {
         let transport = try CurlTransport(options: TransportOptions(timeout: 600))
         let truth = try transport.send(HTTPRequest(url: baseURL + "/_control/truth?dataset=licenses"))
-        let records = try JSONParser.parseLines(truth.body)
+        var records = try JSONParser.parseLines(truth.body)
+        if order == .updateTime {
+            func sortKey(_ r: JSONValue) -> (String, String) { (r["UPDATE_TIME"]?.text ?? "", r["TYSHXYDM"]?.text ?? "") }
+            records.sort { sortKey($0) < sortKey($1) }
+        }
         try? FileManager.default.removeItem(atPath: database)
         let db = try SQLiteDatabase(path: database)
         // The warehouse's own settings (SQLiteBackend), so the floor is not slowed by a smaller cache.
