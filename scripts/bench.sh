@@ -115,16 +115,25 @@ for N in "$SMALL" "$LARGE"; do
     PAGES=$(json "$WORK/serve.json" "d['pages']")
     row "sandbox serving alone, $N rows" "$(python3 -c "print(f'{$PAGES/$SERVE_S:.0f} pages/s, {$N/$SERVE_S:.0f} records/s')")" "–" "–" "never the bottleneck"
 
-    read -r FETCH_S FETCH_KB < <(timed "$WORK/fetch.json" "$R/dataflow-bench" fetch --base-url "$URL")
+    # The floors are medians of three too: on two shared cores one run of them varies as much as
+    # one run of the sync does.
+    FETCHES=()
+    for _ in 1 2 3; do read -r T _ < <(timed "$WORK/fetch.json" "$R/dataflow-bench" fetch --base-url "$URL"); FETCHES+=("$T"); done
+    FETCH_S=$(median "${FETCHES[@]}")
     # The insert floor: the fastest known way to store the same rows with a unique key (the
     # faster of a keyed table and a WITHOUT ROWID table), not the warehouse's own layout. Each
     # reports the insert alone (reading the rows first is not timed).
-    "$R/dataflow-bench" insert --layout primary-key --database "$WORK/floor.db" --base-url "$URL" > "$WORK/insert-pk.json"
+    insert_median() {  # out-file dataflow-bench insert flags… → the median "seconds" of three runs, as JSON
+        local out=$1; shift; local runs=()
+        for _ in 1 2 3; do "$R/dataflow-bench" insert "$@" --database "$WORK/floor.db" --base-url "$URL" > "$out"; runs+=("$(json "$out" "d['seconds']")"); done
+        echo "{\"seconds\": $(median "${runs[@]}")}" > "$out"
+    }
+    insert_median "$WORK/insert-pk.json" --layout primary-key
     "$R/dataflow-bench" insert --layout without-rowid --database "$WORK/floor.db" --base-url "$URL" > "$WORK/insert-wr.json"
     "$R/dataflow-bench" insert --layout warehouse --database "$WORK/floor.db" --base-url "$URL" > "$WORK/insert-wh.json"
     # The same fastest layout with the rows in a cursor walk's order (by update time), as a sync
     # receives them: the key index then grows at random places, not only at its end.
-    "$R/dataflow-bench" insert --layout primary-key --order update-time --database "$WORK/floor.db" --base-url "$URL" > "$WORK/insert-pk-walk.json"
+    insert_median "$WORK/insert-pk-walk.json" --layout primary-key --order update-time
     PKW_S=$(json "$WORK/insert-pk-walk.json" "d['seconds']")
     PK_S=$(json "$WORK/insert-pk.json" "d['seconds']"); WR_S=$(json "$WORK/insert-wr.json" "d['seconds']"); WH_S=$(json "$WORK/insert-wh.json" "d['seconds']")
     curl -fsS "$URL/_control/truth?dataset=licenses" > "$WORK/truth.ndjson"

@@ -65,7 +65,10 @@ extension SQLiteDatabase: WarehouseReader {
         while try st.step() { try body(st) }
     }
 
+    /// Kept prepared (`cachedStatement`): a sync runs the same few statements — state, run
+    /// counters, per-matter counts — on every page. The SQL is always the program's own text (values
+    /// are bound), so the cache holds a bounded set.
     public func execute(_ sql: String, _ bindings: [CellValue]) throws {
-        try prepare(sql).run(bindings)
+        try cachedStatement(sql).run(bindings)
     }
 }
