@@ -215,7 +215,7 @@ struct PageWalkerTests {
     /// (`PageWalker.nextPageWait`), so the pages commit as one group, not one commit each. Counted
     /// from the WAL itself (SQLite's commit frames).
     @Test func pagesFromAGatewaySlowerThanTheWriterStillCommitTogether() throws {
-        let items = (1...24).map { (String(format: "K%02d", $0), String(format: "2026-01-01 08:%02d:00", $0)) }
+        let items = (1...60).map { (String(format: "K%02d", $0), String(format: "2026-01-01 08:%02d:00", $0 - 1)) }
         let server = try LoopbackHTTPServer { request, _ in
             Thread.sleep(forTimeInterval: 0.02)   // the gateway is 20 ms away; storing 3 rows takes far less
             let since = parameter("since", in: request.target)
@@ -230,12 +230,13 @@ struct PageWalkerTests {
         let before = try walCommits(wal)
         let (summary, error) = try h.walk()
         #expect(error == nil, "\(String(describing: error))")
-        #expect(try h.live() == 24)
-        #expect(summary.pages >= 10, "\(summary.pages)")
+        #expect(try h.live() == 60)
+        #expect(summary.pages >= 25, "\(summary.pages)")
         // The run's own rows (run, dataset started, pass finished) commit alone; the pages in one
-        // or two groups. One commit per page would be at least `summary.pages`.
+        // group, or a few if a loaded machine delays a page past the wait. One commit per page
+        // would be at least `summary.pages`.
         let commits = try walCommits(wal) - before
-        #expect(commits <= 6, "\(commits) commits for \(summary.pages) pages")
+        #expect(commits <= 10, "\(commits) commits for \(summary.pages) pages")
     }
 }
 
