@@ -146,9 +146,9 @@ struct WarehouseEngineConformanceTests {
     }
 
     /// On a table that held nothing, SQLite inserts a page's absent keys first and reads only the
-    /// keys it found there (`DatasetTableWriter.insertAbsent`); PostgreSQL reads first. Both decide
-    /// a new key twice on one page against its first version, keep its `_first_seen`, and switch
-    /// back to reading first on a page of known keys.
+    /// keys it found there (`DatasetTableWriter.insertAbsent`); PostgreSQL and the in-memory
+    /// backend read first. All decide a new key twice on one page against its first version, and
+    /// the pages after it (known keys, an update back, new keys) the same way, keeping `_first_seen`.
     @Test(arguments: EngineBackend.allCases)
     func aNewKeyTwiceOnOnePageIsDecidedAgainstItsFirstVersion(_ backend: EngineBackend) throws {
         let fixture = try LicenceWarehouse(backend, rows: 6)
@@ -169,13 +169,14 @@ struct WarehouseEngineConformanceTests {
         #expect(first.1 == "IUII")
         #expect(try warehouse.scalarText("SELECT _hash FROM market_licenses WHERE _key = ?", [.text(renamed.key)]) == renamed.hash)
         #expect(try warehouse.scalarInt("SELECT count(*) FROM market_licenses", []) == 3)
-        let firstSeen = try warehouse.scalarText("SELECT _first_seen FROM market_licenses WHERE _key = ?", [.text(renamed.key)])
+        // Backdated, so a write that reset `_first_seen` would show within the same second.
+        try warehouse.execute("UPDATE market_licenses SET _first_seen = '2000-01-01T00:00:00Z' WHERE _key = ?", [.text(renamed.key)])
 
         // Known keys (one changed back, one unchanged) and a new one.
         let second = try page([fixture.row(0), fixture.row(1), fixture.row(3)])
         #expect(second.0 == counts(inserted: 1, updated: 1, unchanged: 1))
         #expect(second.1 == "UI")
-        #expect(try warehouse.scalarText("SELECT _first_seen FROM market_licenses WHERE _key = ?", [.text(renamed.key)]) == firstSeen)
+        #expect(try warehouse.scalarText("SELECT _first_seen FROM market_licenses WHERE _key = ?", [.text(renamed.key)]) == "2000-01-01T00:00:00Z")
         #expect(try warehouse.state(of: dataset.name).rows == 4)
         let third = try page([fixture.row(4), fixture.row(0)])
         #expect(third.0 == counts(inserted: 1, unchanged: 1))
@@ -253,6 +254,55 @@ struct WarehouseEngineConformanceTests {
             fed.append(row.text(0) ?? "")
         }
         #expect(fed == rows.map(\.key), "one I per row, in the order the pages carried them")
+    }
+
+    /// A group of pages whose commit fails when another call commits it (another worker's dataset,
+    /// a report) is rolled back, and its own walk must not go on as if those pages were stored: its
+    /// next page, its pass end, its seen-key counts and its tombstones fail, so no watermark moves
+    /// past the lost rows and nothing is tombstoned for want of them. The commit is made to fail for
+    /// real, with a deferred foreign key SQLite checks at COMMIT.
+    @Test func aGroupThatFailsToCommitUnderAnotherCallStopsItsDataset() throws {
+        let fixture = try LicenceWarehouse(.sqlite, rows: 40)
+        defer { fixture.cleanup() }
+        let (warehouse, dataset) = (fixture.warehouse, fixture.dataset)
+        let sql = try #require(warehouse as? SQLWarehouse)
+        try sql.dialect.executeScript("""
+            PRAGMA foreign_keys=ON;
+            CREATE TABLE test_parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE test_child (parent INTEGER REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED);
+            """)
+        let rows = try (0..<40).map { try fixture.row($0) }
+        let run = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        try warehouse.beginDataset(runID: run, dataset: dataset.name)
+        func apply(_ page: ArraySlice<MappedRow>, watermark: Int) throws -> PageCounts {
+            var batch = PageBatch(runID: run, dataset: dataset, rows: Array(page), rejects: [], unmappedFields: [],
+                                  watermark: (watermark, "w\(watermark)"), fetched: page.count, requests: 1)
+            batch.nextInHand = true
+            return try warehouse.apply(batch)
+        }
+        #expect(try apply(rows[0..<10], watermark: 100) == counts(inserted: 10))
+        // Something in the open transaction that COMMIT refuses.
+        try sql.dialect.execute("INSERT INTO test_child (parent) VALUES (1)", [])
+        #expect(throws: (any Error).self) { _ = try warehouse.metaValue("anything") }
+
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM market_licenses", []) == 0, "the group was rolled back")
+        let stopped = #expect(throws: WarehouseError.self) { _ = try apply(rows[10..<20], watermark: 200) }
+        #expect(stopped?.description.contains("rolled back") == true, "\(String(describing: stopped))")
+        #expect(throws: WarehouseError.self) { try warehouse.finishPass(dataset: dataset.name, watermark: (300, "w300")) }
+        #expect(throws: WarehouseError.self) { _ = try warehouse.unseenLiveCount(dataset: dataset, runID: run) }
+        #expect(throws: WarehouseError.self) { _ = try warehouse.tombstoneUnseen(dataset: dataset, runID: run) }
+        #expect(try warehouse.state(of: dataset.name).watermark == nil, "no watermark past the lost rows")
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM market_licenses", []) == 0)
+
+        // The next run of the dataset starts clean and stores those pages.
+        try sql.dialect.executeScript("DELETE FROM test_child")
+        let next = try warehouse.beginRun(datasets: [dataset.name], options: "")
+        try warehouse.beginDataset(runID: next, dataset: dataset.name)
+        var batch = PageBatch(runID: next, dataset: dataset, rows: Array(rows[0..<20]), rejects: [], unmappedFields: [],
+                              watermark: (200, "w200"), fetched: 20, requests: 1)
+        batch.nextInHand = false
+        #expect(try warehouse.apply(batch) == counts(inserted: 20))
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM market_licenses", []) == 20)
     }
 
     /// A key that changes twice inside one group of pages ends with its last content, and the

@@ -96,6 +96,7 @@ public final class SQLWarehouse: Warehouse {
 
     public func prepare(dataset: DatasetConfig) throws {
         try commitPending()
+        lostGroups[dataset.name] = nil
         tables[dataset.name] = try DatasetApplier(dialect: dialect, dataset: dataset)
         let now = Timestamp.now()
         try dialect.execute("INSERT INTO _dataflow_state (dataset, updated_at) VALUES (?, ?) ON CONFLICT (dataset) DO NOTHING",
@@ -131,6 +132,7 @@ public final class SQLWarehouse: Warehouse {
 
     public func beginDataset(runID: Int64, dataset: String) throws {
         try commitPending()
+        lostGroups[dataset] = nil
         try dialect.transaction {
             try dialect.execute("DELETE FROM _dataflow_run_datasets WHERE run_id = ? AND dataset = ?", [.integer(runID), .text(dataset)])
             try dialect.execute("INSERT INTO _dataflow_run_datasets (run_id, dataset, status, started_at) VALUES (?, ?, 'running', ?)",
@@ -156,6 +158,7 @@ public final class SQLWarehouse: Warehouse {
     /// than that leaves nothing in hand, and every page commits at once.
     public func apply(_ batch: PageBatch) throws -> PageCounts {
         let table = try applier(batch.dataset.name)
+        try refuseIfLost(batch.dataset.name)
         if let open = group, open.dataset != batch.dataset.name { try commitPending() }
         guard batch.nextInHand || group != nil else {
             return try dialect.transaction { try table.apply(batch, now: Timestamp.now()) }
@@ -182,10 +185,27 @@ public final class SQLWarehouse: Warehouse {
     static let groupSeconds: UInt64 = 1
 
     /// Commits the open group of pages, if any. Every call but `apply` does this first.
+    /// A group that fails to commit is rolled back and its dataset remembered (`lostGroups`): the
+    /// call may come from another worker's dataset, and the group's own walk must not go on.
     public func commitPending() throws {
-        guard group != nil else { return }
+        guard let open = group else { return }
         group = nil
-        do { try dialect.commitTransaction() } catch { dialect.rollbackTransaction(); throw error }
+        do { try dialect.commitTransaction() } catch {
+            dialect.rollbackTransaction()
+            lostGroups[open.dataset] = "\(error)"
+            throw WarehouseError("\(open.dataset): its last pages (\(open.rows) rows) could not be committed and were rolled back: \(error)")
+        }
+    }
+
+    /// Datasets whose open group of pages was rolled back because its commit failed, with why.
+    /// Their walk's next page, pass end, seen-key counts and tombstones fail, so nothing is stored
+    /// or tombstoned as if those pages were there; the next run fetches them again. Cleared when
+    /// the dataset is prepared or begins again.
+    private var lostGroups: [String: String] = [:]
+
+    private func refuseIfLost(_ dataset: String) throws {
+        guard let reason = lostGroups[dataset] else { return }
+        throw WarehouseError("\(dataset): pages applied earlier in this run were rolled back when their commit failed (\(reason)); the dataset stops here and the next run fetches those pages again")
     }
 
     private func abandonGroup() {
@@ -197,6 +217,7 @@ public final class SQLWarehouse: Warehouse {
 
     public func finishPass(dataset: String, watermark: (epoch: Int, text: String)?) throws {
         try commitPending()
+        try refuseIfLost(dataset)
         try dialect.execute("""
             UPDATE _dataflow_state SET watermark = coalesce(?, watermark), watermark_text = coalesce(?, watermark_text),
                 pass_max = NULL, updated_at = ? WHERE dataset = ?
@@ -216,16 +237,19 @@ public final class SQLWarehouse: Warehouse {
 
     public func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int {
         try commitPending()
+        try refuseIfLost(dataset.name)
         return try SeenKeys.distinct(in: dialect, dataset: dataset, runID: runID)
     }
 
     public func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int {
         try commitPending()
+        try refuseIfLost(dataset.name)
         return try SeenKeys.unseenLive(in: dialect, dataset: dataset, runID: runID)
     }
 
     public func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int {
         try commitPending()
+        try refuseIfLost(dataset.name)
         let table = try applier(dataset.name)
         return try dialect.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
     }
