@@ -217,7 +217,7 @@ struct PageWalkerTests {
     @Test func pagesFromAGatewaySlowerThanTheWriterStillCommitTogether() throws {
         let items = (1...60).map { (String(format: "K%02d", $0), String(format: "2026-01-01 08:%02d:00", $0 - 1)) }
         let server = try LoopbackHTTPServer { request, _ in
-            Thread.sleep(forTimeInterval: 0.02)   // the gateway is 20 ms away; storing 3 rows takes far less
+            Thread.sleep(forTimeInterval: 0.005)   // the gateway is 5 ms away; storing 3 rows takes far less
             let since = parameter("since", in: request.target)
             let matching = items.filter { since == nil || $0.1 >= since! }
             let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
@@ -236,7 +236,7 @@ struct PageWalkerTests {
         // group, or a few if a loaded machine delays a page past the wait. One commit per page
         // would be at least `summary.pages`.
         let commits = try walCommits(wal) - before
-        #expect(commits <= 10, "\(commits) commits for \(summary.pages) pages")
+        #expect(commits * 2 <= summary.pages, "\(commits) commits for \(summary.pages) pages")
     }
 }
 
