@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackGateway
 import Testing
 @testable import DataflowCore
 
@@ -246,6 +247,25 @@ struct CodeTableFileTests {
         #expect(status.title == "状态")
         #expect(status.entries == ["1": "在办", "2": "已办结"], "a repeated code keeps its last row")
         #expect(config.dictionaries.codes["kinds"]?.lookup("01") == "乙")
+    }
+
+    /// The TSV loader splits lines on UTF-8 bytes; it must split exactly where `Character.isNewline`
+    /// does (CR LF once, lone CR, VT, FF, NEL, LS, PS), next to text that is not a break (é as e +
+    /// combining accent, 中, the bytes C2 and E2 80 in other characters). Random strings, seed printed.
+    @Test func tsvLinesBreakWhereCharacterIsNewlineDoes() {
+        let seed = UInt64.random(in: 0 ... .max)
+        print("tsvLinesBreakWhereCharacterIsNewlineDoes: seed \(seed)")
+        var g = SeededGenerator(seed: seed)
+        let pieces = ["a", "#", "\t", "1", "中", "é", "e\u{301}", "\u{A9}", "\u{2020}", "\r", "\n", "\r\n",
+                      "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}", "\u{2027}", " "]
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...12, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined()
+            let bytes = Array(text.utf8)
+            var byByte: [String] = []
+            CodeTableLoader.forEachLine(bytes) { byByte.append(String(decoding: bytes[$0], as: UTF8.self)); return true }
+            let byCharacter = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+            #expect(byByte == byCharacter, "\(text.debugDescription) (seed \(seed))")
+        }
     }
 
     @Test func aBadTSVLineIsReportedWithItsPosition() throws {
