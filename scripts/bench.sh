@@ -51,6 +51,11 @@ make_latency_project() {  # dir datasets concurrency
     sed -e "s/^    rate_limit: .*\$/    concurrency: $3/" dataflow.yml > "$1/dataflow.yml"
 }
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+insert_median() {  # out-file dataflow-bench insert flags… → the median "seconds" of three runs, as JSON
+    local out=$1; shift; local runs=()
+    for _ in 1 2 3; do "$R/dataflow-bench" insert "$@" --database "$WORK/floor.db" --base-url "$URL" > "$out"; runs+=("$(json "$out" "d['seconds']")"); done
+    echo "{\"seconds\": $(median "${runs[@]}")}" > "$out"
+}
 requests_of_last_run() { "$R/dataflow" status --project "$1" --format json --limit 1 > "$WORK/status.json"; json "$WORK/status.json" "sum(x['requests'] for x in d['runs'][0]['datasets'])"; }
 
 ROWS=()
@@ -123,11 +128,6 @@ for N in "$SMALL" "$LARGE"; do
     # The insert floor: the fastest known way to store the same rows with a unique key (the
     # faster of a keyed table and a WITHOUT ROWID table), not the warehouse's own layout. Each
     # reports the insert alone (reading the rows first is not timed).
-    insert_median() {  # out-file dataflow-bench insert flags… → the median "seconds" of three runs, as JSON
-        local out=$1; shift; local runs=()
-        for _ in 1 2 3; do "$R/dataflow-bench" insert "$@" --database "$WORK/floor.db" --base-url "$URL" > "$out"; runs+=("$(json "$out" "d['seconds']")"); done
-        echo "{\"seconds\": $(median "${runs[@]}")}" > "$out"
-    }
     insert_median "$WORK/insert-pk.json" --layout primary-key
     "$R/dataflow-bench" insert --layout without-rowid --database "$WORK/floor.db" --base-url "$URL" > "$WORK/insert-wr.json"
     "$R/dataflow-bench" insert --layout warehouse --database "$WORK/floor.db" --base-url "$URL" > "$WORK/insert-wh.json"

@@ -262,7 +262,9 @@ struct CodeTableFileTests {
             let text = (0..<Int.random(in: 0...12, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined()
             let bytes = Array(text.utf8)
             var byByte: [String] = []
-            CodeTableLoader.forEachLine(bytes) { byByte.append(String(decoding: bytes[$0], as: UTF8.self)); return true }
+            bytes.withUnsafeBufferPointer { buffer in
+                CodeTableLoader.forEachLine(buffer) { byByte.append(String(decoding: bytes[$0], as: UTF8.self)); return true }
+            }
             let byCharacter = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
             #expect(byByte == byCharacter, "\(text.debugDescription) (seed \(seed))")
         }

@@ -48,11 +48,17 @@ struct CodeTableLoader {
     /// Reads the file as UTF-8 bytes: splitting it into `Character`s was two thirds of loading the
     /// GB/T 2260 table (8,349 lines), which every command does at start-up.
     private func loadTSV(path: String, name: String, display: String) throws(ConfigError) -> CodeTable {
-        guard let data = FileManager.default.contents(atPath: path), String(data: data, encoding: .utf8) != nil else {
+        guard let data = FileManager.default.contents(atPath: path), var file = String(data: data, encoding: .utf8) else {
             throw ConfigError("cannot read code table (expected UTF-8 text)", file: display)
         }
-        let bytes = [UInt8](data)
-        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        let loaded: Result<CodeTable, ConfigError> = file.withUTF8 { bytes in
+            Result { () throws(ConfigError) in try table(bytes, name: name, display: display) }
+        }
+        return try loaded.get()
+    }
+
+    private func table(_ bytes: UnsafeBufferPointer<UInt8>, name: String, display: String) throws(ConfigError) -> CodeTable {
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
         var map: [String: String] = [:]
         var title: String?
         var lineNumber = 0
@@ -80,7 +86,7 @@ struct CodeTableLoader {
     /// Calls `body` with each line's byte range (without its line break), until it returns false.
     /// Line breaks are those of `Character.isNewline`: LF, CR, CR LF (one break), VT, FF, NEL
     /// (U+0085), LS (U+2028) and PS (U+2029); a break at the very end leaves an empty last line.
-    static func forEachLine(_ bytes: [UInt8], _ body: (Range<Int>) -> Bool) {
+    static func forEachLine(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Bool) {
         var start = 0, i = 0
         let n = bytes.count
         while i < n {

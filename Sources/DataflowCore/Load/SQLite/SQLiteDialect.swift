@@ -109,8 +109,9 @@ final class SQLiteDatasetTable: DatasetTableWriter {
     func write(_ writes: [RowWrite], of rows: [MappedRow], now: String, runID: Int64) throws {
         let nowText = CellValue.text(now), run = CellValue.integer(runID)
         for write in writes {
-            try bind(rows[write.index], to: write.isNew ? insert : update, isNew: write.isNew, now: nowText, run: run)
-            try (write.isNew ? insert : update).execute()
+            let statement = write.isNew ? insert : update
+            try bind(rows[write.index], to: statement, isNew: write.isNew, now: nowText, run: run)
+            try statement.execute()
         }
     }
 
