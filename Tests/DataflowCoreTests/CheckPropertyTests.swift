@@ -132,6 +132,68 @@ struct CheckPropertyTests {
         #expect(DecimalText.canonical("12345678901234567890.123456789") == "12345678901234567890.123456789")
     }
 
+    /// The byte comparison of decimals agrees with the comparison on `String`s on generated
+    /// pairs: canonical decimals near each other (shared digits, zero-padded fractions, signs,
+    /// zeros), and strings outside the byte path's alphabet that fall back to it.
+    @Test func decimalComparisonInBytesAgreesWithTheStringComparison() {
+        var g = SeededGenerator(seed: 11)
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &g))) }) }
+        func decimal() -> String {
+            let integer = Bool.random(using: &g) ? "0" : String(Int.random(in: 1...9, using: &g)) + digits(Int.random(in: 0...6, using: &g))
+            let fraction = Bool.random(using: &g) ? "" : "." + digits(Int.random(in: 1...4, using: &g))
+            return (Bool.random(using: &g) ? "-" : "") + integer + fraction
+        }
+        var compared = 0
+        for _ in 0..<20_000 {
+            let a = decimal()
+            // Half the time b is a near neighbour of a: the same digits, one changed, or zeros appended.
+            var b = decimal()
+            switch Int.random(in: 0...5, using: &g) {
+            case 0: b = a
+            case 1: b = a.contains(".") ? a + "0" : a + ".0"
+            case 2: var chars = Array(a); if let i = chars.indices.randomElement(using: &g), chars[i].isNumber { chars[i] = Character(String(Int.random(in: 0...9, using: &g))) }; b = String(chars)
+            default: break
+            }
+            #expect(DecimalCompare.compare(a, b) == DecimalCompare.compareText(a, b), "\(a) vs \(b)")
+            compared += 1
+        }
+        for (a, b) in [("1.5", "1.50"), ("-0.1", "0"), ("10", "9.99"), ("1e5", "2"), ("--1", "-2"), ("1.2.3", "1.2"), ("", "0"), ("٣", "2"), ("-", "0")] {
+            #expect(DecimalCompare.compare(a, b) == DecimalCompare.compareText(a, b), "\(a) vs \(b)")
+            #expect(DecimalCompare.compare(b, a) == DecimalCompare.compareText(b, a), "\(b) vs \(a)")
+        }
+        #expect(compared == 20_000)
+        #expect(DecimalCompare.compare("-12.5", "-12.45") == .orderedAscending)
+        #expect(DecimalCompare.compare("100", "99.999") == .orderedDescending)
+    }
+
+    /// `canonical` returns a value unchanged, without rebuilding it, only when rebuilding it would
+    /// give the same text: checked on generated strings over the characters decimals are made of.
+    @Test func decimalsAlreadyCanonicalComeBackUnchanged() {
+        var g = SeededGenerator(seed: 12)
+        let alphabet = Array("0123456789.-+ 0011")
+        var fast = 0
+        for _ in 0..<20_000 {
+            var text = String((0..<Int.random(in: 0...7, using: &g)).map { _ in alphabet.randomElement(using: &g) ?? "0" })
+            let isCanonical = text.withUTF8(DecimalText.isCanonical)
+            let rebuilt = DecimalText.rebuilt(text)
+            if isCanonical { fast += 1; #expect(rebuilt == text, "\(text)") }
+            #expect(DecimalText.canonical(text) == rebuilt, "\(text)")
+            if rebuilt == text { #expect(isCanonical, "\(text) is canonical but takes the slow path") }
+        }
+        #expect(fast > 1_000, "the generator reaches canonical values: \(fast)")
+    }
+
+    /// The `upper` transform skips its copy for ASCII text with no lower-case letter; on generated
+    /// text of every kind it still equals `uppercased()`.
+    @Test func theUpperTransformEqualsUppercased() {
+        var g = SeededGenerator(seed: 13)
+        let alphabet = Array("AZaz09 -ßéǅſﬀ张\u{301}ＡａX")
+        for _ in 0..<5_000 {
+            let text = String((0..<Int.random(in: 0...6, using: &g)).map { _ in alphabet.randomElement(using: &g) ?? "A" })
+            #expect(TextTransformer.upper(text) == text.uppercased(), "\(text)")
+        }
+    }
+
     @Test func datetimesParseAcrossFormatsAndZones() throws {
         var g = SeededGenerator(seed: 8601)
         let formats = ["yyyy-MM-dd HH:mm:ss", "yyyyMMddHHmmss", "yyyy/MM/dd HH:mm", "yyyy-MM-dd'T'HH:mm:ss.SSS", "dd.MM.yyyy HH:mm:ss"]

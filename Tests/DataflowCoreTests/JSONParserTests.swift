@@ -109,4 +109,31 @@ struct JSONParserTests {
             #expect(duplicates(try parse(text)) == expected, "seed \(seed): \(text)")
         }
     }
+
+    /// A lookup with a hint (the member's position in the previous record) finds what the
+    /// subscript finds: on parsed records of changing order, missing members and repeated names.
+    @Test func hintedLookupsFindWhatTheSubscriptFinds() throws {
+        var g = SeededGenerator(seed: 21)
+        let names = ["A", "B", "UPDATE_TIME", "QYMC", "X"]
+        var hints = [Int](repeating: 0, count: names.count)
+        var hits = 0
+        for n in 0..<5_000 {
+            // Mostly one shape, as a page's records are; sometimes shuffled, shortened or repeated.
+            var keys = Array(names.prefix(4))
+            switch Int.random(in: 0..<10, using: &g) {
+            case 0: keys.shuffle(using: &g)
+            case 1: keys.removeLast()
+            case 2: keys.insert(keys.randomElement(using: &g) ?? "A", at: Int.random(in: 0...keys.count, using: &g))
+            default: break
+            }
+            let text = "{" + keys.enumerated().map { "\"\($0.element)\":\"v\($0.offset)-\(n)\"" }.joined(separator: ",") + "}"
+            guard case .object(let object) = try JSONParser.parse(Array(text.utf8)) else { Issue.record("not an object"); return }
+            for (i, name) in names.enumerated() {
+                let before = hints[i]
+                #expect(object.value(forKey: name, hint: &hints[i]) == object[name], "\(text) \(name)")
+                if hints[i] == before && object[name] != nil { hits += 1 }
+            }
+        }
+        #expect(hits > 10_000, "most lookups hit their hint: \(hits)")
+    }
 }

@@ -106,6 +106,11 @@ struct PagingAndFormatTests {
         let feature = try JSONParser.parse(Array(#"{"attributes":{"A":"1","B":"2"},"geometry":{"x":1},"id":"7"}"#.utf8))
         let flat = SourceClient.flatten(feature, member: "attributes")
         #expect(flat["A"]?.text == "1" && flat["B"]?.text == "2" && flat["id"]?.text == "7" && flat["geometry"] == nil)
+        // An attribute named twice stays known as repeated after flattening, so the mapper
+        // quarantines the record instead of guessing which value is meant.
+        let twice = try JSONParser.parse(Array(#"{"attributes":{"A":"1","A":"9"},"id":"7"}"#.utf8))
+        guard case .object(let flatTwice) = SourceClient.flatten(twice, member: "attributes") else { Issue.record("not an object"); return }
+        #expect(flatTwice.duplicateKeys == ["A"])
     }
 
     @Test func envelopeSuccessValuesOfEveryKind() throws {

@@ -96,6 +96,40 @@ struct RecordMapperTests {
         #expect(legalRep("张三") == .text("张三"))
     }
 
+    /// An ASCII text is compared with the null words' ASCII equivalents in bytes, not hashed: a
+    /// null word written with a character whose canonical decomposition is ASCII (the Kelvin
+    /// sign is "K") must still make that ASCII text null, and the other way round.
+    @Test func nullIfComparesASCIITextWithTheNullWordsASCIIEquivalents() throws {
+        let yaml = TestProject.licences.replacingOccurrences(of: "pii: true }", with: "pii: true, null_if: [\"\u{212A}\", \"n/a\", \"\u{037E}\u{037E}\"] }")
+        let p = try TestProject(datasets: ["licences.yml": yaml])
+        let project = try p.load()
+        let m = RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries)
+        func legalRep(_ value: String) -> CellValue? {
+            if case .row(let r) = m.map(record(["FDDBR": value])) { return r.values[2] }
+            return nil
+        }
+        #expect(legalRep("K") == .null, "ASCII K equals the Kelvin sign")
+        #expect(legalRep("\u{212A}") == .null)
+        #expect(legalRep("n/a") == .null)
+        #expect(legalRep(";;") == .null, "two Greek question marks are two semicolons")
+        #expect(legalRep("N/A") == .text("N/A"), "comparison is exact, not case-folded")
+        #expect(legalRep("k") == .text("k"))
+        #expect(legalRep(";") == .text(";"))
+        #expect(legalRep("n/a ") == .null, "trimmed first")
+    }
+
+    /// `singletonsToASCII` must list every scalar that is canonically equal to an ASCII character,
+    /// or an ASCII text would miss a null word written with it.
+    @Test func theSingletonsToASCIIAreEveryScalarCanonicallyEqualToASCII() {
+        let ascii = Dictionary(uniqueKeysWithValues: (0..<128).map { (String(UnicodeScalar(UInt8($0))), UInt8($0)) })
+        var found: [UInt32: UInt8] = [:]
+        for v in UInt32(0x80)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(v), let b = ascii[String(scalar)] else { continue }
+            found[v] = b
+        }
+        #expect(found == RecordMapper.FieldPlan.singletonsToASCII)
+    }
+
     @Test func unknownSourceFieldsAreReportedAsDrift() throws {
         let (m, _p) = try mapper()
         _ = _p

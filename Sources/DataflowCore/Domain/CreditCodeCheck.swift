@@ -59,16 +59,43 @@ public enum CreditCodeCheck {
     /// MOD 11 check, so only the GB 32100 check character guards them.
     public static func checksOrganizationCode(_ code: String) -> Bool { !code.hasPrefix("92") }
 
+    /// Whether 18 bytes are a valid code (`validate` returns nil), with no allocation.
+    static func isValidFast(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == 18 else { return false }
+        var sum = 0
+        for i in 0..<17 {
+            let v = CreditCodeAlphabet.values[Int(bytes[i])]
+            guard v >= 0 else { return false }
+            sum += Int(v) * weights[i]
+        }
+        guard CreditCodeAlphabet.values[Int(bytes[17])] >= 0, CreditCodeAlphabet.characters[(31 - sum % 31) % 31] == bytes[17] else { return false }
+        if bytes[0] == UInt8(ascii: "9") && bytes[1] == UInt8(ascii: "2") { return true }  // checksOrganizationCode
+        var orgSum = 0
+        for i in 0..<8 {
+            let c = bytes[8 + i]
+            let v: Int
+            switch c {
+            case 48...57: v = Int(c) - 48
+            case 65...90: v = Int(c) - 55
+            default: return false
+            }
+            orgSum += v * organizationWeights[i]
+        }
+        let check: UInt8
+        switch 11 - orgSum % 11 {
+        case 10: check = UInt8(ascii: "X")
+        case 11: check = UInt8(ascii: "0")
+        case let d: check = UInt8(48 + d)
+        }
+        return bytes[16] == check
+    }
+
     /// nil when `code` is valid, else why not.
     public static func validate(_ code: String) -> String? {
-        let bytes = Array(code.utf8)
-        // Fast path: 18 ASCII characters in the alphabet with the right check characters.
-        if bytes.count == 18, bytes.allSatisfy({ CreditCodeAlphabet.values[Int($0)] >= 0 }),
-           checkByte(bytes[0..<17]) == bytes[17] {
-            if !checksOrganizationCode(code) { return nil }
-            if let org = organizationCheckCharacter(for: String(decoding: bytes[8..<16], as: UTF8.self)),
-               Character(Unicode.Scalar(bytes[16])) == org { return nil }
-        }
+        // Fast path, in the bytes and without a copy: 18 characters of the alphabet with the right
+        // check characters. Anything else is explained below.
+        var code = code
+        if code.withUTF8(isValidFast) { return nil }
         let chars = Array(code)
         guard chars.count == 18 else { return "length \(chars.count), expected 18" }
         if let bad = chars.first(where: { values[$0] == nil }) { return "character '\(bad)' is not in the GB 32100 alphabet" }

@@ -329,6 +329,8 @@ public final class SourceClient {
             if case .object = m.value { continue }
             members.append(m)
         }
-        return .object(JSONObject(members))
+        var object = JSONObject(members)
+        object.duplicateKeys = inner.duplicateKeys  // a repeated attribute still quarantines its record
+        return .object(object)
     }
 }

@@ -35,6 +35,12 @@ public final class RecordMapper {
         /// equivalence at most quadruples a text's UTF-8 length (its decomposition), so a longer
         /// value skips hashing (which normalizes non-ASCII text first) altogether.
         let nullIfMaxBytes: Int
+        /// The ASCII text each `null_if` value equals, if any (`asciiEquivalent`): an ASCII text is
+        /// compared with these bytes instead of being hashed.
+        let nullIfASCII: [[UInt8]]
+        /// Where the field's source member was in the last record (`JSONObject.value(forKey:hint:)`).
+        /// The mapper and its plans belong to one thread at a time (the walk's prefetch thread).
+        var memberHint = 0
 
         init(field: FieldConfig, isKey: Bool, transformer: TextTransformer, checker: ValueChecker?, codeTable: CodeTable?) {
             self.field = field
@@ -44,11 +50,33 @@ public final class RecordMapper {
             self.codeTable = codeTable
             nullIf = Set(field.nullIf)
             nullIfMaxBytes = 4 * (field.nullIf.map(\.utf8.count).max() ?? -1)
+            nullIfASCII = field.nullIf.compactMap(FieldPlan.asciiEquivalent)
         }
 
-        /// Whether `text` is one of the field's `null_if` values.
+        /// Whether `text` is one of the field's `null_if` values (canonically equivalent, as
+        /// `String` compares).
         func isNullText(_ text: String) -> Bool {
-            text.utf8.count <= nullIfMaxBytes && nullIf.contains(text)
+            var text = text
+            return text.withUTF8 { bytes in
+                guard bytes.count <= nullIfMaxBytes else { return false }
+                // An ASCII text equals a value only if that value's ASCII equivalent is the same bytes.
+                guard bytes.allSatisfy({ $0 < 0x80 }) else { return nullIf.contains(String(decoding: bytes, as: UTF8.self)) }
+                return nullIfASCII.contains { $0.elementsEqual(bytes) }
+            }
+        }
+
+        /// The characters outside ASCII whose canonical decomposition is one ASCII character
+        /// (Greek question mark, Greek varia, Kelvin sign): the only way a text that is not ASCII
+        /// can equal one that is. `RecordMapperTests` checks this list against every scalar.
+        static let singletonsToASCII: [UInt32: UInt8] = [0x037E: UInt8(ascii: ";"), 0x1FEF: UInt8(ascii: "`"), 0x212A: UInt8(ascii: "K")]
+
+        /// The ASCII text canonically equivalent to `value`, or nil if there is none.
+        static func asciiEquivalent(_ value: String) -> [UInt8]? {
+            var bytes: [UInt8] = []
+            for scalar in value.unicodeScalars {
+                if scalar.isASCII { bytes.append(UInt8(scalar.value)) } else if let b = singletonsToASCII[scalar.value] { bytes.append(b) } else { return nil }
+            }
+            return String(decoding: bytes, as: UTF8.self) == value ? bytes : nil
         }
     }
 
@@ -86,7 +114,7 @@ public final class RecordMapper {
                                         message: "\(name) appears more than once in the record; which value is meant is unknown"))
         }
         for plan in plans {
-            let raw = object[plan.field.from]
+            let raw = object.value(forKey: plan.field.from, hint: &plan.memberHint)
             switch convert(raw, plan: plan) {
             case .success(let value):
                 if value == .null, plan.isKey || plan.field.required {

@@ -37,7 +37,7 @@ final class TextTransformer {
             case .trim: text = text.trimmingWhitespace
             case .collapse: text = TextTransformer.collapse(text)
             case .halfWidth: text = TextTransformer.halfWidth(text)
-            case .upper: text = text.uppercased()
+            case .upper: text = TextTransformer.upper(text)
             case .lower: text = text.lowercased()
             case .replace(let regex, let with):
                 let range = NSRange(text.startIndex..., in: text)
@@ -45,6 +45,14 @@ final class TextTransformer {
             }
         }
         return text
+    }
+
+    /// `uppercased()`, without a copy for text that has no lower-case letter and is all ASCII
+    /// (codes and identifiers usually are already upper case).
+    static func upper(_ text: String) -> String {
+        var text = text
+        if text.withUTF8({ $0.allSatisfy { $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) } }) { return text }
+        return text.uppercased()
     }
 
     /// Runs of Unicode whitespace (including U+3000) become one space; the ends are trimmed.

@@ -81,6 +81,54 @@ struct CheckFailure: Error {
 /// Exact comparison of canonical decimal strings (`DecimalText.canonical` output).
 enum DecimalCompare {
     static func compare(_ a: String, _ b: String) -> ComparisonResult {
+        // Digits, points and a leading minus (every canonical decimal) are compared in their bytes.
+        var a = a, b = b
+        if let fast = a.withUTF8({ x in b.withUTF8 { y in compareBytes(x, y) } }) { return fast }
+        return compareText(a, b)
+    }
+
+    /// `compareText` over ASCII bytes, or nil when either side holds anything but digits, points
+    /// and one leading minus (then `compareText` decides).
+    static func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> ComparisonResult? {
+        let minus = UInt8(ascii: "-"), point = UInt8(ascii: ".")
+        let an = a.first == minus, bn = b.first == minus
+        let a = UnsafeBufferPointer(rebasing: a[(an ? 1 : 0)...]), b = UnsafeBufferPointer(rebasing: b[(bn ? 1 : 0)...])
+        for x in a where !(x == point || (x >= 48 && x <= 57)) { return nil }
+        for y in b where !(y == point || (y >= 48 && y <= 57)) { return nil }
+        if an != bn { return an ? .orderedAscending : .orderedDescending }
+        // The integer part is everything before the first point; the fraction runs to the next point.
+        let ai = a.firstIndex(of: point) ?? a.count, bi = b.firstIndex(of: point) ?? b.count
+        var magnitude = ComparisonResult.orderedSame
+        if ai != bi {
+            magnitude = ai < bi ? .orderedAscending : .orderedDescending
+        } else {
+            for i in 0..<ai where a[i] != b[i] { magnitude = a[i] < b[i] ? .orderedAscending : .orderedDescending; break }
+            if magnitude == .orderedSame {
+                let af = fraction(a, after: ai), bf = fraction(b, after: bi)
+                // Shorter fractions read as padded with zeros.
+                for i in 0..<max(af.count, bf.count) {
+                    let x = i < af.count ? af[i] : 48, y = i < bf.count ? bf[i] : 48
+                    if x != y { magnitude = x < y ? .orderedAscending : .orderedDescending; break }
+                }
+            }
+        }
+        if !an { return magnitude }
+        switch magnitude {
+        case .orderedAscending: return .orderedDescending
+        case .orderedDescending: return .orderedAscending
+        case .orderedSame: return .orderedSame
+        }
+    }
+
+    private static func fraction(_ bytes: UnsafeBufferPointer<UInt8>, after integerEnd: Int) -> UnsafeBufferPointer<UInt8> {
+        guard integerEnd < bytes.count else { return UnsafeBufferPointer(rebasing: bytes[bytes.count...]) }
+        let rest = bytes[(integerEnd + 1)...]
+        return UnsafeBufferPointer(rebasing: rest[..<(rest.firstIndex(of: UInt8(ascii: ".")) ?? rest.endIndex)])
+    }
+
+    /// The comparison on `String`s, for values outside `compareBytes`' alphabet (and the reference
+    /// its property test checks the byte path against).
+    static func compareText(_ a: String, _ b: String) -> ComparisonResult {
         let an = a.hasPrefix("-"), bn = b.hasPrefix("-")
         if an != bn { return an ? .orderedAscending : .orderedDescending }
         let magnitude = compareMagnitude(an ? String(a.dropFirst()) : a, bn ? String(b.dropFirst()) : b)

@@ -3,6 +3,14 @@ public enum DecimalText {
     /// `"+007.50"` → `"7.50"`, `"-0.0"` → `"0.0"`; the scale (digits after the point) is kept.
     /// Plain notation only: sign, digits, optional point and digits.
     public static func canonical(_ text: String) -> String? {
+        var text = text
+        // Most values already are canonical: they come back as they are, without a copy.
+        if text.withUTF8(isCanonical) { return text }
+        return rebuilt(text)
+    }
+
+    /// `canonical` built anew from the text's bytes (the path for values not yet canonical).
+    static func rebuilt(_ text: String) -> String? {
         var bytes = Array(text.utf8)
         while let f = bytes.first, f == 0x20 { bytes.removeFirst() }
         while let l = bytes.last, l == 0x20 { bytes.removeLast() }
@@ -27,4 +35,27 @@ public enum DecimalText {
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+
+    /// Whether `canonical` would return these bytes unchanged: an optional minus (not before a
+    /// zero), digits without a leading zero (or one zero), and optionally a point and digits.
+    static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        let integerStart = i
+        while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+        let integerCount = i - integerStart
+        guard integerCount > 0, integerCount == 1 || bytes[integerStart] != UInt8(ascii: "0") else { return false }
+        var nonZero = integerCount > 1 || bytes[integerStart] != UInt8(ascii: "0")
+        if i < bytes.count {
+            guard bytes[i] == UInt8(ascii: "."), i + 1 < bytes.count else { return false }
+            i += 1
+            while i < bytes.count {
+                guard isDigit(bytes[i]) else { return false }
+                if bytes[i] != UInt8(ascii: "0") { nonZero = true }
+                i += 1
+            }
+        }
+        return !negative || nonZero
+    }
 }

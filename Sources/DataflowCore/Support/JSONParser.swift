@@ -23,6 +23,9 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// Members of the last object parsed: the records of a page share a shape, so each object's
+    /// member list is allocated once at that size instead of grown four or five times.
+    private var lastObjectSize = 0
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -96,6 +99,7 @@ public struct JSONParser {
         var members: [(key: String, value: JSONValue)] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
+        members.reserveCapacity(lastObjectSize)
         // Duplicate names: a 64-bit mask of (first two bytes, last byte, length) fingerprints; only a
         // fingerprint seen before sends the name to compare against the earlier ones.
         var seen: UInt64 = 0
@@ -123,6 +127,7 @@ public struct JSONParser {
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") {
                 index += 1
+                lastObjectSize = members.count
                 var object = JSONObject(members)
                 // A name written with escapes has other bytes than its text: compare all (rare).
                 if escapedName { duplicates = JSONParser.repeatedNames(members) }

@@ -61,6 +61,16 @@ public struct JSONObject: Sendable, Equatable {
         return nil
     }
 
+    /// `self[key]`, looking first at position `hint` and leaving there where the key was found:
+    /// the records of a page name their members in the same order, so a mapper that keeps one
+    /// hint per field compares one name instead of searching. An object with a repeated name is
+    /// searched from the start, so the first value wins as with the subscript.
+    public func value(forKey key: String, hint: inout Int) -> JSONValue? {
+        if hint < members.count, duplicateKeys.isEmpty, members[hint].key == key { return members[hint].value }
+        for (i, member) in members.enumerated() where member.key == key { hint = i; return member.value }
+        return nil
+    }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count
             && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
