@@ -113,23 +113,23 @@ struct InsertFloor: ParsableCommand {
                 let st = try db.prepare("INSERT INTO market_licenses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                 for record in records {
                     try st.clear()
-                    for (i, field) in Self.fields.prefix(7).enumerated() { try st.bind(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 1)) }
-                    try st.bind(.text(record["TYSHXYDM"]?.text ?? ""), at: 8)
-                    try st.bind(.text("9f86d081884c7d659a2feaa0c55ad015"), at: 9)
-                    try st.bind(.integer(0), at: 10)
-                    try st.bind(.text("2026-11-29T00:00:00Z"), at: 11)
-                    try st.bind(.text("2026-11-29T00:00:00Z"), at: 12)
-                    try st.bind(.integer(1), at: 13)
-                    try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 14)
-                    try st.bind(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 15)
+                    for (i, field) in Self.fields.prefix(7).enumerated() { try st.bindInPlace(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 1)) }
+                    try st.bindInPlace(.text(record["TYSHXYDM"]?.text ?? ""), at: 8)
+                    try st.bindInPlace(.text("9f86d081884c7d659a2feaa0c55ad015"), at: 9)
+                    try st.bindInPlace(.integer(0), at: 10)
+                    try st.bindInPlace(.text("2026-11-29T00:00:00Z"), at: 11)
+                    try st.bindInPlace(.text("2026-11-29T00:00:00Z"), at: 12)
+                    try st.bindInPlace(.integer(1), at: 13)
+                    try st.bindInPlace(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 14)
+                    try st.bindInPlace(record["SXBM"]?.text.map(CellValue.text) ?? .null, at: 15)
                     try st.execute()
                 }
             } else {
                 let st = try db.prepare("INSERT INTO market_licenses VALUES (?,?,?,?,?,?,?,?,?)")
                 for record in records {
                     try st.clear()
-                    try st.bind(.text(record["TYSHXYDM"]?.text ?? ""), at: 1)
-                    for (i, field) in Self.fields.enumerated() { try st.bind(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 2)) }
+                    try st.bindInPlace(.text(record["TYSHXYDM"]?.text ?? ""), at: 1)
+                    for (i, field) in Self.fields.enumerated() { try st.bindInPlace(record[field]?.text.map(CellValue.text) ?? .null, at: Int32(i + 2)) }
                     try st.execute()
                 }
             }

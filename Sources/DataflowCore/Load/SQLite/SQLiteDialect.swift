@@ -49,7 +49,7 @@ extension SQLiteDatabase: WarehouseDialect {
             try insert.clear()
             var index: Int32 = 0
             for row in rows[start ..< start + n] {
-                for value in row { index += 1; try insert.bind(value, at: index) }
+                for value in row { index += 1; try insert.bindInPlace(value, at: index) }
             }
             try insert.execute()
             start += n
@@ -132,7 +132,7 @@ final class SQLiteDatasetTable: DatasetTableWriter {
     private func bind(_ row: MappedRow, to st: SQLiteStatement, isNew: Bool, now: CellValue, run: CellValue) throws {
         try st.clear()
         var i: Int32 = 0
-        func next(_ value: CellValue) throws { i += 1; try st.bind(value, at: i) }
+        func next(_ value: CellValue) throws { i += 1; try st.bindInPlace(value, at: i) }
         for value in row.values { try next(value) }
         if isNew { try next(.text(row.key)) }
         try next(.text(row.hash))
