@@ -136,4 +136,38 @@ struct JSONParserTests {
         }
         #expect(hits > 10_000, "most lookups hit their hint: \(hits)")
     }
+
+    /// The cases a review found where a trusted hint returned a later member of a repeated name:
+    /// a CSV header that changes between pages, a repeated name outside a flattened member, and
+    /// JSON names that are equal in two Unicode forms. Each must give the first member, as the
+    /// subscript does.
+    @Test func hintedLookupsNeverTrustARepeatedName() throws {
+        func lookups(_ objects: [JSONObject], _ name: String) -> [JSONValue?] {
+            var hint = 0
+            return objects.map { $0.value(forKey: name, hint: &hint) }
+        }
+        func object(_ value: JSONValue) throws -> JSONObject {
+            guard case .object(let o) = value else { throw WarehouseError("not an object") }
+            return o
+        }
+        var csv = CSVReader.RecordBuilder(), csvNext = CSVReader.RecordBuilder()
+        _ = try csv.record(["ID", "X", "NAME"], line: 1)
+        let first = try object(try #require(try csv.record(["1", "x", "first"], line: 2)))
+        _ = try csvNext.record(["NAME", "ID", "NAME"], line: 1)
+        let repeated = try object(try #require(try csvNext.record(["A", "2", "B"], line: 2)))
+        #expect(lookups([first, repeated], "NAME") == [first["NAME"], repeated["NAME"]])
+        #expect(repeated["NAME"] == .string("A"))
+
+        let flatA = try object(SourceClient.flatten(try parse(#"{"attributes":{"a":"1"},"x":"1"}"#), member: "attributes"))
+        let flatB = try object(SourceClient.flatten(try parse(#"{"attributes":{},"x":"first","x":"second"}"#), member: "attributes"))
+        #expect(lookups([flatA, flatB], "x") == [.string("1"), .string("first")])
+
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let jsonA = try object(try parse("{\"id\":\"1\",\"\(decomposed)\":\"b\"}"))
+        let jsonB = try object(try parse("{\"\(composed)\":\"a\",\"\(decomposed)\":\"b\"}"))
+        #expect(lookups([jsonA, jsonB], composed) == [.string("b"), .string("a")])
+        #expect(jsonA.namesAreUnique == false && flatB.namesAreUnique == false && repeated.namesAreUnique == false)
+        let plain = try object(try parse(#"{"a":1,"b":2}"#))
+        #expect(first.namesAreUnique && plain.namesAreUnique)
+    }
 }

@@ -113,10 +113,8 @@ final class DatasetApplier {
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
                 }
             }
-            // A key seen twice on one page is decided against its first version, as the table will
-            // hold it. A row inserted where its key was absent needs no entry: a second row of its
-            // key was not inserted, so that key was read back from the table with this version.
-            if op != nil && !isInserted { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
+            // A key seen twice on one page is decided against its first version, as the table will hold it.
+            if op != nil { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
             if let op { changes.append([run, datasetName, .text(row.key), .text(op), .text(row.hash), nowText]) }
             // A clean record of the key arrived after its rejects (changed or not): they are resolved.
             if !openRejectKeys.isEmpty, openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }

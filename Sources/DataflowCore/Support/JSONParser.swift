@@ -104,6 +104,9 @@ public struct JSONParser {
         // fingerprint seen before sends the name to compare against the earlier ones.
         var seen: UInt64 = 0
         var escapedName = false
+        // Names that are not all ASCII may be canonically equal in other bytes (é and e + U+0301,
+        // K and the Kelvin sign), which the byte fingerprints cannot see.
+        var asciiNames = true
         var duplicates: [String] = []
         while true {
             skipWhitespace()
@@ -112,6 +115,7 @@ public struct JSONParser {
             let key = try parseString()
             let length = index - 1 - nameStart
             if length != key.utf8.count { escapedName = true }
+            if asciiNames { for i in nameStart..<(index - 1) where bytes[i] >= 0x80 { asciiNames = false; break } }
             let fingerprint = length < 2 ? UInt64(length) : (UInt64(bytes[nameStart]) << 24 | UInt64(bytes[nameStart + 1]) << 16 | UInt64(bytes[index - 2]) << 8 | UInt64(length)) &* 0x9E37_79B9_7F4A_7C15
             let bit: UInt64 = 1 << (fingerprint >> 58)
             if seen & bit != 0 { JSONParser.noteIfRepeated(key, in: members, into: &duplicates) }
@@ -132,6 +136,7 @@ public struct JSONParser {
                 // A name written with escapes has other bytes than its text: compare all (rare).
                 if escapedName { duplicates = JSONParser.repeatedNames(members) }
                 if !duplicates.isEmpty { object.duplicateKeys = duplicates }
+                object.namesAreUnique = duplicates.isEmpty && asciiNames
                 return .object(object)
             }
             throw error("expected ',' or '}'")

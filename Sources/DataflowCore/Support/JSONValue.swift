@@ -53,6 +53,9 @@ public struct JSONObject: Sendable, Equatable {
     public var members: [(key: String, value: JSONValue)]
     /// Member names the source sent more than once (set by `JSONParser`; empty as a rule).
     public var duplicateKeys: [String] = []
+    /// Set by the builder that knows it (`JSONParser`, `CSVReader`) when no two names are equal,
+    /// even canonically: only then may `value(forKey:hint:)` trust a name found at its hint.
+    public var namesAreUnique = false
 
     public init(_ members: [(key: String, value: JSONValue)] = []) { self.members = members }
 
@@ -63,10 +66,11 @@ public struct JSONObject: Sendable, Equatable {
 
     /// `self[key]`, looking first at position `hint` and leaving there where the key was found:
     /// the records of a page name their members in the same order, so a mapper that keeps one
-    /// hint per field compares one name instead of searching. An object with a repeated name is
-    /// searched from the start, so the first value wins as with the subscript.
+    /// hint per field compares one name instead of searching. Unless the builder vouched that no
+    /// two names are equal (`namesAreUnique`), the search starts at the first member, so the
+    /// first of repeated names wins as with the subscript.
     public func value(forKey key: String, hint: inout Int) -> JSONValue? {
-        if hint < members.count, duplicateKeys.isEmpty, members[hint].key == key { return members[hint].value }
+        if namesAreUnique, hint < members.count, members[hint].key == key { return members[hint].value }
         for (i, member) in members.enumerated() where member.key == key { hint = i; return member.value }
         return nil
     }

@@ -91,6 +91,8 @@ public enum CSVReader {
     /// Turns rows into records keyed by the header row; blank lines are skipped.
     public struct RecordBuilder {
         private var header: [String]?
+        /// No two header names are equal, so records may be looked up by position hints.
+        private var headerIsUnique = false
 
         public init() {}
 
@@ -98,7 +100,11 @@ public enum CSVReader {
         /// that ended with the input rather than a line break: fewer fields there means the body
         /// was cut inside the record (``TruncatedBody``).
         public mutating func record(_ row: [String], line: Int, last: Bool = false) throws -> JSONValue? {
-            guard let header else { header = row; return nil }
+            guard let header else {
+                header = row
+                headerIsUnique = Set(row).count == row.count  // Set compares names as Swift does (canonically)
+                return nil
+            }
             if row.count == 1 && row[0].isEmpty { return nil }
             if last, row.count < header.count {
                 throw TruncatedBody("CSV line \(line): the last record has \(row.count) of the header's \(header.count) fields and no line end")
@@ -106,7 +112,9 @@ public enum CSVReader {
             guard row.count == header.count else {
                 throw SyntaxError(line: line, message: "record has \(row.count) fields, the header has \(header.count)")
             }
-            return .object(JSONObject(zip(header, row).map { (key: $0.0, value: JSONValue.string($0.1)) }))
+            var object = JSONObject(zip(header, row).map { (key: $0.0, value: JSONValue.string($0.1)) })
+            object.namesAreUnique = headerIsUnique
+            return .object(object)
         }
     }
 
