@@ -27,6 +27,10 @@ extension PostgresConnection: WarehouseDialect {
         try query("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresAdvisoryLock.key(for: schema, purpose: "migrate"))])
     }
 
+    /// PostgreSQL tests an `IN` list as cheaply as the comparisons it would become, and adding a
+    /// constraint again would read the whole table to validate it: the constraint stays as written.
+    public func replaceCheck(table: String, old: String, new: String) throws {}
+
     public func insertRows(into table: String, columns: [String], rows: [[CellValue]]) throws {
         guard !rows.isEmpty else { return }
         try copy(into: table, columns: columns, rows: rows)

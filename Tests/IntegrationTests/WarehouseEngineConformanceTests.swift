@@ -332,6 +332,66 @@ struct WarehouseEngineConformanceTests {
         #expect(ops == "IUU")
     }
 
+    /// Migration 5 rewrites the change feed's op check as comparisons: the rule still holds on
+    /// every backend, and on SQLite the connection that migrated already inserts without the
+    /// temporary index an `IN` list needed (no `OpenEphemeral` in the plan).
+    @Test(arguments: EngineBackend.allCases)
+    func theChangeFeedStillRefusesAnUnknownOpAfterItsCheckWasRewritten(_ backend: EngineBackend) throws {
+        let fixture = try LicenceWarehouse(backend, rows: 2)
+        defer { fixture.cleanup() }
+        let warehouse = fixture.warehouse
+        let insert = "INSERT INTO _dataflow_changes (run_id, dataset, key, op, hash, at) VALUES (1, 'market_licenses', 'k', ?, 'h', 't')"
+        #expect(throws: (any Error).self) { try warehouse.execute(insert, [.text("X")]) }
+        for op in ["I", "U", "D"] { try warehouse.execute(insert, [.text(op)]) }
+        #expect(try warehouse.scalarInt("SELECT count(*) FROM _dataflow_changes", []) == 3)
+        #expect(try warehouse.scalarInt("SELECT max(version) FROM _dataflow_migrations", []) == 5)
+        guard backend != .postgres else { return }
+        let schema = try warehouse.scalarText("SELECT sql FROM sqlite_master WHERE name = '_dataflow_changes'", []) ?? ""
+        #expect(schema.contains("CHECK (op = 'I' OR op = 'U' OR op = 'D')") && !schema.contains(" IN ("), "\(schema)")
+        var opcodes: [String] = []
+        try warehouse.forEachRow("EXPLAIN " + insert, [.text("I")]) { opcodes.append($0.text(1) ?? "") }
+        #expect(!opcodes.isEmpty && !opcodes.contains("OpenEphemeral"), "\(opcodes)")
+        #expect(try warehouse.scalarText("PRAGMA integrity_check", []) == "ok")
+    }
+
+    /// A warehouse the previous release made (version 4, with a change feed) is migrated in place:
+    /// every change keeps its sequence and values, sequences go on from the last one, and the
+    /// file passes SQLite's integrity check.
+    @Test func aWarehouseOfTheLastReleaseKeepsItsChangeFeedThroughTheCheckRewrite() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("county.db").path
+        let before = [["1", "1", "d", "a", "I", "h1", "t1"], ["2", "1", "d", "b", "U", "h2", "t1"], ["3", "2", "d", "a", "D", "h3", "t2"]]
+        do {
+            let db = try SQLiteDatabase(path: path)
+            try db.exec("CREATE TABLE _dataflow_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+            for migration in WarehouseMigrations.all where migration.version <= 4 {
+                try db.exec(migration.sql)
+                try db.execute("INSERT INTO _dataflow_migrations VALUES (?, ?, 'then')", [.integer(Int64(migration.version)), .text(migration.name)])
+            }
+            for row in before {
+                try db.execute("INSERT INTO _dataflow_changes (run_id, dataset, key, op, hash, at) VALUES (?, ?, ?, ?, ?, ?)",
+                               [.integer(Int64(row[1]) ?? 0)] + row[2...].map { CellValue.text($0) })
+            }
+        }
+        let warehouse = try EngineBackend.factory.open(.sqlite(path: path), purpose: .sync)
+        #expect(try warehouse.scalarInt("SELECT max(version) FROM _dataflow_migrations", []) == 5)
+        var after: [[String]] = []
+        try warehouse.forEachRow("SELECT seq, run_id, dataset, key, op, hash, at FROM _dataflow_changes ORDER BY seq", []) { row in
+            after.append((0..<7).map { row.text($0) ?? "" })
+        }
+        #expect(after == before)
+        try warehouse.execute("INSERT INTO _dataflow_changes (run_id, dataset, key, op, hash, at) VALUES (3, 'd', 'c', 'I', 'h4', 't3')", [])
+        #expect(try warehouse.scalarInt("SELECT max(seq) FROM _dataflow_changes", []) == 4)
+        #expect(throws: (any Error).self) {
+            try warehouse.execute("INSERT INTO _dataflow_changes (run_id, dataset, key, op, hash, at) VALUES (3, 'd', 'c', 'x', 'h5', 't3')", [])
+        }
+        #expect(try warehouse.scalarText("PRAGMA integrity_check", []) == "ok")
+        let schema = try warehouse.scalarText("SELECT sql FROM sqlite_master WHERE name = '_dataflow_changes'", []) ?? ""
+        #expect(schema.contains("CHECK (op = 'I' OR op = 'U' OR op = 'D')"), "\(schema)")
+    }
+
     /// A read-only open never migrates: an empty location says to run a sync first.
     @Test(arguments: EngineBackend.allCases)
     func aReadOfAWarehouseThatDoesNotExistSaysToSyncFirst(_ backend: EngineBackend) throws {

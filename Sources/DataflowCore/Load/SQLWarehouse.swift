@@ -58,7 +58,8 @@ public final class SQLWarehouse: Warehouse {
                 "CREATE TABLE IF NOT EXISTS _dataflow_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"))
             let current = try Self.schemaVersion(dialect)
             for migration in WarehouseMigrations.all where migration.version > current {
-                try dialect.executeScript(dialect.migrationSQL(migration.sql))
+                if !migration.sql.isEmpty { try dialect.executeScript(dialect.migrationSQL(migration.sql)) }
+                try migration.step?(dialect)
                 try dialect.execute("INSERT INTO _dataflow_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                     [.integer(Int64(migration.version)), .text(migration.name), .text(Timestamp.now())])
             }

@@ -29,6 +29,10 @@ public protocol WarehouseDialect: WarehouseReader {
     func rollbackTransaction()
     /// Called first inside the migration transaction: keeps two processes from migrating at once.
     func lockForMigration() throws
+    /// A migration step: the CHECK constraint text `old` of one of dataflow's tables becomes `new`,
+    /// an equivalent rule every stored row already satisfies. A backend whose constraint costs
+    /// the same either way may keep it as it is.
+    func replaceCheck(table: String, old: String, new: String) throws
     /// Called when a sync run has finished writing (its last statement committed).
     func runFinished() throws
     /// Appends rows to one of dataflow's tables, in order (the change feed, dictionaries).

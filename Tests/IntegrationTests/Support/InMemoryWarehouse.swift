@@ -58,6 +58,7 @@ final class InMemoryDialect: WarehouseDialect {
     func beginTransaction() throws { try db.beginTransaction() }
     func commitTransaction() throws { try db.commitTransaction() }
     func rollbackTransaction() { db.rollbackTransaction() }
+    func replaceCheck(table: String, old: String, new: String) throws { try db.replaceCheck(table: table, old: old, new: new) }
 
     func insertRows(into table: String, columns: [String], rows: [[CellValue]]) throws {
         let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"

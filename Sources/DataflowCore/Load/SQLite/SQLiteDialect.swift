@@ -33,6 +33,30 @@ extension SQLiteDatabase: WarehouseDialect {
     /// thread may still hold it), and then the run stayed in the WAL.
     public func runFinished() throws { try exec("PRAGMA wal_checkpoint(TRUNCATE)") }
 
+    /// SQLite cannot alter a constraint; its documented procedure for changing a CHECK in place
+    /// (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes")
+    /// edits the table's text in `sqlite_master` and bumps the schema version, inside the
+    /// migration's transaction. The text must hold `old` exactly once, or nothing is changed.
+    public func replaceCheck(table: String, old: String, new: String) throws {
+        guard let sql = try scalarText("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]) else {
+            throw WarehouseError("migration: table \(table) does not exist")
+        }
+        guard sql.components(separatedBy: old).count == 2 else {
+            throw WarehouseError("migration: the schema of \(table) does not hold \(old) exactly once; it was left as it is")
+        }
+        let version = try scalarInt("PRAGMA schema_version", []) ?? 0
+        try exec("PRAGMA writable_schema = ON")
+        do {
+            try execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                        [.text(sql.replacingOccurrences(of: old, with: new)), .text(table)])
+            try exec("PRAGMA schema_version = \(version + 1)")
+        } catch {
+            try? exec("PRAGMA writable_schema = OFF")
+            throw error
+        }
+        try exec("PRAGMA writable_schema = OFF")
+    }
+
     /// Appends in statements of `rowsPerInsert` rows each (`INSERT … VALUES (…), (…), …`), the
     /// rest one row at a time; both statements are prepared once per connection. One row per
     /// statement cost the change feed 2.7× as much: every statement also updates the table's
