@@ -135,7 +135,8 @@ public enum WarehouseMigrations {
     ] + [CatalogueMigration.migration, changeFeedCheck]
 
     /// SQLite tests `op IN ('I','U','D')` through a temporary index for every change-feed row: a
-    /// fifth of the feed's insert time. The same rule written as comparisons costs nothing extra.
+    /// fifth of the feed's insert time in a side test, half of its instructions in callgrind
+    /// (docs/performance.md, item 18). The same rule written as comparisons costs nothing extra.
     /// The rows already satisfy it, so the constraint is rewritten in place.
     static let changeFeedCheck = Migration(version: 5, name: "change feed: the op check as comparisons", sql: "") { dialect in
         try dialect.replaceCheck(table: "_dataflow_changes", old: "CHECK (op IN ('I','U','D'))", new: "CHECK (op = 'I' OR op = 'U' OR op = 'D')")
