@@ -390,6 +390,15 @@ struct WarehouseEngineConformanceTests {
         #expect(try warehouse.scalarText("PRAGMA integrity_check", []) == "ok")
         let schema = try warehouse.scalarText("SELECT sql FROM sqlite_master WHERE name = '_dataflow_changes'", []) ?? ""
         #expect(schema.contains("CHECK (op = 'I' OR op = 'U' OR op = 'D')"), "\(schema)")
+        // With the migrating connection still open, the file alone already holds version 5: a
+        // reader who cannot write beside it opens it immutable and sees no WAL.
+        let fileAlone = try SQLiteDatabase(path: path, readOnly: true, immutable: true)
+        #expect(try fileAlone.scalarInt("SELECT max(version) FROM _dataflow_migrations", []) == 5)
+        // The rewrite only saves time: a schema without the old text is left as it is, and the
+        // migration does not fail (a sync must never be blocked by it).
+        let again = try SQLiteDatabase(path: path)
+        try again.transaction { try again.replaceCheck(table: "_dataflow_changes", old: "CHECK (op IN ('I','U','D'))", new: "CHECK (op <> 'X')") }
+        #expect(try again.scalarText("SELECT sql FROM sqlite_master WHERE name = '_dataflow_changes'", []) == schema)
     }
 
     /// A read-only open never migrates: an empty location says to run a sync first.

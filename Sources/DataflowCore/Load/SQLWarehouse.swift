@@ -52,6 +52,11 @@ public final class SQLWarehouse: Warehouse {
     func migrate() throws {
         let latest = WarehouseMigrations.all.last?.version ?? 0
         if try dialect.tableExists("_dataflow_migrations"), try Self.schemaVersion(dialect) >= latest { return }
+        defer {
+            // Into the database file at once: a reader who cannot write beside it reads the file
+            // alone (immutable) and would otherwise see the old version until a sync ends.
+            try? dialect.runFinished()
+        }
         try dialect.transaction {
             try dialect.lockForMigration()
             try dialect.executeScript(dialect.migrationSQL(

@@ -36,21 +36,28 @@ extension SQLiteDatabase: WarehouseDialect {
     /// SQLite cannot alter a constraint; its documented procedure for changing a CHECK in place
     /// (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes")
     /// edits the table's text in `sqlite_master` and bumps the schema version, inside the
-    /// migration's transaction. The text must hold `old` exactly once, or nothing is changed.
+    /// migration's transaction. The rewrite only saves time, so a schema that does not hold `old`
+    /// exactly once, or a SQLite that refuses schema edits (defensive mode), keeps its constraint
+    /// and the migration goes on: a sync must never be blocked by it.
     public func replaceCheck(table: String, old: String, new: String) throws {
         guard let sql = try scalarText("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]) else {
             throw WarehouseError("migration: table \(table) does not exist")
         }
-        guard sql.components(separatedBy: old).count == 2 else {
-            throw WarehouseError("migration: the schema of \(table) does not hold \(old) exactly once; it was left as it is")
-        }
+        guard sql.components(separatedBy: old).count == 2 else { return }
         let version = try scalarInt("PRAGMA schema_version", []) ?? 0
         try exec("PRAGMA writable_schema = ON")
         do {
             try execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
                         [.text(sql.replacingOccurrences(of: old, with: new)), .text(table)])
+        } catch {
+            // Nothing was written (defensive mode refuses the UPDATE): the old constraint stays.
+            try exec("PRAGMA writable_schema = OFF")
+            return
+        }
+        do {
             try exec("PRAGMA schema_version = \(version + 1)")
         } catch {
+            // The text was edited but the version not bumped: the migration's transaction must roll back.
             try? exec("PRAGMA writable_schema = OFF")
             throw error
         }
