@@ -77,18 +77,25 @@ struct RecordMapperTests {
         #expect(hash(["FDDBR": "无"]) == hash(["FDDBR": nil]))
     }
 
+    /// The legal representative's value as mapped with `null_if` set to `nullIf` (YAML), and the
+    /// project that must stay alive while it is used.
+    func legalRepMapper(nullIf: String) throws -> ((String) -> CellValue?, TestProject) {
+        let yaml = TestProject.licences.replacingOccurrences(of: "pii: true }", with: "pii: true, null_if: \(nullIf) }")
+        let p = try TestProject(datasets: ["licences.yml": yaml])
+        let project = try p.load()
+        let m = RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries)
+        return ({ value in
+            if case .row(let r) = m.map(record(["FDDBR": value])) { return r.values[2] }
+            return nil
+        }, p)
+    }
+
     /// `null_if` compares as Swift strings do (canonical equivalence), so a value written in
     /// another normal form of a null word is null too: the length bound that lets long values
     /// skip the lookup must not cut these off.
     @Test func nullIfMatchesCanonicallyEqualTextsOfAnotherLength() throws {
-        let yaml = TestProject.licences.replacingOccurrences(of: "pii: true }", with: "pii: true, null_if: [\"Å\"] }")
-        let p = try TestProject(datasets: ["licences.yml": yaml])
-        let project = try p.load()
-        let m = RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries)
-        func legalRep(_ value: String) -> CellValue? {
-            if case .row(let r) = m.map(record(["FDDBR": value])) { return r.values[2] }
-            return nil
-        }
+        let (legalRep, _p) = try legalRepMapper(nullIf: #"["Å"]"#)
+        _ = _p
         #expect(legalRep("\u{00C5}") == .null, "the null word as written (2 UTF-8 bytes)")
         #expect(legalRep("A\u{030A}") == .null, "decomposed: 3 bytes, canonically equal")
         #expect(legalRep("\u{212B}") == .null, "the Angstrom sign: canonically equal")
@@ -100,14 +107,8 @@ struct RecordMapperTests {
     /// null word written with a character whose canonical decomposition is ASCII (the Kelvin
     /// sign is "K") must still make that ASCII text null, and the other way round.
     @Test func nullIfComparesASCIITextWithTheNullWordsASCIIEquivalents() throws {
-        let yaml = TestProject.licences.replacingOccurrences(of: "pii: true }", with: "pii: true, null_if: [\"\u{212A}\", \"n/a\", \"\u{037E}\u{037E}\"] }")
-        let p = try TestProject(datasets: ["licences.yml": yaml])
-        let project = try p.load()
-        let m = RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries)
-        func legalRep(_ value: String) -> CellValue? {
-            if case .row(let r) = m.map(record(["FDDBR": value])) { return r.values[2] }
-            return nil
-        }
+        let (legalRep, _p) = try legalRepMapper(nullIf: "[\"\u{212A}\", \"n/a\", \"\u{037E}\u{037E}\"]")
+        _ = _p
         #expect(legalRep("K") == .null, "ASCII K equals the Kelvin sign")
         #expect(legalRep("\u{212A}") == .null)
         #expect(legalRep("n/a") == .null)

@@ -19,7 +19,7 @@ public enum CreditCodeCheck {
     }
 
     /// The check byte for 17 ASCII bytes (no allocation), or nil outside the alphabet.
-    static func checkByte(_ body: ArraySlice<UInt8>) -> UInt8? {
+    static func checkByte(_ body: some Collection<UInt8>) -> UInt8? {
         var sum = 0
         var i = 0
         for b in body {
@@ -34,10 +34,14 @@ public enum CreditCodeCheck {
     /// GB 11714-1997 check character for an organisation code's 8 leading characters (digits = 0–9,
     /// A–Z = 10–35): `C9 = 11 − (Σ value × weight mod 11)`, 10 → `X`, 11 → `0`.
     public static func organizationCheckCharacter(for body: String) -> Character? {
-        let chars = Array(body.utf8)
-        guard chars.count == 8 else { return nil }
+        organizationCheckByte(body.utf8).map { Character(Unicode.Scalar($0)) }
+    }
+
+    /// `organizationCheckCharacter` over 8 ASCII bytes (no allocation).
+    static func organizationCheckByte(_ body: some Collection<UInt8>) -> UInt8? {
+        guard body.count == 8 else { return nil }
         var sum = 0
-        for (i, c) in chars.enumerated() {
+        for (i, c) in body.enumerated() {
             let v: Int
             switch c {
             case 48...57: v = Int(c) - 48
@@ -47,9 +51,9 @@ public enum CreditCodeCheck {
             sum += v * organizationWeights[i]
         }
         switch 11 - sum % 11 {
-        case 10: return "X"
-        case 11: return "0"
-        case let d: return Character(String(d))
+        case 10: return UInt8(ascii: "X")
+        case 11: return UInt8(ascii: "0")
+        case let d: return UInt8(48 + d)
         }
     }
 
@@ -61,33 +65,9 @@ public enum CreditCodeCheck {
 
     /// Whether 18 bytes are a valid code (`validate` returns nil), with no allocation.
     static func isValidFast(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count == 18 else { return false }
-        var sum = 0
-        for i in 0..<17 {
-            let v = CreditCodeAlphabet.values[Int(bytes[i])]
-            guard v >= 0 else { return false }
-            sum += Int(v) * weights[i]
-        }
-        guard CreditCodeAlphabet.values[Int(bytes[17])] >= 0, CreditCodeAlphabet.characters[(31 - sum % 31) % 31] == bytes[17] else { return false }
+        guard bytes.count == 18, let check = checkByte(bytes[0..<17]), check == bytes[17] else { return false }
         if bytes[0] == UInt8(ascii: "9") && bytes[1] == UInt8(ascii: "2") { return true }  // checksOrganizationCode
-        var orgSum = 0
-        for i in 0..<8 {
-            let c = bytes[8 + i]
-            let v: Int
-            switch c {
-            case 48...57: v = Int(c) - 48
-            case 65...90: v = Int(c) - 55
-            default: return false
-            }
-            orgSum += v * organizationWeights[i]
-        }
-        let check: UInt8
-        switch 11 - orgSum % 11 {
-        case 10: check = UInt8(ascii: "X")
-        case 11: check = UInt8(ascii: "0")
-        case let d: check = UInt8(48 + d)
-        }
-        return bytes[16] == check
+        return organizationCheckByte(bytes[8..<16]) == bytes[16]
     }
 
     /// nil when `code` is valid, else why not.
