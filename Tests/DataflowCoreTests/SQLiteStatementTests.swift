@@ -58,4 +58,31 @@ struct SQLiteStatementTests {
         }
         #expect(seen == rows + rows + rows)
     }
+
+    /// The feed's statements name the page's run, dataset and time once (`?1`, `?2`, `?3`): every
+    /// entry must still carry them, with its own key, op and hash, in order, for any page size
+    /// (whole 50-row statements, single-row ones after them, or both).
+    @Test func changeEntriesCarryThePagesRunDatasetAndTime() throws {
+        let db = try SQLiteDatabase(path: ":memory:")
+        try db.exec("""
+            CREATE TABLE _dataflow_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, dataset TEXT NOT NULL,
+                key TEXT NOT NULL, op TEXT NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL)
+            """)
+        var g = SeededGenerator(seed: 12)
+        var expected: [[String?]] = []
+        for (page, size) in [0, 1, 49, 50, 51, 100, 137].enumerated() {
+            let changes = (0..<size).map { i in
+                ChangeEntry(key: i % 7 == 0 ? "张三\(i)" : "91330782\(page)-\(i)", op: ["I", "U", "D"][Int.random(in: 0..<3, using: &g)],
+                            hash: String(repeating: "\(i % 10)", count: Int.random(in: 1...64, using: &g)))
+            }
+            let at = "2026-12-02T0\(page):00:00Z", dataset = page % 2 == 0 ? "market_licenses" : "服务事项"
+            try db.insertChanges(runID: Int64(page + 1), dataset: dataset, at: at, changes)
+            expected += changes.map { [String(page + 1), dataset, $0.key, $0.op, $0.hash, at] }
+        }
+        var seen: [[String?]] = []
+        let read = try db.prepare("SELECT run_id, dataset, key, op, hash, at FROM _dataflow_changes ORDER BY seq")
+        while try read.step() { seen.append((0..<6).map { read.text($0) }) }
+        #expect(seen.count == 388)
+        #expect(seen == expected)
+    }
 }

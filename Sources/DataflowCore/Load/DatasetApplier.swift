@@ -79,9 +79,12 @@ final class DatasetApplier {
         } else {
             stored = batch.rows.isEmpty ? [:] : try writer.storedRows(keys: batch.rows.map(\.key))
         }
+        // Every decided key goes in below: grown once, not by doubling through the page.
+        stored.reserveCapacity(batch.rows.count)
         var writes: [RowWrite] = []
         writes.reserveCapacity(batch.rows.count)
-        var changes: [[CellValue]] = []
+        var changes: [ChangeEntry] = []
+        changes.reserveCapacity(batch.rows.count)
         var resolvedKeys: [String] = []
         var seenKeys: [String] = []
         var newKeys = 0
@@ -115,14 +118,14 @@ final class DatasetApplier {
             }
             // A key seen twice on one page is decided against its first version, as the table will hold it.
             if op != nil { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
-            if let op { changes.append([run, datasetName, .text(row.key), .text(op), .text(row.hash), nowText]) }
+            if let op { changes.append(ChangeEntry(key: row.key, op: op, hash: row.hash)) }
             // A clean record of the key arrived after its rejects (changed or not): they are resolved.
             if !openRejectKeys.isEmpty, openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
         }
         if !writes.isEmpty { try writer.write(writes, of: batch.rows, now: now, runID: batch.runID) }
         if !batch.rows.isEmpty { expectNew = newKeys * 10 >= batch.rows.count * 9 }
-        if !changes.isEmpty { try dialect.insertRows(into: "_dataflow_changes", columns: Self.changeColumns, rows: changes) }
+        if !changes.isEmpty { try dialect.insertChanges(runID: batch.runID, dataset: dataset.name, at: now, changes) }
         for key in resolvedKeys {
             try dialect.execute("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE dataset = ? AND key = ? AND resolved_at IS NULL",
                                 [nowText, run, datasetName, .text(key)])
@@ -213,8 +216,7 @@ final class DatasetApplier {
         let run = CellValue.integer(runID)
         let datasetName = CellValue.text(dataset.name)
         try writer.tombstone(keys: unseen.map(\.key), now: now, runID: runID)
-        try dialect.insertRows(into: "_dataflow_changes", columns: Self.changeColumns,
-                               rows: unseen.map { [run, datasetName, .text($0.key), .text("D"), .text($0.hash), .text(now)] })
+        try dialect.insertChanges(runID: runID, dataset: dataset.name, at: now, unseen.map { ChangeEntry(key: $0.key, op: "D", hash: $0.hash) })
         var perMatter: [String: Int] = [:]
         for row in unseen { if let m = row.matter { perMatter[m, default: 0] -= 1 } }
         try addToMatterCounts(perMatter)

@@ -35,8 +35,10 @@ public protocol WarehouseDialect: WarehouseReader {
     func replaceCheck(table: String, old: String, new: String) throws
     /// Called when a sync run has finished writing (its last statement committed).
     func runFinished() throws
-    /// Appends rows to one of dataflow's tables, in order (the change feed, dictionaries).
+    /// Appends rows to one of dataflow's tables, in order (dictionaries, tombstones' feed entries).
     func insertRows(into table: String, columns: [String], rows: [[CellValue]]) throws
+    /// Appends a page's change-feed entries, in order: one run, dataset and time for all of them.
+    func insertChanges(runID: Int64, dataset: String, at: String, _ changes: [ChangeEntry]) throws
     /// The per-row calls on one dataset table (which the shared core has already created).
     func tableWriter(for dataset: DatasetConfig) throws -> DatasetTableWriter
 }
@@ -48,6 +50,26 @@ extension DatasetTableWriter {
 extension WarehouseDialect {
     public func lockForMigration() throws {}
     public func runFinished() throws {}
+
+    /// As rows of `DatasetApplier.changeColumns` (PostgreSQL sends them in one `COPY`).
+    public func insertChanges(runID: Int64, dataset: String, at: String, _ changes: [ChangeEntry]) throws {
+        let run = CellValue.integer(runID), name = CellValue.text(dataset), time = CellValue.text(at)
+        try insertRows(into: "_dataflow_changes", columns: DatasetApplier.changeColumns,
+                       rows: changes.map { [run, name, .text($0.key), .text($0.op), .text($0.hash), time] })
+    }
+}
+
+/// One change-feed entry of a page: the key, `I`, `U` or `D`, and the row's content hash.
+public struct ChangeEntry: Sendable, Equatable {
+    public var key: String
+    public var op: String
+    public var hash: String
+
+    public init(key: String, op: String, hash: String) {
+        self.key = key
+        self.op = op
+        self.hash = hash
+    }
 }
 
 /// What a dataset table holds for one key before a page is applied.

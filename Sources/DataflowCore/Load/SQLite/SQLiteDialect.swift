@@ -89,6 +89,41 @@ extension SQLiteDatabase: WarehouseDialect {
 
     static let rowsPerInsert = 50
 
+    /// The feed's entries by 50-row statements whose run, dataset and time are the statement's
+    /// first three parameters, each row naming them by number (`(?1, ?2, ?4, ?5, ?6, ?3)`): bound
+    /// once per statement instead of once per row, and no array of values per entry.
+    public func insertChanges(runID: Int64, dataset: String, at: String, _ changes: [ChangeEntry]) throws {
+        guard !changes.isEmpty else { return }
+        let run = CellValue.integer(runID), name = CellValue.text(dataset), time = CellValue.text(at)
+        let many = changes.count >= Self.rowsPerInsert ? try cachedStatement(Self.changesSQL(rows: Self.rowsPerInsert)) : nil
+        let one = try cachedStatement(Self.changesSQL(rows: 1))
+        var start = 0
+        while start < changes.count {
+            let n = changes.count - start >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
+            let insert = n == 1 ? one : many ?? one
+            try insert.clear()
+            try insert.bind(run, at: 1)
+            try insert.bindInPlace(name, at: 2)
+            try insert.bindInPlace(time, at: 3)
+            var index: Int32 = 3
+            for change in changes[start ..< start + n] {
+                try insert.bindInPlace(.text(change.key), at: index + 1)
+                try insert.bindInPlace(.text(change.op), at: index + 2)
+                try insert.bindInPlace(.text(change.hash), at: index + 3)
+                index += 3
+            }
+            try insert.execute()
+            start += n
+        }
+    }
+
+    /// `INSERT INTO _dataflow_changes … VALUES (?1, ?2, ?4, ?5, ?6, ?3), (?1, ?2, ?7, ?8, ?9, ?3), …`
+    /// in `DatasetApplier.changeColumns` order.
+    static func changesSQL(rows: Int) -> String {
+        let values = (0 ..< rows).map { r in "(?1, ?2, ?\(4 + 3 * r), ?\(5 + 3 * r), ?\(6 + 3 * r), ?3)" }
+        return "INSERT INTO _dataflow_changes (\(DatasetApplier.changeColumns.joined(separator: ", "))) VALUES " + values.joined(separator: ", ")
+    }
+
     static func insertSQL(_ table: String, _ columns: [String], rows: Int) -> String {
         let one = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         return "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: one, count: rows).joined(separator: ", ")
