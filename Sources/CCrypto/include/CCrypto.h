@@ -9,11 +9,10 @@ int dataflow_digest(const char *name, const uint8_t *data, size_t length, uint8_
 // HMAC with the named digest. Returns the MAC length, or -1.
 int dataflow_hmac(const char *name, const uint8_t *key, size_t key_length, const uint8_t *data, size_t length, uint8_t *out, size_t out_capacity);
 
-// Streaming SHA-256 for content hashes (no allocation per call after creation).
+// A reusable SHA-256 context for content hashes (no allocation or algorithm lookup per call
+// after creation; NULL if libcrypto has no SHA-256). digest returns 0, or -1 on failure.
 typedef struct dataflow_sha256 dataflow_sha256;
 dataflow_sha256 *dataflow_sha256_new(void);
 void dataflow_sha256_free(dataflow_sha256 *ctx);
-void dataflow_sha256_reset(dataflow_sha256 *ctx);
-void dataflow_sha256_update(dataflow_sha256 *ctx, const uint8_t *data, size_t length);
-void dataflow_sha256_final(dataflow_sha256 *ctx, uint8_t out[32]);
+int dataflow_sha256_digest(dataflow_sha256 *ctx, const uint8_t *data, size_t length, uint8_t out[32]);
 #endif

@@ -165,19 +165,19 @@ public final class RecordMapper {
     }
 
     func contentHash(_ values: [CellValue], matter: String?, matterCode: String?, deleted: Bool) -> String {
-        hasher.reset()
-        for value in values {
-            switch value {
-            case .null: hasher.update(byte: 0)
-            case .text(let s): hasher.update(byte: 1); hasher.update(s)
-            case .integer(let n): hasher.update(byte: 2); hasher.update(String(n))
+        hasher.hexDigest { bytes in
+            for value in values {
+                switch value {
+                case .null: bytes.append(byte: 0)
+                case .text(let s): bytes.append(byte: 1); bytes.append(s)
+                case .integer(let n): bytes.append(byte: 2); bytes.append(String(n))
+                }
+                bytes.append(byte: 0x1F)
             }
-            hasher.update(byte: 0x1F)
+            bytes.append(byte: 3); bytes.append(matter ?? ""); bytes.append(byte: 0x1F)
+            bytes.append(byte: 4); bytes.append(matterCode ?? ""); bytes.append(byte: 0x1F)
+            bytes.append(byte: deleted ? 1 : 0)
         }
-        hasher.update(byte: 3); hasher.update(matter ?? ""); hasher.update(byte: 0x1F)
-        hasher.update(byte: 4); hasher.update(matterCode ?? ""); hasher.update(byte: 0x1F)
-        hasher.update(byte: deleted ? 1 : 0)
-        return hasher.finalizeHex()
     }
 
     func convert(_ raw: JSONValue?, plan: FieldPlan) -> Result<CellValue, RejectReason> {

@@ -46,34 +46,36 @@ public enum Digest {
 /// A reusable SHA-256 context for content hashes (one per sync, no allocation per row). The
 /// row's bytes are gathered first and digested in one call: libcrypto's per-call dispatch and
 /// buffer cleaning cost more than the digest itself for the thirty small pieces of a row.
+///
+/// ```swift
+/// let hex = hasher.hexDigest { bytes in bytes.append(byte: 1); bytes.append("义乌市") }
+/// ```
 public final class ContentHasher {
     private let context: OpaquePointer
-    private var pending: [UInt8] = []
+    /// The gathering buffer, kept between hashes for its capacity.
+    private var spare = ContentBytes()
 
     public init() {
-        guard let ctx = dataflow_sha256_new() else { fatalError("libcrypto could not allocate a SHA-256 context") }
+        guard let ctx = dataflow_sha256_new() else { fatalError("libcrypto has no SHA-256, or could not allocate its context") }
         context = ctx
-        pending.reserveCapacity(1024)
+        spare.bytes.reserveCapacity(1024)
     }
 
     deinit { dataflow_sha256_free(context) }
 
-    public func reset() { pending.removeAll(keepingCapacity: true) }
-
-    public func update(_ bytes: UnsafeRawBufferPointer) { pending.append(contentsOf: bytes) }
-
-    public func update(_ text: String) { pending.append(contentsOf: text.utf8) }
-
-    public func update(byte: UInt8) { pending.append(byte) }
-
-    /// The first 16 bytes of the digest of everything given since `reset`, as 32 hex characters.
-    public func finalizeHex() -> String {
+    /// The first 16 bytes of the SHA-256 of what `build` appends, as 32 hex characters. The
+    /// buffer is the caller's own while `build` runs: appending to a property of this class
+    /// instead cost an exclusivity check per piece, more than the appending.
+    public func hexDigest(_ build: (inout ContentBytes) -> Void) -> String {
+        var gathered = ContentBytes()
+        swap(&gathered, &spare)
+        gathered.bytes.removeAll(keepingCapacity: true)
+        build(&gathered)
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        dataflow_sha256_reset(context)
-        pending.withUnsafeBufferPointer { dataflow_sha256_update(context, $0.baseAddress, $0.count) }
-        return withUnsafeMutableBytes(of: &digest) { raw in
+        let hex = withUnsafeMutableBytes(of: &digest) { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            dataflow_sha256_final(context, bytes.baseAddress)
+            let rc = gathered.bytes.withUnsafeBufferPointer { dataflow_sha256_digest(context, $0.baseAddress, $0.count, bytes.baseAddress) }
+            guard rc == 0 else { fatalError("libcrypto failed to compute a SHA-256") }
             return String(unsafeUninitializedCapacity: 32) { out in
                 let digits: StaticString = "0123456789abcdef"
                 for i in 0..<16 {
@@ -83,5 +85,16 @@ public final class ContentHasher {
                 return 32
             }
         }
+        swap(&gathered, &spare)
+        return hex
     }
+}
+
+/// The bytes of one content hash, gathered by `ContentHasher.hexDigest`.
+public struct ContentBytes {
+    public var bytes: [UInt8] = []
+
+    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    public mutating func append(byte: UInt8) { bytes.append(byte) }
+    public mutating func append(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 }
