@@ -259,10 +259,7 @@ public final class RecordMapper {
     }
 
     /// Whether the text starts or ends with whitespace (the common case, none, skips trimming).
-    static func hasOuterSpace(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
-        return first.isWhitespaceFast || last.isWhitespaceFast
-    }
+    static func hasOuterSpace(_ text: String) -> Bool { text.hasOuterWhitespace }
 
     /// `json` fields store canonical JSON text: objects and arrays as they come, and a string that
     /// holds JSON decoded first (gateways often double-encode).

@@ -72,7 +72,32 @@ final class TextTransformer {
     }
 
     /// False when `collapse` would return the text unchanged (the common case: no allocation).
+    /// Read in bytes when no byte can start a whitespace scalar outside ASCII (lead bytes C2: U+0085
+    /// and U+00A0; E1: U+1680; E2: U+2000–U+205F; E3: U+3000): then every whitespace scalar is
+    /// one ASCII byte and every other byte stands for (part of) a scalar that is not whitespace.
     static func needsCollapse(_ text: String) -> Bool {
+        let fast = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+            var previousSpace = true
+            for byte in bytes {
+                if byte < 0x80 {
+                    if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) {
+                        if previousSpace || byte != 0x20 { return true }
+                        previousSpace = true
+                        continue
+                    }
+                } else if byte == 0xC2 || (byte >= 0xE1 && byte <= 0xE3) {
+                    return nil
+                }
+                previousSpace = false
+            }
+            return previousSpace && !bytes.isEmpty
+        }
+        if let decided = fast ?? nil { return decided }
+        return needsCollapseByScalars(text)
+    }
+
+    /// `needsCollapse`, scalar by scalar (any text).
+    static func needsCollapseByScalars(_ text: String) -> Bool {
         var previousSpace = true  // a leading space needs trimming
         for scalar in text.unicodeScalars {
             if scalar.isWhitespaceFast {
@@ -87,7 +112,10 @@ final class TextTransformer {
 
     /// Full-width forms U+FF01–U+FF5E → U+0021–U+007E, ideographic space U+3000 → space. Other
     /// characters (CJK, full-width punctuation outside that block) are left as they are.
+    /// A text with no lead byte 0xEF (U+F000–U+FFFF) or 0xE3 (U+3000–U+3FFF) has nothing to change
+    /// and is returned without reading its scalars.
     static func halfWidth(_ text: String) -> String {
+        if text.utf8Contains(anyOf: (0xEF, 0xE3)) == false { return text }
         if !text.unicodeScalars.contains(where: { (0xFF01...0xFF5E).contains($0.value) || $0.value == 0x3000 }) { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {

@@ -58,7 +58,7 @@ final class ValueChecker {
             case .oneOf(let values):
                 problem = values.contains(value) ? nil : "not one of: \(values.joined(separator: ", "))"
             case .dateRange(let from, let to):
-                let day = String(value.prefix(10))
+                let day = Self.day(of: value)
                 let upper = to == "today" ? today : to
                 let lower = from == "today" ? today : from
                 if let lower, day < lower { problem = "\(day) is before \(lower)" }
@@ -68,6 +68,22 @@ final class ValueChecker {
             if let problem { return .failure(CheckFailure(rule: check.rule, message: problem, value: value)) }
         }
         return .success(value)
+    }
+}
+
+extension ValueChecker {
+    /// The first ten characters of a date or datetime (`String(value.prefix(10))`). When the
+    /// first eleven bytes (or all, if fewer) are ASCII and the first ten hold no CR, those ten bytes
+    /// are ten characters: only CR LF joins two ASCII scalars into one character, and an ASCII
+    /// eleventh byte cannot extend the tenth (a combining mark there is not ASCII).
+    static func day(of value: String) -> String {
+        let fast = value.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            let head = bytes.prefix(11)
+            guard head.allSatisfy({ $0 < 0x80 }), !head.prefix(10).contains(0x0D) else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: head.prefix(10)), as: UTF8.self)
+        }
+        if let day = fast ?? nil { return day }
+        return String(value.prefix(10))
     }
 }
 

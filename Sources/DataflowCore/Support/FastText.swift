@@ -4,14 +4,32 @@ extension String {
     /// The string without leading and trailing Unicode whitespace (U+3000 and NBSP included).
     /// Returns `self` unchanged, without allocating, when there is nothing to trim.
     public var trimmingWhitespace: String {
+        if !hasOuterWhitespace { return self }
         let scalars = unicodeScalars
-        guard let first = scalars.first, let last = scalars.last else { return self }
-        if !first.isWhitespaceFast && !last.isWhitespaceFast { return self }
         var start = scalars.startIndex
         var end = scalars.endIndex
         while start < end, scalars[start].isWhitespaceFast { start = scalars.index(after: start) }
         while end > start, scalars[scalars.index(before: end)].isWhitespaceFast { end = scalars.index(before: end) }
         return String(scalars[start..<end])
+    }
+}
+
+extension String {
+    /// Whether the first or the last scalar is Unicode whitespace. An ASCII first or last byte is
+    /// that scalar, so it is tested as a byte; only a text that starts or ends outside ASCII
+    /// reads the scalar there (the String's scalar view checks its index on every read).
+    var hasOuterWhitespace: Bool {
+        guard let head = utf8.first, let tail = utf8.last else { return false }
+        if head < 0x80 ? Unicode.Scalar(head).isWhitespaceFast : unicodeScalars.first?.isWhitespaceFast == true { return true }
+        return tail < 0x80 ? Unicode.Scalar(tail).isWhitespaceFast : unicodeScalars.last?.isWhitespaceFast == true
+    }
+
+    /// Whether any UTF-8 byte of the text is one of `leads`, read in place (nil when the text is
+    /// not stored contiguously, and then the caller reads scalars). A lead byte of a multi-byte
+    /// scalar never appears inside another scalar's bytes, so "no 0xE3" means "no scalar from
+    /// U+3000 to U+3FFF".
+    func utf8Contains(anyOf leads: (UInt8, UInt8)) -> Bool? {
+        utf8.withContiguousStorageIfAvailable { $0.contains { $0 == leads.0 || $0 == leads.1 } }
     }
 }
 
