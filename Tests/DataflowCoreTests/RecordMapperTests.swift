@@ -21,6 +21,28 @@ struct RecordMapperTests {
         return .object(JSONObject(fields.map { ($0.0, $0.1.map(JSONValue.string) ?? .null) }))
     }
 
+    /// A cursor walk reads each record's cursor for its next request and hands them to `mapPage`:
+    /// the page must map exactly as when the mapper reads every cursor itself, record by record
+    /// (valid, unparseable and missing cursors, a rejected record, a record that is not an object).
+    @Test func aPageMapsTheSameWithTheCursorsItsWalkReadFirst() throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        let inc = try #require(m.dataset.incremental)
+        let records: [JSONValue] = [record(), record(["UPDATE_TIME": "2026-02-01 09:30:00"]), record(["UPDATE_TIME": "not a time"]),
+                                    record(["UPDATE_TIME": nil]), record(["TYSHXYDM": nil, "UPDATE_TIME": "2026-03-01 00:00:00"]),
+                                    .string("not an object"), record(["UPDATE_TIME": "2025-12-31 23:59:59"])]
+        let cursors = records.map { r -> Int? in if case .object(let o) = r { return RecordMapper.cursor(of: o, inc) } else { return nil } }
+        #expect(cursors.compactMap { $0 }.count == 4)
+        let plain = m.mapPage(records), given = m.mapPage(records, cursors: cursors)
+        #expect(given.rows.map(\.cursor) == plain.rows.map(\.cursor))
+        #expect(given.rows.map(\.hash) == plain.rows.map(\.hash))
+        #expect(given.rejects.map(\.cursor) == plain.rejects.map(\.cursor))
+        #expect(plain.rows.count == 4 && plain.rejects.count == 3, "\(plain.rows.count) rows, \(plain.rejects.map(\.reasons))")
+        #expect(given.maxCursor == plain.maxCursor && given.maxCursor == cursors.compactMap { $0 }.max())
+        #expect(given.withoutCursor == plain.withoutCursor && plain.withoutCursor == 3)
+        #expect(given.fingerprint == plain.fingerprint)
+    }
+
     @Test func mapsTypesTransformsAndMatterAlias() throws {
         let (m, _p) = try mapper()
         _ = _p

@@ -15,19 +15,22 @@ public struct MappedPage {
 }
 
 extension RecordMapper {
-    /// Maps a page of records (the one loop every walker shares).
-    public func mapPage(_ records: [JSONValue]) -> MappedPage {
+    /// Maps a page of records (the one loop every walker shares). `cursors`, when given, holds
+    /// each record's cursor as `RecordMapper.cursor(of:_:)` read it with this dataset's
+    /// `incremental` (a cursor walk reads them first, for its next request).
+    public func mapPage(_ records: [JSONValue], cursors: [Int?]? = nil) -> MappedPage {
+        precondition(cursors == nil || cursors?.count == records.count, "one cursor per record")
         var page = MappedPage()
         page.rows.reserveCapacity(records.count)
         var previousKeys: [String] = []
-        for record in records {
+        for (index, record) in records.enumerated() {
             // Records of a page nearly always share one shape: look up the field names only when
             // they differ from the previous record's (no hashing per field per record).
             if case .object(let o) = record, !o.members.elementsEqual(previousKeys, by: { $0.key == $1 }) {
                 for member in o.members where !knownSourceFields.contains(member.key) { page.unmappedFields.insert(member.key) }
                 previousKeys = o.members.map(\.key)
             }
-            switch map(record) {
+            switch map(record, cursor: cursors.map { $0[index] }) {
             case .row(let row):
                 if let c = row.cursor { page.maxCursor = max(page.maxCursor ?? c, c) } else { page.withoutCursor += 1 }
                 page.rows.append(row)

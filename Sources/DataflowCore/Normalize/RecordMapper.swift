@@ -100,7 +100,12 @@ public final class RecordMapper {
     }
 
     /// Maps one record.
-    public func map(_ record: JSONValue) -> Outcome {
+    public func map(_ record: JSONValue) -> Outcome { map(record, cursor: nil) }
+
+    /// Maps one record whose cursor the caller may have read already (`known`, from
+    /// `RecordMapper.cursor(of:_:)` with this dataset's `incremental`; `.some(nil)` when it has none),
+    /// so a cursor walk does not parse each record's cursor twice.
+    func map(_ record: JSONValue, cursor known: Int??) -> Outcome {
         guard case .object(let object) = record else {
             return .rejected(RejectedRecord(key: nil, record: record, reasons: [
                 RejectReason(field: nil, rule: "record", value: nil, message: "record is not a JSON object")]))
@@ -127,7 +132,7 @@ public final class RecordMapper {
                 values.append(.null)
             }
         }
-        let cursor = cursorValue(object)
+        let cursor = known ?? cursorValue(object)
         let keyText = keyIndexes.allSatisfy({ values[$0] != .null })
             ? keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}") : nil
         var matterCode: String?

@@ -228,11 +228,13 @@ final class PageWalker {
             page.records = []
             page.body = nil
             if records.isEmpty { return (Fetched(page: page, records: 0, mapped: MappedPage(), bound: plan.from), true) }
-            let cmax = records.compactMap { record -> Int? in
+            // `inc` is the dataset's own `incremental`, so the mapper takes these cursors as its own.
+            let cursors = records.map { record -> Int? in
                 if case .object(let o) = record { return RecordMapper.cursor(of: o, inc) } else { return nil }
-            }.max()
+            }
+            let cmax = cursors.compactMap { $0 }.max()
             let more = producer.value.plan.advance(count: records.count, total: page.total, maxCursor: cmax)
-            let mapped = walker.value.committer.mapper.mapPage(records)
+            let mapped = walker.value.committer.mapper.mapPage(records, cursors: cursors)
             return (Fetched(page: page, records: records.count, mapped: mapped, bound: plan.from), !more)
         }
         defer { prefetcher.stop() }
