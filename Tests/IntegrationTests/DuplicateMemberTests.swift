@@ -5,7 +5,7 @@ import Testing
 /// A gateway page whose record names a member twice (`{"id":"K0002","id":"K9999"}`): the others
 /// sync, that one is quarantined with a machine-readable reason naming the member. The page is
 /// served by Python's http.server on an ephemeral loopback port.
-@Suite("Duplicate members in a JSON record are quarantined")
+@Suite("Duplicate members in a JSON record or a CSV header are quarantined")
 struct DuplicateMemberTests {
     /// A folder served over HTTP by `python3 -m http.server`'s handler on 127.0.0.1, port 0.
     final class StaticGateway {
@@ -95,5 +95,52 @@ struct DuplicateMemberTests {
         #expect(reasons.first?["field"]?.text == "id")
         // The record is kept whole, both members in the order sent.
         #expect(try db.scalarText("SELECT record FROM _dataflow_rejects WHERE dataset = 'shops'", []) == #"{"id":"K0002","name":"义乌乙","id":"K9999"}"#)
+    }
+
+    /// A CSV download whose header names a column twice: the mapping reads `id`, so no record can
+    /// say which `id` it means, and every record is quarantined with the reason (before, the
+    /// first column won silently). A header that repeats a column the mapping does not read loads.
+    @Test func aCSVHeaderThatRepeatsAColumnTheMappingReadsQuarantinesItsRecords() throws {
+        let gateway = try StaticGateway(files: ["twice.csv": "id,name,id\nK0001,义乌甲,K9001\nK0002,义乌乙,K9002\n",
+                                                "extra.csv": "id,name,extra,extra\nK0003,义乌丙,1,2\n"])
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("dup-csv-county-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
+        try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"), to: root.appendingPathComponent("Mappings/dictionaries"))
+        try """
+            version: 1
+            county: { code: "330782", name: 义乌市 }
+            sources:
+              plain:
+                base_url: http://127.0.0.1:\(gateway.port)
+            """.write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
+        for (name, file) in [("twice", "twice.csv"), ("extra", "extra.csv")] {
+            try """
+                dataset: \(name)
+                source: plain
+                request: { path: /\(file), format: csv, pagination: { type: none } }
+                key: [id]
+                matters: ["000105001000"]
+                fields:
+                  id:   { from: id, type: text, required: true }
+                  name: { from: name, type: text }
+                """.write(to: root.appendingPathComponent("Mappings/datasets/\(name).yml"), atomically: true, encoding: .utf8)
+        }
+        let sync = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+        #expect(sync.status == 0, "\(sync.output)")
+        let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        #expect(try db.scalarInt("SELECT count(*) FROM twice", []) == 0)
+        #expect(try db.scalarText("SELECT id || ' ' || name FROM extra", []) == "K0003 义乌丙")
+
+        let rejects = try Command.run(Binaries.dataflow, ["rejects", "twice", "--format", "json", "--project", root.path], in: root)
+        #expect(rejects.status == 0, "\(rejects.output)")
+        guard case .array(let listed) = try JSONParser.parse(Array(rejects.stdout.utf8)) else { Issue.record("not a JSON list: \(rejects.stdout)"); return }
+        #expect(listed.count == 2)
+        for reject in listed {
+            guard case .array(let reasons)? = reject["reasons"] else { Issue.record("no reasons"); continue }
+            #expect(reasons.map { $0["rule"]?.text } == ["duplicate-member"])
+            #expect(reasons.first?["field"]?.text == "id")
+        }
     }
 }

@@ -51,13 +51,22 @@ public enum JSONValue: Sendable, Equatable {
 public struct JSONObject: Sendable, Equatable {
     /// Members in the order the source sent them.
     public var members: [(key: String, value: JSONValue)]
-    /// Member names the source sent more than once (set by `JSONParser`; empty as a rule).
+    /// Member names the source sent more than once (set by `JSONParser`, and for a CSV header or
+    /// an exchange query's columns by their builders; empty as a rule).
     public var duplicateKeys: [String] = []
     /// Set by the builder that knows it (`JSONParser`, `CSVReader`) when no two names are equal,
     /// even canonically: only then may `value(forKey:hint:)` trust a name found at its hint.
     public var namesAreUnique = false
 
     public init(_ members: [(key: String, value: JSONValue)] = []) { self.members = members }
+
+    /// The names that appear more than once in `names` (equal as Swift compares them, so also
+    /// canonically), each once, in order of their second appearance.
+    public static func repeatedNames(_ names: [String]) -> [String] {
+        var seen: Set<String> = [], repeated: [String] = []
+        for name in names where !seen.insert(name).inserted && !repeated.contains(name) { repeated.append(name) }
+        return repeated
+    }
 
     public subscript(key: String) -> JSONValue? {
         for member in members where member.key == key { return member.value }

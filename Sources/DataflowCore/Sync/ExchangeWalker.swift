@@ -52,13 +52,18 @@ final class ExchangeWalker {
             var last: [CellValue]?
             let bindings: [CellValue]
             if let position { bindings = position } else if let w = watermarkText { bindings = [ExchangeWalker.bindable(w)] } else { bindings = [] }
+            // Column names equal as Swift compares them (two Unicode forms of one name, which the
+            // database keeps apart): a mapping that reads such a column quarantines the row.
+            var repeated: [String]?
             try database.forEachRow(ExchangeWalker.pageSQL(exchange, after: position != nil, from: watermarkText != nil), bindings) { row in
                 var members: [(key: String, value: JSONValue)] = []
                 members.reserveCapacity(row.columnCount)
                 for i in 0..<row.columnCount {
                     members.append((row.columnName(i), row.text(i).map(JSONValue.string) ?? .null))
                 }
-                let object = JSONObject(members)
+                var object = JSONObject(members)
+                if repeated == nil { repeated = JSONObject.repeatedNames(members.map(\.key)) }
+                object.duplicateKeys = repeated ?? []
                 records.append(.object(object))
                 last = ([exchange.watermark] + exchange.key).map { column in
                     object[column]?.text.map(ExchangeWalker.bindable) ?? .null

@@ -91,8 +91,9 @@ public enum CSVReader {
     /// Turns rows into records keyed by the header row; blank lines are skipped.
     public struct RecordBuilder {
         private var header: [String]?
-        /// No two header names are equal, so records may be looked up by position hints.
-        private var headerIsUnique = false
+        /// Header names given more than once: every record carries them (`duplicateKeys`), so a
+        /// mapping that reads such a column quarantines the record instead of taking the first.
+        private var repeated: [String] = []
 
         public init() {}
 
@@ -102,7 +103,7 @@ public enum CSVReader {
         public mutating func record(_ row: [String], line: Int, last: Bool = false) throws -> JSONValue? {
             guard let header else {
                 header = row
-                headerIsUnique = Set(row).count == row.count  // Set compares names as Swift does (canonically)
+                repeated = JSONObject.repeatedNames(row)
                 return nil
             }
             if row.count == 1 && row[0].isEmpty { return nil }
@@ -113,7 +114,9 @@ public enum CSVReader {
                 throw SyntaxError(line: line, message: "record has \(row.count) fields, the header has \(header.count)")
             }
             var object = JSONObject(zip(header, row).map { (key: $0.0, value: JSONValue.string($0.1)) })
-            object.namesAreUnique = headerIsUnique
+            // With no name repeated, records may be looked up by position hints.
+            object.namesAreUnique = repeated.isEmpty
+            object.duplicateKeys = repeated
             return .object(object)
         }
     }
