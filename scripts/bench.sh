@@ -4,7 +4,7 @@
 # BENCH_ONLY=latency (or loopback) runs one part: the latency scenarios, or the loopback figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SMALL=${BENCH_SMALL:-100000}
+SMALL=${BENCH_SMALL:-200000}  # the sizes the targets name (200 k and 1 M rows)
 LARGE=${BENCH_LARGE:-1000000}
 CATALOG_ROWS=${BENCH_CATALOG_ROWS:-10000000}
 R=.build/release
