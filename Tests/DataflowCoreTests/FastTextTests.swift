@@ -9,23 +9,12 @@ import LoopbackGateway
 /// full-width forms, CJK and emoji.
 @Suite("Byte-level text shortcuts")
 struct FastTextTests {
-    /// The definitions the shortcuts replace, written over scalars and characters.
+    /// The definitions the shortcuts replace, written over scalars and characters (`needsCollapse`
+    /// and `halfWidth` are compared with their own scalar paths, `…ByScalars`).
     enum Reference {
         static func hasOuterWhitespace(_ text: String) -> Bool {
             guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
             return first.isWhitespaceFast || last.isWhitespaceFast
-        }
-
-        static func halfWidth(_ text: String) -> String {
-            var out = String.UnicodeScalarView()
-            for scalar in text.unicodeScalars {
-                switch scalar.value {
-                case 0xFF01...0xFF5E: out.append(Unicode.Scalar(scalar.value - 0xFEE0) ?? scalar)
-                case 0x3000: out.append(" ")
-                default: out.append(scalar)
-                }
-            }
-            return String(out)
         }
 
         static func trimmed(_ text: String) -> String {
@@ -42,7 +31,7 @@ struct FastTextTests {
         let shown = text.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " ")
         #expect(text.hasOuterWhitespace == Reference.hasOuterWhitespace(text), "hasOuterWhitespace: \(shown)")
         #expect(TextTransformer.needsCollapse(text) == TextTransformer.needsCollapseByScalars(text), "needsCollapse: \(shown)")
-        #expect(TextTransformer.halfWidth(text).unicodeScalars.elementsEqual(Reference.halfWidth(text).unicodeScalars), "halfWidth: \(shown)")
+        #expect(TextTransformer.halfWidth(text).unicodeScalars.elementsEqual(TextTransformer.halfWidthByScalars(text).unicodeScalars), "halfWidth: \(shown)")
         #expect(text.trimmingWhitespace.unicodeScalars.elementsEqual(Reference.trimmed(text).unicodeScalars), "trimmingWhitespace: \(shown)")
         #expect(ValueChecker.day(of: text).unicodeScalars.elementsEqual(String(text.prefix(10)).unicodeScalars), "day: \(shown)")
     }

@@ -50,11 +50,10 @@ struct DuplicateMemberTests {
         }
     }
 
-    @Test func theRecordWithADuplicateMemberIsQuarantinedAndTheOthersSync() throws {
-        let page = #"{"list":[{"id":"K0001","name":"义乌甲"},{"id":"K0002","name":"义乌乙","id":"K9999"},{"id":"K0003","name":"义乌丙","extra":1,"extra":2}]}"#
-        let gateway = try StaticGateway(files: ["page.json": page])
+    /// A county folder (the caller removes it) with the repository's dictionaries, one source
+    /// `plain` at `gateway`, and per (name, request) a dataset keyed by `id` that maps `id` and `name`.
+    static func county(at gateway: StaticGateway, datasets: [(name: String, request: String)]) throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("dup-county-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
         let fm = FileManager.default
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
         try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"), to: root.appendingPathComponent("Mappings/dictionaries"))
@@ -65,17 +64,26 @@ struct DuplicateMemberTests {
               plain:
                 base_url: http://127.0.0.1:\(gateway.port)
             """.write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
-        try """
-            dataset: shops
-            source: plain
-            request: { path: /page.json, records: list, pagination: { type: none } }
-            key: [id]
-            matters: ["000105001000"]
-            fields:
-              id:   { from: id, type: text, required: true }
-              name: { from: name, type: text }
-            """.write(to: root.appendingPathComponent("Mappings/datasets/shops.yml"), atomically: true, encoding: .utf8)
+        for (name, request) in datasets {
+            try """
+                dataset: \(name)
+                source: plain
+                request: \(request)
+                key: [id]
+                matters: ["000105001000"]
+                fields:
+                  id:   { from: id, type: text, required: true }
+                  name: { from: name, type: text }
+                """.write(to: root.appendingPathComponent("Mappings/datasets/\(name).yml"), atomically: true, encoding: .utf8)
+        }
+        return root
+    }
 
+    @Test func theRecordWithADuplicateMemberIsQuarantinedAndTheOthersSync() throws {
+        let page = #"{"list":[{"id":"K0001","name":"义乌甲"},{"id":"K0002","name":"义乌乙","id":"K9999"},{"id":"K0003","name":"义乌丙","extra":1,"extra":2}]}"#
+        let gateway = try StaticGateway(files: ["page.json": page])
+        let root = try Self.county(at: gateway, datasets: [("shops", "{ path: /page.json, records: list, pagination: { type: none } }")])
+        defer { try? FileManager.default.removeItem(at: root) }
         let sync = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
         #expect(sync.status == 0, "\(sync.output)")
         let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
@@ -103,30 +111,9 @@ struct DuplicateMemberTests {
     @Test func aCSVHeaderThatRepeatsAColumnTheMappingReadsQuarantinesItsRecords() throws {
         let gateway = try StaticGateway(files: ["twice.csv": "id,name,id\nK0001,义乌甲,K9001\nK0002,义乌乙,K9002\n",
                                                 "extra.csv": "id,name,extra,extra\nK0003,义乌丙,1,2\n"])
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("dup-csv-county-\(UUID().uuidString)")
+        let root = try Self.county(at: gateway, datasets: [("twice", "{ path: /twice.csv, format: csv, pagination: { type: none } }"),
+                                                           ("extra", "{ path: /extra.csv, format: csv, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
-        let fm = FileManager.default
-        try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
-        try fm.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/dictionaries"), to: root.appendingPathComponent("Mappings/dictionaries"))
-        try """
-            version: 1
-            county: { code: "330782", name: 义乌市 }
-            sources:
-              plain:
-                base_url: http://127.0.0.1:\(gateway.port)
-            """.write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
-        for (name, file) in [("twice", "twice.csv"), ("extra", "extra.csv")] {
-            try """
-                dataset: \(name)
-                source: plain
-                request: { path: /\(file), format: csv, pagination: { type: none } }
-                key: [id]
-                matters: ["000105001000"]
-                fields:
-                  id:   { from: id, type: text, required: true }
-                  name: { from: name, type: text }
-                """.write(to: root.appendingPathComponent("Mappings/datasets/\(name).yml"), atomically: true, encoding: .utf8)
-        }
         let sync = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
         #expect(sync.status == 0, "\(sync.output)")
         let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)

@@ -116,6 +116,11 @@ final class TextTransformer {
     /// and is returned without reading its scalars.
     static func halfWidth(_ text: String) -> String {
         if text.utf8Contains(anyOf: (0xEF, 0xE3)) == false { return text }
+        return halfWidthByScalars(text)
+    }
+
+    /// `halfWidth`, scalar by scalar (any text).
+    static func halfWidthByScalars(_ text: String) -> String {
         if !text.unicodeScalars.contains(where: { (0xFF01...0xFF5E).contains($0.value) || $0.value == 0x3000 }) { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
