@@ -160,4 +160,46 @@ struct RecordMapperTests {
         #expect(m.knownSourceFields.contains("DEL_FLAG"))
         #expect(!m.knownSourceFields.contains("NEW_FIELD"))
     }
+
+    /// A key is stored and compared in NFC: canonically equivalent keys give the same bytes (so the
+    /// warehouse, which compares bytes, and the page's own bookkeeping, which compares as Swift
+    /// does, agree), the key's column keeps the text as sent, and ASCII keys are untouched.
+    @Test func keysCanonicallyEqualInAnyUnicodeFormGiveTheSameKeyBytes() throws {
+        let p = try TestProject(datasets: ["shops.yml": """
+            dataset: shops
+            source: province
+            request: { path: /shops, pagination: { type: none } }
+            key: [name, branch]
+            fields:
+              name:   { from: MC, type: text, transform: [trim] }
+              branch: { from: FD, type: text }
+            """])
+        let project = try p.load()
+        let m = RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries)
+        func key(_ name: String, _ branch: String) -> (key: String, name: String?) {
+            guard case .row(let row) = m.map(.object(JSONObject([("MC", .string(name)), ("FD", .string(branch))]))) else {
+                Issue.record("not mapped: \(name)")
+                return ("", nil)
+            }
+            return (row.key, row.values[0].text)
+        }
+        // (composed, decomposed or mixed) pairs: é, Å with ring, Hangul syllable 간 from jamo, a
+        // CJK compatibility ideograph (U+F900, whose NFC is U+8C48) and ASCII.
+        let pairs: [(String, String)] = [("caf\u{E9}", "cafe\u{301}"), ("\u{C5}ngstr\u{F6}m", "A\u{30A}ngstro\u{308}m"),
+                                         ("\u{AC04}", "\u{1100}\u{1161}\u{11AB}"), ("\u{8C48}", "\u{F900}"), ("义乌 e\u{301}", "义乌 \u{E9}")]
+        for (a, b) in pairs {
+            let ka = key(a, "总店"), kb = key(b, "总店")
+            #expect(Array(ka.key.utf8) == Array(kb.key.utf8), "\(Array(a.unicodeScalars)) vs \(Array(b.unicodeScalars))")
+            #expect(Array(ka.key.utf8) == Array((a.precomposedStringWithCanonicalMapping + "\u{1F}总店").utf8))
+            // The column holds what the gateway sent; only the identity is normalized.
+            #expect(kb.name.map { Array($0.utf8) } == Array(b.utf8))
+        }
+        // The second part of a composite key is normalized too.
+        #expect(Array(key("A", "e\u{301}").key.utf8) == Array("A\u{1F}\u{E9}".utf8))
+        // ASCII (every key of the example county) comes back byte for byte.
+        let ascii = "91350100M000100Y43"
+        #expect(Array(key(ascii, "x").key.utf8) == Array((ascii + "\u{1F}x").utf8))
+        // Keys that are different text stay different.
+        #expect(key("e", "1").key != key("\u{E9}", "1").key)
+    }
 }

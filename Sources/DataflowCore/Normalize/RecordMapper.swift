@@ -134,7 +134,7 @@ public final class RecordMapper {
         }
         let cursor = known ?? cursorValue(object)
         let keyText = keyIndexes.allSatisfy({ values[$0] != .null })
-            ? keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}") : nil
+            ? RecordMapper.keyIdentity(keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}")) : nil
         var matterCode: String?
         var matter: String?
         if case .field(let f)? = dataset.matters, let code = object[f]?.text?.trimmingWhitespace, !code.isEmpty {
@@ -155,6 +155,15 @@ public final class RecordMapper {
         let hash = contentHash(values, matter: matter, matterCode: matterCode, deleted: deleted)
         return .row(MappedRow(key: keyText ?? "", values: values, matter: matter, matterCode: matterCode,
                               deleted: deleted, hash: hash, cursor: cursor))
+    }
+
+    /// A key as the warehouse stores and compares it (`_key`, the change feed, open rejects): its
+    /// Unicode NFC form. Swift compares strings by canonical equivalence, SQLite and PostgreSQL
+    /// compare their bytes; in NFC the two agree, so a key sent once as `café` (U+00E9) and once
+    /// as `cafe` + U+0301 is one row, not a row the page's own bookkeeping thinks it updated and
+    /// the table never sees. ASCII text is already NFC and comes back as it is.
+    static func keyIdentity(_ key: String) -> String {
+        key.utf8.allSatisfy({ $0 < 0x80 }) ? key : key.precomposedStringWithCanonicalMapping
     }
 
     /// The record's cursor as epoch seconds (nil if absent or unparseable).
