@@ -8,7 +8,10 @@ struct InitCommand: ParsableCommand {
         abstract: "Create a county project (dataflow.yml, Mappings/) to start from.",
         discussion: """
         The new project points at the sandbox platform and validates as it is; replace the
-        dictionaries and dataset files with the county's own. Existing files are never overwritten.
+        dictionaries and dataset files with the county's own. It also gets the glossary `draft`
+        names columns with, the catalogue's column labels, the GB/T 2260 snapshot and the example
+        code tables (Mappings/glossary.yml, catalogue.yml, codes/). Existing files are never
+        overwritten.
 
         Examples:
           dataflow init /srv/county --county-code 330782 --county-name 义乌市

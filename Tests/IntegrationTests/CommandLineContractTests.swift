@@ -116,6 +116,14 @@ struct InitCommandTests {
         let created = try Command.run(Binaries.dataflow, ["init", dir.path, "--county-code", "330782", "--county-name", "义乌市"],
                                       in: FileManager.default.temporaryDirectory)
         #expect(created.status == 0, "\(created.output)")
+        // The glossary, the catalogue's labels, the GB/T 2260 snapshot and the code tables come
+        // with it, byte for byte as in this repository (scripts/embed-mappings.py embeds them).
+        for path in ["Mappings/glossary.yml", "Mappings/catalogue.yml", "Mappings/codes/gbt2260.tsv", "Mappings/codes/sex.yml", "Mappings/codes/case_status.yml"] {
+            let written = try? Data(contentsOf: dir.appendingPathComponent(path))
+            let repository = try Data(contentsOf: Binaries.repositoryRoot.appendingPathComponent(path))
+            #expect(written == repository, "\(path) is not the repository's; run scripts/embed-mappings.py")
+            #expect(created.stdout.contains("created \(dir.path)/\(path)"), "\(created.stdout)")
+        }
         let sandbox = try Sandbox(rows: 120, caseRows: 10)
         let env = ["SANDBOX_PORT": String(sandbox.port)]
         let validate = try Command.run(Binaries.dataflow, ["validate", "--project", dir.path], environment: env, in: dir)
