@@ -110,6 +110,57 @@ struct JSONParserTests {
         }
     }
 
+    /// Pages of objects whose names repeat by position, as records do, but also change: a prefix
+    /// or an extension of the name before, one byte different, written with escapes, non-ASCII,
+    /// empty, repeated. Every object parses to exactly the members it was written with (the parser
+    /// reuses a name whose bytes equal the one at that position in the object before).
+    /// Rerun a failure with DATAFLOW_TEST_SEED=N.
+    @Test func namesReusedFromTheObjectBeforeAreExactlyTheNamesWritten() throws {
+        let seed = ProcessInfo.processInfo.environment["DATAFLOW_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        print("JSONParserTests reused-name seed: \(seed) (rerun with DATAFLOW_TEST_SEED=\(seed))")
+        var g = SeededGenerator(seed: seed)
+        let pool = ["TYSHXYDM", "TYSHXYD", "TYSHXYDMX", "TYSHXYDN", "QYMC", "企业名称", "企业名", "e\u{301}", "\u{E9}", "", "A", "a\"b", "x\\y", "UPDATE_TIME"]
+        /// A name as JSON: raw, or with some ASCII letters as \u escapes (the same name, other bytes).
+        func written(_ name: String) -> String {
+            guard Int.random(in: 0..<4, using: &g) == 0 else { return JSONValue.quoted(name) }
+            return "\"" + name.unicodeScalars.map { c -> String in
+                if c == "\"" { return "\\\"" }
+                if c == "\\" { return "\\\\" }
+                if c.isASCII, Bool.random(using: &g) { return String(format: "\\u%04X", c.value) }
+                return String(c)
+            }.joined() + "\""
+        }
+        var checked = 0
+        for _ in 0..<300 {
+            var shape = (0..<Int.random(in: 0...6, using: &g)).map { _ in pool.randomElement(using: &g) ?? "A" }
+            var objects: [[(String, String)]] = []
+            for n in 0..<Int.random(in: 1...12, using: &g) {
+                // Mostly the same shape; sometimes one name changes, or the shape is shuffled or cut.
+                switch Int.random(in: 0..<6, using: &g) {
+                case 0 where !shape.isEmpty: shape[Int.random(in: 0..<shape.count, using: &g)] = pool.randomElement(using: &g) ?? "A"
+                case 1: shape.shuffle(using: &g)
+                case 2 where !shape.isEmpty: shape.removeLast()
+                case 3: shape.append(pool.randomElement(using: &g) ?? "A")
+                default: break
+                }
+                objects.append(shape.enumerated().map { ($0.element, "v\(n).\($0.offset)") })
+            }
+            let text = "[" + objects.map { members in
+                "{" + members.map { "\(written($0.0)):\(JSONValue.quoted($0.1))" }.joined(separator: ",") + "}"
+            }.joined(separator: ",") + "]"
+            guard case .array(let parsed) = try JSONParser.parse(Array(text.utf8)) else { Issue.record("not an array: \(text)"); return }
+            #expect(parsed.count == objects.count)
+            for (value, members) in zip(parsed, objects) {
+                guard case .object(let object) = value else { Issue.record("not an object: \(text)"); continue }
+                // Compared by bytes: the canonically equal é forms must stay the bytes written.
+                #expect(object.members.map { Array($0.key.utf8) } == members.map { Array($0.0.utf8) }, "seed \(seed): \(text)")
+                #expect(object.members.map { $0.value.text } == members.map { $0.1 }, "seed \(seed): \(text)")
+                checked += 1
+            }
+        }
+        #expect(checked > 300)
+    }
+
     /// A lookup with a hint (the member's position in the previous record) finds what the
     /// subscript finds: on parsed records of changing order, missing members and repeated names.
     @Test func hintedLookupsFindWhatTheSubscriptFinds() throws {

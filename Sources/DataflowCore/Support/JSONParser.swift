@@ -26,6 +26,11 @@ public struct JSONParser {
     /// Members of the last object parsed: the records of a page share a shape, so each object's
     /// member list is allocated once at that size instead of grown four or five times.
     private var lastObjectSize = 0
+    /// The member names of the objects parsed so far, by position, with their bytes as written
+    /// (nil for a name written with escapes): a page's records share their names, so a name whose
+    /// bytes equal those of the name last seen at its position is that same `String`, and is
+    /// neither scanned nor decoded again (`knownName`).
+    private var recentNames: [(bytes: [UInt8], name: String)?] = []
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -112,7 +117,17 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let nameStart = index + 1
-            let key = try parseString()
+            let position = members.count
+            let key: String
+            if position < recentNames.count, let recent = recentNames[position], let known = knownName(recent) {
+                key = known
+            } else {
+                key = try parseString()
+                // Raw bytes as long as the text's UTF-8: written without escapes (each escape is
+                // longer than what it stands for), so those bytes are exactly this name.
+                let entry = index - 1 - nameStart == key.utf8.count ? (bytes: Array(bytes[nameStart..<(index - 1)]), name: key) : nil
+                if position < recentNames.count { recentNames[position] = entry } else if position == recentNames.count { recentNames.append(entry) }
+            }
             let length = index - 1 - nameStart
             if length != key.utf8.count { escapedName = true }
             if asciiNames { for i in nameStart..<(index - 1) where bytes[i] >= 0x80 { asciiNames = false; break } }
@@ -212,6 +227,23 @@ public struct JSONParser {
                 a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
             }
         }
+    }
+
+    /// The name at `index` (its opening quote) if it is written as `recent.bytes` followed by the
+    /// closing quote; `index` then moves past that quote. `recent.bytes` came from a name parsed
+    /// without escapes (no quote, backslash or control byte; valid UTF-8), so the same bytes
+    /// between two quotes are the same name.
+    private mutating func knownName(_ recent: (bytes: [UInt8], name: String)) -> String? {
+        let start = index + 1, end = start + recent.bytes.count
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
+        let same = bytes.withUnsafeBufferPointer { all in
+            recent.bytes.withUnsafeBufferPointer { known in
+                known.indices.allSatisfy { all[start + $0] == known[$0] }
+            }
+        }
+        guard same else { return nil }
+        index = end + 1
+        return recent.name
     }
 
     private mutating func parseString() throws(SyntaxError) -> String {
