@@ -13,17 +13,19 @@ struct DuplicateMemberTests {
         let process: Process
         let port: Int
 
-        init(files: [String: String]) throws {
+        /// Serves `files`; with `handler` (Python source defining `Handler`, a
+        /// `BaseHTTPRequestHandler` that may read the files' folder, `sys.argv[1]`) requests go to it instead.
+        init(files: [String: String], handler: String? = nil) throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("static-gateway-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir.appendingPathComponent("www"), withIntermediateDirectories: true)
             for (name, text) in files { try text.write(to: dir.appendingPathComponent("www/\(name)"), atomically: true, encoding: .utf8) }
             let script = """
-            import functools, http.server, os, signal, sys
+            import functools, http.server, json, os, signal, sys, urllib.parse
             # The test process may start children with SIGTERM blocked: unblock it, exit on it.
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            \(handler ?? "Handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])")
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
             with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(server.server_address[1]))
             os.rename(sys.argv[2] + ".tmp", sys.argv[2])
             server.serve_forever()
@@ -51,8 +53,9 @@ struct DuplicateMemberTests {
     }
 
     /// A county folder (the caller removes it) with the repository's dictionaries, one source
-    /// `plain` at `gateway`, and per (name, request) a dataset keyed by `id` that maps `id` and `name`.
-    static func county(at gateway: StaticGateway, datasets: [(name: String, request: String)]) throws -> URL {
+    /// `plain` at `gateway`, and per (name, request) a dataset keyed by `id` that maps `id` and `name`
+    /// (with `extra`, more dataset-level lines such as an `incremental:` block).
+    static func county(at gateway: StaticGateway, datasets: [(name: String, request: String)], extra: String = "") throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("dup-county-\(UUID().uuidString)")
         let fm = FileManager.default
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
@@ -71,6 +74,7 @@ struct DuplicateMemberTests {
                 request: \(request)
                 key: [id]
                 matters: ["000105001000"]
+                \(extra)
                 fields:
                   id:   { from: id, type: text, required: true }
                   name: { from: name, type: text }

@@ -86,10 +86,14 @@ final class PageWalker {
                 }
             }
         case .none, .cursor, .nextURL, .linkHeader:
-            if let inc = dataset.incremental, inc.sorted {
-                let ledger = try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary, restartAtCursor: inc)
-                if reconcile { try finish(ledger, state: state, summary: &summary, reconcileByCursor: true) }
+            if let inc = dataset.incremental, inc.sorted, !reconcile {
+                try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary, restartAtCursor: inc)
             } else {
+                // A reconcile follows the links from the unfiltered first request without restarting
+                // at the cursor: a restart filters `cursor >= bound`, which hides records without a
+                // cursor value, and links report no total to count the keys against. Followed
+                // plainly, every record is on some page, and a record read twice (one that moved
+                // while the walk paged) makes the pass uncertain instead.
                 try passThenFinish(state: state, summary: &summary) { summary in
                     try walkByLinks(baseParams: baseParams, start: start, state: state, summary: &summary, restartAtCursor: nil)
                 }
