@@ -26,6 +26,9 @@ public struct ColumnProfile: Sendable {
     public var outerSpace = 0
     /// Distinct non-empty values and how often each occurs.
     public var distinct: [String: Int] = [:]
+    /// One entry per record, in response order: the value as in `values`, nil where the field is
+    /// empty or structured. Lines fields up record by record (a composite key's columns).
+    public var byRecord: [String?] = []
     /// How evidence quoting this field's values masks them, once the drafter knows the field is
     /// personal data (nil: only values that look personal are masked, see `EvidenceValue`).
     public var maskedAs: PIIKind?
@@ -71,8 +74,10 @@ public struct ColumnProfile: Sendable {
         switch value {
         case nil, .null?:
             empty += 1
+            byRecord.append(nil)
         case .array?, .object?:
             structured += 1
+            byRecord.append(nil)
         case .bool(let b)?:
             booleans += 1
             append(b ? "true" : "false")
@@ -81,7 +86,7 @@ public struct ColumnProfile: Sendable {
             append(n)
         case .string(let s)?:
             let trimmed = s.trimmingWhitespace
-            if trimmed.isEmpty || NullDefaults.values.contains(trimmed) { empty += 1; return }
+            if trimmed.isEmpty || NullDefaults.values.contains(trimmed) { empty += 1; byRecord.append(nil); return }
             if trimmed.count != s.count { outerSpace += 1 }
             append(trimmed)
         }
@@ -89,6 +94,7 @@ public struct ColumnProfile: Sendable {
 
     private mutating func append(_ text: String) {
         values.append(text)
+        byRecord.append(text)
         distinct[text, default: 0] += 1
     }
 }
