@@ -12,7 +12,7 @@ struct DraftCommand: ParsableCommand {
         Start with a dataset file that holds only dataset, source and request (or a preset and resource). \
         draft fetches a sample (up to 3 pages or 2,000 records; --sample N reads N records), infers each \
         field's type and format, the checks the sample supports (uscc, citizen-id, division, phone, sex, \
-        code tables, enums), personal data, the key, the cursor and its request parameter, the deleted flag \
+        code tables, enums), personal data, the key (one field, or two or three unique together), the cursor and its request parameter, the deleted flag \
         and the matter field, and writes the rest of the file. Every line carries its evidence as a comment; \
         lines marked CHECK need a human. The draft is loaded back before it is written, so it passes \
         validate. A file that already has fields: is never overwritten unless --force. Nothing is written \

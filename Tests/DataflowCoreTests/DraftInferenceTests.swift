@@ -168,4 +168,154 @@ struct DraftInferenceTests {
         #expect(g.columnName(for: "select").value == "select_value")
         #expect(g.columnName(for: "备注").confidence == .uncertain)
     }
+
+    // MARK: Composite keys
+
+    /// Statistics per (division code, year): `divisions` × `years` records with a household count
+    /// (an int that varies) and a GDP (a decimal, never a key part); with `names`, the division's
+    /// name too, which identifies a division as well as its code; with `indicators`, that many
+    /// indicator codes per division and year, and no household count. Shuffled.
+    static func statistics(_ g: inout SeededGenerator, divisions: Int = 30, years: Int = 50, names: Bool = false, indicators: Int = 0) -> [JSONValue] {
+        var records: [JSONValue] = []
+        for d in 0..<divisions {
+            for y in 0..<years {
+                for i in 0..<max(1, indicators) {
+                    var members: [(String, JSONValue)] = [("XZQHDM", .string("330782" + String(format: "%03d", d + 1) + "000"))]
+                    if names { members.append(("XZQHMC", .string("第\(d + 1)街道"))) }
+                    members.append(("TJND", .number(String(1977 + y))))
+                    if indicators > 0 { members.append(("ZBDM", .string(String(format: "A%02d", i + 1)))) }
+                    // Households repeat within a division; with indicators, the value is the GDP alone.
+                    if indicators == 0 { members.append(("HS", .number(String(Int.random(in: 100...104, using: &g))))) }
+                    members.append(("GDP", .number(String(format: "%d.%02d", Int.random(in: 1000...9999, using: &g), Int.random(in: 0...99, using: &g)))))
+                    records.append(.object(JSONObject(members)))
+                }
+            }
+        }
+        records.shuffle(using: &g)
+        return records
+    }
+
+    /// The drafted file's text (no header) for `records`.
+    static func drafted(_ records: [JSONValue]) -> (DatasetDrafter.Inferred, String) {
+        var d = DatasetDrafter.infer(records: records, glossary: Self.glossary, dictionaries: Self.dictionaries)
+        d.body.header = []
+        return (d, DraftWriter.render(original: "dataset: t\n", draft: d.body))
+    }
+
+    @Test func statisticsPerDivisionAndYearGetAKeyOfBoth() throws {
+        var g = SeededGenerator(seed: Self.seed &+ 10)
+        let (d, text) = Self.drafted(Self.statistics(&g))
+        let key = try #require(d.body.key, "seed \(Self.seed): \(text)")
+        #expect(key.value == ["XZQHDM", "TJND"], "seed \(Self.seed): \(key.evidence)")
+        #expect(key.evidence == "XZQHDM + TJND: unique together in 1,500 records (no single field is unique); XZQHDM alone repeats 1,470 times, TJND alone repeats 1,450 times")
+        #expect(key.confidence == .certain, "no other pair is unique: \(key.evidence)")
+        #expect(text.contains("# key: XZQHDM + TJND: unique together in 1,500 records (no single field is unique); ") && text.contains("\nkey: [xzqhdm, tjnd]\n"), "\(text)")
+        #expect(Self.field(d, "XZQHDM")?.required == true && Self.field(d, "TJND")?.required == true && Self.field(d, "HS")?.required == false)
+
+        // The division's name identifies a division as well as its code: another pair works, so
+        // the draft asks, and names it.
+        let (named, namedText) = Self.drafted(Self.statistics(&g, names: true))
+        #expect(named.body.key?.value == ["XZQHDM", "TJND"], "seed \(Self.seed): \(named.body.key?.evidence ?? "no key")")
+        #expect(named.body.key?.confidence == .uncertain)
+        #expect(namedText.contains("# key: CHECK: XZQHDM + TJND: unique together in 1,500 records") && namedText.contains("; XZQHMC + TJND would also do"), "\(namedText)")
+
+        // Twelve records prove nothing, however unique they are.
+        let (small, smallText) = Self.drafted(Self.statistics(&g, divisions: 3, years: 4))
+        #expect(small.body.key?.value == ["XZQHDM", "TJND"] && small.body.key?.confidence == .uncertain, "seed \(Self.seed): \(smallText)")
+        #expect(smallText.contains("; only 12 records, too few to prove a key"), "\(smallText)")
+    }
+
+    @Test func indicatorsPerDivisionAndYearGetAKeyOfThree() throws {
+        var g = SeededGenerator(seed: Self.seed &+ 11)
+        let (d, text) = Self.drafted(Self.statistics(&g, divisions: 10, years: 5, indicators: 4))
+        let key = try #require(d.body.key, "seed \(Self.seed): \(text)")
+        #expect(key.value == ["XZQHDM", "TJND", "ZBDM"], "seed \(Self.seed): \(key.evidence)")
+        #expect(key.evidence.hasPrefix("XZQHDM + TJND + ZBDM: unique together in 200 records (no single field is unique); XZQHDM alone repeats 190 times, TJND alone repeats 195 times, ZBDM alone repeats 196 times"), "\(key.evidence)")
+        #expect(key.confidence == .certain, "\(key.evidence)")
+        #expect(text.contains("\nkey: [xzqhdm, tjnd, zbdm]\n"), "\(text)")
+    }
+
+    @Test func aSingleUniqueFieldBeatsAnyCombination() throws {
+        var g = SeededGenerator(seed: Self.seed &+ 12)
+        let statistics = Self.statistics(&g, divisions: 10, years: 5)
+        // A record number on each record: it is the key, though division and year are unique too.
+        let numbered: [JSONValue] = statistics.enumerated().map { i, record in
+            guard case .object(let o) = record else { return record }
+            return .object(JSONObject([("JLBH", .string(String(format: "R%05d", i)))] + o.members))
+        }
+        let single = Self.drafted(numbered).0.body.key
+        #expect(single?.value == ["JLBH"] && single?.confidence == .certain, "seed \(Self.seed): \(single?.evidence ?? "no key")")
+        #expect(single?.evidence.hasPrefix("JLBH: unique in 50 non-empty values (an identifier by name)") == true, "\(single?.evidence ?? "")")
+        // Without it, the same records are keyed by the pair.
+        #expect(Self.drafted(statistics).0.body.key?.value == ["XZQHDM", "TJND"])
+    }
+
+    @Test func noUniqueCombinationNamesTheClosestInTheCheckLine() throws {
+        var g = SeededGenerator(seed: Self.seed &+ 13)
+        var records = Self.statistics(&g, divisions: 10, years: 5, indicators: 4)
+        // Three records sent twice, with another value: no combination of key fields is unique.
+        records += records.prefix(3).map { record in
+            guard case .object(var o) = record else { return record }
+            o.members = o.members.map { $0.key == "GDP" ? ("GDP", .number("1.00")) : $0 }
+            return .object(o)
+        }
+        let (d, text) = Self.drafted(records)
+        #expect(d.body.key == nil, "seed \(Self.seed): \(d.body.key?.evidence ?? "")")
+        #expect(text.contains("# CHECK: no field is unique and always present in the sample: name the key column(s); no combination of up to 3 fields is unique either; closest: XZQHDM + TJND + ZBDM, where 3/203 records repeat another's values\n"), "\(text)")
+    }
+
+    @Test func aFlagOrTheCursorIsNeverPartOfACompositeKey() throws {
+        // Licences per (enterprise, licence type): the flag and the change time single out a
+        // record within an enterprise as well, and must not be proposed with it.
+        func licences(typesDiffer: Bool) -> [JSONValue] {
+            (0..<40).map { i in
+                .object(JSONObject([
+                    ("QYBH", .string(String(format: "QY%03d", i / 2))),
+                    ("SFYX", .number(String(i % 2))),
+                    ("GXSJ", .string(String(format: "2026-01-01 08:%02d:00", i))),
+                    ("ZZLX", .string(typesDiffer && i % 2 == 1 ? "药品零售" : "食品经营")),
+                ]))
+            }
+        }
+        var g = SeededGenerator(seed: Self.seed &+ 14)
+        var records = licences(typesDiffer: true)
+        records.shuffle(using: &g)
+        let (d, text) = Self.drafted(records)
+        #expect(d.incrementalCursor?.cursor.value == "GXSJ")
+        let key = try #require(d.body.key, "\(text)")
+        #expect(key.value == ["QYBH", "ZZLX"] && key.confidence == .certain, "seed \(Self.seed): \(key.evidence)")
+        #expect(!key.evidence.contains("SFYX") && !key.evidence.contains("GXSJ"), "\(key.evidence)")
+        // Only the flag (or the time) tells an enterprise's two records apart: no key, and the
+        // lead names the fields a key may hold.
+        let (none, noneText) = Self.drafted(licences(typesDiffer: false))
+        #expect(none.body.key == nil, "\(none.body.key?.evidence ?? "")")
+        #expect(noneText.contains("; closest: QYBH + ZZLX, where 20/40 records repeat another's values\n"), "\(noneText)")
+    }
+
+    @Test func aWideSampleCombinesOnlyTheBestRankedFields() throws {
+        // 150 small-number columns that repeat within an enterprise, then the key fields last.
+        func wide(keyNamed: Bool) -> [JSONValue] {
+            (0..<300).map { i in
+                let enterprise = i / 3
+                var members: [(String, JSONValue)] = (1...150).map { j in (String(format: "F%03d", j), .number(String((enterprise + j) % 5))) }
+                members += keyNamed
+                    ? [("QYBH", .string(String(format: "QY%04d", enterprise))), ("ZZLX", .string(["食品经营", "药品零售", "餐饮服务"][i % 3]))]
+                    : [("K1", .number(String(enterprise + 10))), ("K2", .number(String(i % 3 + 2)))]
+                return .object(JSONObject(members))
+            }
+        }
+        // An identifier by name ranks into the 12 combined, wherever it stands.
+        let (named, namedText) = Self.drafted(wide(keyNamed: true))
+        #expect(named.body.key?.value == ["QYBH", "ZZLX"], "\(named.body.key?.evidence ?? namedText)")
+        #expect(named.body.key?.confidence == .uncertain && named.body.key?.evidence.hasSuffix("; only the 12 best-ranked of 152 candidate fields were combined") == true,
+                "\(named.body.key?.evidence ?? "")")
+        // Plain numbers at the end fall outside the bound: not found, and the CHECK line says so.
+        let (plain, plainText) = Self.drafted(wide(keyNamed: false))
+        #expect(plain.body.key == nil, "\(plain.body.key?.evidence ?? "")")
+        #expect(plainText.contains("(only the 12 best-ranked of 152 candidate fields were combined)\n"), "\(plainText)")
+        // The bound itself: 66 pairs and 220 triples of the 12, not the 585,276 of all 152.
+        let candidates = ColumnProfile.profiles(of: wide(keyNamed: false)).map { RoleInferrer.KeyCandidate(profile: $0, score: 40, why: "numbers") }
+        let search = CompositeKeySearch(candidates: candidates).run()
+        #expect(search.combinationsTried == 66 + 220 && search.key == nil && search.hint != nil)
+    }
 }

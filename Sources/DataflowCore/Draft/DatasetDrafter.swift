@@ -187,6 +187,7 @@ public struct DatasetDrafter {
         let roles = RoleInferrer(dictionaries: dictionaries).infer(profiles, types: types, checks: checks)
         var inferred = Inferred()
         inferred.body.key = roles.key
+        inferred.body.keyHint = roles.keyHint
         inferred.body.deleted = roles.deleted
         inferred.body.matter = roles.matter
         if let cursor = roles.cursor, let format = types[cursor.value]?.format {

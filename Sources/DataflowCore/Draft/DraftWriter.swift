@@ -20,6 +20,8 @@ public enum DraftWriter {
         /// Keep the file's own incremental block.
         public var keepIncremental = false
         public var key: Inference<[String]>?
+        /// No key found: the combination that came closest, added to the CHECK line as a lead.
+        public var keyHint: String?
         public var deleted: Inference<DeletedRule>?
         public var matter: Inference<String>?
         /// A fixed list of matters (from the catalogue) when no field carries them.
@@ -86,7 +88,7 @@ public enum DraftWriter {
             out += "# key: \(key.comment)\n"
             out += "key: [\(columns.map(scalar).joined(separator: ", "))]\n"
         } else {
-            out += "# CHECK: no field is unique and always present in the sample: name the key column(s)\n"
+            out += "# CHECK: no field is unique and always present in the sample: name the key column(s)" + (draft.keyHint.map { "; " + $0 } ?? "") + "\n"
             out += "key: [\(draft.fields.first.map { scalar($0.column.value) } ?? "id")]\n"
         }
         if let deleted = draft.deleted {

@@ -3,7 +3,7 @@
 ///
 /// ```swift
 /// let roles = RoleInferrer(dictionaries: project.dictionaries).infer(profiles, types: types, checks: checks)
-/// roles.key?.value     // ["TYSHXYDM"]
+/// roles.key?.value     // ["TYSHXYDM"], or ["XZQHDM", "TJND"] when only the two are unique together
 /// roles.cursor?.value  // "UPDATE_TIME"
 /// ```
 public struct RoleInferrer: Sendable {
@@ -15,6 +15,8 @@ public struct RoleInferrer: Sendable {
         public var cursorSorted = false
         public var deleted: Inference<DeletedRule>?
         public var matter: Inference<String>?
+        /// No key found: the combination of fields that came closest to unique, for the CHECK line.
+        public var keyHint: String?
     }
 
     /// Well-known change-time names, upper-cased.
@@ -37,7 +39,7 @@ public struct RoleInferrer: Sendable {
         d.matter = matter(profiles)
         let roleFields = Set([d.deleted?.value.field, d.matter?.value].compactMap { $0 })
         (d.cursor, d.cursorSorted) = cursor(profiles, types: types)
-        d.key = key(profiles.filter { !roleFields.contains($0.name) }, types: types, checks: checks)
+        (d.key, d.keyHint) = key(profiles.filter { !roleFields.contains($0.name) }, cursor: d.cursor?.value, types: types, checks: checks)
         return d
     }
 
@@ -102,12 +104,22 @@ public struct RoleInferrer: Sendable {
         return (nil, false)
     }
 
-    private func key(_ profiles: [ColumnProfile], types: [String: TypeInferrer.Decision], checks: [String: CheckInferrer.Decision]) -> Inference<[String]>? {
-        var candidates: [(ColumnProfile, Int, String)] = []
+    /// A field that may take part in a key: scalar, text or int, not a flag, and (almost) always
+    /// there; with its rank among key fields and the reason for it.
+    struct KeyCandidate: Sendable {
+        var profile: ColumnProfile
+        var score: Int
+        var why: String
+        /// Unique among its non-empty values: a key on its own.
+        var isUnique: Bool { profile.distinct.count == profile.values.count }
+    }
+
+    /// The fields of `profiles` that may take part in a key, in field order.
+    func keyCandidates(_ profiles: [ColumnProfile], types: [String: TypeInferrer.Decision], checks: [String: CheckInferrer.Decision]) -> [KeyCandidate] {
+        var candidates: [KeyCandidate] = []
         for p in profiles {
             let nonEmpty = p.values.count
             guard p.records >= 2, p.structured == 0, nonEmpty > 0 else { continue }
-            guard p.distinct.count == nonEmpty else { continue }                         // unique among non-empty values
             guard Double(nonEmpty) >= 0.99 * Double(p.records) else { continue }          // (almost) always there
             let type = types[p.name]?.type.value ?? .text
             guard type == .text || type == .int else { continue }
@@ -123,15 +135,27 @@ public struct RoleInferrer: Sendable {
             else if check == .named(.citizenID) { (score, why) = (80, "citizen IDs") }
             else if type == .text { (score, why) = (50, "text") }
             else { (score, why) = (40, "numbers") }
-            candidates.append((p, score, why))
+            candidates.append(KeyCandidate(profile: p, score: score, why: why))
         }
+        return candidates
+    }
+
+    /// The key and, when none is found, a lead for the CHECK line. A single unique field first;
+    /// failing that, the smallest combination of fields unique together (`CompositeKeySearch`),
+    /// never with the cursor in it: a change time says when, not which.
+    private func key(_ profiles: [ColumnProfile], cursor: String?, types: [String: TypeInferrer.Decision], checks: [String: CheckInferrer.Decision]) -> (Inference<[String]>?, String?) {
+        let candidates = keyCandidates(profiles, types: types, checks: checks)
+        let unique = candidates.filter(\.isUnique)
         // The highest score; among equals, the field that comes first.
-        guard let best = candidates.enumerated().max(by: { $0.element.1 != $1.element.1 ? $0.element.1 < $1.element.1 : $0.offset > $1.offset })?.element else { return nil }
-        let p = best.0
-        var text = "\(p.name): unique in \(Count.text(p.values.count)) non-empty values (\(best.2))"
+        guard let best = unique.enumerated().max(by: { $0.element.score != $1.element.score ? $0.element.score < $1.element.score : $0.offset > $1.offset })?.element else {
+            let found = CompositeKeySearch(candidates: candidates.filter { $0.profile.name != cursor }).run()
+            return (found.key, found.hint)
+        }
+        let p = best.profile
+        var text = "\(p.name): unique in \(Count.text(p.values.count)) non-empty values (\(best.why))"
         if p.empty > 0 { text += "; empty in \(Count.text(p.empty)) records, which will be quarantined" }
-        let others = candidates.filter { $0.0.name != p.name && $0.1 == best.1 }.map(\.0.name)
+        let others = unique.filter { $0.profile.name != p.name && $0.score == best.score }.map(\.profile.name)
         if !others.isEmpty { text += "; \(others.joined(separator: ", ")) would also do" }
-        return Inference([p.name], text, best.1 >= 80 && p.records >= 20 ? .certain : .uncertain)
+        return (Inference([p.name], text, best.score >= 80 && p.records >= 20 ? .certain : .uncertain), nil)
     }
 }
