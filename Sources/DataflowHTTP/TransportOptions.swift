@@ -5,16 +5,26 @@
 /// itself, and the transport leaves that on, so a county server behind a proxy needs no config.
 /// ``proxy`` overrides the environment for one source.
 ///
+/// Both timeouts are always finite and positive: libcurl reads `0` as "no timeout at all", so a
+/// zero, negative or non-finite value set here is replaced by the default (30 s, 10 s) instead
+/// of letting a silent gateway hold a request forever.
+///
 /// ```swift
 /// var options = TransportOptions(timeout: 60, caBundle: "/etc/ssl/certs/gov-ca.pem")
 /// options.maxResponseBytes = 64 * 1024 * 1024
 /// let transport = try CurlTransport(options: options)
 /// ```
 public struct TransportOptions: Sendable {
-    /// Whole-transfer timeout in seconds (connect, send, wait and receive). `0` means none.
-    public var timeout: Double = 30
-    /// Connect timeout in seconds (DNS, TCP and TLS handshake).
-    public var connectTimeout: Double = 10
+    /// Whole-transfer timeout in seconds (connect, send, wait and receive); never `0` (none).
+    public var timeout: Double {
+        get { boundedTimeout }
+        set { boundedTimeout = Self.positive(newValue, else: Self.defaultTimeout) }
+    }
+    /// Connect timeout in seconds (DNS, TCP and TLS handshake); never `0` (none).
+    public var connectTimeout: Double {
+        get { boundedConnectTimeout }
+        set { boundedConnectTimeout = Self.positive(newValue, else: Self.defaultConnectTimeout) }
+    }
     /// A PEM file of CA certificates to trust instead of the system store (`CURLOPT_CAINFO`);
     /// gateways often use a private CA.
     public var caBundle: String? = nil
@@ -27,6 +37,18 @@ public struct TransportOptions: Sendable {
     /// whatever the environment says. A URL such as `http://proxy.local:3128`: that proxy
     /// (`CURLOPT_PROXY`; the environment's `no_proxy` still applies).
     public var proxy: String? = nil
+
+    /// ``timeout`` unless set, and instead of an unusable value.
+    public static let defaultTimeout: Double = 30
+    /// ``connectTimeout`` unless set, and instead of an unusable value.
+    public static let defaultConnectTimeout: Double = 10
+    private var boundedTimeout = TransportOptions.defaultTimeout
+    private var boundedConnectTimeout = TransportOptions.defaultConnectTimeout
+
+    /// `seconds` when it is a usable timeout, else `fallback`.
+    private static func positive(_ seconds: Double, else fallback: Double) -> Double {
+        seconds.isFinite && seconds > 0 ? seconds : fallback
+    }
 
     public init(
         timeout: Double = 30,

@@ -328,6 +328,21 @@ struct CurlTransportTests {
         #expect(request.method == "GET" && request.headers.isEmpty && request.body == nil)
     }
 
+    /// libcurl reads a 0 timeout as none at all: a zero, negative or non-finite value must never
+    /// get that far, however the options were built.
+    @Test(arguments: [0, -0.0, -1, -.infinity, .infinity, .nan] as [Double])
+    func anUnusableTimeoutFallsBackToTheDefault(_ seconds: Double) {
+        let built = TransportOptions(timeout: seconds, connectTimeout: seconds)
+        #expect(built.timeout == 30 && built.connectTimeout == 10)
+        var set = TransportOptions(timeout: 5, connectTimeout: 2)
+        #expect(set.timeout == 5 && set.connectTimeout == 2)
+        set.timeout = seconds
+        set.connectTimeout = seconds
+        #expect(set.timeout == 30 && set.connectTimeout == 10)
+        set.timeout = 0.001
+        #expect(set.timeout == 0.001)
+    }
+
     @Test func libcurlVersionIsReported() {
         #expect(CurlTransport.libcurlVersion.hasPrefix("libcurl/"))
     }
