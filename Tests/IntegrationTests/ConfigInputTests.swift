@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Configuration is input too: the real binary on hostile or wrong config files.
-@Suite("Config is input: alias bombs, ca_bundle, credentials over http")
+@Suite("Config is input: alias bombs, ca_bundle, credentials over http, durations")
 struct ConfigInputTests {
     static let bomb = Binaries.repositoryRoot.appendingPathComponent("Fixtures/broken/alias-bomb.yml")
 
@@ -52,6 +52,44 @@ struct ConfigInputTests {
         try "-----BEGIN CERTIFICATE-----\n".write(to: present.root.appendingPathComponent("certs/gov-ca.pem"), atomically: true, encoding: .utf8)
         #expect(try present.dataflow("validate").status == 0)
         #expect(try present.config().sources.first?.caBundle == present.root.appendingPathComponent("certs/gov-ca.pem").standardizedFileURL.path)
+    }
+
+    /// `file:line:column` of the value after `key: ` on the first line of `text` holding it.
+    func position(of key: String, in text: String, file: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let index = lines.firstIndex(where: { $0.contains("\(key): ") }), let range = lines[index].range(of: "\(key): ") else { return "\(key) not found" }
+        return "\(file):\(index + 1):\(lines[index].distance(from: lines[index].startIndex, to: range.upperBound) + 1)"
+    }
+
+    @Test func aDurationOutsideItsRangeIsAValidateErrorNotACrashOrAHang() throws {
+        let sandbox = try Sandbox(rows: 1, caseRows: 1)
+        // lookback: 1e300s used to pass validate, and the second sync died converting it to whole seconds (exit 132).
+        let huge = try CountyProject(sandbox: sandbox) { file, text in
+            file == "market_licenses.yml" ? text.replacingOccurrences(of: "lookback: 10m", with: "lookback: 1e300s") : text
+        }
+        let dataset = try String(contentsOf: huge.root.appendingPathComponent("Mappings/datasets/market_licenses.yml"), encoding: .utf8)
+        let at = position(of: "lookback", in: dataset, file: "Mappings/datasets/market_licenses.yml")
+        for command in ["validate", "sync"] {
+            let result = try huge.dataflow(command)
+            #expect(result.status == 2, "\(command): \(result.status) \(result.output)")
+            #expect(result.stderr.contains("\(at): 'lookback' must be between 0s and 366d, found '1e300s'"), "\(result.stderr)")
+        }
+
+        // timeout: 0s meant no timeout at all (a silent gateway held the run lock forever); a
+        // retry_backoff of 99999999h slept for 8,000 years between attempts.
+        for (original, replacement, message) in [
+            ("timeout: 10s", "timeout: 0s", "'timeout' must be between 1ms and 1h, found '0s'"),
+            ("retry_backoff: 10ms", "retry_backoff: 99999999h", "'retry_backoff' must be between 0s and 10m, found '99999999h'"),
+        ] {
+            let project = try CountyProject(sandbox: sandbox)
+            let config = project.root.appendingPathComponent("dataflow.yml")
+            let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: original, with: replacement)
+            try text.write(to: config, atomically: true, encoding: .utf8)
+            let key = String(original.prefix { $0 != ":" })
+            let result = try project.dataflow("validate")
+            #expect(result.status == 2, "\(replacement): \(result.output)")
+            #expect(result.stderr.contains("\(position(of: key, in: text, file: "dataflow.yml")): \(message)"), "\(result.stderr)")
+        }
     }
 
     @Test func credentialsOverPlainHTTPAreWarnedAboutExceptOnLoopback() throws {

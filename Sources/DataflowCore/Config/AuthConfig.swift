@@ -67,6 +67,10 @@ public struct AuthConfig: Sendable {
     /// No authentication.
     public static let none = AuthConfig(NoAuth())
 
+    /// `renew_before:` (zj-irs, oauth2): 0s…1d. The margin is capped at a quarter of the
+    /// secret's lifetime anyway; a day catches a unit slip (`60h` for `60s`).
+    public static let renewBeforeRange = DurationRange(0...86400)
+
     /// The `type:` name.
     public var type: String { Swift.type(of: style).type }
     /// Every secret value it holds (for `Redactor`).

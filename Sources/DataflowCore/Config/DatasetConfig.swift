@@ -158,9 +158,28 @@ public struct IncrementalConfig: Sendable {
     public var template: String? = nil
     public var format: DatePattern
     public var timezone: ZoneSpec
-    public var lookback: Double
+    /// Seconds re-read behind the watermark, always within ``lookbackRange`` (a value set
+    /// outside it is clamped), so subtracting it from a watermark in whole seconds never traps.
+    public var lookback: Double {
+        didSet { if !Self.lookbackRange.contains(lookback) { lookback = Self.lookbackRange.clamp(lookback) } }
+    }
     /// The gateway returns records in cursor order.
     public var sorted: Bool
+
+    /// `lookback:` 0s…366d. A change older than a year is a reconcile's job (`reconcile:`), not
+    /// the nightly incremental walk's.
+    public static let lookbackRange = DurationRange(0...366 * 86400)
+
+    public init(cursor: String, param: String, template: String? = nil, format: DatePattern, timezone: ZoneSpec,
+                lookback: Double, sorted: Bool) {
+        self.cursor = cursor
+        self.param = param
+        self.template = template
+        self.format = format
+        self.timezone = timezone
+        self.lookback = Self.lookbackRange.clamp(lookback)
+        self.sorted = sorted
+    }
 }
 
 /// A soft-delete flag on the source record.

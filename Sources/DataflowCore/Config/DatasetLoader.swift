@@ -101,7 +101,7 @@ struct DatasetLoader {
             guard let zone = ZoneSpec(zoneText) else {
                 throw ConfigError("unknown time zone '\(zoneText)' (expected an IANA name like Asia/Shanghai, or +08:00)", at: inc.keyPosition("timezone"))
             }
-            let lookback = try inc.duration("lookback") ?? 600
+            let lookback = try inc.duration("lookback", range: IncrementalConfig.lookbackRange) ?? 600
             let sorted = try inc.bool("sorted") ?? false
             try inc.finish()
             incremental = IncrementalConfig(cursor: cursor, param: param, template: template, format: format, timezone: zone, lookback: lookback, sorted: sorted)

@@ -93,12 +93,16 @@ public struct MappingReader {
         }
     }
 
-    /// A duration: `30s`, `10m`, `2h`, `1d`, `500ms`, or a bare number of seconds.
-    public mutating func duration(_ key: String) throws(ConfigError) -> Double? {
+    /// A duration: `30s`, `10m`, `2h`, `1d`, `500ms`, or a bare number of seconds, within `range`
+    /// (every duration key has one; see ``DurationRange``).
+    public mutating func duration(_ key: String, range: DurationRange) throws(ConfigError) -> Double? {
         guard let value = node(key) else { return nil }
         let text = try MappingReader.scalar(value, key: key, interpolator: interpolator)
         guard let seconds = MappingReader.parseDuration(text) else {
-            throw ConfigError("'\(key)' must be a duration like 30s, 10m, 2h or 500ms, found '\(text)'", at: value.position)
+            throw ConfigError("'\(key)' must be a duration like 30s, 10m, 2h or 500ms (\(range.phrase)), found '\(text)'", at: value.position)
+        }
+        guard range.contains(seconds) else {
+            throw ConfigError("'\(key)' must be \(range.phrase), found '\(text)'", at: value.position)
         }
         return seconds
     }
@@ -206,14 +210,19 @@ public struct MappingReader {
         return try interpolator.resolve(text, at: position)
     }
 
+    /// Seconds, with their sign; nil for text that is no duration or whose value is not finite
+    /// (`1e400s`, `nan`). The caller checks the range.
     static func parseDuration(_ text: String) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces)
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-        for (suffix, factor) in units where t.hasSuffix(suffix) {
-            if let n = Double(t.dropLast(suffix.count)), n >= 0, n.isFinite { return n * factor }
+        var number = Substring(t), factor = 1.0
+        for (suffix, f) in units where t.hasSuffix(suffix) {
+            number = t.dropLast(suffix.count)
+            factor = f
+            break
         }
-        if let n = Double(t), n >= 0, n.isFinite { return n }
-        return nil
+        guard let n = Double(number), n.isFinite, (n * factor).isFinite else { return nil }
+        return n * factor
     }
 
     /// `" (did you mean 'x'?)"` when a known word is within two edits.

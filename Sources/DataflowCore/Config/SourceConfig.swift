@@ -7,9 +7,10 @@ public struct SourceConfig: Sendable {
     public var envelope: EnvelopeConfig?
     /// Requests per second; nil = unlimited.
     public var rateLimit: Double?
+    /// Whole-request timeout in seconds, within ``timeoutRange``.
     public var timeout: Double
     public var retries: Int
-    /// First retry delay; doubles each attempt (with jitter).
+    /// First retry delay; doubles each attempt (with jitter), within ``retryBackoffRange``.
     public var retryBackoff: Double
     public var caBundle: String?
     public var headers: [(String, String)]
@@ -26,6 +27,15 @@ public struct SourceConfig: Sendable {
     public var maxDownload: Int = SourceConfig.defaultMaxDownload
     /// `max_download` when unset: 1 GiB.
     public static let defaultMaxDownload = 1 << 30
+    /// `timeout:` 1ms…1h. Zero would mean no timeout at all (a gateway that never answers holds
+    /// the run lock forever); past an hour one request outlasts a nightly window.
+    public static let timeoutRange = DurationRange(0.001...3600)
+    /// `retry_backoff:` 0s…10m. Each retry waits up to this (or double, up to 30 s), holding the
+    /// run lock; gateways' rate windows are a second to a minute long.
+    public static let retryBackoffRange = DurationRange(0...600)
+    /// `rate_limit:` 1/h…1000/s, in requests per second. Requests are spaced 1/rate apart, so a
+    /// slower rate would sleep more than an hour holding the run lock; faster is no limit at all.
+    public static let rateLimitRange: ClosedRange<Double> = (1.0 / 3600)...1000
     /// A preset for every dataset of this source (a dataset's own `preset:` wins).
     public var preset: Preset?
     public var position: SourcePosition

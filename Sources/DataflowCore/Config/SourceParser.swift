@@ -27,11 +27,14 @@ struct SourceParser {
             guard let rate = SourceParser.parseRate(text) else {
                 throw ConfigError("rate_limit must look like 5/s or 300/m, found '\(text)'", at: m.keyPosition("rate_limit"))
             }
+            guard SourceConfig.rateLimitRange.contains(rate) else {
+                throw ConfigError("rate_limit must be between 1/h and 1000/s (leave it out for no limit), found '\(text)'", at: m.keyPosition("rate_limit"))
+            }
             rateLimit = rate
         }
-        let timeout = try m.duration("timeout") ?? 30
+        let timeout = try m.duration("timeout", range: SourceConfig.timeoutRange) ?? 30
         let retries = try m.int("retries", range: 0...20) ?? 5
-        let backoff = try m.duration("retry_backoff") ?? 0.5
+        let backoff = try m.duration("retry_backoff", range: SourceConfig.retryBackoffRange) ?? 0.5
         let caBundle = try caBundle(&m)
         let headers = try m.stringMap("headers") ?? []
         let proxy = try m.string("proxy")

@@ -19,7 +19,7 @@ extension OAuth2AuthConfig: AuthStyle {
         var c = OAuth2AuthConfig(tokenURL: try a.requiredString("token_url"), clientID: try a.requiredString("client_id"),
                                  clientSecret: try a.requiredSecret("client_secret"))
         c.scope = try a.string("scope")
-        if let v = try a.duration("renew_before") { c.renewBefore = v }
+        if let v = try a.duration("renew_before", range: AuthConfig.renewBeforeRange) { c.renewBefore = v }
         return c
     }
 

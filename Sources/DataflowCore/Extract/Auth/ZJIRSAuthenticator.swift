@@ -31,7 +31,7 @@ extension ZJIRSAuthConfig: AuthStyle {
         if let v = try a.string("app_key_param") { c.appKeyParam = v }
         if let v = try a.string("sign_param") { c.signParam = v }
         if let v = try a.string("time_param") { c.timeParam = v }
-        if let v = try a.duration("renew_before") { c.renewBefore = v }
+        if let v = try a.duration("renew_before", range: AuthConfig.renewBeforeRange) { c.renewBefore = v }
         if let v = try a.choice("sign_in", ["query", "headers"]) { c.signInHeaders = v == "headers" }
         return c
     }
