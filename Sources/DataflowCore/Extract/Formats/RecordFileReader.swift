@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 /// Reads a downloaded NDJSON or CSV file in chunks and hands its records on in batches: memory
-/// stays bounded by the chunk and batch sizes, whatever the file's size. CSV encoding: declared,
-/// or detected as UTF-8 BOM → strict UTF-8 (a first pass over the file) → GB18030.
+/// stays bounded by the chunk and batch sizes, whatever the file's size. A CSV file's encoding is
+/// declared or detected, and unless it is declared GB18030 a first pass over the file checks its
+/// UTF-8 before any record is handed on (``TextDecoding``, docs/connectors.md).
 public enum RecordFileReader {
     /// Calls `onRecords` with batches of at most `batch` records; returns how many were read.
     @discardableResult
@@ -18,7 +19,7 @@ public enum RecordFileReader {
             total += 1
             if pending.count >= batch { try onRecords(pending); pending.removeAll(keepingCapacity: true) }
         }
-        let resolved: TextDecoding.Encoding = format == .csv ? try encoding ?? detect(path, chunkBytes: chunkBytes) : .utf8
+        let resolved: TextDecoding.Encoding = format == .csv ? try csvEncoding(path, declared: encoding, chunkBytes: chunkBytes) : .utf8
         var decoder = try UTF8Decoder(resolved)
         switch format {
         case .csv:
@@ -72,44 +73,20 @@ public enum RecordFileReader {
         }
     }
 
-    /// BOM → UTF-8; a file that is valid UTF-8 throughout (but for a cut-off last character) → UTF-8; otherwise GB18030.
-    static func detect(_ path: String, chunkBytes: Int) throws -> TextDecoding.Encoding {
-        var validator = UTF8Validator()
-        var valid = true
-        try chunks(path, chunkBytes) { chunk in if valid { valid = validator.feed(chunk) } }
+    /// The CSV file's encoding, `declared` or detected by ``TextDecoding``'s rule over one pass
+    /// in chunks: a byte that is not UTF-8 in a file declared UTF-8, or in one that is UTF-8 but
+    /// for a few bytes, fails the file here, with its offset and line, before anything is loaded.
+    static func csvEncoding(_ path: String, declared: TextDecoding.Encoding?, chunkBytes: Int) throws -> TextDecoding.Encoding {
+        if declared == .gb18030 { return .gb18030 }
+        var survey = TextDecoding.UTF8Survey()
+        var head: [UInt8] = []
+        try chunks(path, chunkBytes) { chunk in
+            if head.count < 3 { head += chunk.prefix(3 - head.count) }
+            chunk.withUnsafeBufferPointer { survey.feed($0) }
+        }
         // Valid UTF-8 up to a sequence cut off at the very end is a truncated UTF-8 body (the
         // decoder then says so), not GB18030.
-        return valid ? .utf8 : .gb18030
-    }
-}
-
-/// Validates UTF-8 across chunk boundaries (a sequence may be split between chunks).
-struct UTF8Validator {
-    private var carry: [UInt8] = []
-
-    mutating func feed(_ chunk: [UInt8]) -> Bool {
-        let bytes = carry + chunk
-        let cut = UTF8Validator.completePrefix(bytes)
-        carry = Array(bytes[cut...])
-        return String(validating: bytes[..<cut], as: UTF8.self) != nil
-    }
-
-    func finish() -> Bool { carry.isEmpty }
-
-    /// Length of `bytes` without a trailing, incomplete multi-byte sequence.
-    static func completePrefix(_ bytes: [UInt8]) -> Int {
-        var i = bytes.count - 1
-        var back = 0
-        while i >= 0 && back < 4 {
-            let b = bytes[i]
-            if b & 0xC0 != 0x80 {
-                let need = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
-                return i + need > bytes.count ? i : bytes.count
-            }
-            i -= 1
-            back += 1
-        }
-        return bytes.count
+        return try TextDecoding.detected(survey, declared: declared, hasBOM: TextDecoding.startsWithBOM(head))
     }
 }
 
@@ -117,7 +94,7 @@ struct UTF8Validator {
 /// an incremental iconv that carries a sequence split between chunks).
 struct UTF8Decoder {
     private let encoding: TextDecoding.Encoding
-    private var validator = UTF8Validator()
+    private var survey = TextDecoding.UTF8Survey()
     private var converter: GB18030Stream?
     /// The first bytes, held until there are three so a BOM split between chunks is seen.
     private var head: [UInt8]? = []
@@ -128,19 +105,22 @@ struct UTF8Decoder {
     }
 
     mutating func feed(_ chunk: [UInt8]) throws -> [UInt8] {
-        var bytes = chunk
-        if let held = head {
-            bytes = held + chunk
-            if bytes.count < 3 { head = bytes; return [] }
-            head = nil
-            if encoding == .utf8, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        }
-        return try decode(bytes)
+        guard let held = head else { return try decode(chunk) }
+        let bytes = held + chunk
+        if bytes.count < 3 { head = bytes; return [] }
+        head = nil
+        // The BOM goes after the check, so that offsets in errors count it, as the file does.
+        var text = try decode(bytes)
+        if encoding == .utf8, text.starts(with: [0xEF, 0xBB, 0xBF]) { text.removeFirst(3) }
+        return text
     }
 
     private mutating func decode(_ bytes: [UInt8]) throws -> [UInt8] {
         if let converter { return try converter.convert(bytes) }
-        guard validator.feed(bytes) else { throw TextDecoding.DecodeError(description: "the body is declared utf-8 but is not valid UTF-8") }
+        bytes.withUnsafeBufferPointer { survey.feed($0) }
+        if let first = survey.firstInvalid {
+            throw TextDecoding.DecodeError.notUTF8(at: first, "which a UTF-8 body must not hold: have the gateway fix that byte")
+        }
         return bytes
     }
 
@@ -151,7 +131,7 @@ struct UTF8Decoder {
             head = nil
             rest = try decode(held)
         }
-        if let converter { try converter.finish() } else if !validator.finish() {
+        if let converter { try converter.finish() } else if survey.endsInsideSequence {
             throw TruncatedBody("the body ends inside a UTF-8 sequence")
         }
         return rest
