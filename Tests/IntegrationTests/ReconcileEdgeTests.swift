@@ -56,4 +56,103 @@ struct ReconcileEdgeTests {
         #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'") == 0)
         #expect(try db.scalarInt("SELECT count(*) FROM things WHERE _deleted = 0 AND id LIKE 'NULL%'") == 2)
     }
+
+    /// A page-number gateway of `n` records, 10 a page, as `ctl.json` says: `short` serves that
+    /// page with 5 of its records, `past_end` (`last` or `first`) serves that page for any page
+    /// past the end instead of an empty one, and `total` (any JSON) is sent as `total`.
+    static let pageGateway = """
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args): pass
+        def do_GET(self):
+            q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
+            ctl = json.load(open(os.path.join(sys.argv[1], "ctl.json"), encoding="utf-8"))
+            n, page = ctl["n"], int(q.get("page", "1")); pages = (n + 9) // 10
+            if page > pages and ctl.get("past_end") == "last": page = pages
+            if page > pages and ctl.get("past_end") == "first": page = 1
+            records = [{"id": "K%04d" % i, "name": "n%d" % i} for i in range((page - 1) * 10, min(n, page * 10))]
+            if page == ctl.get("short"): records = records[:5]
+            body = {"list": records}
+            if "total" in ctl: body["total"] = ctl["total"]
+            data = json.dumps(body).encode()
+            self.send_response(200); self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    """
+
+    /// A snapshot county over `pageGateway`, and a way to change what the gateway serves.
+    final class SnapshotCounty {
+        let gateway: DuplicateMemberTests.StaticGateway
+        let root: URL
+
+        init(_ ctl: String, total: Bool = false) throws {
+            gateway = try DuplicateMemberTests.StaticGateway(files: ["ctl.json": ctl], handler: ReconcileEdgeTests.pageGateway)
+            let totalPath = total ? ", total: total" : ""
+            root = try DuplicateMemberTests.county(at: gateway, datasets: [("items", "{ path: /p, records: list, pagination: { type: page, page_param: page, size_param: size, size: 10\(totalPath) } }")])
+        }
+
+        deinit { try? FileManager.default.removeItem(at: root) }
+
+        func serve(_ ctl: String) throws {
+            try ctl.write(to: gateway.dir.appendingPathComponent("www/ctl.json"), atomically: true, encoding: .utf8)
+        }
+
+        func sync() throws -> (result: CommandResult, db: SQLiteDatabase) {
+            let result = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+            return (result, try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path))
+        }
+    }
+
+    /// Without a total, a short page in the middle of a snapshot ended the walk, and the keys after
+    /// it (under the mass-delete guard's 10 %) were tombstoned. The walk now reads the page after
+    /// a short one: more records mean the gateway left some out, and the pass tombstones nothing.
+    @Test func aShortPageInTheMiddleOfASnapshotTombstonesNothing() throws {
+        let county = try SnapshotCounty(#"{"n": 200}"#)
+        var (result, db) = try county.sync()
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 0") == 200)
+        try county.serve(#"{"n": 200, "short": 19}"#)
+        (result, db) = try county.sync()
+        #expect(result.status == 1 && result.output.contains("page 19 held 5 records, fewer than the pages before it, and more pages followed"), "\(result.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 0") == 200)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'") == 0)
+        // The pages after the short one were read: a record changed there is stored.
+        try county.serve(#"{"n": 201, "short": 19}"#)
+        (result, db) = try county.sync()
+        #expect(try db.scalarInt("SELECT count(*) FROM items WHERE id = 'K0200'") == 1)
+    }
+
+    /// A short last page is still the end, whatever the gateway answers for the page after it:
+    /// an empty page, its last page again, or its first page again. Keys gone upstream are then
+    /// tombstoned as before.
+    @Test(arguments: [#""#, #", "past_end": "last""#, #", "past_end": "first""#])
+    func aShortLastPageEndsTheSnapshot(pastEnd: String) throws {
+        let county = try SnapshotCounty(#"{"n": 205\#(pastEnd)}"#)
+        var (result, db) = try county.sync()
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items") == 205)
+        // Ten records gone from the end: the last page is short, 195 keys are read.
+        try county.serve(#"{"n": 195\#(pastEnd)}"#)
+        (result, db) = try county.sync()
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 1") == 10)
+        #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 0") == 195)
+    }
+
+    /// A configured total the gateway sends as `2000.0` or `" 2000"` is the total; one that is not a
+    /// whole number (`2,000`) is a clear error naming it, instead of being dropped silently (which
+    /// left the short-page case above unchecked).
+    @Test func aTotalIsReadAsAWholeNumberOrRefused() throws {
+        let county = try SnapshotCounty(#"{"n": 30, "total": 30.0}"#, total: true)
+        var (result, db) = try county.sync()
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items") == 30)
+        // With a total, a short page is checked against it: 25 of 30 read is not complete.
+        try county.serve(#"{"n": 30, "total": " 30 ", "short": 2}"#)
+        (result, db) = try county.sync()
+        #expect(result.status == 1 && result.output.contains("fewer than the gateway's total of 30"), "\(result.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 1") == 0)
+        try county.serve(#"{"n": 30, "total": "2,000"}"#)
+        (result, db) = try county.sync()
+        #expect(result.status == 1 && result.output.contains("the total at 'total' is '2,000', not a whole number of records"), "\(result.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 1") == 0)
+    }
 }

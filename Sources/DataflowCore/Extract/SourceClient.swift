@@ -206,7 +206,7 @@ public final class SourceClient {
                 switch envelope.check(body) {
                 case .success:
                     let records = try select(body, request: request, path: path, raw: response.body)
-                    let total = totalPath.flatMap { body.value(at: $0)?.text }.flatMap { Int($0) }
+                    let total = try totalPath.flatMap { try Self.total(in: body, at: $0, source: source.name, path: path) }
                     page = FetchedPage(records: records, total: total, requests: requests, seconds: 0, body: body)
                 case .failure(let code, let message, let action):
                     switch action {
@@ -295,6 +295,22 @@ public final class SourceClient {
                                message: "the download passed max_download (\(source.maxDownload) bytes) and was stopped; the partial file was removed. "
                                    + "If this dataset is really that large, raise max_download for source '\(source.name)' in dataflow.yml")
         }
+    }
+
+    /// The total a page reports at `totalPath`. No member there (or `null`) is no total; a whole
+    /// number, also written as a string, with spaces around it or a zero fraction (`2000`,
+    /// `" 2000"`, `2000.0`), is the total. Anything else is an error: a total that is configured but
+    /// cannot be read would leave the pass without the check that lets it tombstone (docs/sync.md,
+    /// "What complete means").
+    static func total(in body: JSONValue, at totalPath: [String], source: String, path: String) throws -> Int? {
+        guard let value = body.value(at: totalPath), !value.isNull else { return nil }
+        let text = value.text ?? ""
+        var digits = Substring(text.trimmingWhitespace)
+        if let dot = digits.firstIndex(of: "."), digits[digits.index(after: dot)...].allSatisfy({ $0 == "0" }) { digits = digits[..<dot] }
+        if !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let total = Int(digits) { return total }
+        let shown = value.text.map { "'\($0.prefix(40))'" } ?? "a JSON \(value.kindName)"
+        throw GatewayError(source: source, path: path, code: nil,
+                           message: "the total at '\(totalPath.joined(separator: "."))' is \(shown), not a whole number of records; the pass cannot be checked against it, so nothing was stored from this page (check request.pagination.total)")
     }
 
     private func select(_ body: JSONValue, request: RequestConfig, path: String, raw: [UInt8]) throws -> [JSONValue] {

@@ -291,6 +291,14 @@ final class PageWalker {
                             summary: inout DatasetSummary) throws -> PassLedger {
         var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: false)
         var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
+        // Without a total, a page shorter than the ones before looks like the last page, but a
+        // gateway can also send one in the middle (a slow shard, a page cut short). Every pass here
+        // must prove itself complete, so the page after a short one is asked for: empty ends the
+        // walk, and so does the short page or the first page again (gateways that serve their last
+        // or first page for any page past the end). More records mean the short page was inside
+        // the walk: they are read on, and the pass is uncertain (records were left out).
+        var shortPage: (records: [JSONValue], number: Int)?
+        var firstPage: [JSONValue]?
         while true {
             var params = baseParams + pageParams(p, plan)
             if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
@@ -301,13 +309,27 @@ final class PageWalker {
                 ledger.end(.emptyPage, total: page.total)
                 break
             }
+            if let short = shortPage {
+                if page.records == short.records || page.records == firstPage {
+                    summary.requests += page.requests
+                    ledger.end(.lastPageRepeated, total: page.total)
+                    break
+                }
+                ledger.shortPageInside(number: short.number, records: short.records.count)
+                shortPage = nil
+            }
+            if firstPage == nil { firstPage = page.records }
             let committed = try committer.commit(page.records, pageNumber: plan.pageNumber, total: page.total, requests: page.requests,
                                                  markSeen: marksSeen,
                                                  summary: &summary) { _ in nil }
             try note(page, records: page.records.count, committed: [committed], in: &ledger)
             if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) {
-                ledger.end(page.total.map { plan.readUnderBound >= $0 } == true ? .totalReached : .shortPage, total: page.total)
-                break
+                if let total = page.total {
+                    ledger.end(plan.readUnderBound >= total ? .totalReached : .shortPage, total: total)
+                    break
+                }
+                shortPage = (page.records, ledger.pages)
+                plan.passShortPage()
             }
         }
         summary.pageCap = plan.cappedAt

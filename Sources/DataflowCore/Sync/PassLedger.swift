@@ -20,6 +20,7 @@ struct PassLedger {
         case noNext = "no next link or token"
         case totalReached = "the gateway's total was reached"
         case shortPage = "a page shorter than the ones before"
+        case lastPageRepeated = "the page after a short page repeating an earlier one (the gateway serves its last or first page past the end)"
         case singleResponse = "its one response"
     }
 
@@ -54,6 +55,8 @@ struct PassLedger {
     /// Origins other than the source's own that answered a request of this pass.
     private(set) var foreignOrigins: [String] = []
     private(set) var ending: Ending?
+    /// A page shorter than the ones before that more records followed (page number, records).
+    private(set) var shortInside: (number: Int, records: Int)?
     private var fingerprints: [Int: Int] = [:]
     private var segmentPages = 0
     private var largestPage = 0
@@ -116,6 +119,12 @@ struct PassLedger {
         totalAtEnd = total ?? totalAtEnd
     }
 
+    /// A page the walk took for the last (shorter than the ones before, no total) was followed by
+    /// more records: the gateway left records out of it, so the pass cannot show it read every key.
+    mutating func shortPageInside(number: Int, records: Int) {
+        if shortInside == nil { shortInside = (number, records) }
+    }
+
     /// Notes the total a response reported without counting it as a page (the unfiltered check
     /// request at the end of a reconciling cursor walk).
     mutating func endTotal(_ total: Int?) { totalAtEnd = total }
@@ -127,6 +136,9 @@ struct PassLedger {
         guard ending != nil else { return .uncertain("the walk did not end the way the gateway says a walk ends") }
         if !foreignOrigins.isEmpty {
             return .uncertain("answers came from \(foreignOrigins.joined(separator: ", ")), not the source's own origin \(ownOrigin); they do not count towards a complete pass")
+        }
+        if let short = shortInside {
+            return .uncertain("page \(short.number) held \(short.records) records, fewer than the pages before it, and more pages followed: the gateway left records out of a page, so the pass cannot show it read every key")
         }
         if let start = totalAtStart, let end = totalAtEnd, start != end {
             return .uncertain("the gateway's total changed during the pass (\(start) at the start, \(end) at the end)")
