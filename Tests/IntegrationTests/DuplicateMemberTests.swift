@@ -53,9 +53,11 @@ struct DuplicateMemberTests {
     }
 
     /// A county folder (the caller removes it) with the repository's dictionaries, one source
-    /// `plain` at `gateway`, and per (name, request) a dataset keyed by `id` that maps `id` and `name`
-    /// (with `extra`, more dataset-level lines such as an `incremental:` block).
-    static func county(at gateway: StaticGateway, datasets: [(name: String, request: String)], extra: String = "") throws -> URL {
+    /// `plain` at `gateway` (with `sourceOptions`, e.g. `retries: 0`), and per (name, request) a
+    /// dataset keyed by `id` that maps `id` and `name` (with `extra`, more dataset-level lines
+    /// such as an `incremental:` block).
+    static func county(at gateway: StaticGateway, datasets: [(name: String, request: String)], extra: String = "",
+                       sourceOptions: [String] = []) throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("dup-county-\(UUID().uuidString)")
         let fm = FileManager.default
         try fm.createDirectory(at: root.appendingPathComponent("Mappings/datasets"), withIntermediateDirectories: true)
@@ -66,6 +68,7 @@ struct DuplicateMemberTests {
             sources:
               plain:
                 base_url: http://127.0.0.1:\(gateway.port)
+            \(sourceOptions.map { "    " + $0 + "\n" }.joined())
             """.write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
         for (name, request) in datasets {
             try """

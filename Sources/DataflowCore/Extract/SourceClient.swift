@@ -208,7 +208,9 @@ public final class SourceClient {
                     let records = try select(body, request: request, path: path, raw: response.body)
                     let total = try totalPath.flatMap { try Self.total(in: body, at: $0, source: source.name, path: path) }
                     page = FetchedPage(records: records, total: total, requests: requests, seconds: 0, body: body)
-                case .failure(let code, let message, let action):
+                case .failure(let code, let gatewayMessage, let action):
+                    // The gateway's own words, which may quote the record it refused.
+                    let message = PIIText.masked(gatewayMessage)
                     switch action {
                     case .resign where signRetries < 2:
                         signRetries += 1

@@ -1,0 +1,193 @@
+/// Personal data found in free text — an excerpt of a gateway's error page, an envelope's
+/// message — and masked the way `PIIMask` masks a field of that kind, so an error message can
+/// quote the gateway without quoting a citizen.
+///
+/// Two passes. First, JSON members whose names are personal (`xm`, `name`, `姓名`, `sfzh`,
+/// `lxdh`, `fddbr`, … — every `pii:` term of the shipped glossary and the common English names)
+/// have their values masked by that kind, also a value cut short at the end of an excerpt.
+/// Then every shape `PIIMask` knows is masked wherever it stands: 18-digit citizen IDs
+/// (`330782***********4`), 15-digit legacy IDs, mobile numbers (`138****5678`, with `+86`,
+/// spaces or dashes too), landlines with an area code (`0579-******56`) and e-mail addresses.
+/// A name outside such a member has no shape and is not found.
+///
+/// ```swift
+/// PIIText.masked(#"{"name":"张三丰","phone":"13812345678","sfzh":"330782199001011234""#)
+/// // {"name":"张**","phone":"138****5678","sfzh":"330782***********4"
+/// PIIText.masked(#"{"code":"97","msg":"缺少参数"}"#)   // unchanged
+/// ```
+public enum PIIText {
+    /// `text` with personal members' values and personal shapes masked; nothing else changes.
+    public static func masked(_ text: String) -> String {
+        guard !text.isEmpty else { return text }
+        return maskingShapes(maskingPersonalMembers(Array(text)))
+    }
+
+    /// The kind of personal data the whole of `value` has the shape of: a citizen ID, a phone
+    /// number with an area code or a mobile, an e-mail address; nil for anything else.
+    public static func kind(of value: String) -> PIIKind? {
+        if PIIMask.citizenID(value) != nil, value.first != "0" { return .citizenID }
+        let chars = Array(value)
+        if let span = phoneSpan(chars, at: chars.first == "+" ? 1 : 0), span == 0..<chars.count { return .phone }
+        if let at = chars.firstIndex(of: "@"), let span = emailSpan(chars, at: at), span == 0..<chars.count { return .email }
+        return nil
+    }
+
+    /// Member names whose values are personal, upper-cased (ASCII), Chinese as written: every
+    /// `pii:` term of `Mappings/glossary.yml` (a test keeps them in step) and the usual others.
+    static let personalMembers: [String: PIIKind] = {
+        var members: [String: PIIKind] = [:]
+        let names: [(PIIKind, [String])] = [
+            (.name, ["XM", "NAME", "REALNAME", "REAL_NAME", "FULLNAME", "FULL_NAME", "PERSONNAME", "PERSON_NAME",
+                     "FDDBR", "FDDBRXM", "FRXM", "LXR", "LXRXM", "SQR", "SQRXM", "JBR", "JBRXM", "FZR", "FZRXM",
+                     "姓名", "法定代表人", "联系人", "申请人", "申请人姓名", "经办人", "负责人"]),
+            (.citizenID, ["SFZH", "SFZHM", "ZJHM", "GMSFHM", "SQRZJHM", "LXRZJHM", "IDCARD", "ID_CARD", "IDNO", "ID_NO",
+                          "身份证号", "身份证号码", "公民身份号码", "证件号码", "申请人证件号码"]),
+            (.phone, ["LXDH", "SJHM", "SJH", "DH", "LXFS", "PHONE", "MOBILE", "TEL", "TELEPHONE", "CELLPHONE",
+                      "联系电话", "手机号码", "手机号", "电话"]),
+            (.address, ["ZS", "DZ", "ZZ", "JZDZ", "HJDZ", "ADDRESS", "ADDR", "地址", "住所", "住址"]),
+            (.email, ["EMAIL", "E_MAIL", "MAIL", "DZYX", "电子邮箱", "邮箱"]),
+        ]
+        for (kind, list) in names { for name in list { members[name] = kind } }
+        return members
+    }()
+
+    // MARK: - Members
+
+    /// Masks the string or number value of every member whose name is personal.
+    static func maskingPersonalMembers(_ chars: [Character]) -> [Character] {
+        var out: [Character] = []
+        out.reserveCapacity(chars.count)
+        var i = 0
+        while i < chars.count {
+            guard chars[i] == "\"" else { out.append(chars[i]); i += 1; continue }
+            let name = quoted(chars, from: i)
+            out.append(contentsOf: chars[i..<name.end])
+            i = name.end
+            var colon = i
+            while colon < chars.count, chars[colon].isWhitespace { colon += 1 }
+            guard name.closed, colon < chars.count, chars[colon] == ":",
+                  let kind = personalMembers[String(chars[(name.start + 1)..<(name.end - 1)]).uppercased()] else { continue }
+            var start = colon + 1
+            while start < chars.count, chars[start].isWhitespace { start += 1 }
+            out.append(contentsOf: chars[i..<start])
+            i = start
+            guard i < chars.count else { break }
+            if chars[i] == "\"" {
+                let value = quoted(chars, from: i)
+                let content = (i + 1)..<(value.closed ? value.end - 1 : value.end)
+                out.append("\"")
+                out.append(contentsOf: PIIMask.mask(String(chars[content]), as: kind))
+                if value.closed { out.append("\"") }
+                i = value.end
+            } else if chars[i].isASCII && (chars[i].isNumber || chars[i] == "-") {
+                var end = i + 1
+                while end < chars.count, chars[end].isASCII, chars[end].isNumber || ".eE+-".contains(chars[end]) { end += 1 }
+                out.append(contentsOf: PIIMask.mask(String(chars[i..<end]), as: kind))
+                i = end
+            }
+        }
+        return out
+    }
+
+    /// The JSON string starting at the quote at `start`: its end (past the closing quote, or the
+    /// end of the text when an excerpt cut it short) and whether it was closed.
+    private static func quoted(_ chars: [Character], from start: Int) -> (start: Int, end: Int, closed: Bool) {
+        var i = start + 1
+        while i < chars.count {
+            if chars[i] == "\\" { i += 2; continue }
+            if chars[i] == "\"" { return (start, i + 1, true) }
+            i += 1
+        }
+        return (start, chars.count, false)
+    }
+
+    // MARK: - Shapes
+
+    /// Masks citizen IDs, phone numbers and e-mail addresses wherever they stand.
+    static func maskingShapes(_ input: [Character]) -> String {
+        var chars = input
+        // E-mail first: its local part may hold digits that look like a phone number.
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "@", let span = emailSpan(chars, at: i) {
+                replace(&chars, span, as: .email)
+                i = span.upperBound
+            } else {
+                i += 1
+            }
+        }
+        i = 0
+        while i < chars.count {
+            guard isDigit(chars[i]), i == 0 || !isDigit(chars[i - 1]) else { i += 1; continue }
+            var end = i
+            while end < chars.count, isDigit(chars[end]) { end += 1 }
+            let count = end - i
+            let letterAfter = { (index: Int) in index < chars.count && chars[index].isASCII && (chars[index].isLetter || chars[index].isNumber) }
+            if count == 17, end < chars.count, chars[end] == "X" || chars[end] == "x", !letterAfter(end + 1), chars[i] != "0" {
+                replace(&chars, i..<(end + 1), as: .citizenID)
+                i = end + 1
+            } else if count == 18 || count == 15, chars[i] != "0" {
+                replace(&chars, i..<end, as: .citizenID)
+                i = end
+            } else if let span = phoneSpan(chars, at: i) {
+                replace(&chars, span, as: .phone)
+                i = span.upperBound
+            } else {
+                i = end
+            }
+        }
+        return String(chars)
+    }
+
+    private static func replace(_ chars: inout [Character], _ span: Range<Int>, as kind: PIIKind) {
+        chars.replaceSubrange(span, with: Array(PIIMask.mask(String(chars[span]), as: kind)))
+    }
+
+    private static func isDigit(_ c: Character) -> Bool { c.isASCII && c.isNumber }
+
+    /// The phone number starting with the digit at `start` (a `+` just before it included):
+    /// digit groups joined by single spaces or dashes whose digits, without a `+86` / `0086`
+    /// prefix, are a mobile (11 digits, `1[3-9]…`) or a landline (0, an area code and 7–8 digits).
+    /// The longest such run of groups wins (`0579-85123456-808` is the number without the
+    /// extension). Nil when none is.
+    static func phoneSpan(_ chars: [Character], at start: Int) -> Range<Int>? {
+        guard start < chars.count, isDigit(chars[start]) else { return nil }
+        var groupEnds: [Int] = []
+        var end = start
+        while true {
+            while end < chars.count, isDigit(chars[end]) { end += 1 }
+            groupEnds.append(end)
+            guard groupEnds.count < 6, end + 1 < chars.count, chars[end] == " " || chars[end] == "-", isDigit(chars[end + 1]) else { break }
+            end += 1
+        }
+        let plus = start > 0 && chars[start - 1] == "+"
+        for groupEnd in groupEnds.reversed() {
+            let digits = String(chars[start..<groupEnd].filter(isDigit))
+            var national = Substring(digits)
+            if digits.hasPrefix("0086") { national = national.dropFirst(4) }
+            else if plus && digits.hasPrefix("86") { national = national.dropFirst(2) }
+            else if digits.hasPrefix("86") && digits.count == 13 { national = national.dropFirst(2) }
+            let isMobile = national.count == 11 && national.first == "1" && ("3"..."9").contains(national.dropFirst().first ?? "0")
+            let isLandline = national.first == "0" && national.dropFirst().first != "0" && (10...12).contains(national.count)
+            if isMobile || isLandline { return (plus ? start - 1 : start)..<groupEnd }
+        }
+        return nil
+    }
+
+    /// The e-mail address around the `@` at `at`: a local part of letters, digits and `._%+-`,
+    /// and a domain with a dot and a final label of letters. Nil when it is not one.
+    static func emailSpan(_ chars: [Character], at: Int) -> Range<Int>? {
+        let local: (Character) -> Bool = { $0.isASCII && ($0.isLetter || $0.isNumber || "._%+-".contains($0)) }
+        let domain: (Character) -> Bool = { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }
+        var start = at
+        while start > 0, local(chars[start - 1]) { start -= 1 }
+        var end = at + 1
+        while end < chars.count, domain(chars[end]) { end += 1 }
+        while end > at + 1, chars[end - 1] == "." || chars[end - 1] == "-" { end -= 1 }
+        guard start < at, end > at + 1 else { return nil }
+        let host = chars[(at + 1)..<end]
+        guard let dot = host.lastIndex(of: "."), dot > at + 1, dot + 1 < end,
+              chars[(dot + 1)..<end].allSatisfy({ $0.isLetter }) else { return nil }
+        return start..<end
+    }
+}

@@ -1,0 +1,76 @@
+import DataflowCore
+import Foundation
+import Testing
+
+/// Personal data the gateway sends where nobody declared it never leaves in clear: an error
+/// page's excerpt (stderr, the JSON log, `status`, the warehouse's error column, `catalog -o`
+/// files). The pages are served by Python's http.server on an ephemeral loopback port.
+@Suite("Personal data in gateway errors is masked")
+struct GatewayPersonalDataTests {
+    typealias StaticGateway = DuplicateMemberTests.StaticGateway
+
+    /// Every string in the JSON values of `text`'s lines (a JSON log line may escape Chinese).
+    static func strings(inJSONLines text: String) -> String {
+        func collect(_ value: JSONValue, into out: inout String) {
+            switch value {
+            case .string(let s): out += s + "\n"
+            case .array(let items): items.forEach { collect($0, into: &out) }
+            case .object(let o): o.members.forEach { collect($0.value, into: &out) }
+            default: break
+            }
+        }
+        var out = ""
+        if let value = try? JSONParser.parse(Array(text.utf8)) { collect(value, into: &out); return out }
+        for line in text.split(separator: "\n") {
+            if let value = try? JSONParser.parse(Array(line.utf8)) { collect(value, into: &out) }
+        }
+        return out
+    }
+
+    /// Text without spaces and line breaks, so a value a table wrapped over two lines is found
+    /// whole (values and phrases are compared in this form).
+    static func squeezed(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: "")
+    }
+
+    @Test func anErrorPageEchoingRecordsIsMaskedInEveryOutput() throws {
+        // Malformed JSON (the list is cut short), and a valid page without the records member.
+        let gateway = try StaticGateway(files: [
+            "broken.json": #"{"list":[{"id":"K0001","name":"张三丰","phone":"13812345678","sfzh":"330782199001011234"},"#,
+            "other.json": #"{"code":"97","msg":"缺少参数","data":{"xm":"李四光","lxdh":"0579-85123456","zjhm":"11010519491231002X"}}"#,
+        ])
+        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("broken", "{ path: /broken.json, records: list, pagination: { type: none } }"),
+                                                                           ("other", "{ path: /other.json, records: list, pagination: { type: none } }")],
+                                                   sourceOptions: ["retries: 0"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let clear = ["330782199001011234", "13812345678", "张三丰", "11010519491231002X", "85123456", "李四光"]
+        let masked = ["330782***********4", "138****5678", "张**", "110105***********X", "0579-******56", "李**"]
+
+        let sync = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+        #expect(sync.status == 1, "\(sync.output)")
+        let json = try Command.run(Binaries.dataflow, ["sync", "--log-format", "json", "--project", root.path], in: root)
+        #expect(json.status == 1, "\(json.output)")
+        let status = try Command.run(Binaries.dataflow, ["status", "--project", root.path], in: root)
+        let statusJSON = try Command.run(Binaries.dataflow, ["status", "--format", "json", "--project", root.path], in: root)
+        let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        let stored = try db.scalarText("SELECT group_concat(error, ' | ') FROM _dataflow_run_datasets", []) ?? ""
+        var outputs: [(String, String)] = [("sync", sync.output), ("sync --log-format json", Self.strings(inJSONLines: json.output)),
+                                           ("status", status.output), ("status --format json", Self.strings(inJSONLines: statusJSON.output)),
+                                           ("_dataflow_run_datasets.error", stored)]
+        for format in ["html", "csv"] {
+            let file = root.appendingPathComponent("catalogue.\(format)")
+            let catalog = try Command.run(Binaries.dataflow, ["catalog", "--format", format, "-o", file.path, "--project", root.path], in: root)
+            #expect(catalog.status == 0 || catalog.status == 4, "\(catalog.output)")
+            outputs.append(("catalog -o catalogue.\(format)", try String(contentsOf: file, encoding: .utf8)))
+        }
+        for (place, output) in outputs {
+            let text = Self.squeezed(output)
+            #expect(text.contains("responseisnotvalidJSON") && text.contains("norecordsat"), "\(place): \(output)")
+            for value in clear { #expect(!text.contains(value), "\(place) shows \(value) in clear: \(text)") }
+            for value in masked { #expect(text.contains(value), "\(place) lacks \(value): \(text)") }
+            // What an operator needs stays readable.
+            #expect(text.contains(#""msg":"缺少参数""#) || text.contains("&quot;msg&quot;:&quot;缺少参数&quot;") || text.contains(#"""msg"":""缺少参数"""#),
+                    "\(place): \(text)")
+        }
+    }
+}
