@@ -103,6 +103,34 @@ struct PIIMaskTests {
         #expect(masking.value("稠城街道", column: "town") == "稠城街道")
     }
 
+    /// Members the mapping does not read have no declared kind: the masked view masks them by
+    /// their shape, else generically; a record that is not an object is masked value by value.
+    @Test func unreadMembersAndNonObjectRecordsAreMaskedByShape() throws {
+        let project = try TestProject(datasets: ["shops.yml": """
+            dataset: shops
+            key: [id]
+            deleted: { field: SCBZ, equals: "1" }
+            source: province
+            matters: { field: SXBM }
+            request: { path: /shops.htm }
+            incremental: { cursor: GXSJ, param: since, format: "yyyy-MM-dd HH:mm:ss" }
+            fields:
+              id:   { from: ID, type: text }
+              name: { from: MC, type: text }
+            """])
+        let dataset = try #require(try project.load().dataset(named: "shops"))
+        let masking = PIIMasking(dataset: dataset)
+        #expect(masking.isEmpty, "no field is personal")
+        let raw = try JSONParser.parse(Array(#"{"ID":"K1","MC":"义乌甲","GXSJ":"2026-12-01 10:00:00","SCBZ":"0","SXBM":"000105001000","sfzh":"330782199001011234","lxdh":"+86 139 1234 5678","xm":"赵六","yx":"zl@example.cn","n":7,"bz":null,"dz":{"sheng":"浙江省义乌市稠城街道"}}"#.utf8))
+        #expect(masking.record(raw).serialized()
+                == #"{"ID":"K1","MC":"义乌甲","GXSJ":"2026-12-01 10:00:00","SCBZ":"0","SXBM":"000105001000","sfzh":"330782***********4","lxdh":"+86 139 **** 5678","xm":"**","yx":"z*@example.cn","n":"*","bz":null,"dz":{"sheng":"浙********道"}}"#)
+        let list = try JSONParser.parse(Array(#"["330782199001011234","13912345678","赵六",["abcdefgh"]]"#.utf8))
+        #expect(masking.record(list).serialized() == #"["330782***********4","139****5678","**",["a******h"]]"#)
+        #expect(masking.record(.string("13912345678")) == .string("139****5678"))
+        // A dataset no longer configured still masks everything whole.
+        #expect(PIIMasking.everything.record(list) == .string(PIIMask.mask(list.serialized(), as: .generic)))
+    }
+
     // MARK: - Property: no rule leaves more characters clear than it allows
 
     /// Positions where the mask left an input character visible, counting only characters that

@@ -4,8 +4,9 @@ import Testing
 
 /// Personal data the gateway sends where nobody declared it never leaves in clear: an error
 /// page's excerpt (stderr, the JSON log, `status`, the warehouse's error column, `catalog -o`
-/// files). The pages are served by Python's http.server on an ephemeral loopback port.
-@Suite("Personal data in gateway errors is masked")
+/// files) and members or records the mapping does not read (`rejects`, `check`). The pages are
+/// served by Python's http.server on an ephemeral loopback port.
+@Suite("Personal data in gateway errors and unread members is masked")
 struct GatewayPersonalDataTests {
     typealias StaticGateway = DuplicateMemberTests.StaticGateway
 
@@ -72,5 +73,47 @@ struct GatewayPersonalDataTests {
             #expect(text.contains(#""msg":"缺少参数""#) || text.contains("&quot;msg&quot;:&quot;缺少参数&quot;") || text.contains(#"""msg"":""缺少参数"""#),
                     "\(place): \(text)")
         }
+    }
+
+    @Test func unreadMembersAndAListRecordAreMaskedInRejectsAndCheck() throws {
+        let page = #"{"list":[{"id":"K0001","name":"义乌甲"},{"name":"义乌丁","sfzh":"330782199001011234","lxdh":"13912345678","xm":"赵六"},["330782199001011234","13912345678","赵六"]]}"#
+        let gateway = try StaticGateway(files: ["extra.json": page])
+        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("extra", "{ path: /extra.json, records: list, pagination: { type: none } }")])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sync = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+        #expect(sync.status == 0, "\(sync.output)")
+
+        var outputs: [(String, String)] = []
+        for format in ["table", "json", "csv"] {
+            let rejects = try Command.run(Binaries.dataflow, ["rejects", "extra", "--format", format, "--project", root.path], in: root)
+            #expect(rejects.status == 0, "\(rejects.output)")
+            outputs.append(("rejects --format \(format)", Self.squeezed(rejects.stdout)))
+        }
+        let check = try Command.run(Binaries.dataflow, ["check", "extra", "--format", "json", "--records", "3", "--project", root.path], in: root)
+        #expect(check.status == 0, "\(check.output)")
+        outputs.append(("check --format json", Self.squeezed(check.stdout)))
+        let checkText = try Command.run(Binaries.dataflow, ["check", "extra", "--records", "3", "--project", root.path], in: root)
+        outputs.append(("check", Self.squeezed(checkText.stdout)))
+        for (place, text) in outputs {
+            for value in ["330782199001011234", "13912345678", "赵六"] { #expect(!text.contains(value), "\(place) shows \(value) in clear: \(text)") }
+            // The table lists reasons, not records.
+            guard place != "rejects --format table" else { continue }
+            for value in ["330782***********4", "139****5678", "义乌丁"] { #expect(text.contains(value), "\(place) lacks \(value): \(text)") }
+        }
+        guard case .array(let checked) = try JSONParser.parse(Array(check.stdout.utf8)), case .array(let raw)? = checked.first?["raw"] else {
+            Issue.record("no raw records: \(check.stdout)"); return
+        }
+        #expect(raw.count == 3)
+        #expect(raw.first == (try JSONParser.parse(Array(#"{"id":"K0001","name":"义乌甲"}"#.utf8))), "members the mapping reads stay as they are")
+        #expect(raw.dropFirst().first?["xm"]?.text == "**")
+        #expect(raw.last == .array([.string("330782***********4"), .string("139****5678"), .string("**")]))
+
+        // The clear view still shows them, and is logged before it does.
+        let revealed = try Command.run(Binaries.dataflow, ["rejects", "extra", "--format", "json", "--reveal-pii", "--all", "--project", root.path], in: root)
+        #expect(revealed.status == 0, "\(revealed.output)")
+        #expect(revealed.stdout.contains(#""sfzh":"330782199001011234","lxdh":"13912345678","xm":"赵六""#), "\(revealed.stdout)")
+        #expect(revealed.stdout.contains(#"["330782199001011234","13912345678","赵六"]"#), "\(revealed.stdout)")
+        let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_exports WHERE command = 'rejects' AND masked = 0", []) == 1)
     }
 }

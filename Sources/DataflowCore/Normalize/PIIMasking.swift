@@ -9,11 +9,19 @@ import Foundation
 /// masking.value("330782199001014239", column: "applicant_id")   // "330782***********9"
 /// masking.record(raw)                                            // SQRZJHM, SQRXM masked
 /// ```
+///
+/// A raw record may carry members the mapping never reads (the gateway sends more than the
+/// county maps, or a record arrives as a list): nobody has said whether those are personal, so
+/// the masked view masks them too — by the shape their value has (a citizen ID, a phone number,
+/// an e-mail address, see `PIIText.kind(of:)`), else by the generic rule.
 public struct PIIMasking: Sendable {
     /// Column → kind, for mapped rows.
     public let columns: [String: PIIKind]
     /// Source field name (`from:`) → kind, for raw records as the gateway sent them.
     public let sources: [String: PIIKind]
+    /// The members the mapping reads (fields' `from:`, the incremental cursor, the deleted flag,
+    /// the matter field): shown as they are unless personal. Any other member of a raw record is masked.
+    let read: Set<String>
     /// The kind of each key column (nil where the key column is not personal data).
     let keyKinds: [PIIKind?]
     /// Mask every member and the whole key (a reject of a dataset no longer configured: its
@@ -26,6 +34,7 @@ public struct PIIMasking: Sendable {
     private init() {
         columns = [:]
         sources = [:]
+        read = []
         keyKinds = []
         everything = true
     }
@@ -40,6 +49,9 @@ public struct PIIMasking: Sendable {
         }
         self.columns = columns
         self.sources = sources
+        var matterField: String?
+        if case .field(let name)? = dataset.matters { matterField = name }
+        read = Set(dataset.fields.map(\.from) + [dataset.incremental?.cursor, dataset.deleted?.field, matterField].compactMap { $0 })
         keyKinds = dataset.key.map { columns[$0] }
         everything = false
     }
@@ -65,19 +77,45 @@ public struct PIIMasking: Sendable {
             .joined(separator: "\u{1F}")
     }
 
-    /// A raw record with the members named by personal fields' `from:` masked. A member that is
-    /// an object or a list is replaced by its masked JSON text.
+    /// A raw record with the members named by personal fields' `from:` masked by their kind, and
+    /// the members the mapping does not read masked by their shape (else generically). A member
+    /// that is an object or a list is replaced by its masked JSON text. A record that is not an
+    /// object (a list, a bare value) has no member the mapping reads: each value in it is masked
+    /// by its shape, else generically.
     public func record(_ record: JSONValue) -> JSONValue {
-        guard !isEmpty else { return record }
-        guard case .object(let object) = record else { return everything ? .string(PIIMask.mask(record.serialized(), as: .generic)) : record }
+        guard case .object(let object) = record else {
+            return everything ? .string(PIIMask.mask(record.serialized(), as: .generic)) : Self.unread(record)
+        }
         return .object(JSONObject(object.members.map { member in
-            guard let kind = everything ? .generic : sources[member.key] else { return member }
+            let kind: PIIKind
+            if everything {
+                kind = .generic
+            } else if let personal = sources[member.key] {
+                kind = personal
+            } else if read.contains(member.key) {
+                return member
+            } else {
+                return (member.key, Self.unread(member.value))
+            }
             switch member.value {
             case .null: return member
             case .string, .number, .bool: return (member.key, .string(PIIMask.mask(member.value.text ?? "", as: kind)))
             case .array, .object: return (member.key, .string(PIIMask.mask(member.value.serialized(), as: .generic)))
             }
         }))
+    }
+
+    /// A value nobody declared: each scalar in it masked by the personal shape it has, else by
+    /// the generic rule; lists and objects keep their structure (names are not data).
+    static func unread(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .null: return value
+        case .string, .number, .bool:
+            let text = value.text ?? ""
+            return .string(PIIMask.mask(text, as: PIIText.kind(of: text) ?? .generic))
+        case .array(let items): return .array(items.map(unread))
+        case .object(let object): return .object(JSONObject(object.members.map { ($0.key, unread($0.value)) }))
+        }
     }
 
     /// A reject reason whose value (and the value wherever the message repeats it) is masked

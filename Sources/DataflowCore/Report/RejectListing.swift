@@ -18,9 +18,9 @@ public struct RejectListing {
         rejects = stored.map { RejectListing.masked($0, by: masking[$0.dataset] ?? .everything) }
     }
 
-    /// A stored reject with its key, source record and reasons masked.
+    /// A stored reject with its key, source record and reasons masked. The record is masked
+    /// even for a dataset with no personal field: members its mapping does not read are.
     static func masked(_ reject: StoredReject, by masking: PIIMasking) -> StoredReject {
-        guard !masking.isEmpty else { return reject }
         var out = reject
         out.key = reject.key.map(masking.key)
         if let record = try? JSONParser.parse(Array(reject.record.utf8)) {
