@@ -70,6 +70,9 @@ struct QuarantineRetryTests {
         #expect(retry.status == 0, "\(retry.output)")
         #expect(retry.output.contains("retried 9 open rejects — 3 now load, 6 still rejected"), "\(retry.output)")
         let runID = try count(db, "SELECT max(run_id) FROM _dataflow_runs")
+        // The replay is not a page: status counts the pages the run's own summary line does.
+        let logged = try #require(retry.output.firstMatch(of: /service_cases: ok — .*, (\d+) pages in/)?.output.1, "\(retry.output)")
+        #expect(try db.scalarInt("SELECT pages FROM _dataflow_run_datasets WHERE run_id = ?", [.integer(Int64(runID))]) == Int64(logged))
 
         #expect(try count(db, "SELECT count(*) FROM service_cases") == 894)
         #expect(try count(db, "SELECT count(*) FROM _dataflow_rejects WHERE dataset='service_cases'") == 9, "resolved rejects are kept")

@@ -59,11 +59,13 @@ struct ReconcileEdgeTests {
 
     /// A page-number gateway of `n` records, 10 a page, as `ctl.json` says: `short` serves that
     /// page with 5 of its records, `past_end` (`last` or `first`) serves that page for any page
-    /// past the end instead of an empty one, and `total` (any JSON) is sent as `total`.
+    /// past the end instead of an empty one, and `total` (any JSON) is sent as `total`. Every
+    /// request is appended to `requests.log`.
     static let pageGateway = """
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args): pass
         def do_GET(self):
+            with open(os.path.join(sys.argv[1], "requests.log"), "a") as log: log.write(self.path + "\\n")
             q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
             ctl = json.load(open(os.path.join(sys.argv[1], "ctl.json"), encoding="utf-8"))
             n, page = ctl["n"], int(q.get("page", "1")); pages = (n + 9) // 10
@@ -154,5 +156,17 @@ struct ReconcileEdgeTests {
         (result, db) = try county.sync()
         #expect(result.status == 1 && result.output.contains("the total at 'total' is '2,000', not a whole number of records"), "\(result.output)")
         #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 1") == 0)
+    }
+
+    /// `status` counts every request the walk made, as the gateway saw them: the empty page that
+    /// ends a walk used to be left out of the stored count (the JSON log had it).
+    @Test func theStoredRequestCountIsWhatTheGatewayServed() throws {
+        let county = try SnapshotCounty(#"{"n": 200}"#)
+        let (result, db) = try county.sync()
+        #expect(result.status == 0, "\(result.output)")
+        let served = try String(contentsOf: county.gateway.dir.appendingPathComponent("www/requests.log"), encoding: .utf8).split(separator: "\n").count
+        #expect(served == 21)
+        #expect(try db.scalarInt("SELECT requests FROM _dataflow_run_datasets WHERE dataset = 'items'") == Int64(served))
+        #expect(try db.scalarInt("SELECT pages FROM _dataflow_run_datasets WHERE dataset = 'items'") == 20)
     }
 }

@@ -167,11 +167,12 @@ final class DatasetApplier {
                   nowText, datasetName])
         try dialect.execute("""
             UPDATE _dataflow_run_datasets SET fetched = fetched + ?, inserted = inserted + ?, updated = updated + ?,
-                unchanged = unchanged + ?, deleted = deleted + ?, rejected = rejected + ?, pages = pages + 1, requests = requests + ?
+                unchanged = unchanged + ?, deleted = deleted + ?, rejected = rejected + ?, pages = pages + ?, requests = requests + ?
             WHERE run_id = ? AND dataset = ?
             """, [.integer(Int64(batch.fetched)), .integer(Int64(counts.inserted)), .integer(Int64(counts.updated)),
                   .integer(Int64(counts.unchanged)), .integer(Int64(counts.deleted)), .integer(Int64(counts.rejected)),
-                  .integer(Int64(batch.requests)), run, datasetName])
+                  // A replay of stored rejects (`--retry-rejects`) fetched nothing: it is not a page.
+                  .integer(batch.fetched > 0 || batch.requests > 0 ? 1 : 0), .integer(Int64(batch.requests)), run, datasetName])
         return counts
     }
 

@@ -268,10 +268,12 @@ public final class SQLWarehouse: Warehouse {
     public func finishDataset(runID: Int64, dataset: String, outcome: DatasetOutcome) throws {
         try commitPending()
         try dialect.execute("""
-            UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ?, rejected = coalesce(?, rejected)
+            UPDATE _dataflow_run_datasets SET status = ?, finished_at = ?, seconds = ?, error = ?, rejected = coalesce(?, rejected),
+                requests = coalesce(?, requests)
             WHERE run_id = ? AND dataset = ?
             """, [.text(outcome.status), .text(Timestamp.now()), .text(String(format: "%.3f", outcome.seconds)),
-                  outcome.error.map { .text($0) } ?? .null, outcome.rejected.map { .integer(Int64($0)) } ?? .null, .integer(runID), .text(dataset)])
+                  outcome.error.map { .text($0) } ?? .null, outcome.rejected.map { .integer(Int64($0)) } ?? .null,
+                  outcome.requests.map { .integer(Int64($0)) } ?? .null, .integer(runID), .text(dataset)])
     }
 
     public func finishRun(runID: Int64, status: String, exitCode: Int32) throws {

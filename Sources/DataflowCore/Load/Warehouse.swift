@@ -67,6 +67,10 @@ public struct DatasetOutcome: Sendable {
     /// Distinct records quarantined for the first time by this run (replaces the per-page count,
     /// which counts a record read twice twice); nil keeps the per-page count.
     public var rejected: Int? = nil
+    /// Every request the dataset's walk made (the run summary's), including those that committed
+    /// nothing (the empty page that ends a walk, a reconcile's check request); nil keeps the
+    /// per-page count.
+    public var requests: Int? = nil
 }
 
 /// The county warehouse: the page writes of a sync, over a backend that is also its reader and

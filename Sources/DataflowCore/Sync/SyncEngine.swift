@@ -205,7 +205,7 @@ public final class SyncEngine: @unchecked Sendable {
         do {
             try warehouse.finishDataset(runID: runID, dataset: dataset.name,
                                         outcome: DatasetOutcome(status: summary.status, seconds: summary.seconds, error: summary.error,
-                                                                 rejected: distinctRejects))
+                                                                 rejected: distinctRejects, requests: summary.requests))
         } catch {
             summary.status = "failed"
             summary.error = (summary.error.map { $0 + "; " } ?? "") + "could not record the outcome: " + redactor.redact(String(describing: error))
