@@ -134,8 +134,13 @@ final class PageWalker {
         if marksSeen && replayedRejects {
             return .uncertain("rejects replayed by --retry-rejects in this run count as read, so this pass cannot show it read every key (nothing was tombstoned; run `dataflow sync` again to finish the pass)")
         }
-        return ledger.verdict(distinctKeys: marksSeen ? try warehouse.keysSeen(dataset: dataset, runID: runID) : nil,
-                       duplicatesExpected: duplicatesExpected)
+        guard marksSeen else { return ledger.verdict(distinctKeys: nil, duplicatesExpected: duplicatesExpected) }
+        // How many records without a key each pass read, for the next pass to compare with.
+        let keylessName = "keyless_reads:" + dataset.name
+        let keylessBefore = try warehouse.metaValue(keylessName).flatMap { Int($0) }
+        try warehouse.setMetaValue(keylessName, String(ledger.keylessRejects))
+        return ledger.verdict(distinctKeys: try warehouse.keysSeen(dataset: dataset, runID: runID),
+                              duplicatesExpected: duplicatesExpected, keylessBefore: keylessBefore)
     }
 
     /// After a complete pass: live keys not seen are tombstoned (snapshot, reconcile) within the

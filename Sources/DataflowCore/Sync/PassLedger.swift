@@ -131,8 +131,9 @@ struct PassLedger {
 
     /// Judges the pass. `distinctKeys` is the number of distinct keys the warehouse stamped for this
     /// run (nil when it was not counted); `duplicatesExpected` is true for walks that re-read the
-    /// records at their cursor bound on purpose.
-    func verdict(distinctKeys: Int?, duplicatesExpected: Bool = false) -> Verdict {
+    /// records at their cursor bound on purpose; `keylessBefore` is how many records without a
+    /// key the dataset's previous pass read (nil when none was counted).
+    func verdict(distinctKeys: Int?, duplicatesExpected: Bool = false, keylessBefore: Int? = nil) -> Verdict {
         guard ending != nil else { return .uncertain("the walk did not end the way the gateway says a walk ends") }
         if !foreignOrigins.isEmpty {
             return .uncertain("answers came from \(foreignOrigins.joined(separator: ", ")), not the source's own origin \(ownOrigin); they do not count towards a complete pass")
@@ -144,6 +145,13 @@ struct PassLedger {
             return .uncertain("the gateway's total changed during the pass (\(start) at the start, \(end) at the end)")
         }
         guard let distinctKeys else { return .complete }
+        // A record without a key cannot be told from another, so one read twice (it moved while
+        // the walk paged) is not seen as a repeat, and it stands in for the record the move made
+        // the walk skip. Their number only grows from one pass to the next when one is new or
+        // read twice; the pass cannot tell which, so it does not count as complete.
+        if let before = keylessBefore, keylessRejects > before {
+            return .uncertain("it read \(keylessRejects) records without a key where the pass before read \(before): one may have been read twice while the order shifted and stood in for a record that was skipped (if they are new records, the next run goes on)")
+        }
         let seen = distinctKeys + keylessRejects
         if let total = totalAtStart ?? totalAtEnd {
             if seen < total {
