@@ -26,3 +26,37 @@ struct TruncatedDownloadCommandTests {
                 "\(retries.map { ($0["cause"]?.text ?? "", $0["reason"]?.text ?? "") })")
     }
 }
+
+/// A gateway whose first answer is a complete HTTP response holding an NDJSON body cut inside a
+/// record (the length it announces is the cut length, so the transport sees nothing wrong). The
+/// reader used to hand on its first batches before finding the cut at the end; the retry then
+/// stored them again and the run counted them twice (17,000 fetched for 12,000 records).
+@Suite("A streamed download cut inside a record is counted once")
+struct TruncatedRecordCountTests {
+    static let cutOnce = """
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args): pass
+        def do_GET(self):
+            data = open(os.path.join(sys.argv[1], "records.ndjson"), "rb").read()
+            served = os.path.join(sys.argv[1], "served")
+            if not os.path.exists(served):
+                open(served, "w").close()
+                data = data[:data.index(b'{"id":"K08000"') + 9]
+            self.send_response(200); self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    """
+
+    @Test func aRetriedDownloadCountsEachRecordOnce() throws {
+        let lines = (0..<12_000).map { #"{"id":"K\#(String(format: "%05d", $0))","name":"义乌\#($0)"}"# }.joined(separator: "\n") + "\n"
+        let gateway = try DuplicateMemberTests.StaticGateway(files: ["records.ndjson": lines], handler: Self.cutOnce)
+        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("items", "{ path: /d, format: ndjson, pagination: { type: none } }")])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(FileManager.default.fileExists(atPath: gateway.dir.appendingPathComponent("www/served").path), "the first answer was not cut")
+        let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        #expect(try db.scalarInt("SELECT count(*) FROM items") == 12_000)
+        #expect(try db.scalarText("SELECT fetched || ' ' || inserted || ' ' || unchanged FROM _dataflow_run_datasets") == "12000 12000 0")
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes") == 12_000)
+    }
+}

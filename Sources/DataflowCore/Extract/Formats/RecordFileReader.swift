@@ -34,6 +34,7 @@ public enum RecordFileReader {
             try rest.withUnsafeBufferPointer { try parser.feed($0, emit: emit) }
             try parser.finish { row, line in if let r = try builder.record(row, line: line, last: true) { try add(r) } }
         case .ndjson, .json:
+            try checkLastLine(path, chunkBytes: chunkBytes)
             var carry: [UInt8] = []
             var lineNumber = 0
             func line(_ bytes: ArraySlice<UInt8>) throws {
@@ -63,6 +64,30 @@ public enum RecordFileReader {
         }
         if !pending.isEmpty { try onRecords(pending) }
         return total
+    }
+
+    /// Throws ``TruncatedBody`` when what follows the file's last line break is not complete JSON:
+    /// the check `read` makes at the end, made first, so a download cut inside a record is fetched
+    /// again before any of its records is handed on (and stored, and counted, twice).
+    static func checkLastLine(_ path: String, chunkBytes: Int) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw TextDecoding.DecodeError(description: "cannot read the downloaded file \(path)") }
+        defer { try? handle.close() }
+        // Where the last line starts: read back from the end, a chunk at a time.
+        var end = try handle.seekToEnd()
+        var start: UInt64 = 0
+        search: while end > 0 {
+            let from = end > UInt64(chunkBytes) ? end - UInt64(chunkBytes) : 0
+            try handle.seek(toOffset: from)
+            let chunk = [UInt8](try handle.read(upToCount: Int(end - from)) ?? Data())
+            if let newline = chunk.lastIndex(of: 0x0A) { start = from + UInt64(newline) + 1; break search }
+            end = from
+        }
+        try handle.seek(toOffset: start)
+        let last = [UInt8](try handle.readToEnd() ?? Data())
+        guard last.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        do { _ = try JSONParser.parse(last) } catch {
+            throw TruncatedBody("NDJSON: the last line has no line end and is not complete JSON (\(error)): the body ends inside a record")
+        }
     }
 
     private static func chunks(_ path: String, _ chunkBytes: Int, _ body: ([UInt8]) throws -> Void) throws {
