@@ -86,7 +86,7 @@ public enum RecordFileReader {
         let last = [UInt8](try handle.readToEnd() ?? Data())
         guard last.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
         do { _ = try JSONParser.parse(last) } catch {
-            throw TruncatedBody("NDJSON: the last line has no line end and is not complete JSON (\(error)): the body ends inside a record")
+            throw TruncatedBody("NDJSON: the last line (from byte \(start)) has no line end and is not complete JSON (\(error)): the body ends inside a record")
         }
     }
 
