@@ -55,6 +55,22 @@ struct ResilienceTests {
         try TruthComparison.expectEqual(project, dataset: "market_licenses")
     }
 
+    /// `status` counts every request sent, as the gateway saw them: attempts the transport lost
+    /// (a body cut short of its `Content-Length`) were retried without being counted. (A request
+    /// on a kept-alive connection the gateway closed first is resent by libcurl itself, unseen.)
+    @Test func theStoredRequestsCountAttemptsTheTransportLost() throws {
+        let sandbox = try Sandbox(rows: 3000)
+        try sandbox.control("POST", "/_control/faults?rate=0.4&kinds=truncate")
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: ["licenses_ckan"])
+        let result = try project.dataflow("sync")
+        #expect(result.status == 0, "\(result.output)")
+        let stats = try sandbox.control("GET", "/_control/stats")
+        let served = try #require(stats["sources"]?["ckan"]?["requests"]?.text.flatMap { Int($0) }, "\(stats)")
+        #expect((try sandbox.stats()["faults"] ?? 0) >= 1, "no request was dropped")
+        let stored = try project.database().scalarInt("SELECT sum(requests) FROM _dataflow_run_datasets")
+        #expect(stored == Int64(served), "stored \(String(describing: stored)), served \(served)")
+    }
+
     @Test func killNineAtRandomMomentsThenRerunEqualsTheTruth() throws {
         let sandbox = try Sandbox(rows: 4000, caseRows: 1500)
         let project = try CountyProject(sandbox: sandbox, sourceExtra: "    rate_limit: 20/s") { _, text in

@@ -178,14 +178,13 @@ public final class SourceClient {
         var requests = 0
         var signRetries = 0, refreshRetries = 0
         var renewedOn401 = false
-        var page = try self.requests.exchange(first) { response, landing -> SourceRequestPath.Step<FetchedPage> in
-            requests += 1
+        var page = try self.requests.exchange(first, sent: &requests) { response, landing -> SourceRequestPath.Step<FetchedPage> in
             if let step = try checkStatus(response, path: path, landing: landing, renewedOn401: &renewedOn401, body: { response.body }) { return step }
             var page: FetchedPage
             switch request.format {
             case .ndjson, .csv:
                 do {
-                    page = FetchedPage(records: try decodeRecords(response.body, request: request), total: nil, requests: requests, seconds: 0)
+                    page = FetchedPage(records: try decodeRecords(response.body, request: request), total: nil, requests: 0, seconds: 0)
                 } catch let error as TextDecoding.DecodeError {
                     throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid \(request.format.rawValue.uppercased()) (\(error))")
                 } catch {
@@ -207,7 +206,7 @@ public final class SourceClient {
                 case .success:
                     let records = try select(body, request: request, path: path, raw: response.body)
                     let total = try totalPath.flatMap { try Self.total(in: body, at: $0, source: source.name, path: path) }
-                    page = FetchedPage(records: records, total: total, requests: requests, seconds: 0, body: body)
+                    page = FetchedPage(records: records, total: total, requests: 0, seconds: 0, body: body)
                 case .failure(let code, let gatewayMessage, let action):
                     // The gateway's own words, which may quote the record it refused.
                     let message = PIIText.masked(gatewayMessage)
@@ -268,8 +267,7 @@ public final class SourceClient {
         var renewedOn401 = false
         let what = request.format.rawValue.uppercased()
         do {
-            return try self.requests.exchange(first) { response, landing -> SourceRequestPath.Step<FetchedPage> in
-                requests += 1
+            var page = try self.requests.exchange(first, sent: &requests) { response, landing -> SourceRequestPath.Step<FetchedPage> in
                 let body = { (try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 1200)).flatMap { $0 }.map { [UInt8]($0) } ?? [] }
                 if let step = try checkStatus(response, path: path, landing: landing, renewedOn401: &renewedOn401, body: body) { return step }
                 let count: Int
@@ -285,13 +283,15 @@ public final class SourceClient {
                 } catch let error as TextDecoding.DecodeError {
                     throw GatewayError(source: source.name, path: path, code: nil, message: "response is not valid \(what) (\(error))")
                 }
-                var page = FetchedPage(records: [], total: nil, requests: requests, seconds: Date().timeIntervalSince(started))
+                var page = FetchedPage(records: [], total: nil, requests: 0, seconds: Date().timeIntervalSince(started))
                 page.headers = response.headers
                 page.url = first.plainURL
                 page.finalURL = landing.url == first.plainURL ? nil : landing.url
                 page.streamedRecords = count
                 return .done(page)
             }
+            page.requests = requests
+            return page
         } catch let error as TransportError where error.kind == .tooLarge {
             throw GatewayError(source: source.name, path: path, code: nil,
                                message: "the download passed max_download (\(source.maxDownload) bytes) and was stopped; the partial file was removed. "

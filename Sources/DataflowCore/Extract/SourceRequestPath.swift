@@ -75,8 +75,9 @@ public final class SourceRequestPath: HTTPTransport {
 
     /// Sends `start`, following redirects and retrying through the one loop; `interpret` turns
     /// each final (non-redirect) response into the answer, asks to send again, or throws — a
-    /// ``RetryableFailure`` to be retried with backoff.
-    func exchange<T>(_ start: Start, interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
+    /// ``RetryableFailure`` to be retried with backoff. `sent` counts every request sent: redirect
+    /// hops, re-signed sends and attempts the transport lost (a dropped connection, a timeout) too.
+    func exchange<T>(_ start: Start, sent: inout Int, interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
         try retries.run {
             var base = start.base, query = start.query
             var method = start.method, body = start.body
@@ -107,6 +108,7 @@ public final class SourceRequestPath: HTTPTransport {
                 }
                 let url = base + (sentQuery.isEmpty ? "" : "?" + QueryString.build(sentQuery))
                 let response: HTTPResponse
+                sent += 1
                 do {
                     response = try transport.send(HTTPRequest(method: method, url: url,
                                                               headers: headers, body: sentBody,
@@ -148,8 +150,9 @@ public final class SourceRequestPath: HTTPTransport {
         let (base, query) = URLResolver.split(request.url)
         let start = Start(base: base, query: query, method: request.method, body: request.body, headers: request.headers,
                           bodyFile: request.bodyFile, maxBodyBytes: request.maxBodyBytes)
+        var sent = 0
         do {
-            return try exchange(start) { response, _ in
+            return try exchange(start, sent: &sent) { response, _ in
                 if RetryPolicy.isRetryable(status: response.status) {
                     throw RetryableFailure(status: response, exhausted: LastResponse(response: response))
                 }
