@@ -198,4 +198,28 @@ struct ReconcileEdgeTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(try db.scalarInt("SELECT count(*) FROM items WHERE _deleted = 0") == 49)
     }
+
+    /// A dataset that fails still reports the requests it made: a gateway answering 500 to every
+    /// request (one try and two retries) stored 0 requests, since only stored pages counted.
+    @Test func aFailedDatasetCountsTheRequestsItMade() throws {
+        let gateway = try DuplicateMemberTests.StaticGateway(files: [:], handler: """
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_GET(self):
+                with open(os.path.join(sys.argv[1], "requests.log"), "a") as log: log.write(self.path + "\\n")
+                data = b'{"error":"down"}'
+                self.send_response(500); self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+        """)
+        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("items", "{ path: /p, records: list, pagination: { type: none } }")])
+        defer { try? FileManager.default.removeItem(at: root) }
+        try String(contentsOf: root.appendingPathComponent("dataflow.yml"), encoding: .utf8)
+            .appending("    retries: 2\n    retry_backoff: 1ms\n").write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)
+        let result = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+        #expect(result.status == 1 && result.output.contains("HTTP 500"), "\(result.output)")
+        let served = try String(contentsOf: gateway.dir.appendingPathComponent("www/requests.log"), encoding: .utf8).split(separator: "\n").count
+        #expect(served == 3)
+        let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        #expect(try db.scalarInt("SELECT requests FROM _dataflow_run_datasets WHERE dataset = 'items'") == Int64(served))
+    }
 }

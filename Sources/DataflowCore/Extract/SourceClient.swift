@@ -79,6 +79,10 @@ public final class SourceClient {
         set { if let newValue { shared?.stopForQuota(newValue) }; ownQuotaMessage = newValue }
     }
     private var ownQuotaMessage: String?
+    /// Requests sent for records (`fetch`, `fetchStreaming`) by this client so far, answered or not:
+    /// retries, re-signed sends and redirect hops included, token requests not. A failed fetch's
+    /// requests count too, so a dataset that fails still reports what it asked the gateway.
+    public private(set) var requestsSent = 0
 
     /// - Parameters:
     ///   - redactor: told every token the authenticator obtains.
@@ -176,6 +180,7 @@ public final class SourceClient {
         let first = start(target)
         let path = SourceRequestPath.path(of: first.base)
         var requests = 0
+        defer { requestsSent += requests }
         var signRetries = 0, refreshRetries = 0
         var renewedOn401 = false
         var page = try self.requests.exchange(first, sent: &requests) { response, landing -> SourceRequestPath.Step<FetchedPage> in
@@ -264,6 +269,7 @@ public final class SourceClient {
         first.maxBodyBytes = source.maxDownload
         let path = SourceRequestPath.path(of: first.base)
         var requests = 0
+        defer { requestsSent += requests }
         var renewedOn401 = false
         let what = request.format.rawValue.uppercased()
         do {

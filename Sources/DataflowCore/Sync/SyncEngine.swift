@@ -180,6 +180,10 @@ public final class SyncEngine: @unchecked Sendable {
                 let share = try share(for: dataset.source)
                 let client = try share.checkout(dataset: dataset.name)
                 defer { share.checkin(client) }
+                // The walk counts the requests of the pages it stores; the client also those of a
+                // fetch that failed (the dataset then stops with its error).
+                let sentBefore = client.requestsSent
+                defer { summary.requests = max(summary.requests, client.requestsSent - sentBefore) }
                 let walker = PageWalker(dataset: dataset, project: project, client: client,
                                         warehouse: warehouse, runID: runID, observer: observer)
                 walker.reconcile = try reconcileDue(dataset, forced: reconcile)
