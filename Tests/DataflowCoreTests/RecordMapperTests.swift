@@ -161,6 +161,24 @@ struct RecordMapperTests {
         #expect(!m.knownSourceFields.contains("NEW_FIELD"))
     }
 
+    /// An `int` that is a whole number too large for 64 bits is rejected as out of range (and
+    /// says which type holds it), not as "not a whole number".
+    @Test func anIntegerOutsideSixtyFourBitsSaysSo() throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        func message(_ staff: String) -> String? {
+            guard case .rejected(let r) = m.map(record(["RS": staff])) else { return nil }
+            return r.reasons.first { $0.rule == "type:int" }?.message
+        }
+        for big in ["9223372036854775808", "-9223372036854775809", "+99999999999999999999", " 18446744073709551616 "] {
+            #expect(message(big)?.contains("outside the 64-bit range") == true, "\(big): \(String(describing: message(big)))")
+        }
+        for bad in ["twelve", "--5", "1e3", "5.0", "+"] {  // ("-" is a null_if word)
+            #expect(message(bad)?.contains("not a whole number") == true, "\(bad): \(String(describing: message(bad)))")
+        }
+        guard case .row = m.map(record(["RS": "9223372036854775807"])) else { Issue.record("the largest Int64 must map"); return }
+    }
+
     /// A key is stored and compared in NFC: canonically equivalent keys give the same bytes (so the
     /// warehouse, which compares bytes, and the page's own bookkeeping, which compares as Swift
     /// does, agree), the key's column keeps the text as sent, and ASCII keys are untouched.

@@ -233,8 +233,13 @@ public final class RecordMapper {
         case .text, .json:
             value = .text(text)
         case .int:
-            guard let n = Int64(text.trimmingWhitespace) else {
-                return .failure(reject(plan.field, "type:int", text, "not a whole number"))
+            let digits = text.trimmingWhitespace
+            guard let n = Int64(digits) else {
+                let unsigned = digits.first == "-" || digits.first == "+" ? digits.utf8.dropFirst() : digits.utf8[...]
+                let whole = !unsigned.isEmpty && unsigned.allSatisfy { (0x30...0x39).contains($0) }
+                return .failure(reject(plan.field, "type:int", text, whole
+                    ? "a whole number outside the 64-bit range (-9223372036854775808 to 9223372036854775807); use type: decimal"
+                    : "not a whole number"))
             }
             value = .integer(n)
         case .decimal:
