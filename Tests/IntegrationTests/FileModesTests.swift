@@ -2,7 +2,8 @@ import DataflowCore
 import Foundation
 import Testing
 
-/// The warehouse's files are private whatever the umask, loose ones are tightened, and the read-only
+/// The warehouse's files are private whatever the umask, loose ones are tightened (an existing
+/// folder is left as it is), nothing is written through a planted symbolic link, and the read-only
 /// commands work for a user who may read but not write the warehouse. The tests run as root, which
 /// ignores file modes, so the other user is real: `nobody`, through `setpriv`.
 @Suite("Warehouse file modes and read-only access")
@@ -10,6 +11,17 @@ struct FileModesTests {
     static func mode(_ path: String) -> Int? {
         var st = stat()
         return stat(path, &st) == 0 ? Int(st.st_mode & 0o777) : nil
+    }
+
+    /// The mode with the sticky, setgid and setuid bits.
+    static func fullMode(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_mode & 0o7777) : nil
+    }
+
+    /// The JSON log's events (stderr of a run with `--log-format json`).
+    static func events(_ stderr: String) -> [[String: Any]] {
+        stderr.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
     /// Runs the real binary under `umask 022`.
@@ -38,7 +50,8 @@ struct FileModesTests {
         #expect(Self.mode(project.warehousePath) == 0o600)
     }
 
-    @Test func aSyncUnderUmask022MakesTheWarehousePrivateAndTightensLooseModes() throws {
+    /// A missing warehouse folder is created 0700; an existing one is never changed.
+    @Test func aSyncUnderUmask022MakesTheWarehousePrivateAndTightensLooseFileModes() throws {
         let sandbox = try Sandbox(rows: 200, caseRows: 60)
         let project = try CountyProject(sandbox: sandbox)
         let folder = (project.warehousePath as NSString).deletingLastPathComponent
@@ -50,17 +63,72 @@ struct FileModesTests {
             #expect(Self.mode(project.warehousePath + companion) == 0o600, "\(companion)")
         }
 
-        // A warehouse someone loosened is tightened by the next sync, which says so — in the
-        // log's own format: with --log-format json every stderr line is a JSON object.
+        // A database someone loosened is tightened by the next sync, which says so — in the
+        // log's own format: with --log-format json every stderr line is a JSON object. The folder
+        // someone opened is theirs to decide: left 0755, with one warning.
         chmod(folder, 0o755)
         chmod(project.warehousePath, 0o644)
         let second = try Self.underUmask022(project, ["sync", "--log-format", "json"])
         #expect(second.status == 0, "\(second.output)")
-        #expect(Self.mode(folder) == 0o700 && Self.mode(project.warehousePath) == 0o600)
+        #expect(Self.mode(folder) == 0o755 && Self.mode(project.warehousePath) == 0o600)
         let lines = second.stderr.split(separator: "\n").map(String.init)
-        let events = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let events = Self.events(second.stderr)
         #expect(events.count == lines.count, "a plain-text line in a JSON log: \(second.stderr)")
         #expect(events.contains { $0["event"] as? String == "tightened file mode" && $0["from"] as? String == "644" }, "\(second.stderr)")
+        #expect(!events.contains { $0["event"] as? String == "tightened file mode" && $0["path"] as? String == folder }, "\(second.stderr)")
+        #expect(events.filter { ($0["event"] as? String)?.hasPrefix("the warehouse folder is open to other users") == true }.count == 1, "\(second.stderr)")
+    }
+
+    /// `warehouse: sqlite:/tmp/county.db` run as root must not lock every other user out of /tmp:
+    /// an existing shared folder (1777, sticky) keeps its mode and sticky bit, the sync warns about
+    /// it once, and the warehouse's own files are still 0600.
+    @Test func aSyncLeavesAnExistingSharedFolderAsItIsAndKeepsItsFilesPrivate() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 20)
+        let project = try CountyProject(sandbox: sandbox)
+        let folder = (project.warehousePath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        #expect(chmod(folder, 0o1777) == 0)
+        let run = try Self.underUmask022(project, ["sync", "--log-format", "json"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(Self.fullMode(folder) == 0o1777, "the shared folder keeps its mode and sticky bit")
+        #expect(Self.mode(project.warehousePath) == 0o600)
+        for companion in ["-wal", "-shm", ".lock"] where FileManager.default.fileExists(atPath: project.warehousePath + companion) {
+            #expect(Self.mode(project.warehousePath + companion) == 0o600, "\(companion)")
+        }
+        let warnings = Self.events(run.stderr).filter { ($0["event"] as? String)?.hasPrefix("the warehouse folder is open to other users") == true }
+        #expect(warnings.count == 1 && warnings.first?["path"] as? String == folder && warnings.first?["mode"] as? String == "1777", "\(run.stderr)")
+    }
+
+    /// In a folder others may write to, a symbolic link planted at the lock's or the WAL's name
+    /// would lend its target our lock file or our chmod: the sync refuses it, naming it, and the
+    /// target is neither created nor changed.
+    @Test func aSymbolicLinkAtAWarehouseFilesNameIsRefusedAndItsTargetLeftAlone() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        let folder = (project.warehousePath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let notes = project.root.appendingPathComponent("notes.txt").path
+        for companion in [".lock", "-wal"] {
+            let planted = project.warehousePath + companion
+            let target = project.root.appendingPathComponent("target\(companion).txt").path
+            if companion == "-wal" {
+                try "keep me\n".write(toFile: notes, atomically: false, encoding: .utf8)
+                chmod(notes, 0o644)
+                try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: notes)
+            } else {
+                try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: target)
+            }
+            let run = try project.dataflow("sync", "--quiet")
+            #expect(run.status != 0, "\(companion): \(run.output)")
+            #expect(run.stderr.contains("\(planted) is a symbolic link; a warehouse file must be a plain file"), "\(companion): \(run.stderr)")
+            if companion == "-wal" {
+                #expect(try String(contentsOfFile: notes, encoding: .utf8) == "keep me\n")
+                #expect(Self.mode(notes) == 0o644, "the link's target keeps its mode")
+            } else {
+                #expect(!FileManager.default.fileExists(atPath: target), "the lock is never created through the link")
+            }
+            try FileManager.default.removeItem(atPath: planted)
+        }
     }
 
     @Test func readOnlyCommandsWorkForAUserWhoCannotWriteTheWarehouse() throws {

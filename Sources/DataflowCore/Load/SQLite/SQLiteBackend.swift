@@ -7,9 +7,10 @@ import Glibc
 /// The embedded SQLite warehouse (`warehouse: sqlite:PATH`): a file in a private folder, WAL mode so
 /// reports read while a sync writes, and `<file>.lock` (a `flock`) for one run at a time.
 ///
-/// Files are private whatever the umask (docs/security.md, "Files"): the folder 0700, the
+/// Files are private whatever the umask (docs/security.md, "Files"): a folder it creates 0700, the
 /// database 0600 (SQLite gives `-wal` and `-shm` the database's mode). A sync that finds looser
-/// modes tightens them and logs it.
+/// file modes tightens them and logs it; an existing folder is never changed (it may be `/tmp` or
+/// the project), only warned about when others may enter it.
 public struct SQLiteBackend: WarehouseBackend {
     public init() {}
 
@@ -28,6 +29,7 @@ public struct SQLiteBackend: WarehouseBackend {
         switch purpose {
         case .sync, .write:
             try WarehouseFiles.preparePrivateFolder(databasePath: path)
+            try WarehouseFiles.refuseSymbolicLinks(databasePath: path)
             // The lock first: a run that finds another one holding it changes nothing, not even a file mode.
             let lock = purpose == .sync ? try WarehouseLock(path: path + ".lock") : nil
             try WarehouseFiles.preparePrivateFiles(databasePath: path)
@@ -65,35 +67,77 @@ public struct SQLiteBackend: WarehouseBackend {
 }
 
 /// The SQLite warehouse's files: created private, tightened when found loose, opened read-only
-/// for reports.
+/// for reports. The folder is created private but never changed once it exists.
 enum WarehouseFiles {
     static let logger = Logger(label: "dataflow.warehouse")
 
-    /// Creates the folder (0700) if missing, and tightens an existing one.
+    /// The files a SQLite warehouse keeps beside its database, and the database itself.
+    static func files(databasePath path: String) -> [String] {
+        [path, path + "-wal", path + "-shm", path + ".lock"]
+    }
+
+    /// Creates the folder 0700 (missing parents too) when it does not exist. An existing folder
+    /// keeps its mode: it may be shared (`/tmp`, sticky 1777) or the project itself, and a chmod
+    /// would take other users' access away. One warning when others may enter it.
     static func preparePrivateFolder(databasePath path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
-        guard !dir.isEmpty else { return }
-        try tighten(dir, to: 0o700)
-        try PrivateFolder.make(dir, what: "the warehouse folder")
+        let folder = dir.isEmpty ? "." : dir
+        var st = stat()
+        guard stat(folder, &st) == 0 else {
+            guard errno == ENOENT else { throw FileAccessError(path: folder, action: "use the warehouse folder", errno: errno) }
+            try PrivateFolder.make(folder, what: "the warehouse folder")
+            return
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw FileAccessError(path: folder, action: "use the warehouse folder", errno: ENOTDIR) }
+        guard st.st_mode & 0o077 != 0 else { return }
+        logger.warning("the warehouse folder is open to other users (left as it is; the warehouse's files are kept 0600): give the warehouse a folder of its own, mode 700",
+                       metadata: ["path": "\(folder)", "mode": "\(String(st.st_mode & 0o7777, radix: 8))"])
+    }
+
+    /// Refuses a symbolic link at the database's, `-wal`'s, `-shm`'s or lock's name before any of
+    /// them is opened: in a folder others may write to, a planted link would lend its target our
+    /// lock file, our chmod or our data.
+    static func refuseSymbolicLinks(databasePath path: String) throws {
+        for file in files(databasePath: path) {
+            var st = stat()
+            guard lstat(file, &st) == 0, st.st_mode & S_IFMT == S_IFLNK else { continue }
+            throw SymbolicLinkError(path: file)
+        }
+    }
+
+    /// A symbolic link where a warehouse file should be.
+    struct SymbolicLinkError: Error, CustomStringConvertible {
+        var path: String
+        var description: String {
+            "\(path) is a symbolic link; a warehouse file must be a plain file (a link planted in a shared folder would receive the lock, a chmod or the data): point warehouse: at the real file, or remove the link"
+        }
     }
 
     /// Creates the database file (0600) if missing, and tightens it, its `-wal`, `-shm` and lock.
     static func preparePrivateFiles(databasePath path: String) throws {
         if !FileManager.default.fileExists(atPath: path) {
-            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if fd < 0 && errno != EEXIST { throw FileAccessError(path: path, action: "create the warehouse", errno: errno) }
             if fd >= 0 { close(fd) }
         }
-        for file in [path, path + "-wal", path + "-shm", path + ".lock"] where FileManager.default.fileExists(atPath: file) {
+        for file in files(databasePath: path) {
             try tighten(file, to: 0o600)
         }
     }
 
-    /// Sets `mode` on `path` when it is looser (or other), with a log line; whatever the umask.
+    /// Sets `mode` on the file `path` when it is looser (or other), with a log line; whatever the
+    /// umask. Never through a symbolic link (lstat, not stat), so a link's target is never changed.
+    /// A path, not a descriptor: closing a descriptor of the database or its `-shm` would drop the
+    /// POSIX locks any SQLite connection of this process holds on it.
     static func tighten(_ path: String, to mode: mode_t) throws {
         var st = stat()
-        guard stat(path, &st) == 0 else { return }
-        let current = st.st_mode & 0o777
+        guard lstat(path, &st) == 0 else { return }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFLNK: throw SymbolicLinkError(path: path)
+        default: throw FileAccessError(path: path, action: "use anything but a plain file as a warehouse file", errno: EINVAL)
+        }
+        let current = st.st_mode & 0o7777
         guard current != mode else { return }
         guard chmod(path, mode) == 0 else { throw FileAccessError(path: path, action: "make the warehouse private (chmod)", errno: errno) }
         logger.notice("tightened file mode", metadata: ["path": "\(path)", "from": "\(String(current, radix: 8))", "to": "\(String(mode, radix: 8))"])
