@@ -38,7 +38,7 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "The dataset to export.")
     var dataset: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout (atomically: FILE.partial, then renamed).", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout (atomically: a new FILE.partial-<random>, then renamed).", valueName: "file"))
     var output: String?
 
     @Option(help: "csv or ndjson (one JSON object per line).")

@@ -99,6 +99,34 @@ struct ReportWriterTests {
             try AtomicFile.write(Data("x".utf8), to: missing)
         } throws: { ($0 as? AtomicFile.WriteError)?.description.contains(missing) == true }
     }
+
+    /// A symbolic link planted at `FILE.partial` (the temporary name dataflow once used) is never
+    /// written through: the temporary file has a new unpredictable name each time, created
+    /// exclusively, and the link's target keeps its content and mode.
+    @Test func atomicFileNeverWritesThroughALinkAtATemporaryName() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let notes = dir + "/notes.txt", file = dir + "/dataflow.prom"
+        try "keep me\n".write(toFile: notes, atomically: false, encoding: .utf8)
+        chmod(notes, 0o644)
+        try FileManager.default.createSymbolicLink(atPath: file + ".partial", withDestinationPath: "notes.txt")
+        func permissions(_ path: String) throws -> Int? { try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int }
+
+        try AtomicFile.write(Data("dataflow_up 1\n".utf8), to: file)
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "keep me\n")
+        #expect(try permissions(notes) == 0o644)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "dataflow_up 1\n")
+        #expect(try permissions(file) == 0o644)
+
+        let first = try AtomicFile.Writer(path: file, mode: 0o600), second = try AtomicFile.Writer(path: file, mode: 0o600)
+        #expect(first.partial.hasPrefix(file + ".partial-") && first.partial != second.partial, "\(first.partial) \(second.partial)")
+        #expect(try FileManager.default.attributesOfItem(atPath: first.partial)[.type] as? FileAttributeType == .typeRegular)
+        #expect(try permissions(first.partial) == 0o600)
+        first.discard()
+        second.discard()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["dataflow.prom", "dataflow.prom.partial", "notes.txt"])
+    }
 }
 
 @Suite("status shows a dataset's error whole")

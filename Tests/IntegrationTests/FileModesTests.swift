@@ -174,4 +174,29 @@ struct FileModesTests {
         #expect(try project.dataflow("export", "market_licenses", "-o", written).status == 0)
         #expect(Self.mode(written) == 0o600, "an export holds the county's records")
     }
+
+    /// `export -o FILE` once wrote through `FILE.partial`, following a symbolic link planted there
+    /// and replacing its target. The temporary file now has a name nobody can predict and is
+    /// created exclusively: the link's target is left alone and the export still succeeds.
+    @Test func anExportNeverWritesThroughALinkPlantedAtThePartialName() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let folder = project.root.appendingPathComponent("shared").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let notes = folder + "/notes.txt"
+        try "keep me\n".write(toFile: notes, atomically: false, encoding: .utf8)
+        chmod(notes, 0o644)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/out.csv.partial", withDestinationPath: "notes.txt")
+        let result = try project.dataflow("export", "market_licenses", "-o", folder + "/out.csv")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "keep me\n", "the link's target is unchanged")
+        #expect(Self.mode(notes) == 0o644)
+        let exported = try String(contentsOfFile: folder + "/out.csv", encoding: .utf8)
+        let plain = try project.dataflow("export", "market_licenses")
+        #expect(plain.status == 0 && !plain.stdout.isEmpty && exported == plain.stdout, "the whole export reached FILE")
+        #expect(Self.mode(folder + "/out.csv") == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["notes.txt", "out.csv", "out.csv.partial"],
+                "no temporary file is left, and the planted link is not ours to remove")
+    }
 }
