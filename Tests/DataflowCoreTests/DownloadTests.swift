@@ -72,6 +72,15 @@ struct DownloadTests {
         chmod(root + "/warehouse", 0o755)
         try PrivateFolder.make(root + "/warehouse", what: "the warehouse folder")
         #expect(mode(root + "/warehouse") == 0o700)
+        // A shared folder (sticky, as /tmp) or another user's is refused and left as it is.
+        mkdir(root + "/shared", 0o700); chmod(root + "/shared", 0o1777)
+        #expect(throws: FileAccessError.self) { try PrivateFolder.make(root + "/shared", what: "the download folder") }
+        #expect(mode(root + "/shared") == 0o1777)
+        if geteuid() == 0 {
+            mkdir(root + "/theirs", 0o755); chown(root + "/theirs", 65534, 65534)
+            #expect(throws: FileAccessError.self) { try PrivateFolder.make(root + "/theirs", what: "the download folder") }
+            #expect(mode(root + "/theirs") == 0o755)
+        }
         _ = FileManager.default.createFile(atPath: root + "/file", contents: Data())
         #expect {
             try PrivateFolder.make(root + "/file", what: "the download folder")

@@ -11,8 +11,10 @@ import Glibc
 /// try PrivateFolder.make("warehouse/downloads", what: "the download folder")
 /// ```
 public enum PrivateFolder {
-    /// Creates `path` 0700 (missing parents too), or makes an existing folder 0700. Errors name
-    /// `what` and the path.
+    /// Creates `path` 0700 (missing parents too), or makes an existing folder of this user's 0700.
+    /// A folder of another user's, or a shared one (the sticky bit, as `/tmp` has), is refused,
+    /// not changed: a chmod would take its owner's or other users' access away, and private files
+    /// do not belong there. Errors name `what` and the path.
     public static func make(_ path: String, what: String) throws {
         var st = stat()
         if stat(path, &st) != 0 {
@@ -21,6 +23,9 @@ public enum PrivateFolder {
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw FileAccessError(path: path, action: "use \(what)", errno: ENOTDIR) }
         guard st.st_mode & 0o777 != 0o700 else { return }
+        if st.st_uid != geteuid() || st.st_mode & S_ISVTX != 0 {
+            throw FileAccessError(path: path, action: "use \(what): it is \(st.st_uid != geteuid() ? "another user's folder (uid \(st.st_uid))" : "a shared folder (sticky bit)"), mode \(String(st.st_mode & 0o7777, radix: 8)), left as it is; give the warehouse a folder of its own", errno: EPERM)
+        }
         // mkdir's mode passes through the umask, and an old folder may have any mode.
         guard chmod(path, 0o700) == 0 else { throw FileAccessError(path: path, action: "make \(what) private (chmod 0700)", errno: errno) }
     }
