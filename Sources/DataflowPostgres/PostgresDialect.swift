@@ -55,7 +55,7 @@ final class PostgresDatasetTable: DatasetTableWriter {
     init(pg: PostgresConnection, dataset: DatasetConfig) throws {
         self.pg = pg
         name = Identifier.quoted(dataset.name)
-        staging = Identifier.quoted("_page_" + dataset.name)
+        staging = Identifier.quoted(PostgresDatasetTable.stagingName(for: dataset.name))
         columns = dataset.fields.map { Identifier.quoted($0.column) } + ["_key", "_hash", "_deleted", "_first_seen", "_last_seen", "_run_id", "_matter", "_matter_code"]
         let updates = columns.filter { $0 != "_key" && $0 != "_first_seen" }.map { "\($0) = EXCLUDED.\($0)" }
         upsert = """
@@ -65,6 +65,16 @@ final class PostgresDatasetTable: DatasetTableWriter {
         // The staging table lives in this session only; each page empties it first (a
         // transaction can hold several pages, SQLWarehouse.apply), and a commit empties it too.
         try pg.execute("DROP TABLE IF EXISTS pg_temp.\(staging); CREATE TEMP TABLE \(staging) (LIKE \(name)) ON COMMIT DELETE ROWS")
+    }
+
+    /// The session temp table a dataset's pages go through: `_page_`, the name's first 40
+    /// characters, `_` and 16 hex digits of its MD5. PostgreSQL cuts an identifier at 63 bytes,
+    /// and a dataset name may have 63 characters, so `_page_` + the name would give two datasets
+    /// whose names agree in their first 57 characters one table, each dropping and recreating it
+    /// like its own table. The digest keeps every dataset's table apart within 63 bytes; dataset
+    /// names are ASCII (`Identifier.isSafe`), so characters are bytes.
+    static func stagingName(for dataset: String) -> String {
+        "_page_\(dataset.prefix(40))_\(Digest.md5Hex(dataset).prefix(16))"
     }
 
     func storedRows(keys: [String]) throws -> [String: StoredRow] {
