@@ -220,4 +220,53 @@ struct RecordMapperTests {
         // Keys that are different text stay different.
         #expect(key("e", "1").key != key("\u{E9}", "1").key)
     }
+
+    /// PostgreSQL's `text` cannot hold U+0000 (COPY fails the whole page, every run) and SQLite
+    /// can: a value that holds it quarantines the record on every backend, with rule
+    /// `control-char` naming the field, and the value shown escaped.
+    @Test func aValueHoldingUPlus0000IsQuarantinedNamingTheField() throws {
+        let (m, _p) = try mapper()
+        _ = _p
+        for (member, value, field) in [("QYMC", "nul\u{0}byte", "name"), ("FDDBR", "张\u{0}", "legal_rep"),
+                                       ("QYMC", "义乌市测试商贸有限公司义乌市测试商贸有限公司\u{0}", "name"), ("SXBM", "000105\u{0}001000", "SXBM")] {
+            guard case .rejected(let r) = m.map(record([member: value])) else { Issue.record("\(member) accepted"); continue }
+            #expect(r.reasons.map(\.rule) == ["control-char"], "\(r.reasons)")
+            #expect(r.reasons.first?.field == field)
+            #expect(r.reasons.first?.value?.contains("\\u{0}") == true, "shown escaped: \(r.reasons)")
+            #expect(r.record == record([member: value]), "the record is kept as sent")
+            #expect(r.key == "91350100M000100Y43")
+        }
+        // Other control characters are stored as sent (PostgreSQL takes them).
+        guard case .row(let row) = m.map(record(["QYMC": "a\u{1}b\tc"])) else { Issue.record("U+0001 rejected"); return }
+        #expect(row.values[1] == .text("a\u{1}b\tc"))
+    }
+
+    /// A `json` value holding U+0000 in a string or a member name (as an object, or as a string of
+    /// JSON) is quarantined too: its canonical text escapes it, which PostgreSQL's `jsonb` refuses.
+    @Test func aJSONValueHoldingUPlus0000IsQuarantined() throws {
+        let p = try TestProject(datasets: ["docs.yml": """
+            dataset: docs
+            source: province
+            request: { path: /docs, pagination: { type: none } }
+            key: [id]
+            fields:
+              id:  { from: ID, type: text }
+              doc: { from: DOC, type: json }
+            """])
+        let project = try p.load()
+        let m = RecordMapper(dataset: project.datasets[0], dictionaries: project.dictionaries)
+        func map(_ doc: JSONValue) -> RecordMapper.Outcome { m.map(.object(JSONObject([("ID", .string("A1")), ("DOC", doc)]))) }
+        let held: [JSONValue] = [
+            .object(JSONObject([("a", .array([.number("1"), .string("x\u{0}")]))])),
+            .object(JSONObject([("k\u{0}", .number("1"))])),
+            .string(#"{"a":"x\u0000"}"#),
+        ]
+        for doc in held {
+            guard case .rejected(let r) = map(doc) else { Issue.record("accepted: \(doc)"); continue }
+            #expect(r.reasons.map(\.rule) == ["control-char"] && r.reasons.first?.field == "doc", "\(r.reasons)")
+        }
+        // An escaped backslash followed by "u0000" is no NUL.
+        guard case .row(let row) = map(.string(#"{"a":"x\\u0000"}"#)) else { Issue.record("rejected"); return }
+        #expect(row.values[1] == .text(#"{"a":"x\\u0000"}"#))
+    }
 }

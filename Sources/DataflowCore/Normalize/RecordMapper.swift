@@ -140,9 +140,14 @@ public final class RecordMapper {
         var matterCode: String?
         var matter: String?
         if case .field(let f)? = dataset.matters, let code = object[f]?.text?.trimmingWhitespace, !code.isEmpty {
-            matterCode = code
-            matter = dictionaries.resolve(code)?.code
-            if matter == nil, dataset.strict {
+            // `_matter_code` and the unresolved-code list store the code as text.
+            if RecordMapper.holdsNUL(code) {
+                reasons.append(RecordMapper.nulReason(field: f, from: f, code))
+            } else {
+                matterCode = code
+                matter = dictionaries.resolve(code)?.code
+            }
+            if matterCode != nil, matter == nil, dataset.strict {
                 reasons.append(RejectReason(field: f, rule: "matter", value: code,
                                             message: "\(f): matter code \(code) is not in dictionaries/matters.yml (strict: true)"))
             }
@@ -231,6 +236,7 @@ public final class RecordMapper {
         let value: CellValue
         switch plan.field.type {
         case .text, .json:
+            if RecordMapper.holdsNUL(text) { return .failure(RecordMapper.nulReason(field: plan.field.column, from: plan.field.from, text)) }
             value = .text(text)
         case .int:
             let digits = text.trimmingWhitespace
@@ -279,6 +285,34 @@ public final class RecordMapper {
         return .success(value)
     }
 
+    /// Whether the text holds U+0000. PostgreSQL's `text` cannot store it (COPY fails the whole
+    /// page) while SQLite can, so such a value is quarantined on every backend alike (rule
+    /// `control-char`). In UTF-8 the byte 0x00 is U+0000 and nothing else, so the test reads the
+    /// bytes in place, as the other fast paths do, without allocating.
+    @inline(__always)
+    static func holdsNUL(_ text: String) -> Bool {
+        text.utf8Contains(anyOf: (0, 0)) ?? text.utf8.contains(0)
+    }
+
+    /// Whether a `json` value holds U+0000 in any string or member name. Its canonical text
+    /// escapes it (`\u0000`), which PostgreSQL's `text` takes but its `jsonb` refuses, so the
+    /// value is quarantined like a text that holds it.
+    static func holdsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let s): return holdsNUL(s)
+        case .array(let items): return items.contains { holdsNUL($0) }
+        case .object(let o): return o.members.contains { holdsNUL($0.key) || holdsNUL($0.value) }
+        case .null, .bool, .number: return false
+        }
+    }
+
+    /// The reject reason for a value that holds U+0000; the value is shown with its control
+    /// characters escaped (the record itself is kept as sent).
+    static func nulReason(field: String, from: String, _ value: String) -> RejectReason {
+        RejectReason(field: field, rule: "control-char", value: Redactor.escapingControls(value),
+                     message: "\(from): holds the character U+0000 (NUL), which a PostgreSQL warehouse cannot store; the gateway must correct the record")
+    }
+
     /// Whether the text starts or ends with whitespace (the common case, none, skips trimming).
     static func hasOuterSpace(_ text: String) -> Bool { text.hasOuterWhitespace }
 
@@ -295,9 +329,13 @@ public final class RecordMapper {
             guard let parsed = try? JSONParser.parse(Array(trimmed.utf8)) else {
                 return .failure(reject(field, "type:json", String(s.prefix(200)), "not valid JSON"))
             }
-            return .success(.text(parsed.serialized()))
+            let text = parsed.serialized()
+            if RecordMapper.holdsNUL(parsed) { return .failure(RecordMapper.nulReason(field: field.column, from: field.from, text)) }
+            return .success(.text(text))
         }
-        return .success(.text(raw.serialized()))
+        let text = raw.serialized()
+        if RecordMapper.holdsNUL(raw) { return .failure(RecordMapper.nulReason(field: field.column, from: field.from, text)) }
+        return .success(.text(text))
     }
 
     private func reject(_ field: FieldConfig, _ rule: String, _ value: String, _ message: String) -> RejectReason {
