@@ -274,4 +274,54 @@ struct CatalogFormatTests {
         #expect(try run("catalog", "--fail-under", "100").status == 4)
         #expect(try run("catalog", "--fail-under", "0").status == 0)
     }
+
+    /// The texts of a line of CommonMark code spans separated by ", ", read by CommonMark's rules
+    /// (a span ends at the next backtick run of the opening run's length; one space is stripped
+    /// from each end when both are spaces and the text is not all spaces), or nil when anything
+    /// in the line falls outside a code span.
+    static func codeSpans(_ line: Substring) -> [String]? {
+        var rest = line[...], spans: [String] = []
+        while !rest.isEmpty {
+            let open = rest.prefix { $0 == "`" }.count
+            guard open > 0 else { return nil }
+            rest = rest.dropFirst(open)
+            var content = "", closed = false
+            while !rest.isEmpty {
+                let run = rest.prefix { $0 == "`" }.count
+                if run == open { rest = rest.dropFirst(run); closed = true; break }
+                if run > 0 { content += rest.prefix(run); rest = rest.dropFirst(run) } else { content.append(rest.removeFirst()) }
+            }
+            guard closed else { return nil }
+            if content.count > 2, content.hasPrefix(" "), content.hasSuffix(" "), content.contains(where: { $0 != " " }) {
+                content = String(content.dropFirst().dropLast())
+            }
+            spans.append(content)
+            if rest.isEmpty { break }
+            guard rest.hasPrefix(", ") else { return nil }
+            rest = rest.dropFirst(2)
+        }
+        return spans
+    }
+
+    /// A gateway member name or matter code with backticks, HTML, a link, pipes or line breaks is
+    /// shown as code in the Markdown catalogue: before, it was written raw between single
+    /// backticks, so its own backtick ended the code span and the `<img>` and the link rendered.
+    @Test func hostileMemberNamesAndMatterCodesStayInsideCodeSpansInMarkdown() throws {
+        var report = try FixedWarehouse().report()
+        let i = try #require(report.datasets.firstIndex { $0.dataset == "market_licenses" })
+        let hostile = "x`<img src=x onerror=alert(1)>`[登录](https://evil.example/)"
+        let fields = [hostile, "JYFW", "a\n\n<script>alert(1)</script>\n# 标题", "``|`", " <b> "]
+        let codes = ["000105999000", "1|2`<i>x</i>`[y](z)", "`"]
+        report.datasets[i].unmappedSourceFields = fields
+        report.datasets[i].unresolvedMatterCodes = codes
+        let markdown = CoverageMarkdownRenderer.render(report)
+        let lines = markdown.split(separator: "\n")
+        func spans(after prefix: String) -> [String]? {
+            lines.first { $0.hasPrefix(prefix) }.flatMap { Self.codeSpans($0.dropFirst(prefix.count)) }
+        }
+        #expect(spans(after: "Source fields not in the mapping: ") == fields.map(Redactor.escapingControls), "\(markdown)")
+        #expect(spans(after: "Unresolved matter codes: ") == codes, "\(markdown)")
+        // A plain name is written as before (`JYFW`; the golden file holds it too).
+        #expect(markdown.contains("Source fields not in the mapping: ``x`<img src=x onerror=alert(1)>`[登录](https://evil.example/)``, `JYFW`, "))
+    }
 }

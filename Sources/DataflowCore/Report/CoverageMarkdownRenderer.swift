@@ -27,10 +27,10 @@ public enum CoverageMarkdownRenderer {
             out += "### \(cell(d.catalogue.title)) (`\(d.dataset)`)\n\n"
             out += table(["信息项名称", "数据类型", "个人信息"], d.catalogue.items.map { [$0.name, $0.dataType, $0.pii ? "是" : "否"] })
             if !d.unresolvedMatterCodes.isEmpty {
-                out += "\nUnresolved matter codes: \(d.unresolvedMatterCodes.map { "`\($0)`" }.joined(separator: ", "))\n"
+                out += "\nUnresolved matter codes: \(d.unresolvedMatterCodes.map(code).joined(separator: ", "))\n"
             }
             if !d.unmappedSourceFields.isEmpty {
-                out += "\nSource fields not in the mapping: \(d.unmappedSourceFields.map { "`\($0)`" }.joined(separator: ", "))\n"
+                out += "\nSource fields not in the mapping: \(d.unmappedSourceFields.map(code).joined(separator: ", "))\n"
             }
             out += "\n"
         }
@@ -57,6 +57,31 @@ public enum CoverageMarkdownRenderer {
         out += "|" + String(repeating: " --- |", count: headers.count) + "\n"
         for row in rows { out += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
         return out
+    }
+
+    /// A code span that shows `s` literally, whatever it holds: a gateway's member name or matter
+    /// code may carry backticks, HTML or a link. CommonMark ends a code span only at a backtick run
+    /// as long as the opening one, so the fence is one backtick longer than the longest run in the
+    /// text; inside, `<`, `[`, `*`, `\` and `|` are plain characters (this line is no table row).
+    /// Line breaks and other control characters are written as escapes, so the text cannot end
+    /// the paragraph. A text that starts or ends with a backtick is padded with one space on each
+    /// side, which CommonMark strips again.
+    ///
+    /// ```swift
+    /// CoverageMarkdownRenderer.code("a`<b>`")   // "`` a`<b>` ``"
+    /// ```
+    static func code(_ s: String) -> String {
+        let text = Redactor.escapingControls(s)
+        var longest = 0, run = 0
+        for byte in text.utf8 {
+            run = byte == UInt8(ascii: "`") ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let allSpaces = text.utf8.allSatisfy { $0 == UInt8(ascii: " ") }
+        let pad = text.hasPrefix("`") || text.hasSuffix("`") || (text.hasPrefix(" ") && text.hasSuffix(" ") && !allSpaces) || text.isEmpty
+            ? " " : ""
+        return fence + pad + text + pad + fence
     }
 
     /// Escapes what would break a table cell or start markup.
