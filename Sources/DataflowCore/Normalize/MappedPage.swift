@@ -27,7 +27,10 @@ extension RecordMapper {
             // Records of a page nearly always share one shape: look up the field names only when
             // they differ from the previous record's (no hashing per field per record).
             if case .object(let o) = record, !o.members.elementsEqual(previousKeys, by: { $0.key == $1 }) {
-                for member in o.members where !knownSourceFields.contains(member.key) { page.unmappedFields.insert(member.key) }
+                for member in o.members where !knownSourceFields.contains(member.key) {
+                    // A name holding U+0000 is recorded with it spelled out: PostgreSQL text cannot hold it.
+                    page.unmappedFields.insert(member.key.utf8.contains(0) ? member.key.replacingOccurrences(of: "\u{0}", with: #"\u0000"#) : member.key)
+                }
                 previousKeys = o.members.map(\.key)
             }
             switch map(record, cursor: cursors.map { $0[index] }) {
