@@ -10,7 +10,9 @@ struct ExportCommand: ParsableCommand {
         abstract: "Stream a dataset table or its change feed to CSV (RFC 4180) or NDJSON, masking personal data.",
         discussion: """
         Fields marked pii are masked by kind (330782***********9, 138****0001, 张*) unless --reveal-pii is given; every export is \
-        recorded in the warehouse table _dataflow_exports (when, user, dataset, rows, columns, masked).
+        recorded in the warehouse table _dataflow_exports (when, user, dataset, rows, columns, masked). A masked export \
+        refuses what would tell clear values: _hash of a dataset with personal fields, and --where on a personal column \
+        (or on _key when a key column is personal).
 
         --where COLUMN=VALUE keeps rows whose column equals the value (bound as a parameter, never \
         pasted into SQL); repeat it: several values for one column mean any of them, different \

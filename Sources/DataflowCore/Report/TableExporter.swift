@@ -106,6 +106,7 @@ public struct TableExporter {
         if let since = options.changesSince, since < 0 { throw UsageError(message: "--changes-since must be 0 or more (got \(since))") }
 
         let masking = PIIMasking(dataset: dataset)
+        if !options.revealPII { try refuseClearDerivations(rowColumns: rowColumns, filters: options.filters, masking: masking) }
         let boolColumns = Set(dataset.fields.filter { $0.type == .bool }.map(\.column)).union(["_deleted"])
         let headers = (feed ? Self.changeColumns : []) + rowColumns
         // What each output column hides: its field's kind; `_key` when a key column is personal.
@@ -154,8 +155,8 @@ public struct TableExporter {
         // masked one goes ahead and says the log could not be written.
         var entry = ExportLog.Entry(command: "export", dataset: dataset.name, masked: masked.contains(true), target: options.target)
         entry.columns = headers
-        // A masked view's log does not keep the person it looked for in clear either.
-        entry.filters = options.filters.map { "\($0.column)=\(options.revealPII ? $0.value : masking.value($0.value, column: $0.column))" }
+        // A masked export never filters on personal data (refused above), so filters are logged as given.
+        entry.filters = options.filters.map { "\($0.column)=\($0.value)" }
         entry.format = options.format.rawValue + (options.format == .csv && options.encoding != .utf8 ? " " + options.encoding.rawValue : "")
             + (options.rawCells ? " raw-cells" : "")
         entry.changesSince = options.changesSince
@@ -223,4 +224,44 @@ public struct TableExporter {
         return Result(rows: rows, lastSeq: lastSeq, logError: logError)
     }
 
+    /// The personal columns an output or filter column is computed from: the column itself when
+    /// it is personal, the personal key columns for `_key`, every personal column for `_hash`
+    /// (an unsalted SHA-256 of the clear values). Empty when the column shows no personal data.
+    func personalSources(of column: String, masking: PIIMasking) -> [String] {
+        let personal = dataset.fields.map(\.column).filter { masking.columns[$0] != nil }
+        switch column {
+        case "_hash": return personal
+        case "_key": return dataset.key.filter { masking.columns[$0] != nil }
+        default: return masking.columns[column] != nil ? [column] : []
+        }
+    }
+
+    /// A masked export must not answer questions about clear values. `_hash` cannot be masked
+    /// usefully — even a few hex digits let a script test guessed names against it — so it is
+    /// refused; a filter on a personal column (or on `_key`/`_hash` built from one) would say
+    /// whether a guessed value is in the table, and repeated values test thousands at once.
+    func refuseClearDerivations(rowColumns: [String], filters: [Filter], masking: PIIMasking) throws {
+        if rowColumns.contains("_hash") {
+            let sources = personalSources(of: "_hash", masking: masking)
+            if !sources.isEmpty {
+                throw UsageError(message: "column _hash is a hash of the clear values, personal data included (\(sources.joined(separator: ", "))):"
+                    + " a masked export cannot show it, since guessed values can be tested against it."
+                    + " Leave _hash out, or add --reveal-pii (the clear view is logged in _dataflow_exports)")
+            }
+        }
+        var refused: [String] = []
+        for f in filters where !refused.contains(f.column) && !personalSources(of: f.column, masking: masking).isEmpty { refused.append(f.column) }
+        guard let first = refused.first else { return }
+        let described = refused.map { column -> String in
+            let sources = personalSources(of: column, masking: masking).joined(separator: ", ")
+            switch column {
+            case "_key": return "_key (it holds personal data: \(sources))"
+            case "_hash": return "_hash (a hash of personal data: \(sources))"
+            default: return "\(column) (personal data)"
+            }
+        }
+        throw UsageError(message: "--where \(first)=…: a masked export cannot filter on \(described.joined(separator: ", ")):"
+            + " the rows it returns would tell whether a guessed clear value is in the table."
+            + " Add --reveal-pii to filter on personal data (the clear view and its filter are logged in _dataflow_exports)")
+    }
 }

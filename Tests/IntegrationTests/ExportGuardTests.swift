@@ -1,0 +1,80 @@
+import DataflowCore
+import Foundation
+import Testing
+
+/// `dataflow export` refuses what would leak: `_hash` and `--where` on personal data in a masked export.
+@Suite("Export guards: derived personal values")
+struct ExportGuardTests {
+    /// Rows in the export log.
+    static func logged(_ project: CountyProject) throws -> Int64 {
+        try project.reader().scalarInt("SELECT count(*) FROM _dataflow_exports", []) ?? -1
+    }
+
+    @Test func aMaskedExportRefusesTheHashOfPersonalValues() throws {
+        let sandbox = try Sandbox(rows: 40, caseRows: 5)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        let db = try project.database()
+        let hash = try #require(try db.scalarText("SELECT _hash FROM market_licenses WHERE _deleted = 0 ORDER BY rowid LIMIT 1"))
+
+        // An unsalted hash of the clear values lets a script try names until one matches: refused.
+        for format in ["csv", "ndjson"] {
+            let masked = try project.dataflow("export", "market_licenses", "--format", format, "--columns", "uscc,name,legal_rep,_hash")
+            #expect(masked.status == 2, "\(masked.output)")
+            #expect(masked.stdout.isEmpty && !masked.stdout.contains(hash))
+            #expect(masked.stderr.contains("_hash") && masked.stderr.contains("legal_rep") && masked.stderr.contains("--reveal-pii"), "\(masked.stderr)")
+        }
+        let byHash = try project.dataflow("export", "market_licenses", "--where", "_hash=\(hash)")
+        #expect(byHash.status == 2 && byHash.stdout.isEmpty, "\(byHash.output)")
+        #expect(byHash.stderr.contains("--reveal-pii"), "\(byHash.stderr)")
+        #expect(try Self.logged(project) == 0, "a refused export is not logged: nothing left")
+
+        // The clear view shows it (and is logged as such).
+        let clear = try project.dataflow("export", "market_licenses", "--columns", "uscc,_hash", "--reveal-pii")
+        #expect(clear.status == 0, "\(clear.output)")
+        #expect(clear.stdout.split(separator: "\r\n").dropFirst().first?.hasSuffix(",\(hash)") == true, "\(clear.stdout.prefix(300))")
+        #expect(try db.scalarInt("SELECT masked FROM _dataflow_exports ORDER BY id DESC LIMIT 1") == 0)
+
+        // A dataset with no personal field keeps its _hash in a masked export.
+        let fixed = try FixedWarehouse()
+        let plain = try Command.run(Binaries.dataflow, ["export", "job_centres", "--columns", "centre_id,_hash", "--project", fixed.root.path], in: fixed.root)
+        #expect(plain.status == 0 && plain.stdout.contains("JC001,h\r\n"), "\(plain.output)")
+    }
+
+    @Test func whereOnPersonalDataIsRefusedUnlessRevealed() throws {
+        let sandbox = try Sandbox(rows: 60, caseRows: 5)
+        // uscc personal too, so the key (and `_key`) holds personal data.
+        let project = try CountyProject(sandbox: sandbox) { file, text in
+            file == "market_licenses.yml" ? text.replacingOccurrences(of: "check: uscc, required: true }", with: "check: uscc, required: true, pii: true }") : text
+        }
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        let db = try project.database()
+        let rep = try #require(try db.scalarText("SELECT legal_rep FROM market_licenses WHERE _deleted = 0 AND legal_rep IS NOT NULL LIMIT 1"))
+        let uscc = try #require(try db.scalarText("SELECT uscc FROM market_licenses WHERE _deleted = 0 LIMIT 1"))
+        let division = try #require(try db.scalarText("SELECT division FROM market_licenses WHERE _deleted = 0 AND division IS NOT NULL LIMIT 1"))
+
+        // Yes/no about a clear value — one guess, or thousands as one IN list — is refused.
+        let guesses = ["--where", "legal_rep=\(rep)"] + (0..<500).flatMap { ["--where", "legal_rep=\(rep.prefix(1))\($0)"] }
+        for args in [["--where", "legal_rep=\(rep)"], guesses, ["--where", "uscc=\(uscc)"], ["--where", "_key=\(uscc)"],
+                     ["--changes-since", "0", "--where", "legal_rep=\(rep)"], ["--where", "division=\(division)", "--where", "legal_rep=\(rep)"]] {
+            let refused = try project.dataflow(["export", "market_licenses", "--format", "ndjson"] + args)
+            #expect(refused.status == 2, "\(args.prefix(4)): \(refused.output)")
+            #expect(refused.stdout.isEmpty)
+            #expect(refused.stderr.contains("--reveal-pii") && refused.stderr.contains("guessed clear value"), "\(refused.stderr)")
+            #expect(!refused.stderr.contains(rep) && !refused.stderr.contains(uscc), "the message repeats no clear value")
+        }
+        #expect(try Self.logged(project) == 0)
+
+        // A non-personal column filters as before.
+        let byDivision = try project.dataflow("export", "market_licenses", "--format", "ndjson", "--where", "division=\(division)")
+        #expect(byDivision.status == 0 && !byDivision.stdout.isEmpty, "\(byDivision.output)")
+
+        // The clear view filters, and its log keeps the filter in clear.
+        let clear = try project.dataflow("export", "market_licenses", "--format", "ndjson", "--reveal-pii", "--where", "legal_rep=\(rep)")
+        #expect(clear.status == 0, "\(clear.output)")
+        let rows = clear.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(!rows.isEmpty && rows.allSatisfy { $0["legal_rep"] == .string(rep) })
+        #expect(try db.scalarText("SELECT filter FROM _dataflow_exports ORDER BY id DESC LIMIT 1") == "[\"legal_rep=\(rep)\"]")
+        #expect(try db.scalarInt("SELECT masked FROM _dataflow_exports ORDER BY id DESC LIMIT 1") == 0)
+    }
+}
