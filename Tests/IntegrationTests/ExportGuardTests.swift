@@ -2,8 +2,9 @@ import DataflowCore
 import Foundation
 import Testing
 
-/// `dataflow export` refuses what would leak: `_hash` and `--where` on personal data in a masked export.
-@Suite("Export guards: derived personal values")
+/// `dataflow export` refuses what would leak or mislead: `_hash` and `--where` on personal data in
+/// a masked export, and a mapped column the table does not have yet.
+@Suite("Export guards: derived personal values, unsynced columns")
 struct ExportGuardTests {
     /// Rows in the export log.
     static func logged(_ project: CountyProject) throws -> Int64 {
@@ -76,5 +77,32 @@ struct ExportGuardTests {
         #expect(!rows.isEmpty && rows.allSatisfy { $0["legal_rep"] == .string(rep) })
         #expect(try db.scalarText("SELECT filter FROM _dataflow_exports ORDER BY id DESC LIMIT 1") == "[\"legal_rep=\(rep)\"]")
         #expect(try db.scalarInt("SELECT masked FROM _dataflow_exports ORDER BY id DESC LIMIT 1") == 0)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aMappedColumnNotYetInTheTableIsRefusedNotExportedAsItsName(_ backend: Backend) throws {
+        let sandbox = try Sandbox(rows: 30, caseRows: 5)
+        let project = try CountyProject(sandbox: sandbox, backend: backend)
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        // The mapping gains a field; no sync yet.
+        let mapping = project.root.appendingPathComponent("Mappings/datasets/market_licenses.yml")
+        try (try String(contentsOf: mapping, encoding: .utf8) + "  extra:       { from: EXTRA, type: text }\n").write(to: mapping, atomically: true, encoding: .utf8)
+
+        for args in [[], ["--columns", "uscc,extra"], ["--columns", "uscc", "--where", "extra=extra"], ["--changes-since", "0", "--format", "ndjson"]] {
+            let refused = try project.dataflow(["export", "market_licenses"] + args)
+            #expect(refused.status == 2, "\(args): \(refused.output)")
+            #expect(refused.stdout.isEmpty)
+            #expect(refused.stderr.contains("column extra is not in the warehouse yet") && refused.stderr.contains("dataflow sync market_licenses"),
+                    "\(refused.stderr)")
+        }
+        // Columns the table has still export.
+        #expect(try project.dataflow("export", "market_licenses", "--columns", "uscc,name").status == 0)
+
+        // After a sync the column exists and holds what the gateway sent (nothing), never its name.
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        let synced = try project.dataflow("export", "market_licenses", "--format", "ndjson", "--columns", "uscc,extra")
+        #expect(synced.status == 0, "\(synced.output)")
+        let rows = synced.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(rows.count > 20 && rows.allSatisfy { $0["extra"] == .null })
     }
 }

@@ -104,6 +104,16 @@ public struct TableExporter {
             throw UsageError(message: "unknown column '\(c)'\(MappingReader.suggestion(c, availableColumns)) (columns: \(availableColumns.joined(separator: ", ")))")
         }
         if let since = options.changesSince, since < 0 { throw UsageError(message: "--changes-since must be 0 or more (got \(since))") }
+        // A column the mapping gained since the last sync is not in the table yet; SQLite would
+        // read the quoted name as a string literal and export the name itself as every value.
+        let tableColumns = Set(try db.columns(of: dataset.name))
+        var missing: [String] = []
+        for c in rowColumns + options.filters.map(\.column) where !tableColumns.contains(c) && !missing.contains(c) { missing.append(c) }
+        if !missing.isEmpty {
+            let names = missing.joined(separator: ", ")
+            throw UsageError(message: "column\(missing.count == 1 ? "" : "s") \(names) \(missing.count == 1 ? "is" : "are") not in the warehouse yet"
+                + " (the mapping has \(missing.count == 1 ? "it" : "them"), table \(dataset.name) does not): run `dataflow sync \(dataset.name)` first")
+        }
 
         let masking = PIIMasking(dataset: dataset)
         if !options.revealPII { try refuseClearDerivations(rowColumns: rowColumns, filters: options.filters, masking: masking) }
