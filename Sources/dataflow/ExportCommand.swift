@@ -96,6 +96,13 @@ struct ExportCommand: ParsableCommand {
         options.target = output ?? "stdout"
         var file: AtomicFile.Writer?
         if let output {
+            // Never onto the warehouse itself: the rename would replace the database with the export.
+            do {
+                try TableExporter.checkTarget(output, warehouse: project.warehouse)
+            } catch let error as TableExporter.UsageError {
+                Console.error(error.message)
+                throw ExitCode(ExitCodes.badConfig)
+            }
             // 0600 whatever the umask: an export holds the county's records (docs/security.md, "Files").
             do {
                 file = try AtomicFile.Writer(path: output, mode: 0o600)

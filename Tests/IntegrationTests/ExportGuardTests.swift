@@ -2,9 +2,9 @@ import DataflowCore
 import Foundation
 import Testing
 
-/// `dataflow export` refuses what would leak or mislead: `_hash` and `--where` on personal data in
-/// a masked export, and a mapped column the table does not have yet.
-@Suite("Export guards: derived personal values, unsynced columns")
+/// `dataflow export` refuses what would leak or destroy: `_hash` and `--where` on personal data in
+/// a masked export, a mapped column the table does not have yet, and `-o` onto the warehouse.
+@Suite("Export guards: derived personal values, unsynced columns, the warehouse as target")
 struct ExportGuardTests {
     /// Rows in the export log.
     static func logged(_ project: CountyProject) throws -> Int64 {
@@ -104,5 +104,39 @@ struct ExportGuardTests {
         #expect(synced.status == 0, "\(synced.output)")
         let rows = synced.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
         #expect(rows.count > 20 && rows.allSatisfy { $0["extra"] == .null })
+    }
+
+    @Test func anExportOntoTheWarehouseOrItsFilesIsRefused() throws {
+        let sandbox = try Sandbox(rows: 30, caseRows: 5)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: project.warehousePath))
+        let rows = try project.database().scalarInt("SELECT count(*) FROM market_licenses")
+        let link = project.root.appendingPathComponent("link.db").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: project.warehousePath)
+
+        // `dataflow ARGS` run from the project root, so relative targets are relative to it.
+        func fromRoot(_ arguments: String...) throws -> CommandResult {
+            try Command.run("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", project.root.path, Binaries.dataflow] + arguments + ["--project", project.root.path],
+                            environment: project.environment, in: project.root)
+        }
+        // Relative, absolute, through `..`, a symlink, and the companion files whether they exist now or not.
+        for target in ["warehouse/county.db", project.warehousePath, "warehouse/../warehouse/./county.db", link,
+                       "warehouse/county.db-wal", "warehouse/county.db-shm", project.warehousePath + ".lock"] {
+            let refused = try fromRoot("export", "market_licenses", "-o", target)
+            #expect(refused.status == 2, "\(target): \(refused.output)")
+            #expect(refused.stderr.contains("is the warehouse's") && refused.stderr.contains("nothing was exported"), "\(refused.stderr)")
+        }
+        // No temporary file (`county.db.partial-…`) is left beside the warehouse.
+        let folder = project.root.appendingPathComponent("warehouse").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".partial") } == [])
+        let after = try Data(contentsOf: URL(fileURLWithPath: project.warehousePath))
+        #expect(after.starts(with: Array("SQLite format 3\0".utf8)))
+        #expect(after == before, "the warehouse file is untouched")
+        #expect(try project.database().scalarInt("SELECT count(*) FROM market_licenses") == rows && (rows ?? 0) > 0)
+
+        // Any other file is fine.
+        let ok = try fromRoot("export", "market_licenses", "-o", "warehouse/county.csv")
+        #expect(ok.status == 0, "\(ok.output)")
     }
 }
