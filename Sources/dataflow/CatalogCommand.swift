@@ -73,6 +73,14 @@ struct CatalogCommand: ParsableCommand {
                 throw ExitCode(ExitCodes.badConfig)
             }
         }
+        if let output {
+            do {
+                try TableExporter.checkTarget(output, warehouse: project.warehouse, writing: "catalogue", nothing: "nothing was written")
+            } catch {
+                Console.error("\(error)")
+                throw ExitCode(ExitCodes.badConfig)
+            }
+        }
         let report: CoverageReport
         do {
             let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)

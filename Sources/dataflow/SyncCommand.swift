@@ -99,6 +99,15 @@ struct SyncCommand: ParsableCommand {
         } catch {
             throw fail("\(error)\nconfiguration is not valid; nothing was changed", event: "config_error", exitCode: ExitCodes.badConfig)
         }
+        if let metricsFile {
+            // Before anything is synced: the metrics file is written whole at the end, over what is there.
+            do {
+                try TableExporter.checkTarget(metricsFile, warehouse: project.warehouse, option: "--metrics-file", writing: "metrics file",
+                                              nothing: "nothing was synced")
+            } catch {
+                throw fail("\(error)", event: "config_error", exitCode: ExitCodes.badConfig)
+            }
+        }
         // One redactor for the run: the engine's authenticators teach it their tokens, the log uses it.
         let redactor = Redactor(project: project)
         LogBootstrap.install(format: global.logFormat, quiet: global.quiet, redactor: redactor)

@@ -126,6 +126,12 @@ struct ExportGuardTests {
             let refused = try fromRoot("export", "market_licenses", "-o", target)
             #expect(refused.status == 2, "\(target): \(refused.output)")
             #expect(refused.stderr.contains("is the warehouse's") && refused.stderr.contains("nothing was exported"), "\(refused.stderr)")
+            // The other files dataflow writes whole are refused the same way.
+            let catalogue = try fromRoot("catalog", "-o", target)
+            #expect(catalogue.status == 2 && catalogue.stderr.contains("the catalogue would replace it"), "\(target): \(catalogue.output)")
+            let metrics = try fromRoot("sync", "--metrics-file", target)
+            #expect(metrics.status == 2 && metrics.stderr.contains("the metrics file would replace it") && metrics.stderr.contains("nothing was synced"),
+                    "\(target): \(metrics.output)")
         }
         // No temporary file (`county.db.partial-…`) is left beside the warehouse.
         let folder = project.root.appendingPathComponent("warehouse").path
@@ -138,5 +144,6 @@ struct ExportGuardTests {
         // Any other file is fine.
         let ok = try fromRoot("export", "market_licenses", "-o", "warehouse/county.csv")
         #expect(ok.status == 0, "\(ok.output)")
+        #expect(try fromRoot("catalog", "-o", "warehouse/catalog.md").status == 0)
     }
 }

@@ -286,7 +286,8 @@ public struct TableExporter {
     /// ```swift
     /// try TableExporter.checkTarget("warehouse/county.db", warehouse: project.warehouse)   // throws UsageError
     /// ```
-    public static func checkTarget(_ target: String, warehouse: DatabaseLocation) throws {
+    public static func checkTarget(_ target: String, warehouse: DatabaseLocation, option: String = "-o", writing what: String = "export",
+                                   nothing: String = "nothing was exported") throws {
         guard case .sqlite(let database) = warehouse else { return }
         let resolvedTarget = resolvedPath(target)
         var targetStat = stat()
@@ -297,8 +298,8 @@ public struct TableExporter {
             var fileStat = stat()
             let sameInode = targetExists && stat(file, &fileStat) == 0 && fileStat.st_dev == targetStat.st_dev && fileStat.st_ino == targetStat.st_ino
             guard sameInode || resolvedPath(file) == resolvedTarget else { continue }
-            throw UsageError(message: "-o \(target) is the warehouse's \(role) (\(file)): the export would replace it."
-                + " Choose another file; nothing was exported")
+            throw UsageError(message: "\(option) \(target) is the warehouse's \(role) (\(file)): the \(what) would replace it."
+                + " Choose another file; \(nothing)")
         }
     }
 
