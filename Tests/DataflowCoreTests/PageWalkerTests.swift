@@ -323,10 +323,13 @@ struct PagePrefetcherTests {
         }
         prefetcher.stop()
         #expect(handed == 6)
-        // The producer frees what was recycled before each of its fetches after the first; the
-        // last pages may be freed when the prefetcher goes, so at least the first four went there.
-        #expect(log.value.prefix(4).allSatisfy { $0 }, "\(log.value)")
-        #expect(log.value.count >= 4)
+        // The producer frees what was recycled before each of its fetches after the first. With
+        // one page queued and one in its hands it is at most two fetches ahead: page k is
+        // recycled before the consumer takes page k + 1, and so before fetch k + 3 starts, for
+        // k ≤ 3. Page 4 may be recycled after fetch 6, the last, began (a slow consumer on a busy
+        // machine), and the last pages are then freed when the prefetcher goes.
+        #expect(log.value.prefix(3).allSatisfy { $0 }, "\(log.value)")
+        #expect(log.value.count >= 3)
     }
 
     /// `waitForNext` is what lets a walk group its pages: true as soon as the next item is in, false
