@@ -78,7 +78,7 @@ public struct CoverageCalculator {
         let lastSuccess = try db.scalarText("SELECT max(finished_at) FROM _dataflow_run_datasets WHERE dataset = ? AND status = 'ok'", [name])
         let lastError = try db.scalarText("""
             SELECT error FROM _dataflow_run_datasets WHERE dataset = ? AND status <> 'running' ORDER BY run_id DESC LIMIT 1
-            """, [name]).map(redactor.redact)
+            """, [name]).map(redactor.redactingStoredError)
         let openRejects = Int(try db.scalarInt("SELECT count(*) FROM _dataflow_rejects WHERE dataset = ? AND resolved_at IS NULL", [name]) ?? 0)
         var freshness = "never"
         if let lastSuccess, let date = Timestamp.parse(lastSuccess) {

@@ -107,7 +107,7 @@ public struct StatusReport: Sendable, Encodable {
                 runs[i].datasets.append(DatasetRun(
                     dataset: d.text(0) ?? "", status: status, fetched: Int(d.int(2)), inserted: Int(d.int(3)), updated: Int(d.int(4)),
                     unchanged: Int(d.int(5)), deleted: Int(d.int(6)), rejected: Int(d.int(7)), pages: Int(d.int(8)),
-                    requests: Int(d.int(9)), seconds: d.isNull(10) ? nil : d.double(10), error: d.text(11).map(redactor.redact)))
+                    requests: Int(d.int(9)), seconds: d.isNull(10) ? nil : d.double(10), error: d.text(11).map(redactor.redactingStoredError)))
             }
         }
         var states: [DatasetState] = []
@@ -124,7 +124,7 @@ public struct StatusReport: Sendable, Encodable {
             states.append(DatasetState(dataset: s.text(0) ?? "", rows: Int(s.int(1)), deletedRows: Int(s.int(2)), watermark: s.text(3),
                                        openRejects: Int(s.int(4)), unresolvedMatterCodes: Int(s.int(5)),
                                        unmappedSourceFields: s.text(6).map { $0.split(separator: ",").map(String.init) } ?? [],
-                                       lastSuccess: s.text(7), lastStatus: s.text(8), lastError: s.text(9).map(redactor.redact)))
+                                       lastSuccess: s.text(7), lastStatus: s.text(8), lastError: s.text(9).map(redactor.redactingStoredError)))
         }
         return StatusReport(warehouse: warehouse, runs: runs, datasets: states)
     }

@@ -53,7 +53,8 @@ public enum PIIText {
 
     // MARK: - Members
 
-    /// Masks the string or number value of every member whose name is personal.
+    /// Masks the string or number value of every member whose name is personal (a value that holds
+    /// `**` is masked already and left as it is, so masking a masked text changes nothing).
     static func maskingPersonalMembers(_ chars: [Character]) -> [Character] {
         var out: [Character] = []
         out.reserveCapacity(chars.count)
@@ -76,13 +77,17 @@ public enum PIIText {
                 let value = quoted(chars, from: i)
                 let content = (i + 1)..<(value.closed ? value.end - 1 : value.end)
                 out.append("\"")
-                out.append(contentsOf: PIIMask.mask(String(chars[content]), as: kind))
+                // A value masked already (an excerpt masked before it was stored) stays as it is:
+                // masking it again would hide the part a mask keeps readable.
+                let text = String(chars[content])
+                out.append(contentsOf: text.contains("**") ? text : PIIMask.mask(text, as: kind))
                 if value.closed { out.append("\"") }
                 i = value.end
             } else if chars[i].isASCII && (chars[i].isNumber || chars[i] == "-") {
                 var end = i + 1
-                while end < chars.count, chars[end].isASCII, chars[end].isNumber || ".eE+-".contains(chars[end]) { end += 1 }
-                out.append(contentsOf: PIIMask.mask(String(chars[i..<end]), as: kind))
+                while end < chars.count, chars[end].isASCII, chars[end].isNumber || ".eE+-*".contains(chars[end]) { end += 1 }
+                let number = String(chars[i..<end])
+                out.append(contentsOf: number.contains("*") ? number : PIIMask.mask(number, as: kind))
                 i = end
             }
         }

@@ -86,6 +86,11 @@ public final class Redactor: @unchecked Sendable {
         Self.maskingCredentialParameters(redactingKnownValues(text), ownNames: ownNames)
     }
 
+    /// A dataset's stored error on its way out (`status`, `catalog`): redacted again, and its
+    /// personal data masked as a gateway excerpt is (`PIIText`), since a row written before
+    /// excerpts were masked, or by another tool, may hold it in clear. Masked text stays as it is.
+    public func redactingStoredError(_ text: String) -> String { PIIText.masked(redact(text)) }
+
     /// `text` with every known secret (whole, or cut short at the end of an excerpt) replaced by
     /// `***`, but no masking by parameter name: for records, whose fields may well be called
     /// `key` or `sign` and hold data.
