@@ -75,7 +75,7 @@ struct CatalogCommand: ParsableCommand {
         }
         if let output {
             do {
-                try TableExporter.checkTarget(output, warehouse: project.warehouse, writing: "catalogue", nothing: "nothing was written")
+                try project.warehouse.refuseAsOutput(output, writing: "catalogue", nothing: "nothing was written")
             } catch {
                 Console.error("\(error)")
                 throw ExitCode(ExitCodes.badConfig)

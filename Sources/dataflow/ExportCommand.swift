@@ -98,7 +98,7 @@ struct ExportCommand: ParsableCommand {
         if let output {
             // Never onto the warehouse itself: the rename would replace the database with the export.
             do {
-                try TableExporter.checkTarget(output, warehouse: project.warehouse)
+                try project.warehouse.refuseAsOutput(output)
             } catch let error as TableExporter.UsageError {
                 Console.error(error.message)
                 throw ExitCode(ExitCodes.badConfig)

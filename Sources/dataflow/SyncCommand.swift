@@ -102,7 +102,7 @@ struct SyncCommand: ParsableCommand {
         if let metricsFile {
             // Before anything is synced: the metrics file is written whole at the end, over what is there.
             do {
-                try TableExporter.checkTarget(metricsFile, warehouse: project.warehouse, option: "--metrics-file", writing: "metrics file",
+                try project.warehouse.refuseAsOutput(metricsFile, option: "--metrics-file", writing: "metrics file",
                                               nothing: "nothing was synced")
             } catch {
                 throw fail("\(error)", event: "config_error", exitCode: ExitCodes.badConfig)

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Streams a dataset table, or its change feed, to CSV or NDJSON: one prepared statement stepped
 /// row by row into a buffered writer, so memory stays flat whatever the table size. Filters are
@@ -276,46 +273,5 @@ public struct TableExporter {
         throw UsageError(message: "--where \(first)=…: a masked export cannot filter on \(described.joined(separator: ", ")):"
             + " the rows it returns would tell whether a guessed clear value is in the table."
             + " Add --reveal-pii to filter on personal data (the clear view and its filter are logged in _dataflow_exports)")
-    }
-
-    /// Refuses an `-o` target that is the SQLite warehouse itself or one of its companion files
-    /// (`-wal`, `-shm`, `.lock`): the export would replace the database with CSV text. Compared by
-    /// device and inode when both exist (so a symlink or hard link is caught), and by resolved
-    /// path otherwise.
-    ///
-    /// ```swift
-    /// try TableExporter.checkTarget("warehouse/county.db", warehouse: project.warehouse)   // throws UsageError
-    /// ```
-    public static func checkTarget(_ target: String, warehouse: DatabaseLocation, option: String = "-o", writing what: String = "export",
-                                   nothing: String = "nothing was exported") throws {
-        guard case .sqlite(let database) = warehouse else { return }
-        let resolvedTarget = resolvedPath(target)
-        var targetStat = stat()
-        let targetExists = stat(target, &targetStat) == 0
-        let files = [(database, "database"), (database + "-wal", "write-ahead log"), (database + "-shm", "shared-memory file"),
-                     (database + ".lock", "run lock")]
-        for (file, role) in files {
-            var fileStat = stat()
-            let sameInode = targetExists && stat(file, &fileStat) == 0 && fileStat.st_dev == targetStat.st_dev && fileStat.st_ino == targetStat.st_ino
-            guard sameInode || resolvedPath(file) == resolvedTarget else { continue }
-            throw UsageError(message: "\(option) \(target) is the warehouse's \(role) (\(file)): the \(what) would replace it."
-                + " Choose another file; \(nothing)")
-        }
-    }
-
-    /// `path` made absolute, with symlinks, `.` and `..` resolved as far as the path exists (a file
-    /// not created yet resolves through its folder).
-    static func resolvedPath(_ path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var head = absolute, tail: [String] = []
-        while head != "/" && !head.isEmpty {
-            if let real = realpath(head, nil) {
-                defer { free(real) }
-                return ([String(cString: real)] + tail.reversed()).joined(separator: "/").replacingOccurrences(of: "//", with: "/")
-            }
-            tail.append((head as NSString).lastPathComponent)
-            head = (head as NSString).deletingLastPathComponent
-        }
-        return (absolute as NSString).standardizingPath
     }
 }
