@@ -8,7 +8,6 @@ import Testing
 /// by Python's http.server on an ephemeral loopback port.
 @Suite("A stray byte in a UTF-8 CSV download")
 struct CSVEncodingCommandTests {
-    typealias StaticGateway = DuplicateMemberTests.StaticGateway
 
     @Test func failsTheDatasetAndLeavesItsTableAndChangeFeedAlone() throws {
         let rows = (1...20).map { "K\(String(format: "%03d", $0)),张三,义乌\n" }.joined()
@@ -18,7 +17,7 @@ struct CSVEncodingCommandTests {
         let gb: [UInt8] = Array("id,name\nG001,".utf8) + [0xD3, 0xAA, 0xD2, 0xB5, 0xD6, 0xB4, 0xD5, 0xD5]
             + Array("\nG002,".utf8) + [0x95, 0x34, 0xB2, 0x35, 0xCC, 0xEF, 0xB4, 0xBA, 0x0A]
         try Data(gb).write(to: gateway.dir.appendingPathComponent("www/gb.csv"))
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("items", "{ path: /items.csv, format: csv, pagination: { type: none } }"),
+        let root = try StaticGateway.county(at: gateway, datasets: [("items", "{ path: /items.csv, format: csv, pagination: { type: none } }"),
                                                                            ("licences", "{ path: /gb.csv, format: csv, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
 

@@ -8,7 +8,6 @@ import Testing
 /// served by Python's http.server on an ephemeral loopback port.
 @Suite("Personal data in gateway errors and unread members is masked")
 struct GatewayPersonalDataTests {
-    typealias StaticGateway = DuplicateMemberTests.StaticGateway
 
     /// Every string in the JSON values of `text`'s lines (a JSON log line may escape Chinese).
     static func strings(inJSONLines text: String) -> String {
@@ -40,7 +39,7 @@ struct GatewayPersonalDataTests {
             "broken.json": #"{"list":[{"id":"K0001","name":"张三丰","phone":"13812345678","sfzh":"330782199001011234"},"#,
             "other.json": #"{"code":"97","msg":"缺少参数","data":{"xm":"李四光","lxdh":"0579-85123456","zjhm":"11010519491231002X"}}"#,
         ])
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("broken", "{ path: /broken.json, records: list, pagination: { type: none } }"),
+        let root = try StaticGateway.county(at: gateway, datasets: [("broken", "{ path: /broken.json, records: list, pagination: { type: none } }"),
                                                                            ("other", "{ path: /other.json, records: list, pagination: { type: none } }")],
                                                    sourceOptions: ["retries: 0"])
         defer { try? FileManager.default.removeItem(at: root) }
@@ -79,7 +78,7 @@ struct GatewayPersonalDataTests {
     /// out of `status` and `catalog`, as a new excerpt is; a masked one is shown as it was stored.
     @Test func anOldStoredErrorIsMaskedWhenShown() throws {
         let gateway = try StaticGateway(files: ["ok.json": #"{"list":[{"id":"K0001","name":"义乌甲"}]}"#])
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("shops", "{ path: /ok.json, records: list, pagination: { type: none } }")])
+        let root = try StaticGateway.county(at: gateway, datasets: [("shops", "{ path: /ok.json, records: list, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root).status == 0)
         let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
@@ -104,7 +103,7 @@ struct GatewayPersonalDataTests {
     @Test func unreadMembersAndAListRecordAreMaskedInRejectsAndCheck() throws {
         let page = #"{"list":[{"id":"K0001","name":"义乌甲"},{"name":"义乌丁","sfzh":"330782199001011234","lxdh":"13912345678","xm":"赵六"},["330782199001011234","13912345678","赵六"]]}"#
         let gateway = try StaticGateway(files: ["extra.json": page])
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("extra", "{ path: /extra.json, records: list, pagination: { type: none } }")])
+        let root = try StaticGateway.county(at: gateway, datasets: [("extra", "{ path: /extra.json, records: list, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
         let sync = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
         #expect(sync.status == 0, "\(sync.output)")

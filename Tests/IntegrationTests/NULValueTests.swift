@@ -9,7 +9,7 @@ import Testing
 /// the page loads, and the next run changes nothing.
 @Suite("A value holding U+0000 is quarantined on every backend")
 struct NULValueTests {
-    typealias Gateway = DuplicateMemberTests.StaticGateway
+    typealias Gateway = StaticGateway
 
     @Test(arguments: Backend.allCases)
     func theNULRecordIsQuarantinedAndTheOthersLoad(_ backend: Backend) throws {
@@ -17,7 +17,7 @@ struct NULValueTests {
         // records it, with the character spelled out.
         let page = #"{"list":[{"id":"A1","name":"义乌甲","x\u0000":"1"},{"id":"A2","name":"nul\u0000byte"},{"id":"A3","name":"义乌丙"}]}"#
         let gateway = try Gateway(files: ["page.json": page])
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("shops", "{ path: /page.json, records: list, pagination: { type: none } }")])
+        let root = try StaticGateway.county(at: gateway, datasets: [("shops", "{ path: /page.json, records: list, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
         let schema = TestPostgres.freshSchema()
         defer { if backend == .postgres { TestPostgres.dropSchema(schema) } }

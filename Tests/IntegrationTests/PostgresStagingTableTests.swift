@@ -12,11 +12,11 @@ struct PostgresStagingTableTests {
     @Test func twoDatasetsWhoseNamesAgreeIn57CharactersSyncSideBySide() throws {
         let stem = String(repeating: "a", count: 57)
         let one = stem + "one", two = stem + "two"
-        let gateway = try DuplicateMemberTests.StaticGateway(files: [
+        let gateway = try StaticGateway(files: [
             "one.json": #"{"list":[{"id":"K1","name":"义乌甲"},{"id":"K2","name":"义乌乙"}]}"#,
             "two.json": #"{"list":[{"id":"T1","title":"稠城街道"},{"id":"T2","title":"北苑街道"},{"id":"T3","title":"后宅街道"}]}"#,
         ])
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [(one, "{ path: /one.json, records: list, pagination: { type: none } }"),
+        let root = try StaticGateway.county(at: gateway, datasets: [(one, "{ path: /one.json, records: list, pagination: { type: none } }"),
                                                                           (two, "{ path: /two.json, records: list, pagination: { type: none } }")],
                                                    sourceOptions: ["concurrency: 2"])
         defer { try? FileManager.default.removeItem(at: root) }

@@ -4,7 +4,7 @@ import Testing
 
 /// Reconcile and snapshot passes at a gateway's edges, found by a hostile review: each case once
 /// tombstoned rows the gateway still serves. The gateways are Python `http.server` handlers on
-/// loopback (`DuplicateMemberTests.StaticGateway`) reading their records from a file the test
+/// loopback (`StaticGateway`) reading their records from a file the test
 /// rewrites between runs.
 @Suite("Reconcile and snapshot passes never tombstone what the gateway still has")
 struct ReconcileEdgeTests {
@@ -35,8 +35,8 @@ struct ReconcileEdgeTests {
     /// hides records without a cursor value. A reconcile walked that way never saw them and
     /// tombstoned them; it now follows the links plainly from the unfiltered first request.
     @Test func aReconcileOfASortedLinkSourceKeepsRecordsWithoutACursor() throws {
-        let gateway = try DuplicateMemberTests.StaticGateway(files: ["records.json": Self.records(8, withoutCursor: 2)], handler: Self.linkGateway)
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("things", "{ path: /x, records: records, pagination: { type: next-url, path: next } }")],
+        let gateway = try StaticGateway(files: ["records.json": Self.records(8, withoutCursor: 2)], handler: Self.linkGateway)
+        let root = try StaticGateway.county(at: gateway, datasets: [("things", "{ path: /x, records: records, pagination: { type: next-url, path: next } }")],
                                                    extra: #"incremental: { cursor: upd, param: since, format: "yyyy-MM-dd HH:mm:ss", lookback: 0s, sorted: true }"#)
         defer { try? FileManager.default.removeItem(at: root) }
         func run(_ extra: String...) throws -> SQLiteDatabase {
@@ -88,13 +88,13 @@ struct ReconcileEdgeTests {
 
     /// A snapshot county over `pageGateway`, and a way to change what the gateway serves.
     final class SnapshotCounty {
-        let gateway: DuplicateMemberTests.StaticGateway
+        let gateway: StaticGateway
         let root: URL
 
         init(_ ctl: String, total: Bool = false) throws {
-            gateway = try DuplicateMemberTests.StaticGateway(files: ["ctl.json": ctl], handler: ReconcileEdgeTests.pageGateway)
+            gateway = try StaticGateway(files: ["ctl.json": ctl], handler: ReconcileEdgeTests.pageGateway)
             let totalPath = total ? ", total: total" : ""
-            root = try DuplicateMemberTests.county(at: gateway, datasets: [("items", "{ path: /p, records: list, pagination: { type: page, page_param: page, size_param: size, size: 10\(totalPath) } }")])
+            root = try StaticGateway.county(at: gateway, datasets: [("items", "{ path: /p, records: list, pagination: { type: page, page_param: page, size_param: size, size: 10\(totalPath) } }")])
         }
 
         deinit { try? FileManager.default.removeItem(at: root) }
@@ -202,7 +202,7 @@ struct ReconcileEdgeTests {
     /// A dataset that fails still reports the requests it made: a gateway answering 500 to every
     /// request (one try and two retries) stored 0 requests, since only stored pages counted.
     @Test func aFailedDatasetCountsTheRequestsItMade() throws {
-        let gateway = try DuplicateMemberTests.StaticGateway(files: [:], handler: """
+        let gateway = try StaticGateway(files: [:], handler: """
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args): pass
             def do_GET(self):
@@ -211,7 +211,7 @@ struct ReconcileEdgeTests {
                 self.send_response(500); self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
         """)
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("items", "{ path: /p, records: list, pagination: { type: none } }")])
+        let root = try StaticGateway.county(at: gateway, datasets: [("items", "{ path: /p, records: list, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
         try String(contentsOf: root.appendingPathComponent("dataflow.yml"), encoding: .utf8)
             .appending("    retries: 2\n    retry_backoff: 1ms\n").write(to: root.appendingPathComponent("dataflow.yml"), atomically: true, encoding: .utf8)

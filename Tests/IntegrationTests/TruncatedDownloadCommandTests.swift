@@ -48,8 +48,8 @@ struct TruncatedRecordCountTests {
 
     @Test func aRetriedDownloadCountsEachRecordOnce() throws {
         let lines = (0..<12_000).map { #"{"id":"K\#(String(format: "%05d", $0))","name":"义乌\#($0)"}"# }.joined(separator: "\n") + "\n"
-        let gateway = try DuplicateMemberTests.StaticGateway(files: ["records.ndjson": lines], handler: Self.cutOnce)
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("items", "{ path: /d, format: ndjson, pagination: { type: none } }")])
+        let gateway = try StaticGateway(files: ["records.ndjson": lines], handler: Self.cutOnce)
+        let root = try StaticGateway.county(at: gateway, datasets: [("items", "{ path: /d, format: ndjson, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
         let result = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
         #expect(result.status == 0, "\(result.output)")

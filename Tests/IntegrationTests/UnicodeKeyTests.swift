@@ -6,7 +6,7 @@ import Testing
 /// warehouse compares `_key` by its bytes while the page's bookkeeping compares as Swift does
 /// (canonical equivalence), so before keys were stored in NFC the table grew a second row for
 /// the same key and tombstoned the first, or, with both forms on one page, counted an update
-/// that changed no row. Served over loopback by Python's http.server (`DuplicateMemberTests`).
+/// that changed no row. Served over loopback by Python's http.server (`StaticGateway`).
 @Suite("A key in two Unicode forms is one key")
 struct UnicodeKeyTests {
     static let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
@@ -17,8 +17,8 @@ struct UnicodeKeyTests {
     }
 
     @Test func aKeySentInTheOtherFormUpdatesItsRowInsteadOfAddingOne() throws {
-        let gateway = try DuplicateMemberTests.StaticGateway(files: ["page.json": page([(Self.composed, "甲"), ("K0002", "乙")])])
-        let root = try DuplicateMemberTests.county(at: gateway, datasets: [("shops", "{ path: /page.json, records: list, pagination: { type: none } }")])
+        let gateway = try StaticGateway(files: ["page.json": page([(Self.composed, "甲"), ("K0002", "乙")])])
+        let root = try StaticGateway.county(at: gateway, datasets: [("shops", "{ path: /page.json, records: list, pagination: { type: none } }")])
         defer { try? FileManager.default.removeItem(at: root) }
         let pageFile = gateway.dir.appendingPathComponent("www/page.json")
         #expect(Array(page([(Self.decomposed, "x")]).utf8).contains(0xCC), "the decomposed form must reach the file")
