@@ -19,9 +19,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // Thin C bindings: libcurl's variadic setopt, SQLite, OpenSSL libcrypto digests.
+        // Thin C bindings: libcurl's variadic setopt, SQLite and its VFS, OpenSSL libcrypto digests.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
-        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // SQLite (libsqlite3-dev), and the "dataflow" VFS that gathers a WAL's appended frames (wal_buffer.c).
+        .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // libpq (libpq-dev): PostgreSQL's own client; blocking, like the sync engine (docs/warehouse.md).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
@@ -81,7 +82,7 @@ let package = Package(
         // Test support: a scripted loopback HTTP server and the hostile gateway built on it.
         .target(name: "LoopbackGateway", dependencies: ["DataflowCore", "DataflowHTTP"], path: "Tests/LoopbackGateway"),
         .testTarget(name: "DataflowHTTPTests", dependencies: ["DataflowHTTP", "LoopbackGateway"]),
-        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore", "LoopbackGateway"]),
+        .testTarget(name: "DataflowCoreTests", dependencies: ["DataflowCore", "CSQLite", "LoopbackGateway"]),
         .testTarget(name: "SandboxPlatformTests", dependencies: ["SandboxPlatform"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DataflowCore", "DataflowHTTP", "DataflowPostgres", "DataflowWarehouses", "LoopbackGateway"]),
     ],

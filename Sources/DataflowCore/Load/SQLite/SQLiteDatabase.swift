@@ -23,18 +23,19 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 /// ```
 public final class SQLiteDatabase {
     let handle: OpaquePointer
-    /// Process-wide settings, made once before the first connection opens (see CSQLite/shim.h).
-    private static let configured: Void = dataflow_sqlite_configure()
+    /// Process-wide settings, made once before the first connection opens, and the VFS every
+    /// connection opens with: "dataflow" (Sources/CSQLite/wal_buffer.c), or SQLite's default if it
+    /// could not be registered.
+    private static let vfs: String? = dataflow_sqlite_configure() == SQLITE_OK ? DATAFLOW_SQLITE_VFS : nil
     public let path: String
 
     /// - Parameter immutable: read a file this process may not write (nor create its `-shm` beside):
     ///   SQLite then takes no locks, so the caller accepts that a concurrent writer is not seen.
     public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
-        _ = Self.configured
         var db: OpaquePointer?
         let flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let name = immutable ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
-        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0), nil)
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0), Self.vfs)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             if let db { sqlite3_close_v2(db) }

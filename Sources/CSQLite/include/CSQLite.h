@@ -1,0 +1,26 @@
+#ifndef DATAFLOW_CSQLITE_H
+#define DATAFLOW_CSQLITE_H
+#include <sqlite3.h>
+// SQLITE_TRANSIENT is a macro over a function-pointer cast that Swift cannot import.
+static inline void (*dataflow_sqlite_transient(void))(void *) { return SQLITE_TRANSIENT; }
+
+// The name of the VFS every dataflow connection opens with (wal_buffer.c).
+#define DATAFLOW_SQLITE_VFS "dataflow"
+
+// Process-wide settings, made once before the first connection opens:
+// - Memory statistics are kept under one global mutex, taken on every allocation (9 % of the
+//   writer thread in a full sync); dataflow never reads them. sqlite3_config is variadic, which
+//   Swift cannot call, and only works before the library initializes.
+// - Registers the "dataflow" VFS (wal_buffer.c): the platform's default VFS, with the frames a
+//   transaction appends to a WAL file gathered into one write of up to 124 KiB instead of two
+//   writes per page. Returns SQLITE_OK or SQLite's error code.
+int dataflow_sqlite_configure(void);
+
+// For tests: the write calls SQLite made to this connection's WAL file, and those the "dataflow"
+// VFS passed on to the platform's VFS. SQLITE_NOTFOUND when the WAL is not open or not this VFS's.
+int dataflow_wal_write_counts(sqlite3 *db, sqlite3_int64 *received, sqlite3_int64 *passed);
+// For tests: `probe` is called with the database's path each time this connection gives up the
+// WAL's write lock, after SQLite has published the transaction and before the VFS does anything
+// more: what the files hold then is what a kill -9 at that moment leaves. NULL removes it.
+int dataflow_wal_set_unlock_probe(sqlite3 *db, void (*probe)(const char *databasePath));
+#endif
