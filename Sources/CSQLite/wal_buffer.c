@@ -196,40 +196,21 @@ static int walTruncate(sqlite3_file *file, sqlite3_int64 size) {
     return rc;
 }
 
-static int walSync(sqlite3_file *file, int flags) {
-    WalFile *f = (WalFile *)file;
-    int rc = flush(f);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
-}
+/// Writes what was gathered, then returns `call` (not made if the write failed).
+#define AFTER_FLUSH(file, call) do { WalFile *f_ = (WalFile *)(file); int rc_ = flush(f_); return rc_ != SQLITE_OK ? rc_ : (call); } while (0)
+#define WAL_REAL(file) (((WalFile *)(file))->real)
 
-static int walFileSize(sqlite3_file *file, sqlite3_int64 *size) {
-    WalFile *f = (WalFile *)file;
-    int rc = flush(f);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
-}
-
-static int walLock(sqlite3_file *file, int level) {
-    WalFile *f = (WalFile *)file;
-    int rc = flush(f);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xLock(f->real, level);
-}
-
-static int walUnlock(sqlite3_file *file, int level) {
-    WalFile *f = (WalFile *)file;
-    int rc = flush(f);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xUnlock(f->real, level);
-}
+static int walSync(sqlite3_file *file, int flags) { AFTER_FLUSH(file, WAL_REAL(file)->pMethods->xSync(WAL_REAL(file), flags)); }
+static int walFileSize(sqlite3_file *file, sqlite3_int64 *size) { AFTER_FLUSH(file, WAL_REAL(file)->pMethods->xFileSize(WAL_REAL(file), size)); }
+static int walLock(sqlite3_file *file, int level) { AFTER_FLUSH(file, WAL_REAL(file)->pMethods->xLock(WAL_REAL(file), level)); }
+static int walUnlock(sqlite3_file *file, int level) { AFTER_FLUSH(file, WAL_REAL(file)->pMethods->xUnlock(WAL_REAL(file), level)); }
 
 static int walCheckReservedLock(sqlite3_file *file, int *out) {
     WalFile *f = (WalFile *)file;
     return f->real->pMethods->xCheckReservedLock(f->real, out);
 }
 
-static int walFileControl(sqlite3_file *file, int op, void *arg) {
-    WalFile *f = (WalFile *)file;
-    int rc = flush(f);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
-}
+static int walFileControl(sqlite3_file *file, int op, void *arg) { AFTER_FLUSH(file, WAL_REAL(file)->pMethods->xFileControl(WAL_REAL(file), op, arg)); }
 
 static int walSectorSize(sqlite3_file *file) {
     WalFile *f = (WalFile *)file;
@@ -337,17 +318,21 @@ static const sqlite3_io_methods dbMethods = {
     dbFetch, dbUnfetch,
 };
 
+/// Opens the platform VFS's file at `offset` into ours; on failure SQLite sees no methods to close.
+static int openReal(sqlite3_file *file, sqlite3_file **real, size_t offset, sqlite3_filename name, int flags, int *outFlags) {
+    *real = (sqlite3_file *)((char *)file + offset);
+    int rc = platform->xOpen(platform, name, *real, flags, outFlags);
+    if (rc != SQLITE_OK) file->pMethods = NULL;
+    return rc;
+}
+
 static int dataflowOpen(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags, int *outFlags) {
     (void)vfs;
     if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && name != NULL && platform->iVersion >= 3) {
         DbFile *d = (DbFile *)file;
         memset(d, 0, sizeof *d);
-        d->real = (sqlite3_file *)((char *)file + REAL_OFFSET(DbFile));
-        int rc = platform->xOpen(platform, name, d->real, flags, outFlags);
-        if (rc != SQLITE_OK) {
-            d->base.pMethods = NULL;
-            return rc;
-        }
+        int rc = openReal(file, &d->real, REAL_OFFSET(DbFile), name, flags, outFlags);
+        if (rc != SQLITE_OK) return rc;
         if (d->real->pMethods == NULL || d->real->pMethods->iVersion < 3) {
             // Not a file this wrapper knows how to pass through: SQLite gets the platform's own.
             memmove(file, d->real, (size_t)platform->szOsFile);
@@ -367,12 +352,8 @@ static int dataflowOpen(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f
     }
     WalFile *f = (WalFile *)file;
     memset(f, 0, sizeof *f);
-    f->real = (sqlite3_file *)((char *)file + REAL_OFFSET(WalFile));
-    int rc = platform->xOpen(platform, name, f->real, flags, outFlags);
-    if (rc != SQLITE_OK) {
-        f->base.pMethods = NULL;
-        return rc;
-    }
+    int rc = openReal(file, &f->real, REAL_OFFSET(WalFile), name, flags, outFlags);
+    if (rc != SQLITE_OK) return rc;
     sqlite3_int64 size = 0;
     rc = f->real->pMethods->xFileSize(f->real, &size);
     if (rc != SQLITE_OK) {
