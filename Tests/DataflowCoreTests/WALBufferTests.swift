@@ -76,7 +76,7 @@ struct WALBufferTests {
         // A checkpoint that restarts the WAL gives up the write lock while it still holds the
         // others, and keeps a reader out: then the count from the step's commit stands.
         if seen.integrity == "busy" { return }
-        FileManager.default.createFile(atPath: path + ".probe", contents: Data("\(seen.rows) \(seen.integrity)".utf8))
+        _ = FileManager.default.createFile(atPath: path + ".probe", contents: Data("\(seen.rows) \(seen.integrity)".utf8))
     }
 
     /// From an empty WAL, transactions of 1 to 64 pages: in one of them the buffer fills between
