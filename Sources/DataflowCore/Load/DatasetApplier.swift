@@ -73,14 +73,16 @@ final class DatasetApplier {
         // The rows already inserted (where their key was absent), or nil: then every key is read first.
         let inserted = expectNew && !batch.rows.isEmpty ? try writer.insertAbsent(batch.rows, now: now, runID: batch.runID) : nil
         var stored: [String: StoredRow]
+        let known: [String]
         if let inserted {
-            let known = batch.rows.indices.compactMap { inserted[$0] ? nil : batch.rows[$0].key }
+            known = batch.rows.indices.compactMap { inserted[$0] ? nil : batch.rows[$0].key }
             stored = known.isEmpty ? [:] : try writer.storedRows(keys: known)
         } else {
-            stored = batch.rows.isEmpty ? [:] : try writer.storedRows(keys: batch.rows.map(\.key))
+            known = batch.rows.map(\.key)
+            stored = known.isEmpty ? [:] : try writer.storedRows(keys: known)
         }
-        // Every decided key goes in below: grown once, not by doubling through the page.
-        stored.reserveCapacity(batch.rows.count)
+        // Every decided key that was not inserted goes in below: grown once, not by doubling through the page.
+        if !known.isEmpty { stored.reserveCapacity(known.count) }
         var writes: [RowWrite] = []
         writes.reserveCapacity(batch.rows.count)
         var changes: [ChangeEntry] = []
@@ -88,9 +90,13 @@ final class DatasetApplier {
         var resolvedKeys: [String] = []
         var seenKeys: [String] = []
         var newKeys = 0
-        for (index, row) in batch.rows.enumerated() {
+        // Rows are read where they are, not copied out of the page one by one: a copy of a row
+        // retains and releases each of its strings.
+        try batch.rows.withUnsafeBufferPointer { rows in
+          for index in rows.indices {
             let op: String?
             let isInserted = inserted?[index] ?? false
+            let row = rows[index]
             if !isInserted, let old = stored[row.key] {
                 // Same content and same liveness: a key tombstoned because it went missing (snapshot or
                 // reconcile) that comes back with unchanged content is live again, not unchanged.
@@ -116,12 +122,15 @@ final class DatasetApplier {
                     if let m = row.matter { matterDeltas[m, default: 0] += 1 }
                 }
             }
-            // A key seen twice on one page is decided against its first version, as the table will hold it.
-            if op != nil { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
+            // A key seen twice on one page is decided against its first version, as the table will hold
+            // it. A row insertAbsent inserted needs no entry: a later row of its key was not inserted,
+            // so `stored` read that key back from the table, as this row left it.
+            if op != nil && !isInserted { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
             if let op { changes.append(ChangeEntry(key: row.key, op: op, hash: row.hash)) }
             // A clean record of the key arrived after its rejects (changed or not): they are resolved.
             if !openRejectKeys.isEmpty, openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
             if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
+          }
         }
         if !writes.isEmpty { try writer.write(writes, of: batch.rows, now: now, runID: batch.runID) }
         if !batch.rows.isEmpty { expectNew = newKeys * 10 >= batch.rows.count * 9 }

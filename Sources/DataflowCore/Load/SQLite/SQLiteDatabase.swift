@@ -192,20 +192,33 @@ public final class SQLiteStatement {
     /// writer's time in a large load. A round that does not fit is bound by copy and sizes the
     /// buffer for the next round.
     public func bindInPlace(_ value: CellValue, at index: Int32) throws(SQLiteError) {
-        guard case .text(var s) = value else { return try bind(value, at: index) }
-        let rc = s.withUTF8 { (buffer: UnsafeBufferPointer<UInt8>) -> Int32 in
-            arenaWanted += buffer.count
-            guard let arena, arenaUsed + buffer.count <= arenaCapacity, let source = buffer.baseAddress else {
-                return buffer.withMemoryRebound(to: CChar.self) { chars in
-                    sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), dataflow_sqlite_transient())
-                }
-            }
-            let target = arena + arenaUsed
-            target.copyMemory(from: source, byteCount: buffer.count)
-            arenaUsed += buffer.count
-            return sqlite3_bind_text(handle, index, target.assumingMemoryBound(to: CChar.self), Int32(buffer.count), nil)
-        }
+        guard case .text(let s) = value else { return try bind(value, at: index) }
+        try bindInPlace(text: s, at: index)
+    }
+
+    /// `bindInPlace(.text(s), at:)` without wrapping the string in a `CellValue` first.
+    public func bindInPlace(text s: String, at index: Int32) throws(SQLiteError) {
+        // The string's own bytes, read in place; a copy to make them contiguous only if they are not.
+        let rc = s.utf8.withContiguousStorageIfAvailable { bindInPlace(utf8: $0, at: index) } ?? {
+            var copy = s
+            return copy.withUTF8 { bindInPlace(utf8: $0, at: index) }
+        }()
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: database.lastMessage, sql: sql) }
+    }
+
+    /// Copies the bytes into the arena and binds them there, or binds a copy SQLite makes itself
+    /// when the arena is full (it is sized for the next round at `clear()`).
+    private func bindInPlace(utf8 buffer: UnsafeBufferPointer<UInt8>, at index: Int32) -> Int32 {
+        arenaWanted += buffer.count
+        guard let arena, arenaUsed + buffer.count <= arenaCapacity, let source = buffer.baseAddress else {
+            return buffer.withMemoryRebound(to: CChar.self) { chars in
+                sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), dataflow_sqlite_transient())
+            }
+        }
+        let target = arena + arenaUsed
+        target.copyMemory(from: source, byteCount: buffer.count)
+        arenaUsed += buffer.count
+        return sqlite3_bind_text(handle, index, target.assumingMemoryBound(to: CChar.self), Int32(buffer.count), nil)
     }
 
     public func reset() { sqlite3_reset(handle) }

@@ -106,10 +106,10 @@ extension SQLiteDatabase: WarehouseDialect {
             try insert.bindInPlace(name, at: 2)
             try insert.bindInPlace(time, at: 3)
             var index: Int32 = 3
-            for change in changes[start ..< start + n] {
-                try insert.bindInPlace(.text(change.key), at: index + 1)
-                try insert.bindInPlace(.text(change.op), at: index + 2)
-                try insert.bindInPlace(.text(change.hash), at: index + 3)
+            for c in start ..< start + n {
+                try insert.bindInPlace(text: changes[c].key, at: index + 1)
+                try insert.bindInPlace(text: changes[c].op, at: index + 2)
+                try insert.bindInPlace(text: changes[c].hash, at: index + 3)
                 index += 3
             }
             try insert.execute()
@@ -185,30 +185,39 @@ final class SQLiteDatasetTable: DatasetTableWriter {
         let nowText = CellValue.text(now), run = CellValue.integer(runID)
         var inserted: [Bool] = []
         inserted.reserveCapacity(rows.count)
-        for row in rows {
-            try bind(row, to: insertIfAbsent, isNew: true, now: nowText, run: run)
-            try insertIfAbsent.execute()
-            inserted.append(db.changes == 1)
+        // Each row is bound where it is, without a copy (a retain and release of each of its strings).
+        try rows.withUnsafeBufferPointer { rows in
+            guard let first = rows.baseAddress else { return }
+            for index in rows.indices {
+                try bind(first[index], to: insertIfAbsent, isNew: true, now: nowText, run: run)
+                try insertIfAbsent.execute()
+                inserted.append(db.changes == 1)
+            }
         }
         return inserted
     }
 
     /// Binds a row's values in the column order of `insert` (the mapped columns, then
     /// `DatasetApplier.systemColumns`) or of `update` (the SET list, then the key).
-    private func bind(_ row: MappedRow, to st: SQLiteStatement, isNew: Bool, now: CellValue, run: CellValue) throws {
+    private func bind(_ row: borrowing MappedRow, to st: SQLiteStatement, isNew: Bool, now: CellValue, run: CellValue) throws {
         try st.clear()
         var i: Int32 = 0
+        // Strings are bound as they are, not wrapped in a `CellValue` per row (a retain and release each).
         func next(_ value: CellValue) throws { i += 1; try st.bindInPlace(value, at: i) }
-        for value in row.values { try next(value) }
-        if isNew { try next(.text(row.key)) }
-        try next(.text(row.hash))
+        func next(text: String?) throws {
+            i += 1
+            if let text { try st.bindInPlace(text: text, at: i) } else { try st.bind(.null, at: i) }
+        }
+        for index in row.values.indices { try next(row.values[index]) }
+        if isNew { try next(text: row.key) }
+        try next(text: row.hash)
         try next(.integer(row.deleted ? 1 : 0))
         if isNew { try next(now) }
         try next(now)
         try next(run)
-        try next(row.matter.map(CellValue.text) ?? .null)
-        try next(row.matterCode.map(CellValue.text) ?? .null)
-        if !isNew { try next(.text(row.key)) }
+        try next(text: row.matter)
+        try next(text: row.matterCode)
+        if !isNew { try next(text: row.key) }
     }
 
     func markSeen(keys: [String], runID: Int64) throws {
