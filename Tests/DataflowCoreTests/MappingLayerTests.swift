@@ -198,7 +198,13 @@ struct MappingLayerTests {
         #expect(f.value("D", "330104") == .text("330104"), "historical codes are in the snapshot")
         for bad in ["330799", "33078", "3307820010011", "33078a", "330782000001", "330782700001"] { #expect(f.rule("D", bad) == "division", "\(bad)") }
         #expect(DivisionCodeCheck.validate("330782", table: nil) == nil, "without a snapshot the structure is checked")
-        #expect(DivisionCodeCheck.validate("990782", table: nil) != nil)
+        #expect(DivisionCodeCheck.validate("990782", table: nil) == "99 is not a province code")
+        // The town and village parts of a 12-digit code, read digit by digit.
+        #expect(DivisionCodeCheck.validate("330782599999", table: nil) == nil)
+        #expect(DivisionCodeCheck.validate("330782000000", table: nil) == nil)
+        #expect(DivisionCodeCheck.validate("330782600000", table: nil) == "town part 600 is outside 001–599")
+        #expect(DivisionCodeCheck.validate("330782000100", table: nil) == "a village part needs a town part (digits 7–9)")
+        #expect(DivisionCodeCheck.validate("３３０７８２", table: nil) == "length 18, expected 6 or 12 digits", "full-width digits are not digits")
     }
 
     @Test func strictRejectsUnresolvedMatterCodes() throws {

@@ -58,13 +58,16 @@ public final class RecordMapper {
         /// Whether `text` is one of the field's `null_if` values (canonically equivalent, as
         /// `String` compares).
         func isNullText(_ text: String) -> Bool {
-            var text = text
-            return text.withUTF8 { bytes in
+            // The text's bytes where they are; only a text not stored contiguously is copied.
+            func test(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
                 guard bytes.count <= nullIfMaxBytes else { return false }
                 // An ASCII text equals a value only if that value's ASCII equivalent is the same bytes.
-                guard bytes.allSatisfy({ $0 < 0x80 }) else { return nullIf.contains(String(decoding: bytes, as: UTF8.self)) }
+                guard bytes.allSatisfy({ $0 < 0x80 }) else { return nullIf.contains(text) }
                 return nullIfASCII.contains { $0.elementsEqual(bytes) }
             }
+            if let result = text.utf8.withContiguousStorageIfAvailable(test) { return result }
+            var copy = text
+            return copy.withUTF8(test)
         }
 
         /// The characters outside ASCII whose canonical decomposition is one ASCII character

@@ -19,7 +19,9 @@ extension String {
     /// that scalar, so it is tested as a byte; only a text that starts or ends outside ASCII
     /// reads the scalar there (the String's scalar view checks its index on every read).
     var hasOuterWhitespace: Bool {
-        guard let head = utf8.first, let tail = utf8.last else { return false }
+        // Both end bytes in one read of the storage (each `utf8.first`/`last` checks the index anew).
+        let ends = utf8.withContiguousStorageIfAvailable { bytes in bytes.isEmpty ? nil : (bytes[0], bytes[bytes.count - 1]) }
+        guard let (head, tail) = ends ?? utf8.first.flatMap({ head in utf8.last.map { (head, $0) } }) else { return false }
         if head < 0x80 ? Unicode.Scalar(head).isWhitespaceFast : unicodeScalars.first?.isWhitespaceFast == true { return true }
         return tail < 0x80 ? Unicode.Scalar(tail).isWhitespaceFast : unicodeScalars.last?.isWhitespaceFast == true
     }
