@@ -74,8 +74,7 @@ public enum CreditCodeCheck {
     public static func validate(_ code: String) -> String? {
         // Fast path, in the bytes and without a copy: 18 characters of the alphabet with the right
         // check characters. Anything else is explained below.
-        var code = code
-        if code.withUTF8(isValidFast) { return nil }
+        if code.withUTF8Bytes(isValidFast) { return nil }
         let chars = Array(code)
         guard chars.count == 18 else { return "length \(chars.count), expected 18" }
         if let bad = chars.first(where: { values[$0] == nil }) { return "character '\(bad)' is not in the GB 32100 alphabet" }

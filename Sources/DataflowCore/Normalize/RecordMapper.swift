@@ -58,16 +58,12 @@ public final class RecordMapper {
         /// Whether `text` is one of the field's `null_if` values (canonically equivalent, as
         /// `String` compares).
         func isNullText(_ text: String) -> Bool {
-            // The text's bytes where they are; only a text not stored contiguously is copied.
-            func test(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            text.withUTF8Bytes { bytes in
                 guard bytes.count <= nullIfMaxBytes else { return false }
                 // An ASCII text equals a value only if that value's ASCII equivalent is the same bytes.
                 guard bytes.allSatisfy({ $0 < 0x80 }) else { return nullIf.contains(text) }
                 return nullIfASCII.contains { $0.elementsEqual(bytes) }
             }
-            if let result = text.utf8.withContiguousStorageIfAvailable(test) { return result }
-            var copy = text
-            return copy.withUTF8(test)
         }
 
         /// The characters outside ASCII whose canonical decomposition is one ASCII character
@@ -173,7 +169,7 @@ public final class RecordMapper {
     /// as `cafe` + U+0301 is one row, not a row the page's own bookkeeping thinks it updated and
     /// the table never sees. ASCII text is already NFC and comes back as it is.
     static func keyIdentity(_ key: String) -> String {
-        key.utf8.allSatisfy({ $0 < 0x80 }) ? key : key.precomposedStringWithCanonicalMapping
+        key.isASCIIBytes ? key : key.precomposedStringWithCanonicalMapping
     }
 
     /// The record's cursor as epoch seconds (nil if absent or unparseable).

@@ -50,8 +50,7 @@ final class TextTransformer {
     /// `uppercased()`, without a copy for text that has no lower-case letter and is all ASCII
     /// (codes and identifiers usually are already upper case).
     static func upper(_ text: String) -> String {
-        var text = text
-        if text.withUTF8({ $0.allSatisfy { $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) } }) { return text }
+        if text.withUTF8Bytes({ $0.allSatisfy { $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) } }) { return text }
         return text.uppercased()
     }
 

@@ -98,8 +98,7 @@ struct CheckFailure: Error {
 enum DecimalCompare {
     static func compare(_ a: String, _ b: String) -> ComparisonResult {
         // Digits, points and a leading minus (every canonical decimal) are compared in their bytes.
-        var a = a, b = b
-        if let fast = a.withUTF8({ x in b.withUTF8 { y in compareBytes(x, y) } }) { return fast }
+        if let fast = a.withUTF8Bytes({ x in b.withUTF8Bytes { y in compareBytes(x, y) } }) { return fast }
         return compareText(a, b)
     }
 

@@ -54,8 +54,7 @@ public final class CSVWriter {
     /// One field as CSV text: quoted where needed, neutralised unless `neutralisingFormulas` is false.
     public static func field(_ s: String, neutralisingFormulas: Bool = true) -> String {
         var out: [UInt8] = []
-        var s = s
-        s.withUTF8 { append($0, to: &out, neutralisingFormulas: neutralisingFormulas) }
+        s.withUTF8Bytes { append($0, to: &out, neutralisingFormulas: neutralisingFormulas) }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -107,8 +106,7 @@ public final class CSVWriter {
     }
 
     public func appendField(_ s: String) {
-        var s = s
-        s.withUTF8 { appendField(bytes: $0) }
+        s.withUTF8Bytes { appendField(bytes: $0) }
     }
 
     public func appendSeparator() { buffer.append(UInt8(ascii: ",")) }

@@ -32,8 +32,7 @@ public final class NDJSONWriter {
     }
 
     public func string(_ s: String) {
-        var s = s
-        s.withUTF8 { string(bytes: $0) }
+        s.withUTF8Bytes { string(bytes: $0) }
     }
 
     /// A JSON string from raw UTF-8 bytes: `"` `\` and control characters escaped.

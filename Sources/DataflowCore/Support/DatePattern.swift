@@ -88,8 +88,7 @@ public struct DatePattern: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `value` exactly; nil if it does not fit or is not a real date.
     public func parse(_ value: String) -> CivilTime? {
-        var value = value
-        return value.withUTF8 { parse(bytes: $0) }
+        value.withUTF8Bytes { parse(bytes: $0) }
     }
 
     func parse(bytes: UnsafeBufferPointer<UInt8>) -> CivilTime? {

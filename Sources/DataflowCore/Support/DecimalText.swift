@@ -3,9 +3,8 @@ public enum DecimalText {
     /// `"+007.50"` → `"7.50"`, `"-0.0"` → `"0.0"`; the scale (digits after the point) is kept.
     /// Plain notation only: sign, digits, optional point and digits.
     public static func canonical(_ text: String) -> String? {
-        var text = text
         // Most values already are canonical: they come back as they are, without a copy.
-        if text.withUTF8(isCanonical) { return text }
+        if text.withUTF8Bytes(isCanonical) { return text }
         return rebuilt(text)
     }
 

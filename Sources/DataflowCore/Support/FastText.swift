@@ -15,13 +15,25 @@ extension String {
 }
 
 extension String {
+    /// Calls `body` with the text's UTF-8 bytes where they are. `withUTF8` needs a `var` (a copy
+    /// of the string: a retain and a release per call, per value on the per-record path); a
+    /// native string is always contiguous, and only one that is not (bridged) is copied here.
+    @inline(__always)
+    func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return try copy.withUTF8(body)
+    }
+
+    /// Whether every byte is ASCII, read in place.
+    var isASCIIBytes: Bool { withUTF8Bytes { $0.allSatisfy { $0 < 0x80 } } }
+
     /// Whether the first or the last scalar is Unicode whitespace. An ASCII first or last byte is
     /// that scalar, so it is tested as a byte; only a text that starts or ends outside ASCII
     /// reads the scalar there (the String's scalar view checks its index on every read).
     var hasOuterWhitespace: Bool {
         // Both end bytes in one read of the storage (each `utf8.first`/`last` checks the index anew).
-        let ends = utf8.withContiguousStorageIfAvailable { bytes in bytes.isEmpty ? nil : (bytes[0], bytes[bytes.count - 1]) }
-        guard let (head, tail) = ends ?? utf8.first.flatMap({ head in utf8.last.map { (head, $0) } }) else { return false }
+        guard let (head, tail) = withUTF8Bytes({ bytes in bytes.isEmpty ? nil : (bytes[0], bytes[bytes.count - 1]) }) else { return false }
         if head < 0x80 ? Unicode.Scalar(head).isWhitespaceFast : unicodeScalars.first?.isWhitespaceFast == true { return true }
         return tail < 0x80 ? Unicode.Scalar(tail).isWhitespaceFast : unicodeScalars.last?.isWhitespaceFast == true
     }

@@ -221,8 +221,7 @@ public struct JSONParser {
     /// Whether `s` holds exactly `bytes` as UTF-8: one `memcmp` (a generic `elementsEqual` over
     /// the two sequences was 1.5 % of a sync's instructions).
     private static func sameBytes(_ s: String, _ bytes: ArraySlice<UInt8>) -> Bool {
-        var s = s
-        return s.withUTF8 { a in
+        s.withUTF8Bytes { a in
             bytes.withUnsafeBufferPointer { b in
                 a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
             }

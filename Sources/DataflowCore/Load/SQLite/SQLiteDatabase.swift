@@ -198,11 +198,7 @@ public final class SQLiteStatement {
 
     /// `bindInPlace(.text(s), at:)` without wrapping the string in a `CellValue` first.
     public func bindInPlace(text s: String, at index: Int32) throws(SQLiteError) {
-        // The string's own bytes, read in place; a copy to make them contiguous only if they are not.
-        let rc = s.utf8.withContiguousStorageIfAvailable { bindInPlace(utf8: $0, at: index) } ?? {
-            var copy = s
-            return copy.withUTF8 { bindInPlace(utf8: $0, at: index) }
-        }()
+        let rc = s.withUTF8Bytes { bindInPlace(utf8: $0, at: index) }
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: database.lastMessage, sql: sql) }
     }
 
