@@ -43,7 +43,14 @@ extension RecordMapper {
             }
         }
         var hasher = Hasher()
-        for row in page.rows { hasher.combine(row.key); hasher.combine(row.hash) }
+        // Read in place: a row copied out of the array retains and releases each of its strings.
+        page.rows.withUnsafeBufferPointer { rows in
+            for index in rows.indices {
+                let row = rows[index]
+                hasher.combine(row.key)
+                hasher.combine(row.hash)
+            }
+        }
         for reject in page.rejects { hasher.combine(reject.key); hasher.combine(reject.record.serialized()) }
         page.fingerprint = hasher.finalize()
         return page
