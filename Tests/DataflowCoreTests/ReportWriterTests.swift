@@ -100,6 +100,35 @@ struct ReportWriterTests {
         } throws: { ($0 as? AtomicFile.WriteError)?.description.contains(missing) == true }
     }
 
+    /// Two writers of one path at once: the second's search for leftovers finds the first's
+    /// temporary file held (`flock`) and leaves it, so both complete. Once nobody holds it, a
+    /// writer's temporary file is a leftover and goes (IntegrationTests' FileModesTests kills a
+    /// real writer).
+    @Test func atomicFileLeavesAnotherWritersTemporaryFileAndRemovesOneNobodyHolds() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/licences.csv"
+        let first = try AtomicFile.Writer(path: file, mode: 0o600)
+        try first.write(Data("first\n".utf8))
+        try AtomicFile.write(Data("second\n".utf8), to: file, mode: 0o600)
+        #expect(FileManager.default.fileExists(atPath: first.partial), "a writer still writing keeps its file")
+        try first.commit()
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "first\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["licences.csv"])
+
+        // A leftover: the name a writer gives its file, nobody holding it.
+        let leftover = file + ".partial-0123456789abcdef"
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data("half\n".utf8)))
+        #expect(AtomicFile.Writer.isLeftoverName("licences.csv.partial-0123456789abcdef", prefix: "licences.csv.partial-"))
+        #expect(!AtomicFile.Writer.isLeftoverName("licences.csv.partial-0123456789abcdeF", prefix: "licences.csv.partial-"))
+        #expect(!AtomicFile.Writer.isLeftoverName("licences.csv.partial-0123456789abcde", prefix: "licences.csv.partial-"))
+        let third = try AtomicFile.Writer(path: file, mode: 0o600)
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        third.discard()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["licences.csv"])
+    }
+
     /// A symbolic link planted at `FILE.partial` (the temporary name dataflow once used) is never
     /// written through: the temporary file has a new unpredictable name each time, created
     /// exclusively, and the link's target keeps its content and mode.

@@ -12,6 +12,12 @@ import Glibc
 /// (`O_CREAT|O_EXCL|O_NOFOLLOW`, 0600): in a folder others may write to, nobody can have a file or
 /// a symbolic link waiting at its name, so the write never lands in someone else's file.
 ///
+/// The writer holds an exclusive `flock` on its temporary file until the file is renamed or
+/// removed. A process killed mid-write (kill -9, a power cut) leaves its `FILE.partial-…` behind
+/// without a holder, and an export's holds the county's records: the next writer of FILE removes
+/// every such leftover of this user's that nobody holds, and leaves one another writer is still
+/// writing (`removeLeftovers(of:)`).
+///
 /// ```swift
 /// try AtomicFile.write(Data("dataflow_up 1\n".utf8), to: "/var/lib/node_exporter/dataflow.prom")
 ///
@@ -40,7 +46,37 @@ public enum AtomicFile {
         /// Creates a new `path + ".partial-<random>"` with exactly `mode`; the folder must exist.
         public init(path: String, mode: mode_t) throws {
             self.path = path
+            Self.removeLeftovers(of: path)
             (partial, descriptor) = try Self.createExclusively(besides: path, mode: mode)
+        }
+
+        /// Removes the `path.partial-<16 hex digits>` files a killed writer left: regular files of
+        /// this user that no writer holds (`flock`), never followed through a symbolic link, and
+        /// only while the name is still the file that was checked. Best effort: a folder that
+        /// cannot be listed, or a file that cannot be opened, is left as it is.
+        static func removeLeftovers(of path: String) {
+            let url = URL(fileURLWithPath: path)
+            let folder = url.deletingLastPathComponent().path, prefix = url.lastPathComponent + ".partial-"
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+            for name in names where isLeftoverName(name, prefix: prefix) {
+                let candidate = (folder as NSString).appendingPathComponent(name)
+                let fd = Glibc.open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                defer { close(fd) }
+                var held = stat(), named = stat()
+                guard fstat(fd, &held) == 0, held.st_mode & S_IFMT == S_IFREG, held.st_uid == geteuid(),
+                      flock(fd, LOCK_EX | LOCK_NB) == 0,
+                      lstat(candidate, &named) == 0, named.st_dev == held.st_dev, named.st_ino == held.st_ino
+                else { continue }
+                unlink(candidate)
+            }
+        }
+
+        /// `prefix` followed by exactly 16 lower-case hex digits, as `createExclusively` names them.
+        static func isLeftoverName(_ name: String, prefix: String) -> Bool {
+            guard name.hasPrefix(prefix) else { return false }
+            let suffix = name.utf8.dropFirst(prefix.utf8.count)
+            return suffix.count == 16 && suffix.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
         }
 
         /// A new file under an unpredictable name next to `path`, never through a symbolic link and
@@ -53,6 +89,9 @@ public enum AtomicFile {
                     if errno == EEXIST { continue }
                     break
                 }
+                // Held until the file is renamed or removed: a writer killed before then leaves a
+                // file nobody holds, which the next writer of the path removes.
+                _ = flock(fd, LOCK_EX | LOCK_NB)
                 // open(2) applies the umask; the mode asked for is the mode the file gets.
                 guard fchmod(fd, mode) == 0 else {
                     let reason = String(cString: strerror(errno)).lowercased()
@@ -77,12 +116,13 @@ public enum AtomicFile {
             }
         }
 
-        /// fsync, then rename over `path`.
+        /// fsync, then rename over `path`. The descriptor (and its lock) is closed after the
+        /// rename, so the temporary name never exists without its holder.
         public func commit() throws {
             guard open else { return }
             open = false
             fsync(descriptor)
-            close(descriptor)
+            defer { close(descriptor) }
             guard rename(partial, path) == 0 else {
                 let reason = String(cString: strerror(errno)).lowercased()
                 unlink(partial)
@@ -90,12 +130,12 @@ public enum AtomicFile {
             }
         }
 
-        /// Closes and removes the partial file.
+        /// Removes the partial file, then closes it.
         public func discard() {
             guard open else { return }
             open = false
-            close(descriptor)
             unlink(partial)
+            close(descriptor)
         }
 
         deinit { discard() }
