@@ -175,11 +175,9 @@ struct FileModesTests {
         #expect(Self.mode(written) == 0o600, "an export holds the county's records")
     }
 
-    /// `export -o FILE` once wrote through `FILE.partial`, following a symbolic link planted there
-    /// and replacing its target. The temporary file now has a name nobody can predict and is
-    /// created exclusively: the link's target is left alone and the export still succeeds.
-    @Test func anExportNeverWritesThroughALinkPlantedAtThePartialName() throws {
-        let sandbox = try Sandbox(rows: 50, caseRows: 10)
+    /// A synced county project with an empty folder `shared` holding one file of someone else's,
+    /// `notes.txt` ("keep me", 0644), for tests of what an export does beside it.
+    static func syncedProjectWithSharedFolder(_ sandbox: Sandbox) throws -> (project: CountyProject, folder: String, notes: String) {
         let project = try CountyProject(sandbox: sandbox)
         #expect(try project.dataflow("sync", "--quiet").status == 0)
         let folder = project.root.appendingPathComponent("shared").path
@@ -187,6 +185,15 @@ struct FileModesTests {
         let notes = folder + "/notes.txt"
         try "keep me\n".write(toFile: notes, atomically: false, encoding: .utf8)
         chmod(notes, 0o644)
+        return (project, folder, notes)
+    }
+
+    /// `export -o FILE` once wrote through `FILE.partial`, following a symbolic link planted there
+    /// and replacing its target. The temporary file now has a name nobody can predict and is
+    /// created exclusively: the link's target is left alone and the export still succeeds.
+    @Test func anExportNeverWritesThroughALinkPlantedAtThePartialName() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 10)
+        let (project, folder, notes) = try Self.syncedProjectWithSharedFolder(sandbox)
         try FileManager.default.createSymbolicLink(atPath: folder + "/out.csv.partial", withDestinationPath: "notes.txt")
         let result = try project.dataflow("export", "market_licenses", "-o", folder + "/out.csv")
         #expect(result.status == 0, "\(result.output)")
@@ -206,13 +213,8 @@ struct FileModesTests {
     /// are not dataflow's. The writer here is a real process, killed with SIGKILL.
     @Test func aPartialFileLeftByAKilledWriterIsRemovedByTheNextExport() throws {
         let sandbox = try Sandbox(rows: 50, caseRows: 10)
-        let project = try CountyProject(sandbox: sandbox)
-        #expect(try project.dataflow("sync", "--quiet").status == 0)
-        let folder = project.root.appendingPathComponent("shared").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let (project, folder, notes) = try Self.syncedProjectWithSharedFolder(sandbox)
         let out = folder + "/out.csv"
-        let notes = folder + "/notes.txt"
-        try "keep me\n".write(toFile: notes, atomically: false, encoding: .utf8)
         let stale = out + ".partial-00000000deadbeef"
         try "91330782MA2EXAMPLE,张三\n".write(toFile: stale, atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: out + ".partial-fedcba9876543210", withDestinationPath: "notes.txt")
