@@ -123,6 +123,8 @@ struct ReportWriterTests {
         #expect(AtomicFile.Writer.isLeftoverName("licences.csv.partial-0123456789abcdef", prefix: "licences.csv.partial-"))
         #expect(!AtomicFile.Writer.isLeftoverName("licences.csv.partial-0123456789abcdeF", prefix: "licences.csv.partial-"))
         #expect(!AtomicFile.Writer.isLeftoverName("licences.csv.partial-0123456789abcde", prefix: "licences.csv.partial-"))
+        // Names are files' bytes: a name that is only canonically equivalent is another file.
+        #expect(!AtomicFile.Writer.isLeftoverName("e\u{301}\u{E9}.csv.partial-0123456789abcdef", prefix: "\u{E9}e\u{301}.csv.partial-"))
         let third = try AtomicFile.Writer(path: file, mode: 0o600)
         #expect(!FileManager.default.fileExists(atPath: leftover))
         third.discard()

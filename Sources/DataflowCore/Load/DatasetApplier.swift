@@ -93,44 +93,44 @@ final class DatasetApplier {
         // Rows are read where they are, not copied out of the page one by one: a copy of a row
         // retains and releases each of its strings.
         try batch.rows.withUnsafeBufferPointer { rows in
-          for index in rows.indices {
-            let op: String?
-            let isInserted = inserted?[index] ?? false
-            let row = rows[index]
-            if !isInserted, let old = stored[row.key] {
-                // Same content and same liveness: a key tombstoned because it went missing (snapshot or
-                // reconcile) that comes back with unchanged content is live again, not unchanged.
-                if old.hash == row.hash && old.deleted == row.deleted {
-                    counts.unchanged += 1
-                    op = nil
-                    if batch.markSeen { seenKeys.append(row.key) }
+            for index in rows.indices {
+                let op: String?
+                let isInserted = inserted?[index] ?? false
+                let row = rows[index]
+                if !isInserted, let old = stored[row.key] {
+                    // Same content and same liveness: a key tombstoned because it went missing (snapshot or
+                    // reconcile) that comes back with unchanged content is live again, not unchanged.
+                    if old.hash == row.hash && old.deleted == row.deleted {
+                        counts.unchanged += 1
+                        op = nil
+                        if batch.markSeen { seenKeys.append(row.key) }
+                    } else {
+                        writes.append(RowWrite(index: index, isNew: false))
+                        if row.deleted && !old.deleted { op = "D"; counts.deleted += 1 } else if !row.deleted && old.deleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
+                        if !old.deleted { liveDelta -= 1; if let m = old.matter { matterDeltas[m, default: 0] -= 1 } } else { deletedDelta -= 1 }
+                        if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
+                    }
                 } else {
-                    writes.append(RowWrite(index: index, isNew: false))
-                    if row.deleted && !old.deleted { op = "D"; counts.deleted += 1 } else if !row.deleted && old.deleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
-                    if !old.deleted { liveDelta -= 1; if let m = old.matter { matterDeltas[m, default: 0] -= 1 } } else { deletedDelta -= 1 }
-                    if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
+                    if inserted == nil {
+                        writes.append(RowWrite(index: index, isNew: true))
+                    } else if !isInserted {
+                        throw WarehouseError("\(dataset.name): row \(index + 1) of a page was neither inserted nor found by its key in \(table)")
+                    }
+                    newKeys += 1
+                    if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
+                        op = "I"; counts.inserted += 1; liveDelta += 1
+                        if let m = row.matter { matterDeltas[m, default: 0] += 1 }
+                    }
                 }
-            } else {
-                if inserted == nil {
-                    writes.append(RowWrite(index: index, isNew: true))
-                } else if !isInserted {
-                    throw WarehouseError("\(dataset.name): row \(index + 1) of a page was neither inserted nor found by its key in \(table)")
-                }
-                newKeys += 1
-                if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
-                    op = "I"; counts.inserted += 1; liveDelta += 1
-                    if let m = row.matter { matterDeltas[m, default: 0] += 1 }
-                }
+                // A key seen twice on one page is decided against its first version, as the table will hold
+                // it. A row insertAbsent inserted needs no entry: a later row of its key was not inserted,
+                // so `stored` read that key back from the table, as this row left it.
+                if op != nil && !isInserted { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
+                if let op { changes.append(ChangeEntry(key: row.key, op: op, hash: row.hash)) }
+                // A clean record of the key arrived after its rejects (changed or not): they are resolved.
+                if !openRejectKeys.isEmpty, openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
+                if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
             }
-            // A key seen twice on one page is decided against its first version, as the table will hold
-            // it. A row insertAbsent inserted needs no entry: a later row of its key was not inserted,
-            // so `stored` read that key back from the table, as this row left it.
-            if op != nil && !isInserted { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
-            if let op { changes.append(ChangeEntry(key: row.key, op: op, hash: row.hash)) }
-            // A clean record of the key arrived after its rejects (changed or not): they are resolved.
-            if !openRejectKeys.isEmpty, openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
-            if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
-          }
         }
         if !writes.isEmpty { try writer.write(writes, of: batch.rows, now: now, runID: batch.runID) }
         if !batch.rows.isEmpty { expectNew = newKeys * 10 >= batch.rows.count * 9 }

@@ -74,7 +74,8 @@ public enum AtomicFile {
 
         /// `prefix` followed by exactly 16 lower-case hex digits, as `createExclusively` names them.
         static func isLeftoverName(_ name: String, prefix: String) -> Bool {
-            guard name.hasPrefix(prefix) else { return false }
+            // Compared as bytes: `hasPrefix` would take a differently composed name for the same.
+            guard name.utf8.starts(with: prefix.utf8) else { return false }
             let suffix = name.utf8.dropFirst(prefix.utf8.count)
             return suffix.count == 16 && suffix.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
         }
