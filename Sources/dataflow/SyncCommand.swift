@@ -13,10 +13,11 @@ struct SyncCommand: ParsableCommand {
         for records changed since the watermark minus the dataset's lookback; records already in the \
         warehouse with the same content are no-ops.
 
-        Datasets are walked in parallel: at most --jobs at once (default 8), and never more of one \
-        source at once than its `concurrency:` (default 1), within its `rate_limit:` shared by all of \
-        them. One writer commits every page with its state, so each guarantee above holds per \
-        dataset (docs/sync.md, "Concurrency"). For a slow gateway raise its `concurrency:`; lower \
+        Datasets are walked in parallel: at most --jobs at once (default 8), and never more requests \
+        to one source at once than its `concurrency:` (default 1), within its `rate_limit:` shared by \
+        all of them; a page walk whose gateway reports a total fetches its pages on the slots its \
+        source's other datasets leave free. One writer commits every page with its state, in order, \
+        so each guarantee above holds per dataset (docs/sync.md, "Concurrency"). For a slow gateway raise its `concurrency:`; lower \
         --jobs to spare a small machine.
 
         On a terminal, a progress bar per dataset in flight shows pages, records and rate; never when stderr is \

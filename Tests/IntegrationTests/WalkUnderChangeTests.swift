@@ -11,7 +11,12 @@ struct WalkUnderChangeTests {
         var dataset: String
         /// nil: a full snapshot (no `incremental`).
         var sorted: Bool?
-        var testDescription: String { "\(dataset)\(sorted.map { $0 ? " sorted" : " unsorted" } ?? " snapshot")" }
+        /// The source's `concurrency`: above 1, a page walk with a total fetches its pages several
+        /// at once (`PageFan`).
+        var concurrency = 1
+        var testDescription: String {
+            "\(dataset)\(sorted.map { $0 ? " sorted" : " unsorted" } ?? " snapshot")\(concurrency > 1 ? ", \(concurrency) in flight" : "")"
+        }
     }
 
     static let incremental = [
@@ -30,6 +35,9 @@ struct WalkUnderChangeTests {
     static let withoutTotal: Set<String> = ["licenses_page_no_total", "licenses_socrata", "licenses_arcgis"]
     static let walks = incremental.flatMap { [Walk(dataset: $0, sorted: true), Walk(dataset: $0, sorted: false)] }
         + ["licenses_ckan", "licenses_odata_v2"].map { Walk(dataset: $0, sorted: nil) }   // presets without a range filter
+        // Page and offset walks with a total, their pages fetched four at a time.
+        + [Walk(dataset: "licenses_auth_bearer", sorted: false, concurrency: 4), Walk(dataset: "licenses_offset_sorted", sorted: false, concurrency: 4),
+           Walk(dataset: "licenses_ckan", sorted: nil, concurrency: 4)]
 
     /// The dataset file with `sorted:` set as the walk says.
     static func edit(_ text: String, sorted: Bool?) -> String {
@@ -52,10 +60,17 @@ struct WalkUnderChangeTests {
     @Test(arguments: walks)
     func aSyncWhileRecordsMoveThenOneMoreEqualsTheTruthAndTheNextChangesAreExact(_ walk: Walk) throws {
         // Pages of at most 40 records, so every walk takes several requests.
-        let sandbox = try Sandbox(rows: 240, arguments: ["--max-page-size", "40"])
+        // Latency when pages go several at once, so they overlap on any machine.
+        let sandbox = try Sandbox(rows: 240, arguments: ["--max-page-size", "40"] + (walk.concurrency > 1 ? ["--latency", "30ms"] : []))
         let project = try CountyProject(sandbox: sandbox, connectorDatasets: [walk.dataset])
         let file = project.root.appendingPathComponent("Mappings/datasets/\(walk.dataset).yml")
         try Self.edit(try String(contentsOf: file, encoding: .utf8), sorted: walk.sorted).write(to: file, atomically: true, encoding: .utf8)
+        if walk.concurrency > 1 {
+            let config = project.root.appendingPathComponent("dataflow.yml")
+            try String(contentsOf: config, encoding: .utf8)
+                .replacingOccurrences(of: "    retry_backoff: 10ms\n", with: "    retry_backoff: 10ms\n    concurrency: \(walk.concurrency)\n")
+                .write(to: config, atomically: true, encoding: .utf8)
+        }
 
         // A full sync while every request moves 2 records to the end and inserts 1.
         try sandbox.control("POST", "/_control/drift?dataset=licenses&per_request=2&insert_per_request=1")
@@ -70,6 +85,10 @@ struct WalkUnderChangeTests {
         #expect(settled.status == 0, "\(walk.dataset): \(settled.output)")
         try TruthComparison.expectEqual(project, dataset: walk.dataset)
         #expect(try Self.falseDeletes(project, dataset: walk.dataset, since: 0).isEmpty)
+        if walk.concurrency > 1 {
+            let peak = try ConcurrencyTests.traffic(sandbox).values.compactMap { $0["peak_in_flight"] }.max() ?? 0
+            #expect(peak >= 2 && peak <= walk.concurrency, "one dataset's pages were fetched at once, within `concurrency` (peak \(peak))")
+        }
 
         // Then upstream changes between runs: exactly those changes, no more.
         try sandbox.advanceClock(seconds: 3600)

@@ -2,7 +2,8 @@ import Foundation
 
 /// Hands a run's datasets to its workers: in config order, never more of one source at once than
 /// the source's limit (its `concurrency`). A worker asking while every remaining dataset's source
-/// is full waits until one finishes (docs/architecture.md, Concurrency).
+/// is full waits until one finishes. Slots a page walk borrows for requests in parallel count
+/// against the same limit (docs/architecture.md, Concurrency).
 ///
 /// ```swift
 /// let scheduler = DatasetScheduler(datasets, limit: { source in 4 })
@@ -39,9 +40,23 @@ final class DatasetScheduler: @unchecked Sendable {
     }
 
     /// A dataset handed out by `next()` is done: its source has room again.
-    func finished(_ dataset: DatasetConfig) {
+    func finished(_ dataset: DatasetConfig) { giveBack(source: dataset.source) }
+
+    /// One more request slot of `source` for a walk already running (its `PageFan`): only while
+    /// the source is under its limit and none of its datasets is still waiting to start, so a
+    /// borrowed slot never keeps a dataset from starting.
+    func borrow(source: String) -> Bool {
         condition.lock()
-        running[dataset.source, default: 1] -= 1
+        defer { condition.unlock() }
+        guard (running[source] ?? 0) < max(1, limit(source)), !waiting.contains(where: { $0.dataset.source == source }) else { return false }
+        running[source, default: 0] += 1
+        return true
+    }
+
+    /// A slot of `source` is free again (a dataset finished, or a borrowed slot came back).
+    func giveBack(source: String) {
+        condition.lock()
+        running[source, default: 1] -= 1
         condition.broadcast()
         condition.unlock()
     }

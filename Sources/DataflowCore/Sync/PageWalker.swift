@@ -176,7 +176,7 @@ final class PageWalker {
 
     private var isOffset: Bool { if case .offset = dataset.request.pagination { return true } else { return false } }
 
-    /// The page-number or offset parameters for the plan's next request.
+    /// The page-number or offset parameters for the plan's next request (a cursor walk's).
     private func pageParams(_ p: PagePagination, _ plan: PagePlan) -> [(String, String)] {
         [(p.pageParam, String(isOffset ? plan.readUnderBound : plan.pageNumber)), (p.sizeParam, String(p.size))]
     }
@@ -292,10 +292,35 @@ final class PageWalker {
         try finish(ledger, state: state, summary: &summary, reconcileByCursor: true)
     }
 
+    /// The query of one request of a page-number or offset walk: the dataset's parameters, the
+    /// page number or offset and size, and the incremental filter (it replaces a parameter of the
+    /// same name). Built the same way by the walk and by its `PageFan`, so a response the fan
+    /// fetched answers exactly the request the walk would have sent.
+    private struct PageQuery: Sendable {
+        var base: [(String, String)]
+        var pagination: PagePagination
+        /// The incremental filter (name, value), when the walk has one.
+        var filter: (String, String)?
+
+        func params(_ value: Int) -> [(String, String)] {
+            let params = base + [(pagination.pageParam, String(value)), (pagination.sizeParam, String(pagination.size))]
+            guard let filter else { return params }
+            return params.filter { $0.0 != filter.0 } + [filter]
+        }
+    }
+
+    /// Lends this walk more request slots of its source (`SyncEngine`); none by default.
+    var lender = RequestLender.none
+
     private func walkByPage(_ p: PagePagination, baseParams: [(String, String)], start: Int?, state: DatasetState,
                             summary: inout DatasetSummary) throws -> PassLedger {
         var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: false)
-        var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
+        // A walk whose gateway reports a total checks that every response reports the same one:
+        // its pages may be fetched out of order (`PageFan`), so its first and last pages alone do
+        // not bound the pass in time.
+        var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin, oneTotal: true)
+        let query = PageQuery(base: baseParams, pagination: p,
+                              filter: dataset.incremental.flatMap { inc in start.flatMap { filter([], inc, $0).last } })
         // Without a total, a page shorter than the ones before looks like the last page, but a
         // gateway can also send one in the middle (a slow shard, a page cut short). Every pass here
         // must prove itself complete, so the page after a short one is asked for: empty ends the
@@ -304,10 +329,29 @@ final class PageWalker {
         // the walk: they are read on, and the pass is uncertain (records were left out).
         var shortPage: (records: [JSONValue], number: Int)?
         var firstPage: [JSONValue]?
+        // With a total, the pages after the first are fetched ahead, several at once (`PageFan`).
+        var fan: PageFan?
+        defer { if let fan { summary.requests += fan.stop() } }
         while true {
-            var params = baseParams + pageParams(p, plan)
-            if let inc = dataset.incremental, let start { params = filter(params, inc, start) }
-            let page = try client.fetch(.path(dataset.request.path, params: params), request: dataset.request, totalPath: p.totalPath)
+            let value = isOffset ? plan.readUnderBound : plan.pageNumber
+            var page: FetchedPage
+            if let taken = try fan?.take(value) {
+                page = taken
+            } else {
+                if let stopped = fan {
+                    summary.requests += stopped.stop()
+                    fan = nil
+                }
+                page = try client.fetch(.path(dataset.request.path, params: query.params(value)), request: dataset.request, totalPath: p.totalPath)
+                if ledger.pages == 0, let total = page.total, !page.records.isEmpty, page.records.count < total {
+                    fan = PageFan(values: Self.valuesAhead(of: plan, offsets: isOffset, firstPageRecords: page.records.count, total: total),
+                                  own: client, lender: lender, fetch: { [request = dataset.request] client, value in
+                        var page = try client.fetch(.path(request.path, params: query.params(value)), request: request, totalPath: p.totalPath)
+                        page.body = nil
+                        return page
+                    })
+                }
+            }
             if page.records.isEmpty {
                 summary.requests += page.requests
                 try note(page, records: 0, committed: [], in: &ledger)
@@ -339,6 +383,15 @@ final class PageWalker {
         }
         summary.pageCap = plan.cappedAt
         return ledger
+    }
+
+    /// The page numbers (or offsets) a walk asks for after its first page, if every page holds
+    /// as many records as the first and the total holds: the gateway's own page size is what its
+    /// first page held (a gateway that caps the size serves fewer than asked).
+    static func valuesAhead(of plan: PagePlan, offsets: Bool, firstPageRecords: Int, total: Int) -> PageFan.Values {
+        let pages = firstPageRecords > 0 ? (total - 1) / firstPageRecords + 1 : 1
+        return offsets ? PageFan.Values(first: plan.readUnderBound + firstPageRecords, step: firstPageRecords, count: pages - 1)
+                       : PageFan.Values(first: plan.pageNumber + 1, step: 1, count: pages - 1)
     }
 
     /// Cursor-token, next-url, link-header and single-request walks: follow what each page says

@@ -65,9 +65,19 @@ struct PassLedger {
     /// records inserted during the pass).
     static func slack(forPages pages: Int) -> Int { 10 + pages / 10 }
 
-    init(dataset: String, ownOrigin: String) {
+    /// Whether every response must report the same total (`oneTotal`), and the first total that
+    /// differed from the first response's.
+    let oneTotal: Bool
+    private(set) var otherTotal: Int?
+
+    /// - Parameter oneTotal: every response of the pass must report the total the first one did:
+    ///   a page walk whose pages may be fetched out of order (several in flight) cannot take its
+    ///   first and last page in order as its first and last in time. Cursor walks, whose filtered
+    ///   totals move with their bound, leave it off.
+    init(dataset: String, ownOrigin: String, oneTotal: Bool = false) {
         self.dataset = dataset
         self.ownOrigin = ownOrigin
+        self.oneTotal = oneTotal
     }
 
     /// Records one response of the pass. Throws a `Refusal` when the gateway repeats a page of this
@@ -82,6 +92,7 @@ struct PassLedger {
         self.keylessRejects += keylessRejects
         if let maxCursor { self.maxCursor = max(self.maxCursor ?? maxCursor, maxCursor) }
         if pages == 1 { totalAtStart = total }
+        if let total, let start = totalAtStart, total != start, otherTotal == nil { otherTotal = total }
         if let total { largestTotal = max(largestTotal ?? total, total) }
         largestPage = max(largestPage, count)
         let answered = URLResolver.origin(of: finalURL ?? url)
@@ -143,6 +154,9 @@ struct PassLedger {
         }
         if let start = totalAtStart, let end = totalAtEnd, start != end {
             return .uncertain("the gateway's total changed during the pass (\(start) at the start, \(end) at the end)")
+        }
+        if oneTotal, let start = totalAtStart, let other = otherTotal {
+            return .uncertain("the gateway's total changed during the pass (\(start) at the start, \(other) on a later page)")
         }
         guard let distinctKeys else { return .complete }
         // A record without a key cannot be told from another, so one read twice (it moved while

@@ -3,9 +3,10 @@ import DataflowHTTP
 
 /// Runs a sync: for each dataset, walk the source's pages and commit each page with its state.
 ///
-/// Datasets are walked by up to `jobs` workers at once, never more of one source than its
-/// `concurrency`; every warehouse call goes through one `SerialWarehouse` (one writer), and one
-/// dataset's pages commit in order because one worker walks it (docs/architecture.md, Concurrency).
+/// Datasets are walked by up to `jobs` workers at once, never more requests to one source than its
+/// `concurrency` (a page walk may borrow the slots its source's other datasets leave free); every
+/// warehouse call goes through one `SerialWarehouse` (one writer), and one dataset's pages commit
+/// in order because one worker commits them (docs/architecture.md, Concurrency).
 ///
 /// ```swift
 /// let engine = SyncEngine(project: project, warehouse: warehouse, factory: .standard, observer: observer)
@@ -22,8 +23,9 @@ public final class SyncEngine: @unchecked Sendable {
     /// Datasets walked at once, across all sources (`sync --jobs`).
     public var jobs = SyncEngine.defaultJobs
     /// `--jobs` when not given: enough workers to keep several slow gateways busy at once, few
-    /// enough that each one's pages in memory (the one being committed and two prefetched) stay
-    /// well under the 150 MB budget. A source's own `concurrency` (default 1) still caps it.
+    /// enough that their pages in memory (the one being committed and those fetched ahead, about
+    /// one per request slot of the source) stay well under the 150 MB budget. A source's own
+    /// `concurrency` (default 1) still caps its requests in flight.
     public static let defaultJobs = 8
     /// Guards `shares` and `exchanges` (workers of different sources ask at once).
     private let lock = NSLock()
@@ -72,9 +74,9 @@ public final class SyncEngine: @unchecked Sendable {
         for d in datasets { try warehouse.prepare(dataset: d) }
         let runID = try warehouse.beginRun(datasets: datasets.map(\.name), options: options)
         observer.runStarted(runID: runID, datasets: datasets.map(\.name))
-        let summaries = walkAll(datasets) { dataset in
+        let summaries = walkAll(datasets) { dataset, scheduler in
             self.syncDataset(dataset, runID: runID, retryRejects: retryRejects, reconcile: reconcile,
-                             allowMassDelete: massDeleteAllowed.contains(dataset.name))
+                             allowMassDelete: massDeleteAllowed.contains(dataset.name), scheduler: scheduler)
         }
         let summary = RunSummary(runID: runID, datasets: summaries)
         try warehouse.finishRun(runID: runID, status: summary.exitCode == 0 ? "ok" : "failed", exitCode: summary.exitCode)
@@ -83,7 +85,7 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     /// Walks every dataset on up to `jobs` worker threads; summaries come back in config order.
-    private func walkAll(_ datasets: [DatasetConfig], _ walk: @escaping @Sendable (DatasetConfig) -> DatasetSummary) -> [DatasetSummary] {
+    private func walkAll(_ datasets: [DatasetConfig], _ walk: @escaping @Sendable (DatasetConfig, DatasetScheduler) -> DatasetSummary) -> [DatasetSummary] {
         let limit: @Sendable (String) -> Int = { [project] name in
             guard let source = project.source(named: name) else { return 1 }
             // One connection per exchange database: its datasets go one at a time.
@@ -93,7 +95,7 @@ public final class SyncEngine: @unchecked Sendable {
         let results = ResultSlots(count: datasets.count)
         let work: @Sendable () -> Void = {
             while let (index, dataset) = scheduler.next() {
-                results.set(index, walk(dataset))
+                results.set(index, walk(dataset, scheduler))
                 scheduler.finished(dataset)
             }
         }
@@ -145,6 +147,24 @@ public final class SyncEngine: @unchecked Sendable {
         return database
     }
 
+    /// Lends a page walk of `dataset` the source's idle request slots, each with a client of the
+    /// source's pool (docs/architecture.md, "Pages in parallel inside one dataset").
+    private func lender(share: SourceShare, dataset: String, scheduler: DatasetScheduler) -> RequestLender {
+        let source = share.source.name
+        return RequestLender(most: min(max(1, share.source.concurrency), PageFan.mostThreads), borrow: {
+            guard scheduler.borrow(source: source) else { return nil }
+            do {
+                return try share.checkout(dataset: dataset)
+            } catch {
+                scheduler.giveBack(source: source)
+                return nil
+            }
+        }, giveBack: { client in
+            share.checkin(client)
+            scheduler.giveBack(source: source)
+        })
+    }
+
     /// Whether this run reconciles `dataset`: asked for, or its `reconcile:` schedule is due.
     func reconcileDue(_ dataset: DatasetConfig, forced: Bool) throws -> Bool {
         guard dataset.incremental != nil else { return false }
@@ -155,7 +175,7 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool, reconcile: Bool = false,
-                             allowMassDelete: Bool = false) -> DatasetSummary {
+                             allowMassDelete: Bool = false, scheduler: DatasetScheduler) -> DatasetSummary {
         let started = Date()
         var summary = DatasetSummary(dataset: dataset.name, status: "ok")
         do {
@@ -189,6 +209,7 @@ public final class SyncEngine: @unchecked Sendable {
                 walker.reconcile = try reconcileDue(dataset, forced: reconcile)
                 walker.allowMassDelete = allowMassDelete
                 walker.replayedRejects = (summary.replay?.replayed ?? 0) > 0
+                walker.lender = lender(share: share, dataset: dataset.name, scheduler: scheduler)
                 try walker.walk(from: state, summary: &summary)
                 if walker.reconcile { try warehouse.setMetaValue("reconciled:" + dataset.name, Timestamp.now()) }
             }

@@ -1,0 +1,172 @@
+import Foundation
+
+/// Lends a walk more request slots of its source, each with a client of its own (the sync engine
+/// makes one per dataset from its scheduler and the source's share; docs/architecture.md,
+/// Concurrency).
+struct RequestLender: Sendable {
+    /// The most threads one fan may run, its own included (the source's `concurrency`, capped).
+    var most: Int
+    /// A client holding one more slot of the source, or nil when the source has none to spare.
+    var borrow: @Sendable () -> SourceClient?
+    /// Gives a borrowed client and its slot back.
+    var giveBack: @Sendable (SourceClient) -> Void
+
+    /// Nothing to lend: a fan runs on the walk's own slot alone (one request ahead of the commit).
+    static let none = RequestLender(most: 1, borrow: { nil }, giveBack: { _ in })
+}
+
+/// Fetches, several at once, the requests a page-number or offset walk will send if every page
+/// comes back full and the total holds, and hands the responses back in order — only for the
+/// request the walk actually asks for next (docs/architecture.md, "Pages in parallel inside one
+/// dataset").
+///
+/// ```swift
+/// let fan = PageFan(values: .init(first: 2, step: 1, count: 3), own: client, lender: lender) { client, value in try fetch(page: value, with: client) }
+/// if let page = try fan.take(2) { … } else { summary.requests += fan.stop(); /* fetch it yourself */ }
+/// ```
+///
+/// The walk's own client belongs to the fan's first thread until `stop()` returns. Every further
+/// thread borrows a slot and a client from `lender` and gives them back when it ends. A page is
+/// fetched at most `lender.most` (its threads) ahead of the one the walk takes next, so memory
+/// stays flat and a walk that ends early (or a gateway that misbehaves) costs at most that many
+/// requests more than a one-at-a-time walk.
+///
+/// `@unchecked Sendable`: every mutable field is guarded by `condition`; each client is used by
+/// one thread at a time (hand-over as in `PagePrefetcher`).
+final class PageFan: @unchecked Sendable {
+    /// The most threads one dataset's fan runs, whatever the source's `concurrency`.
+    static let mostThreads = 16
+
+    typealias Fetch = @Sendable (_ client: SourceClient, _ value: Int) throws -> FetchedPage
+
+    /// The page numbers or offsets the fan fetches, in the walk's order: `first`, `first + step`, …
+    /// (`count` of them), computed as needed — a gateway's total may be a lie of any size.
+    struct Values: Sendable, Equatable {
+        var first: Int
+        var step: Int
+        var count: Int
+        subscript(index: Int) -> Int { first + index * step }
+    }
+    private let values: Values
+    private let lender: RequestLender
+    private let fetch: Fetch
+    private let window: Int
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    /// The next index a thread fetches.
+    private var claimed = 0
+    /// The next index the walk takes.
+    private var taken = 0
+    private var results: [Int: Result<FetchedPage, any Error>] = [:]
+    private var cancelled = false
+    /// A fetch failed: no thread claims more (the walk meets the error in order, or never).
+    private var failed = false
+    private var threads = 0
+    /// Requests the fan's clients sent, and those of the pages the walk took.
+    private var sent = 0
+    private var takenRequests = 0
+    private var stopped = false
+
+    init(values: Values, own client: SourceClient, lender: RequestLender, fetch: @escaping Fetch) {
+        self.values = values
+        self.lender = lender
+        self.fetch = fetch
+        window = max(1, min(lender.most, Self.mostThreads))
+        threads = 1
+        start(ThreadConfined(client), borrowed: false)
+        grow()
+    }
+
+    /// Borrows slots for more threads while there is work no running thread will get to soon.
+    private func grow() {
+        while true {
+            condition.lock()
+            let worth = !cancelled && !failed && threads < min(lender.most, Self.mostThreads) && values.count - claimed > threads
+            if worth { threads += 1 }
+            condition.unlock()
+            guard worth else { return }
+            guard let client = lender.borrow() else {
+                condition.lock()
+                threads -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            start(ThreadConfined(client), borrowed: true)
+        }
+    }
+
+    private func start(_ client: ThreadConfined<SourceClient>, borrowed: Bool) {
+        let thread = Thread { [self] in self.work(client.value, borrowed: borrowed) }
+        // Deeply nested JSON is parsed recursively on this thread.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private func work(_ client: SourceClient, borrowed: Bool) {
+        let before = client.requestsSent
+        while true {
+            condition.lock()
+            while !cancelled && !failed && claimed < values.count && claimed >= taken + window { condition.wait() }
+            guard !cancelled && !failed && claimed < values.count else {
+                condition.unlock()
+                break
+            }
+            let index = claimed
+            claimed += 1
+            condition.unlock()
+            let result = Result { try fetch(client, values[index]) }
+            condition.lock()
+            results[index] = result
+            if case .failure = result { failed = true }
+            condition.broadcast()
+            condition.unlock()
+        }
+        let requests = client.requestsSent - before
+        if borrowed { lender.giveBack(client) }
+        condition.lock()
+        sent += requests
+        threads -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The response to the request for `value` when it is the next one the fan fetched (waiting for
+    /// it if need be), rethrowing the error its fetch met; nil when the walk asks for anything else
+    /// or the fan has nothing more — the walk then stops the fan and fetches for itself.
+    func take(_ value: Int) throws -> FetchedPage? {
+        grow()
+        condition.lock()
+        guard !cancelled, taken < values.count, values[taken] == value else {
+            condition.unlock()
+            return nil
+        }
+        // After a failure, an index no thread claimed is never fetched.
+        while results[taken] == nil && !(failed && claimed <= taken) { condition.wait() }
+        guard let result = results.removeValue(forKey: taken) else {
+            condition.unlock()
+            return nil
+        }
+        taken += 1
+        if case .success(let page) = result { takenRequests += page.requests }
+        condition.broadcast()
+        condition.unlock()
+        return try result.get()
+    }
+
+    /// Stops every thread after its current fetch, waits for them (the walk's client is its own
+    /// again), drops what was fetched ahead, and returns how many requests the fan sent for pages
+    /// the walk did not take (failed fetches included). Idempotent: later calls return 0.
+    @discardableResult
+    func stop() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        cancelled = true
+        condition.broadcast()
+        while threads > 0 { condition.wait() }
+        results.removeAll()
+        guard !stopped else { return 0 }
+        stopped = true
+        return max(0, sent - takenRequests)
+    }
+}

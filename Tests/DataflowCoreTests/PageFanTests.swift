@@ -1,0 +1,174 @@
+import DataflowHTTP
+import Foundation
+import LoopbackGateway
+import Testing
+@testable import DataflowCore
+
+/// Pages of one dataset fetched several at once (`PageFan`), against a real loopback gateway
+/// that answers slowly: the walk commits the same pages, in the same order, as one request at a
+/// time would, and falls back to one at a time when the gateway does not page as it promised.
+@Suite("PageFan: pages in parallel inside one dataset, exact as one at a time")
+struct PageFanTests {
+    static let offsetRequest = "  path: /items\n  records: list\n  pagination: { type: offset, offset_param: o, limit_param: n, size: 10, total: total }"
+    static let pageRequest = "  path: /items\n  records: list\n  pagination: { type: page, page_param: p, size_param: n, size: 10, total: total }"
+    static let forty = (1...40).map { (String(format: "K%02d", $0), "2026-01-01 08:00:00") }
+
+    /// A gateway answering after `delay`, counting requests in flight at once.
+    final class SlowGateway: Sendable {
+        let inFlight = Locked(0)
+        let peak = Locked(0)
+        let server: LoopbackHTTPServer
+
+        init(delay: Double = 0.03, page: @escaping @Sendable (RecordedRequest) -> ServerAction) throws {
+            let (inFlight, peak) = (inFlight, peak)
+            server = try LoopbackHTTPServer { request, _ in
+                let now = inFlight.update { $0 += 1; return $0 }
+                peak.update { $0 = max($0, now) }
+                Thread.sleep(forTimeInterval: delay)
+                inFlight.update { $0 -= 1 }
+                return page(request)
+            }
+        }
+    }
+
+    /// Keys in the order the change feed recorded them (the order their pages committed).
+    static func feedOrder(_ h: WalkerHarness) throws -> [String] {
+        var keys: [String] = []
+        try h.warehouse.forEachRow("SELECT key FROM _dataflow_changes WHERE dataset = 'items' ORDER BY seq", []) { keys.append($0.text(0) ?? "") }
+        return keys
+    }
+
+    @Test(arguments: [true, false])
+    func severalPagesInFlightCommitInTheWalksOrderAndEveryRequestIsCounted(_ offsets: Bool) throws {
+        let gateway = try SlowGateway { request in
+            let start = offsets ? Int(parameter("o", in: request.target) ?? "0") ?? 0 : ((Int(parameter("p", in: request.target) ?? "1") ?? 1) - 1) * 10
+            return itemsPage(Array(Self.forty.dropFirst(start).prefix(10)), total: 40)
+        }
+        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: offsets ? Self.offsetRequest : Self.pageRequest)
+        let out = Locked(0), lent = Locked(0)
+        let (summary, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try h.live() == 40)
+        #expect(try Self.feedOrder(h) == Self.forty.map(\.0), "pages commit in the walk's order")
+        #expect(gateway.peak.value >= 2, "pages were fetched at once (peak \(gateway.peak.value))")
+        #expect(gateway.peak.value <= 4, "never more than the lender allows (peak \(gateway.peak.value))")
+        #expect(lent.value >= 1 && out.value == 0, "slots were borrowed and all given back (\(lent.value) lent, \(out.value) out)")
+        // Four pages, each asked for once: nothing past the total was requested.
+        #expect(gateway.server.requests.count == 4)
+        #expect(summary.requests == gateway.server.requests.count)
+    }
+
+    /// An offset gateway that sends a short page in the middle: the offsets fetched ahead (10,
+    /// 20, 30) are not the ones the walk asks for next (17, …); they are dropped, and the walk goes
+    /// on one request at a time from the records it really has. Had they been used, records 18–20
+    /// would never have been read.
+    @Test func aShortPageInTheMiddleStopsTheFanAndTheWalkReadsOnFromWhatItHas() throws {
+        let gateway = try SlowGateway { request in
+            let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
+            return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
+        }
+        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest)
+        let out = Locked(0), lent = Locked(0)
+        let (summary, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try h.live() == 40, "every record read")
+        #expect(try Self.feedOrder(h) == Self.forty.map(\.0))
+        let offsets = gateway.server.requests.compactMap { parameter("o", in: $0.target) }
+        #expect(offsets.contains("17") && offsets.contains("27") && offsets.contains("37"), "\(offsets)")
+        #expect(out.value == 0, "every borrowed slot came back")
+        #expect(summary.requests == gateway.server.requests.count, "the requests fetched ahead and dropped are counted too")
+    }
+
+    /// The gateway's total moves and moves back while the pages are fetched out of order: the first
+    /// and the last page agree, but a page between them does not, so the pass is not complete.
+    @Test func aTotalThatDiffersOnAnyPageMakesThePassUncertain() throws {
+        let gateway = try SlowGateway { request in
+            let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
+            return itemsPage(Array(Self.forty.dropFirst((page - 1) * 10).prefix(10)), total: page == 2 ? 41 : 40)
+        }
+        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.pageRequest)
+        let out = Locked(0), lent = Locked(0)
+        let (summary, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
+        #expect(error is PassLedger.Refusal, "\(String(describing: error))")
+        #expect(summary.incompletePass?.contains("40 at the start, 41 on a later page") == true, "\(summary.incompletePass ?? "nil")")
+    }
+
+    @Test func aFetchErrorReachesTheWalkOnlyWhenItAsksForThatPage() throws {
+        struct Broken: Error {}
+        let h = try WalkerHarness(baseURL: "http://127.0.0.1:9", request: Self.pageRequest)
+        let fan = PageFan(values: .init(first: 2, step: 1, count: 4), own: h.client, lender: .none) { _, value in
+            if value == 4 { throw Broken() }
+            return FetchedPage(records: [.string("page \(value)")], total: 50, requests: 1, seconds: 0)
+        }
+        defer { fan.stop() }
+        #expect(try fan.take(2)?.records == [.string("page 2")])
+        #expect(try fan.take(3)?.records == [.string("page 3")])
+        #expect(throws: Broken.self) { try fan.take(4) }
+        #expect(try fan.take(5) == nil, "nothing is fetched after a failure")
+    }
+
+    @Test func aRequestTheFanDidNotPlanIsLeftToTheWalk() throws {
+        let h = try WalkerHarness(baseURL: "http://127.0.0.1:9", request: Self.pageRequest)
+        let fetched = Locked<[Int]>([])
+        let fan = PageFan(values: .init(first: 10, step: 10, count: 3), own: h.client, lender: .none) { _, value in
+            fetched.update { $0.append(value) }
+            return FetchedPage(records: [.string("at \(value)")], total: 40, requests: 1, seconds: 0)
+        }
+        defer { fan.stop() }
+        #expect(try fan.take(10)?.records == [.string("at 10")])
+        #expect(try fan.take(17) == nil, "offset 17 is not what the fan fetched")
+        fan.stop()
+        #expect(fetched.value.allSatisfy { [10, 20].contains($0) }, "one thread fetches at most one page ahead: \(fetched.value)")
+    }
+
+    /// A lying total plans a billion pages without holding them: the values are computed as taken.
+    @Test func theValuesAheadOfAWalkFollowItsFirstPage() {
+        let page = PagePlan(from: nil, firstPage: 1, size: 10, byCursor: false)
+        #expect(PageWalker.valuesAhead(of: page, offsets: false, firstPageRecords: 10, total: 35) == .init(first: 2, step: 1, count: 3))
+        #expect(PageWalker.valuesAhead(of: page, offsets: true, firstPageRecords: 7, total: 35) == .init(first: 7, step: 7, count: 4),
+                "a gateway that caps its pages at 7 is stepped by 7")
+        let huge = PageWalker.valuesAhead(of: page, offsets: true, firstPageRecords: 10, total: Int.max)
+        #expect(huge.count == Int.max / 10 && huge[huge.count - 1] == 10 * (Int.max / 10))
+    }
+}
+
+@Suite("DatasetScheduler lends idle request slots")
+struct DatasetSchedulerTests {
+    static func dataset(_ name: String, source: String) throws -> DatasetConfig {
+        var d = try #require(try TestProject(config: """
+        version: 1
+        county: { code: "330782", name: 义乌市 }
+        warehouse: sqlite:warehouse/county.db
+        sources:
+          \(source): { base_url: "http://127.0.0.1:9" }
+        """, datasets: ["\(name).yml": """
+        dataset: \(name)
+        source: \(source)
+        request: { path: /x, records: list }
+        key: [id]
+        matters: ["000105001000"]
+        fields:
+          id: { from: id, type: text }
+        """]).load().dataset(named: name))
+        d.source = source
+        return d
+    }
+
+    @Test func aSlotIsLentOnlyWhenNoDatasetOfTheSourceWaitsAndTheSourceHasRoom() throws {
+        let a1 = try Self.dataset("a1", source: "a"), a2 = try Self.dataset("a2", source: "a"), b1 = try Self.dataset("b1", source: "b")
+        let scheduler = DatasetScheduler([a1, a2, b1], limit: { $0 == "a" ? 3 : 1 })
+        #expect(scheduler.next()?.dataset.name == "a1")
+        #expect(!scheduler.borrow(source: "a"), "a2 waits to start")
+        #expect(scheduler.next()?.dataset.name == "a2")
+        #expect(scheduler.borrow(source: "a"), "a has a third slot and nothing waiting")
+        #expect(!scheduler.borrow(source: "a"), "a is full")
+        #expect(!scheduler.borrow(source: "b"), "b1 waits to start")
+        #expect(scheduler.next()?.dataset.name == "b1")
+        #expect(!scheduler.borrow(source: "b"), "b is full with b1")
+        scheduler.giveBack(source: "a")
+        scheduler.finished(a1)
+        #expect(scheduler.borrow(source: "a") && scheduler.borrow(source: "a"), "two slots free again")
+        #expect(!scheduler.borrow(source: "a"))
+        #expect(scheduler.next() == nil)
+    }
+}
