@@ -42,11 +42,13 @@ timed() {  # out-file cmd... → "seconds peakKB"; the CPU seconds (user + sys) 
     tail -1 "$WORK/time" | awk '{print $1, $2}'
 }
 median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
-# A county of N copies of the licence dataset on one source with `concurrency: C` (pages of 1,000).
-make_latency_project() {  # dir datasets concurrency
+# A county of N copies of the licence dataset on one source with `concurrency: C` (pages of 1,000),
+# walked by cursor (`sorted: true`, the default) or by page number with the gateway's total (`false`).
+make_latency_project() {  # dir datasets concurrency [sorted]
     mkdir -p "$1/Mappings/datasets"; cp -r Mappings/dictionaries Mappings/codes "$1/Mappings/"
     for i in $(seq -w 1 "$2"); do
-        sed -e "s/^dataset: market_licenses/dataset: licenses_$i/" -e 's/size: 500/size: 1000/' Mappings/datasets/market_licenses.yml > "$1/Mappings/datasets/licenses_$i.yml"
+        sed -e "s/^dataset: market_licenses/dataset: licenses_$i/" -e 's/size: 500/size: 1000/' -e "s/^  sorted: true/  sorted: ${4:-true}/" \
+            Mappings/datasets/market_licenses.yml > "$1/Mappings/datasets/licenses_$i.yml"
     done
     sed -e "s/^    rate_limit: .*\$/    concurrency: $3/" dataflow.yml > "$1/dataflow.yml"
 }
@@ -92,6 +94,26 @@ if part latency; then
     sed -i 's/concurrency: 4/concurrency: 8/' "$P/dataflow.yml"
     read -r T8 KB8 < <(timed "$WORK/latency8.out" "$R/dataflow" sync --quiet --project "$P")
     row "the same with concurrency 8 (8 in flight)" "$T8 s, CPU $(cat "$WORK/cpu") s, $((KB8 / 1024)) MB" "$(python3 -c "print(f'{$LAT_REQ*$LATENCY/8:.2f}')") s (requests × 0.15 s ÷ 8)" "$(python3 -c "print(f'{$T8/($LAT_REQ*$LATENCY/8):.2f}×')")" "peak RSS < 150 MB"
+    stop_sandbox
+
+    echo "== one dataset × 50,000 rows at 150 ms, concurrency 4: its pages at once (median of 3)"
+    start_sandbox 50000 --latency 150ms
+    P="$WORK/latency-one"; make_latency_project "$P" 1 4 false; export DATAFLOW_WAREHOUSE="$WORK/latency-one.db"
+    TIMES=(); KBS=()
+    for _ in 1 2 3; do
+        rm -f "$DATAFLOW_WAREHOUSE" "$DATAFLOW_WAREHOUSE"-*
+        read -r T KB < <(timed "$WORK/one.out" "$R/dataflow" sync --quiet --project "$P")
+        TIMES+=("$T"); KBS+=("$KB")
+    done
+    ONE_S=$(median "${TIMES[@]}"); ONE_KB=$(printf '%s\n' "${KBS[@]}" | sort -n | tail -1); ONE_REQ=$(requests_of_last_run "$P")
+    # The first page goes alone (it says the total); the rest four at a time.
+    ONE_FLOOR=$(python3 -c "print(f'{$LATENCY + ($ONE_REQ-1)*$LATENCY/4:.2f}')")
+    row "one dataset × 50 k rows, page walk with a total, 150 ms latency, concurrency 4 (median of 3)" "$ONE_S s ($(IFS=/; echo "${TIMES[*]}")), $ONE_REQ requests, $((ONE_KB / 1024)) MB" "$ONE_FLOOR s (0.15 s + (requests − 1) × 0.15 s ÷ 4)" "$(python3 -c "print(f'{$ONE_S/$ONE_FLOOR:.2f}×')")" "≤ 1.5× floor"
+    # The same dataset walked by cursor (`sorted: true`): each request needs the page before it.
+    sed -i 's/^  sorted: false/  sorted: true/' "$P/Mappings/datasets/licenses_1.yml"
+    rm -f "$DATAFLOW_WAREHOUSE" "$DATAFLOW_WAREHOUSE"-*
+    read -r T1 _ < <(timed "$WORK/one-cursor.out" "$R/dataflow" sync --quiet --project "$P")
+    row "the same walked by cursor (one request at a time, reference)" "$T1 s, $(requests_of_last_run "$P") requests" "$(python3 -c "print(f'{$(requests_of_last_run "$P")*$LATENCY:.2f}')") s (requests × 0.15 s)" "–" "what the dataset took before its pages went at once"
     stop_sandbox
 
     echo "== no-change nightly run, 100 datasets at 150 ms, concurrency 4 (median of 3)"
