@@ -76,7 +76,25 @@ struct PageFanTests {
         let offsets = gateway.server.requests.compactMap { parameter("o", in: $0.target) }
         #expect(offsets.contains("17") && offsets.contains("27") && offsets.contains("37"), "\(offsets)")
         #expect(out.value == 0, "every borrowed slot came back")
-        #expect(summary.requests == gateway.server.requests.count, "the requests fetched ahead and dropped are counted too")
+        #expect(summary.pageCap == nil, "a short page inside the walk is not taken for the gateway's page cap")
+    }
+
+    /// Through the sync engine (slots lent by its scheduler, clients from the source's pool): the
+    /// dataset's `requests` are every request its clients sent, the pages fetched ahead and
+    /// dropped after the short page included, whichever thread sent them.
+    @Test func theRunCountsEveryRequestTheDatasetSentIncludingPagesDropped() throws {
+        let gateway = try SlowGateway { request in
+            let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
+            return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
+        }
+        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest, sourceLines: "    concurrency: 4")
+        let run = try SyncEngine(project: h.config, warehouse: h.warehouse, factory: WarehouseFactory(backends: [SQLiteBackend()])).run(datasets: ["items"])
+        let items = try #require(run.datasets.first)
+        #expect(items.status == "ok", "\(items.error ?? "")")
+        #expect(try h.live() == 40)
+        let offsets = gateway.server.requests.compactMap { parameter("o", in: $0.target) }
+        #expect(offsets.contains("20") || offsets.contains("30"), "pages were fetched ahead at the planned offsets: \(offsets)")
+        #expect(items.requests == gateway.server.requests.count, "\(items.requests) counted, \(gateway.server.requests.count) sent: \(offsets)")
     }
 
     /// The gateway's total moves and moves back while the pages are fetched out of order: the first
@@ -98,11 +116,11 @@ struct PageFanTests {
         let h = try WalkerHarness(baseURL: "http://127.0.0.1:9", request: Self.pageRequest)
         let fan = PageFan(values: .init(first: 2, step: 1, count: 4), own: h.client, lender: .none) { _, value in
             if value == 4 { throw Broken() }
-            return FetchedPage(records: [.string("page \(value)")], total: 50, requests: 1, seconds: 0)
+            return FannedPage(page: FetchedPage(records: [.string("page \(value)")], total: 50, requests: 1, seconds: 0), records: 1, mapped: MappedPage())
         }
         defer { fan.stop() }
-        #expect(try fan.take(2)?.records == [.string("page 2")])
-        #expect(try fan.take(3)?.records == [.string("page 3")])
+        #expect(try fan.take(2)?.page.records == [.string("page 2")])
+        #expect(try fan.take(3)?.page.records == [.string("page 3")])
         #expect(throws: Broken.self) { try fan.take(4) }
         #expect(try fan.take(5) == nil, "nothing is fetched after a failure")
     }
@@ -112,10 +130,10 @@ struct PageFanTests {
         let fetched = Locked<[Int]>([])
         let fan = PageFan(values: .init(first: 10, step: 10, count: 3), own: h.client, lender: .none) { _, value in
             fetched.update { $0.append(value) }
-            return FetchedPage(records: [.string("at \(value)")], total: 40, requests: 1, seconds: 0)
+            return FannedPage(page: FetchedPage(records: [.string("at \(value)")], total: 40, requests: 1, seconds: 0), records: 1, mapped: MappedPage())
         }
         defer { fan.stop() }
-        #expect(try fan.take(10)?.records == [.string("at 10")])
+        #expect(try fan.take(10)?.page.records == [.string("at 10")])
         #expect(try fan.take(17) == nil, "offset 17 is not what the fan fetched")
         fan.stop()
         #expect(fetched.value.allSatisfy { [10, 20].contains($0) }, "one thread fetches at most one page ahead: \(fetched.value)")

@@ -15,6 +15,16 @@ struct RequestLender: Sendable {
     static let none = RequestLender(most: 1, borrow: { nil }, giveBack: { _ in })
 }
 
+/// One page the fan fetched: the response, and its records mapped on the fan's thread.
+struct FannedPage {
+    /// The response; its records are dropped once mapped (a page without a total, which could
+    /// need them, is not taken: the walk fetches it again itself).
+    var page: FetchedPage
+    /// Records the response held.
+    var records: Int
+    var mapped: MappedPage
+}
+
 /// Fetches, several at once, the requests a page-number or offset walk will send if every page
 /// comes back full and the total holds, and hands the responses back in order — only for the
 /// request the walk actually asks for next (docs/architecture.md, "Pages in parallel inside one
@@ -22,14 +32,15 @@ struct RequestLender: Sendable {
 ///
 /// ```swift
 /// let fan = PageFan(values: .init(first: 2, step: 1, count: 3), own: client, lender: lender) { client, value in try fetch(page: value, with: client) }
-/// if let page = try fan.take(2) { … } else { summary.requests += fan.stop(); /* fetch it yourself */ }
+/// if let page = try fan.take(2) { … } else { fan.stop(); /* fetch it yourself */ }
 /// ```
 ///
 /// The walk's own client belongs to the fan's first thread until `stop()` returns. Every further
 /// thread borrows a slot and a client from `lender` and gives them back when it ends. A page is
-/// fetched at most `lender.most` (its threads) ahead of the one the walk takes next, so memory
-/// stays flat and a walk that ends early (or a gateway that misbehaves) costs at most that many
-/// requests more than a one-at-a-time walk.
+/// fetched at most as many ahead of the one the walk takes next as the fan has threads (one per
+/// request slot it holds), so memory stays flat and a walk that ends early (or a gateway that
+/// misbehaves) costs at most that many requests more than a one-at-a-time walk. The requests
+/// are counted by the clients (`SourceClient.requestsSent`), the walk's own and the borrowed.
 ///
 /// `@unchecked Sendable`: every mutable field is guarded by `condition`; each client is used by
 /// one thread at a time (hand-over as in `PagePrefetcher`).
@@ -37,7 +48,7 @@ final class PageFan: @unchecked Sendable {
     /// The most threads one dataset's fan runs, whatever the source's `concurrency`.
     static let mostThreads = 16
 
-    typealias Fetch = @Sendable (_ client: SourceClient, _ value: Int) throws -> FetchedPage
+    typealias Fetch = @Sendable (_ client: SourceClient, _ value: Int) throws -> FannedPage
 
     /// The page numbers or offsets the fan fetches, in the walk's order: `first`, `first + step`, …
     /// (`count` of them), computed as needed — a gateway's total may be a lie of any size.
@@ -50,28 +61,23 @@ final class PageFan: @unchecked Sendable {
     private let values: Values
     private let lender: RequestLender
     private let fetch: Fetch
-    private let window: Int
     private let condition = NSCondition()
     // Guarded by `condition`:
     /// The next index a thread fetches.
     private var claimed = 0
     /// The next index the walk takes.
     private var taken = 0
-    private var results: [Int: Result<FetchedPage, any Error>] = [:]
+    private var results: [Int: Result<FannedPage, any Error>] = [:]
     private var cancelled = false
     /// A fetch failed: no thread claims more (the walk meets the error in order, or never).
     private var failed = false
+    /// Threads running; a thread fetches at most this many pages ahead of the walk.
     private var threads = 0
-    /// Requests the fan's clients sent, and those of the pages the walk took.
-    private var sent = 0
-    private var takenRequests = 0
-    private var stopped = false
 
     init(values: Values, own client: SourceClient, lender: RequestLender, fetch: @escaping Fetch) {
         self.values = values
         self.lender = lender
         self.fetch = fetch
-        window = max(1, min(lender.most, Self.mostThreads))
         threads = 1
         start(ThreadConfined(client), borrowed: false)
         grow()
@@ -104,10 +110,9 @@ final class PageFan: @unchecked Sendable {
     }
 
     private func work(_ client: SourceClient, borrowed: Bool) {
-        let before = client.requestsSent
         while true {
             condition.lock()
-            while !cancelled && !failed && claimed < values.count && claimed >= taken + window { condition.wait() }
+            while !cancelled && !failed && claimed < values.count && claimed >= taken + threads { condition.wait() }
             guard !cancelled && !failed && claimed < values.count else {
                 condition.unlock()
                 break
@@ -122,10 +127,8 @@ final class PageFan: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        let requests = client.requestsSent - before
         if borrowed { lender.giveBack(client) }
         condition.lock()
-        sent += requests
         threads -= 1
         condition.broadcast()
         condition.unlock()
@@ -134,13 +137,15 @@ final class PageFan: @unchecked Sendable {
     /// The response to the request for `value` when it is the next one the fan fetched (waiting for
     /// it if need be), rethrowing the error its fetch met; nil when the walk asks for anything else
     /// or the fan has nothing more — the walk then stops the fan and fetches for itself.
-    func take(_ value: Int) throws -> FetchedPage? {
-        grow()
+    func take(_ value: Int) throws -> FannedPage? {
         condition.lock()
         guard !cancelled, taken < values.count, values[taken] == value else {
             condition.unlock()
             return nil
         }
+        condition.unlock()
+        grow()
+        condition.lock()
         // After a failure, an index no thread claimed is never fetched.
         while results[taken] == nil && !(failed && claimed <= taken) { condition.wait() }
         guard let result = results.removeValue(forKey: taken) else {
@@ -148,25 +153,33 @@ final class PageFan: @unchecked Sendable {
             return nil
         }
         taken += 1
-        if case .success(let page) = result { takenRequests += page.requests }
         condition.broadcast()
         condition.unlock()
         return try result.get()
     }
 
-    /// Stops every thread after its current fetch, waits for them (the walk's client is its own
-    /// again), drops what was fetched ahead, and returns how many requests the fan sent for pages
-    /// the walk did not take (failed fetches included). Idempotent: later calls return 0.
-    @discardableResult
-    func stop() -> Int {
+    /// Whether the page after the one taken last is fetched within `seconds`: true as soon as it
+    /// is, false at once when the fan will fetch nothing more. The walk then lets the warehouse
+    /// group the page it commits with the next (`PageCommitter.commit(mapped:…nextInHand:)`).
+    func waitForNext(upTo seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while results[taken] == nil && !cancelled && taken < values.count && !(failed && claimed <= taken) {
+            if !condition.wait(until: deadline) { break }
+        }
+        return results[taken] != nil
+    }
+
+    /// Stops every thread after its current fetch (a fetch in its retries finishes them) and waits
+    /// for them: the walk's client is its own again, every borrowed slot is back, and what was
+    /// fetched ahead is dropped. Idempotent.
+    func stop() {
         condition.lock()
         defer { condition.unlock() }
         cancelled = true
         condition.broadcast()
         while threads > 0 { condition.wait() }
         results.removeAll()
-        guard !stopped else { return 0 }
-        stopped = true
-        return max(0, sent - takenRequests)
     }
 }

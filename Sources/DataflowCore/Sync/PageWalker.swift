@@ -1,3 +1,5 @@
+import Foundation
+
 /// Walks one dataset's pages and commits each with its state (docs/sync.md).
 ///
 /// With `incremental.sorted: true` every walk goes **by cursor**: page and offset walks ask for
@@ -21,6 +23,9 @@ final class PageWalker {
     let observer: SyncObserver
     let template: RequestTemplate
     private let committer: PageCommitter
+    /// Mappers for a `PageFan`'s threads: a `RecordMapper` keeps state while it maps (member
+    /// hints, its hasher), so each thread maps with one of its own.
+    private let fanMappers: MapperPool
     /// How long a cursor walk waits for its next page before the page it holds commits alone
     /// rather than in a group with the next (docs/sync.md, "Pages and checkpoints"). The wait
     /// costs no time: the walk would wait for that page anyway. Without it, a writer that ran
@@ -36,8 +41,10 @@ final class PageWalker {
         self.runID = runID
         self.observer = observer
         template = RequestTemplate(county: project.county)
+        let now = Date()
         committer = PageCommitter(dataset: dataset, warehouse: warehouse, runID: runID, observer: observer,
-                                  mapper: RecordMapper(dataset: dataset, dictionaries: project.dictionaries))
+                                  mapper: RecordMapper(dataset: dataset, dictionaries: project.dictionaries, now: now))
+        fanMappers = MapperPool { RecordMapper(dataset: dataset, dictionaries: project.dictionaries, now: now) }
     }
 
     /// A reconciling walk starts with no cursor filter (then walks by cursor, which cannot skip a
@@ -329,30 +336,36 @@ final class PageWalker {
         // the walk: they are read on, and the pass is uncertain (records were left out).
         var shortPage: (records: [JSONValue], number: Int)?
         var firstPage: [JSONValue]?
-        // With a total, the pages after the first are fetched ahead, several at once (`PageFan`).
+        // With a total, the pages after the first are fetched (and mapped) ahead, several at once
+        // (`PageFan`). The walk takes a page from the fan only when it is the answer to the request
+        // the walk sends next and it reports a total (every response is checked against the first
+        // one's, `oneTotal`); anything else stops the fan, and the walk goes on one request at a time.
         var fan: PageFan?
-        defer { if let fan { summary.requests += fan.stop() } }
+        defer { fan?.stop() }
         while true {
             let value = isOffset ? plan.readUnderBound : plan.pageNumber
-            var page: FetchedPage
-            if let taken = try fan?.take(value) {
-                page = taken
+            let page: FetchedPage
+            let count: Int
+            var mapped: MappedPage?
+            if shortPage == nil, let taken = try fan?.take(value), taken.page.total != nil {
+                (page, count, mapped) = (taken.page, taken.records, taken.mapped)
             } else {
-                if let stopped = fan {
-                    summary.requests += stopped.stop()
-                    fan = nil
-                }
+                fan?.stop()
+                fan = nil
                 page = try client.fetch(.path(dataset.request.path, params: query.params(value)), request: dataset.request, totalPath: p.totalPath)
-                if ledger.pages == 0, let total = page.total, !page.records.isEmpty, page.records.count < total {
-                    fan = PageFan(values: Self.valuesAhead(of: plan, offsets: isOffset, firstPageRecords: page.records.count, total: total),
-                                  own: client, lender: lender, fetch: { [request = dataset.request] client, value in
+                count = page.records.count
+                if ledger.pages == 0, let total = page.total, count > 0, count < total {
+                    fan = PageFan(values: Self.valuesAhead(of: plan, offsets: isOffset, firstPageRecords: count, total: total),
+                                  own: client, lender: lender, fetch: { [request = dataset.request, mappers = fanMappers] client, value in
                         var page = try client.fetch(.path(request.path, params: query.params(value)), request: request, totalPath: p.totalPath)
+                        let records = page.records
                         page.body = nil
-                        return page
+                        page.records = []
+                        return FannedPage(page: page, records: records.count, mapped: mappers.with { $0.mapPage(records) })
                     })
                 }
             }
-            if page.records.isEmpty {
+            if count == 0 {
                 summary.requests += page.requests
                 try note(page, records: 0, committed: [], in: &ledger)
                 ledger.end(.emptyPage, total: page.total)
@@ -368,11 +381,12 @@ final class PageWalker {
                 shortPage = nil
             }
             if firstPage == nil { firstPage = page.records }
-            let committed = try committer.commit(page.records, pageNumber: plan.pageNumber, total: page.total, requests: page.requests,
-                                                 markSeen: marksSeen,
+            let committed = try committer.commit(mapped: mapped ?? committer.mapper.mapPage(page.records), fetched: count, pageNumber: plan.pageNumber,
+                                                 total: page.total, requests: page.requests, markSeen: marksSeen,
+                                                 nextInHand: fan?.waitForNext(upTo: Self.nextPageWait) ?? false,
                                                  summary: &summary) { _ in nil }
-            try note(page, records: page.records.count, committed: [committed], in: &ledger)
-            if !plan.advance(count: page.records.count, total: page.total, maxCursor: nil) {
+            try note(page, records: count, committed: [committed], in: &ledger)
+            if !plan.advance(count: count, total: page.total, maxCursor: nil) {
                 if let total = page.total {
                     ledger.end(plan.readUnderBound >= total ? .totalReached : .shortPage, total: total)
                     break
@@ -383,6 +397,22 @@ final class PageWalker {
         }
         summary.pageCap = plan.cappedAt
         return ledger
+    }
+
+    /// Hands each thread a mapper no other thread is using, making one when none is free.
+    private final class MapperPool: @unchecked Sendable {
+        private let lock = NSLock()
+        /// Guarded by `lock`.
+        private var idle: [RecordMapper] = []
+        private let make: @Sendable () -> RecordMapper
+
+        init(make: @escaping @Sendable () -> RecordMapper) { self.make = make }
+
+        func with<T>(_ body: (RecordMapper) throws -> T) rethrows -> T {
+            let mapper = lock.withLock { idle.popLast() } ?? make()
+            defer { lock.withLock { idle.append(mapper) } }
+            return try body(mapper)
+        }
     }
 
     /// The page numbers (or offsets) a walk asks for after its first page, if every page holds

@@ -148,18 +148,22 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     /// Lends a page walk of `dataset` the source's idle request slots, each with a client of the
-    /// source's pool (docs/architecture.md, "Pages in parallel inside one dataset").
-    private func lender(share: SourceShare, dataset: String, scheduler: DatasetScheduler) -> RequestLender {
+    /// source's pool (docs/architecture.md, "Pages in parallel inside one dataset"); `sent` adds
+    /// up the requests each borrowed client sent for the dataset.
+    private func lender(share: SourceShare, dataset: String, scheduler: DatasetScheduler, sent: RequestTally) -> RequestLender {
         let source = share.source.name
         return RequestLender(most: min(max(1, share.source.concurrency), PageFan.mostThreads), borrow: {
             guard scheduler.borrow(source: source) else { return nil }
             do {
-                return try share.checkout(dataset: dataset)
+                let client = try share.checkout(dataset: dataset)
+                sent.lent(client)
+                return client
             } catch {
                 scheduler.giveBack(source: source)
                 return nil
             }
         }, giveBack: { client in
+            sent.returned(client)
             share.checkin(client)
             scheduler.giveBack(source: source)
         })
@@ -200,16 +204,18 @@ public final class SyncEngine: @unchecked Sendable {
                 let share = try share(for: dataset.source)
                 let client = try share.checkout(dataset: dataset.name)
                 defer { share.checkin(client) }
-                // The walk counts the requests of the pages it stores; the client also those of a
-                // fetch that failed (the dataset then stops with its error).
+                // Every request the dataset's clients sent: those of the pages it stored, of a fetch
+                // that failed (the dataset then stops with its error), and of pages its fan fetched
+                // ahead and dropped (on the walk's client or a borrowed one).
                 let sentBefore = client.requestsSent
-                defer { summary.requests = max(summary.requests, client.requestsSent - sentBefore) }
+                let borrowedSent = RequestTally()
+                defer { summary.requests = client.requestsSent - sentBefore + borrowedSent.total }
                 let walker = PageWalker(dataset: dataset, project: project, client: client,
                                         warehouse: warehouse, runID: runID, observer: observer)
                 walker.reconcile = try reconcileDue(dataset, forced: reconcile)
                 walker.allowMassDelete = allowMassDelete
                 walker.replayedRejects = (summary.replay?.replayed ?? 0) > 0
-                walker.lender = lender(share: share, dataset: dataset.name, scheduler: scheduler)
+                walker.lender = lender(share: share, dataset: dataset.name, scheduler: scheduler, sent: borrowedSent)
                 try walker.walk(from: state, summary: &summary)
                 if walker.reconcile { try warehouse.setMetaValue("reconciled:" + dataset.name, Timestamp.now()) }
             }
@@ -238,6 +244,25 @@ public final class SyncEngine: @unchecked Sendable {
         observer.datasetFinished(summary)
         return summary
     }
+}
+
+/// Requests sent by the clients a dataset's walk borrowed: each client's count from when it was
+/// lent to when it came back.
+final class RequestTally: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Guarded by `lock`.
+    private var baselines: [ObjectIdentifier: Int] = [:]
+    private var sum = 0
+
+    func lent(_ client: SourceClient) { lock.withLock { baselines[ObjectIdentifier(client)] = client.requestsSent } }
+
+    func returned(_ client: SourceClient) {
+        lock.withLock {
+            if let before = baselines.removeValue(forKey: ObjectIdentifier(client)) { sum += client.requestsSent - before }
+        }
+    }
+
+    var total: Int { lock.withLock { sum } }
 }
 
 /// One summary slot per dataset, filled by whichever worker walked it.
