@@ -14,8 +14,10 @@ struct WalkUnderChangeTests {
         /// The source's `concurrency`: above 1, a page walk with a total fetches its pages several
         /// at once (`PageFan`).
         var concurrency = 1
+        var backend = Backend.sqlite
         var testDescription: String {
             "\(dataset)\(sorted.map { $0 ? " sorted" : " unsorted" } ?? " snapshot")\(concurrency > 1 ? ", \(concurrency) in flight" : "")"
+                + (backend == .sqlite ? "" : ", \(backend)")
         }
     }
 
@@ -37,7 +39,9 @@ struct WalkUnderChangeTests {
         + ["licenses_ckan", "licenses_odata_v2"].map { Walk(dataset: $0, sorted: nil) }   // presets without a range filter
         // Page and offset walks with a total, their pages fetched four at a time.
         + [Walk(dataset: "licenses_auth_bearer", sorted: false, concurrency: 4), Walk(dataset: "licenses_offset_sorted", sorted: false, concurrency: 4),
-           Walk(dataset: "licenses_ckan", sorted: nil, concurrency: 4)]
+           Walk(dataset: "licenses_ckan", sorted: nil, concurrency: 4),
+           // The same on PostgreSQL: pages grouped into one transaction when the next is in hand.
+           Walk(dataset: "licenses_offset_sorted", sorted: false, concurrency: 4, backend: .postgres)]
 
     /// The dataset file with `sorted:` set as the walk says.
     static func edit(_ text: String, sorted: Bool?) -> String {
@@ -62,7 +66,7 @@ struct WalkUnderChangeTests {
         // Pages of at most 40 records, so every walk takes several requests.
         // Latency when pages go several at once, so they overlap on any machine.
         let sandbox = try Sandbox(rows: 240, arguments: ["--max-page-size", "40"] + (walk.concurrency > 1 ? ["--latency", "30ms"] : []))
-        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [walk.dataset])
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [walk.dataset], backend: walk.backend)
         let file = project.root.appendingPathComponent("Mappings/datasets/\(walk.dataset).yml")
         try Self.edit(try String(contentsOf: file, encoding: .utf8), sorted: walk.sorted).write(to: file, atomically: true, encoding: .utf8)
         if walk.concurrency > 1 {
