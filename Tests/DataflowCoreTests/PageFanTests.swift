@@ -40,7 +40,7 @@ struct PageFanTests {
 
     @Test(arguments: [true, false])
     func severalPagesInFlightCommitInTheWalksOrderAndEveryRequestIsCounted(_ offsets: Bool) throws {
-        let gateway = try SlowGateway { request in
+        let gateway = try SlowGateway(delay: 0.1) { request in
             let start = offsets ? Int(parameter("o", in: request.target) ?? "0") ?? 0 : ((Int(parameter("p", in: request.target) ?? "1") ?? 1) - 1) * 10
             return itemsPage(Array(Self.forty.dropFirst(start).prefix(10)), total: 40)
         }
@@ -83,7 +83,7 @@ struct PageFanTests {
     /// dataset's `requests` are every request its clients sent, the pages fetched ahead and
     /// dropped after the short page included, whichever thread sent them.
     @Test func theRunCountsEveryRequestTheDatasetSentIncludingPagesDropped() throws {
-        let gateway = try SlowGateway { request in
+        let gateway = try SlowGateway(delay: 0.1) { request in
             let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
             return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
         }
@@ -111,18 +111,24 @@ struct PageFanTests {
         #expect(summary.incompletePass?.contains("40 at the start, 41 on a later page") == true, "\(summary.incompletePass ?? "nil")")
     }
 
-    @Test func aFetchErrorReachesTheWalkOnlyWhenItAsksForThatPage() throws {
+    /// A page the fan failed to fetch is not the walk's error: `take` hands it back (nil), the walk
+    /// sends that request itself, and no thread claims a page after the failure.
+    @Test func aPageTheFanFailedToFetchIsLeftToTheWalk() throws {
         struct Broken: Error {}
         let h = try WalkerHarness(baseURL: "http://127.0.0.1:9", request: Self.pageRequest)
+        let fetched = Locked<[Int]>([])
         let fan = PageFan(values: .init(first: 2, step: 1, count: 4), own: h.client, lender: .none) { _, value in
+            fetched.update { $0.append(value) }
             if value == 4 { throw Broken() }
             return FannedPage(page: FetchedPage(records: [.string("page \(value)")], total: 50, requests: 1, seconds: 0), records: 1, mapped: MappedPage())
         }
         defer { fan.stop() }
-        #expect(try fan.take(2)?.page.records == [.string("page 2")])
-        #expect(try fan.take(3)?.page.records == [.string("page 3")])
-        #expect(throws: Broken.self) { try fan.take(4) }
-        #expect(try fan.take(5) == nil, "nothing is fetched after a failure")
+        #expect(fan.take(2)?.page.records == [.string("page 2")])
+        #expect(fan.take(3)?.page.records == [.string("page 3")])
+        #expect(!fan.waitForNext(4, upTo: 600), "a failed page is never in hand")
+        #expect(fan.take(4) == nil, "the walk fetches page 4 itself")
+        fan.stop()
+        #expect(fetched.value == [2, 3, 4], "one thread, one page ahead, and nothing claimed after the failure: \(fetched.value)")
     }
 
     @Test func aRequestTheFanDidNotPlanIsLeftToTheWalk() throws {
@@ -133,10 +139,52 @@ struct PageFanTests {
             return FannedPage(page: FetchedPage(records: [.string("at \(value)")], total: 40, requests: 1, seconds: 0), records: 1, mapped: MappedPage())
         }
         defer { fan.stop() }
-        #expect(try fan.take(10)?.page.records == [.string("at 10")])
-        #expect(try fan.take(17) == nil, "offset 17 is not what the fan fetched")
+        #expect(fan.take(10)?.page.records == [.string("at 10")])
+        #expect(fan.waitForNext(20, upTo: 600), "offset 20 is fetched ahead and in hand")
+        #expect(!fan.waitForNext(17, upTo: 600), "but the walk's next request is offset 17")
+        #expect(fan.take(17) == nil, "offset 17 is not what the fan fetched")
         fan.stop()
-        #expect(fetched.value.allSatisfy { [10, 20].contains($0) }, "one thread fetches at most one page ahead: \(fetched.value)")
+        #expect(fetched.value == [10, 20], "one thread fetches one page ahead: \(fetched.value)")
+    }
+
+    /// Before the walk fetches for itself, the page it committed last is committed, not left in a
+    /// group waiting for a next page the fan held but the walk did not take: a reader of the
+    /// warehouse sees the records before the short page's successor is even asked for.
+    @Test func thePageBeforeTheWalkFetchesForItselfIsCommittedNotLeftInAGroup() throws {
+        let database = Locked<String?>(nil)
+        let visible = Locked<Int64?>(nil)
+        let gateway = try SlowGateway(delay: 0.1) { request in
+            let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
+            if start == 17, let path = database.value {
+                visible.value = try? SQLiteDatabase(path: path, readOnly: true).scalarInt("SELECT count(*) FROM items", [])
+            }
+            return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
+        }
+        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest)
+        database.value = h.project.root + "/w.db"
+        let out = Locked(0), lent = Locked(0)
+        let (_, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try h.live() == 40)
+        #expect(visible.value == 17, "records 1–17 were committed when offset 17 was asked for (\(String(describing: visible.value)))")
+    }
+
+    /// A page the fan failed to fetch (the gateway failed once, and the harness does not retry) is
+    /// fetched again by the walk: the pass completes.
+    @Test func aBriefFailureOfAPageFetchedAheadCostsTheFansAttemptNotTheDataset() throws {
+        let failedOnce = Locked(false)
+        let gateway = try SlowGateway { request in
+            let page = Int(parameter("p", in: request.target) ?? "1") ?? 1
+            if page == 3, !failedOnce.update({ let was = $0; $0 = true; return was }) { return jsonAction("{}", status: 500) }
+            return itemsPage(Array(Self.forty.dropFirst((page - 1) * 10).prefix(10)), total: 40)
+        }
+        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.pageRequest)
+        let out = Locked(0), lent = Locked(0)
+        let (_, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try h.live() == 40)
+        let pages = gateway.server.requests.compactMap { parameter("p", in: $0.target) }
+        #expect(pages.filter { $0 == "3" }.count == 2, "page 3 failed on the fan and was asked again by the walk: \(pages)")
     }
 
     /// A lying total plans a billion pages without holding them: the values are computed as taken.

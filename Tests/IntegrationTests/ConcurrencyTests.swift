@@ -190,7 +190,8 @@ struct ConcurrencyTests {
             let counts = traffic[source] ?? [:]
             #expect((counts["requests"] ?? 0) >= (sorted ? 24 : 20), "\(source): \(counts)")
             // The client spaces sends 0.1 s apart; arrival jitter on a busy machine can put one
-            // more into a second of the sandbox's clock, never four times as many.
+            // more into a second of the sandbox's clock, never four times as many (what four
+            // datasets, or four threads of one page walk, would send with a bucket each).
             #expect((counts["peak_per_second"] ?? 99) <= 11, "\(source): \(counts)")
             #expect((counts["peak_in_flight"] ?? 99) <= 4, "\(source): \(counts)")
         }

@@ -65,7 +65,7 @@ struct WalkUnderChangeTests {
     func aSyncWhileRecordsMoveThenOneMoreEqualsTheTruthAndTheNextChangesAreExact(_ walk: Walk) throws {
         // Pages of at most 40 records, so every walk takes several requests.
         // Latency when pages go several at once, so they overlap on any machine.
-        let sandbox = try Sandbox(rows: 240, arguments: ["--max-page-size", "40"] + (walk.concurrency > 1 ? ["--latency", "30ms"] : []))
+        let sandbox = try Sandbox(rows: 240, arguments: ["--max-page-size", "40"] + (walk.concurrency > 1 ? ["--latency", "50ms"] : []))
         let project = try CountyProject(sandbox: sandbox, connectorDatasets: [walk.dataset], backend: walk.backend)
         let file = project.root.appendingPathComponent("Mappings/datasets/\(walk.dataset).yml")
         try Self.edit(try String(contentsOf: file, encoding: .utf8), sorted: walk.sorted).write(to: file, atomically: true, encoding: .utf8)

@@ -32,7 +32,7 @@ struct FannedPage {
 ///
 /// ```swift
 /// let fan = PageFan(values: .init(first: 2, step: 1, count: 3), own: client, lender: lender) { client, value in try fetch(page: value, with: client) }
-/// if let page = try fan.take(2) { … } else { fan.stop(); /* fetch it yourself */ }
+/// if let page = fan.take(2) { … } else { fan.stop(); /* fetch it yourself */ }
 /// ```
 ///
 /// The walk's own client belongs to the fan's first thread until `stop()` returns. Every further
@@ -69,7 +69,8 @@ final class PageFan: @unchecked Sendable {
     private var taken = 0
     private var results: [Int: Result<FannedPage, any Error>] = [:]
     private var cancelled = false
-    /// A fetch failed: no thread claims more (the walk meets the error in order, or never).
+    /// A fetch failed: no thread claims more. The walk fetches that page again itself when it
+    /// comes to it (a brief outage costs the fan's attempt, not the dataset).
     private var failed = false
     /// Threads running; a thread fetches at most this many pages ahead of the walk.
     private var threads = 0
@@ -135,9 +136,10 @@ final class PageFan: @unchecked Sendable {
     }
 
     /// The response to the request for `value` when it is the next one the fan fetched (waiting for
-    /// it if need be), rethrowing the error its fetch met; nil when the walk asks for anything else
-    /// or the fan has nothing more — the walk then stops the fan and fetches for itself.
-    func take(_ value: Int) throws -> FannedPage? {
+    /// it if need be); nil when the walk asks for anything else, when the fan has nothing more, or
+    /// when that fetch failed — the walk then stops the fan and sends the request itself, so an
+    /// error the walk reports is always one of its own requests.
+    func take(_ value: Int) -> FannedPage? {
         condition.lock()
         guard !cancelled, taken < values.count, values[taken] == value else {
             condition.unlock()
@@ -146,29 +148,30 @@ final class PageFan: @unchecked Sendable {
         condition.unlock()
         grow()
         condition.lock()
+        defer { condition.unlock() }
         // After a failure, an index no thread claimed is never fetched.
         while results[taken] == nil && !(failed && claimed <= taken) { condition.wait() }
-        guard let result = results.removeValue(forKey: taken) else {
-            condition.unlock()
-            return nil
-        }
+        guard case .success(let page)? = results.removeValue(forKey: taken) else { return nil }
         taken += 1
         condition.broadcast()
-        condition.unlock()
-        return try result.get()
+        return page
     }
 
-    /// Whether the page after the one taken last is fetched within `seconds`: true as soon as it
-    /// is, false at once when the fan will fetch nothing more. The walk then lets the warehouse
-    /// group the page it commits with the next (`PageCommitter.commit(mapped:…nextInHand:)`).
-    func waitForNext(upTo seconds: Double) -> Bool {
+    /// Whether the walk's next request, `value`, is the fan's next page and that page is fetched,
+    /// with a total, within `seconds`: true as soon as it is; false at once when the fan will not
+    /// hand it over (another value, nothing more planned, a failed fetch). Only then may the walk
+    /// let the warehouse group the page it commits with the next (`PageCommitter.commit(mapped:…nextInHand:)`):
+    /// a group must not stay open while the walk stops the fan and fetches for itself.
+    func waitForNext(_ value: Int, upTo seconds: Double) -> Bool {
         let deadline = Date(timeIntervalSinceNow: seconds)
         condition.lock()
         defer { condition.unlock() }
-        while results[taken] == nil && !cancelled && taken < values.count && !(failed && claimed <= taken) {
+        guard !cancelled, taken < values.count, values[taken] == value else { return false }
+        while results[taken] == nil && !(failed && claimed <= taken) {
             if !condition.wait(until: deadline) { break }
         }
-        return results[taken] != nil
+        guard case .success(let page)? = results[taken] else { return false }
+        return page.page.total != nil
     }
 
     /// Stops every thread after its current fetch (a fetch in its retries finishes them) and waits

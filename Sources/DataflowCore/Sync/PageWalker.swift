@@ -347,7 +347,7 @@ final class PageWalker {
             let page: FetchedPage
             let count: Int
             var mapped: MappedPage?
-            if shortPage == nil, let taken = try fan?.take(value), taken.page.total != nil {
+            if shortPage == nil, let taken = fan?.take(value), taken.page.total != nil {
                 (page, count, mapped) = (taken.page, taken.records, taken.mapped)
             } else {
                 fan?.stop()
@@ -381,9 +381,13 @@ final class PageWalker {
                 shortPage = nil
             }
             if firstPage == nil { firstPage = page.records }
+            // The page may be grouped with the next only when the walk goes on and the fan holds the
+            // very request it sends next.
+            let goesOn = page.total.map { plan.readUnderBound + count < $0 } ?? false
+            let nextValue = isOffset ? plan.readUnderBound + count : plan.pageNumber + 1
             let committed = try committer.commit(mapped: mapped ?? committer.mapper.mapPage(page.records), fetched: count, pageNumber: plan.pageNumber,
                                                  total: page.total, requests: page.requests, markSeen: marksSeen,
-                                                 nextInHand: fan?.waitForNext(upTo: Self.nextPageWait) ?? false,
+                                                 nextInHand: goesOn && fan?.waitForNext(nextValue, upTo: Self.nextPageWait) == true,
                                                  summary: &summary) { _ in nil }
             try note(page, records: count, committed: [committed], in: &ledger)
             if !plan.advance(count: count, total: page.total, maxCursor: nil) {
