@@ -7,8 +7,8 @@ struct PassLedgerTests {
     static let origin = "https://gw.example.gov.cn"
 
     /// A ledger fed `pages` (record count, total, fingerprint) from the source's own origin.
-    static func ledger(_ pages: [(Int, Int?, Int)], ending: PassLedger.Ending = .emptyPage) throws -> PassLedger {
-        var ledger = PassLedger(dataset: "d", ownOrigin: origin)
+    static func ledger(_ pages: [(Int, Int?, Int)], ending: PassLedger.Ending = .emptyPage, oneTotal: Bool = false) throws -> PassLedger {
+        var ledger = PassLedger(dataset: "d", ownOrigin: origin, oneTotal: oneTotal)
         for (count, total, fingerprint) in pages {
             try ledger.record(records: count, total: total, url: origin + "/api?p=1", finalURL: nil, fingerprint: fingerprint,
                               maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
@@ -38,6 +38,19 @@ struct PassLedgerTests {
         let ledger = try Self.ledger([(50, 100, 1), (50, 101, 2), (0, 101, 0)])
         guard case .uncertain(let why) = ledger.verdict(distinctKeys: 101) else { Issue.record("complete"); return }
         #expect(why.contains("changed during the pass (100 at the start, 101 at the end)"))
+    }
+
+    /// A page walk (`oneTotal`) may fetch its pages out of order: a total that moved on a page in
+    /// between and came back by the last page still makes the pass uncertain. A cursor walk, whose
+    /// filtered totals move with its bound, judges only the first and the last.
+    @Test func aTotalThatMovedAndCameBackIsUncertainForAPageWalk() throws {
+        let pages: [(Int, Int?, Int)] = [(50, 120, 1), (50, 121, 2), (20, 120, 3)]
+        let pageWalk = try Self.ledger(pages, ending: .totalReached, oneTotal: true)
+        guard case .uncertain(let why) = pageWalk.verdict(distinctKeys: 120) else { Issue.record("complete"); return }
+        #expect(why.contains("changed during the pass (120 at the start, 121 on a later page)"), "\(why)")
+        #expect(try Self.ledger(pages, ending: .totalReached).verdict(distinctKeys: 120) == .complete)
+        #expect(try Self.ledger([(50, 120, 1), (50, 120, 2), (20, 120, 3)], ending: .totalReached, oneTotal: true).verdict(distinctKeys: 120) == .complete,
+                "one total throughout is complete")
     }
 
     @Test func withoutATotalARecordReadTwiceMeansTheOrderShifted() throws {
