@@ -104,10 +104,7 @@ final class PageFan: @unchecked Sendable {
     }
 
     private func start(_ client: ThreadConfined<SourceClient>, borrowed: Bool) {
-        let thread = Thread { [self] in self.work(client.value, borrowed: borrowed) }
-        // Deeply nested JSON is parsed recursively on this thread.
-        thread.stackSize = 8 << 20
-        thread.start()
+        Thread.startParsing { [self] in self.work(client.value, borrowed: borrowed) }
     }
 
     private func work(_ client: SourceClient, borrowed: Bool) {
@@ -140,17 +137,11 @@ final class PageFan: @unchecked Sendable {
     /// when that fetch failed — the walk then stops the fan and sends the request itself, so an
     /// error the walk reports is always one of its own requests.
     func take(_ value: Int) -> FannedPage? {
-        condition.lock()
-        guard !cancelled, taken < values.count, values[taken] == value else {
-            condition.unlock()
-            return nil
-        }
-        condition.unlock()
+        guard condition.withLock({ isNext(value) }) else { return nil }
         grow()
         condition.lock()
         defer { condition.unlock() }
-        // After a failure, an index no thread claimed is never fetched.
-        while results[taken] == nil && !(failed && claimed <= taken) { condition.wait() }
+        while results[taken] == nil && !nextNeverComes { condition.wait() }
         guard case .success(let page)? = results.removeValue(forKey: taken) else { return nil }
         taken += 1
         condition.broadcast()
@@ -166,13 +157,19 @@ final class PageFan: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: seconds)
         condition.lock()
         defer { condition.unlock() }
-        guard !cancelled, taken < values.count, values[taken] == value else { return false }
-        while results[taken] == nil && !(failed && claimed <= taken) {
+        guard isNext(value) else { return false }
+        while results[taken] == nil && !nextNeverComes {
             if !condition.wait(until: deadline) { break }
         }
         guard case .success(let page)? = results[taken] else { return false }
         return page.page.total != nil
     }
+
+    /// Whether `value` is the request the fan hands over next (under `condition`).
+    private func isNext(_ value: Int) -> Bool { !cancelled && taken < values.count && values[taken] == value }
+
+    /// After a failure, an index no thread claimed is never fetched (under `condition`).
+    private var nextNeverComes: Bool { failed && claimed <= taken }
 
     /// Stops every thread after its current fetch (a fetch in its retries finishes them) and waits
     /// for them: the walk's client is its own again, every borrowed slot is back, and what was

@@ -26,13 +26,10 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
 
     init(capacity: Int, produce: @escaping @Sendable () throws -> (item: Item, isLast: Bool)) {
         self.capacity = max(1, capacity)
-        let thread = Thread { [self] in
+        Thread.startParsing { [self] in
             self.run(produce)
             self.finished.signal()
         }
-        // Deeply nested JSON is parsed recursively on this thread.
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 
     private func run(_ produce: () throws -> (item: Item, isLast: Bool)) {
@@ -109,6 +106,16 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
         stopped = true
         condition.unlock()
         if !alreadyStopped { finished.wait() }
+    }
+}
+
+extension Thread {
+    /// Runs `body` on a new thread whose stack is as deep as the main thread's (8 MiB): every
+    /// thread that fetches pages parses them, and deeply nested JSON is parsed recursively.
+    static func startParsing(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }
 

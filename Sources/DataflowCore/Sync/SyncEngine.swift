@@ -109,13 +109,10 @@ public final class SyncEngine: @unchecked Sendable {
             let done = DispatchGroup()
             for _ in 0..<workers {
                 done.enter()
-                let thread = Thread {
+                Thread.startParsing {
                     work()
                     done.leave()
                 }
-                // Deeply nested JSON is parsed recursively on the worker (as on the main thread).
-                thread.stackSize = 8 << 20
-                thread.start()
             }
             done.wait()
         }
