@@ -9,7 +9,7 @@ import LoopbackGateway
 /// have left for a reader in another process or after a kill -9: every committed transaction.
 @Suite("WAL write buffer")
 struct WALBufferTests {
-    private static func folder() throws -> String {
+    static func folder() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("walbuffer-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
@@ -23,7 +23,7 @@ struct WALBufferTests {
     /// Rows and integrity of a database read through SQLite's own VFS ("unix"), as another program
     /// (the sqlite3 shell, a county's BI tool) reads it; `busy` when a lock held at that moment kept
     /// it out.
-    private static func readWithPlatformVFS(_ path: String, flags: Int32 = SQLITE_OPEN_READWRITE) -> (rows: Int64, integrity: String) {
+    static func readWithPlatformVFS(_ path: String, flags: Int32 = SQLITE_OPEN_READWRITE) -> (rows: Int64, integrity: String) {
         var handle: OpaquePointer?
         guard sqlite3_open_v2(path, &handle, flags, "unix") == SQLITE_OK, let handle else { return (-1, "cannot open") }
         defer { sqlite3_close_v2(handle) }

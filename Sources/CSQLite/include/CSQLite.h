@@ -23,4 +23,16 @@ int dataflow_wal_write_counts(sqlite3 *db, sqlite3_int64 *received, sqlite3_int6
 // WAL's write lock, after SQLite has published the transaction and before the VFS does anything
 // more: what the files hold then is what a kill -9 at that moment leaves. NULL removes it.
 int dataflow_wal_set_unlock_probe(sqlite3 *db, void (*probe)(const char *databasePath));
+
+// Background checkpoints (checkpointer.c): a thread with a connection of its own to `writer`'s
+// database runs a PASSIVE checkpoint whenever a commit on `writer` has added `threshold` frames to
+// the WAL since it last woke it; `writer` itself checkpoints as SQLite's automatic checkpoint would
+// once a commit leaves `autocheckpoint` frames (the hook replaces sqlite3_wal_autocheckpoint).
+// `vfs` is the VFS the thread's connection opens with. Stop it (joining the thread) before the
+// writer's last checkpoint or close; stopping restores sqlite3_wal_autocheckpoint(autocheckpoint).
+typedef struct dataflow_checkpointer dataflow_checkpointer;
+int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, int autocheckpoint, dataflow_checkpointer **out);
+void dataflow_checkpointer_stop(dataflow_checkpointer *checkpointer);
+// For tests: checkpoints the thread has run, and the frames the last of them found in the database file.
+void dataflow_checkpointer_counts(dataflow_checkpointer *checkpointer, sqlite3_int64 *runs, sqlite3_int64 *copied);
 #endif

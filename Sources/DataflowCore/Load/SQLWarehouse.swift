@@ -133,6 +133,7 @@ public final class SQLWarehouse: Warehouse {
             """, [.text(Timestamp.now()), .text(datasets.joined(separator: ",")), .integer(Int64(ProcessInfo.processInfo.processIdentifier)),
                   .text(ProcessInfo.processInfo.hostName), .text(options)])
         guard let id else { throw WarehouseError("INSERT INTO _dataflow_runs … RETURNING run_id returned no row") }
+        dialect.runStarted()
         return id
     }
 

@@ -30,7 +30,7 @@ public final class SQLiteDatabase {
     public let path: String
 
     /// - Parameter immutable: read a file this process may not write (nor create its `-shm` beside):
-    ///   SQLite then takes no locks, so the caller accepts that a concurrent writer is not seen.
+    ///   SQLite then takes no locks, so the caller accepts that a concurrent writer is not seen whole.
     public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
         let flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -48,8 +48,40 @@ public final class SQLiteDatabase {
     }
 
     deinit {
+        stopBackgroundCheckpoints()
         statements.removeAll()
         sqlite3_close_v2(handle)
+    }
+
+    /// The thread that checkpoints beside this connection, while one runs (`startBackgroundCheckpoints`).
+    private var checkpointer: OpaquePointer?
+
+    /// Copies what each commit adds to the WAL into the database file on a thread and connection
+    /// of its own, so the writer's last checkpoint has little left to copy (Sources/CSQLite/checkpointer.c,
+    /// docs/architecture.md, "Checkpoints beside the writer"). Commits that leave `autocheckpoint`
+    /// frames still make the writer checkpoint itself, as `PRAGMA wal_autocheckpoint` did. Without a
+    /// thread (it could not start), SQLite's automatic checkpoint stays as it was.
+    public func startBackgroundCheckpoints(everyFrames threshold: Int32, autocheckpoint: Int32) {
+        guard checkpointer == nil else { return }
+        var started: OpaquePointer?
+        if dataflow_checkpointer_start(handle, Self.vfs, threshold, autocheckpoint, &started) == SQLITE_OK {
+            checkpointer = started
+        }
+    }
+
+    /// Ends the checkpoint thread (after the checkpoint it is running) and closes its connection. Idempotent.
+    public func stopBackgroundCheckpoints() {
+        guard let running = checkpointer else { return }
+        checkpointer = nil
+        dataflow_checkpointer_stop(running)
+    }
+
+    /// For tests: the checkpoints the background thread has run, and the frames the last one copied.
+    var backgroundCheckpoints: (runs: Int64, frames: Int64)? {
+        guard let checkpointer else { return nil }
+        var runs: Int64 = 0, frames: Int64 = 0
+        dataflow_checkpointer_counts(checkpointer, &runs, &frames)
+        return (runs, frames)
     }
 
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }

@@ -31,7 +31,14 @@ extension SQLiteDatabase: WarehouseDialect {
     /// the file itself must hold the whole run. Closing the connection does this too, but a
     /// process can end before its last reference to the connection is dropped (a walk's prefetch
     /// thread may still hold it), and then the run stayed in the WAL.
-    public func runFinished() throws { try exec("PRAGMA wal_checkpoint(TRUNCATE)") }
+    /// A run's commits are copied into the database file beside it (`startBackgroundCheckpoints`):
+    /// a thread once 4,096 frames (16 MiB) were added, the writer itself at 65,536 as before.
+    public func runStarted() { startBackgroundCheckpoints(everyFrames: 4096, autocheckpoint: 65536) }
+
+    public func runFinished() throws {
+        stopBackgroundCheckpoints()
+        try exec("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
 
     /// SQLite cannot alter a constraint; its documented procedure for changing a CHECK in place
     /// (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes")

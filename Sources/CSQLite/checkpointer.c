@@ -1,0 +1,133 @@
+// Background checkpoints for the warehouse connection of a sync (docs/architecture.md,
+// "Checkpoints beside the writer").
+//
+// A first load writes its rows into the WAL; a checkpoint later copies them into the database file.
+// With only the run's last checkpoint, that copy (the whole database: 87 MB at 200,000 rows) ran on
+// the writer thread after the last page, while nothing else was left to do. Here a thread of its
+// own, on a connection of its own, copies what each commit adds (a PASSIVE checkpoint: it never
+// waits for and never blocks the writer or any reader) while the writer goes on with the next
+// pages, so the run's last checkpoint only copies what the last commits added.
+//
+// SQLite's own automatic checkpoint is replaced by the commit hook below, which keeps it: when a
+// commit leaves at least `autocheckpoint` frames in the WAL, the writer checkpoints itself as SQLite
+// would (PASSIVE, right after the commit), which also lets the next transaction start the WAL
+// again from its beginning. A checkpoint is SQLite's own crash-safe procedure whichever connection
+// runs it; nothing here changes what a kill -9 leaves.
+#include "CSQLite.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dataflow_checkpointer {
+    sqlite3 *writer;          // the connection whose commits are watched (its hook points here)
+    sqlite3 *own;             // this thread's connection to the same file
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int threshold;            // frames a commit must add since the last signal to wake the thread
+    int autocheckpoint;       // frames at which the writer checkpoints itself
+    int lastSignalled;        // the WAL's frame count when the thread was last woken
+    int pending;              // a wake-up not yet taken
+    int stopping;
+    sqlite3_int64 runs;       // checkpoints the thread has run (tests)
+    sqlite3_int64 copied;     // frames the thread's checkpoints found backfilled (tests)
+};
+
+static void *loop(void *arg) {
+    dataflow_checkpointer *c = arg;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (!c->pending && !c->stopping) pthread_cond_wait(&c->wake, &c->lock);
+        if (c->stopping) break;
+        c->pending = 0;
+        pthread_mutex_unlock(&c->lock);
+        int log = 0, done = 0;
+        // SQLITE_BUSY (the writer is checkpointing itself) or any other failure leaves the frames in
+        // the WAL, where the next checkpoint (at the latest the run's last) copies them.
+        int rc = sqlite3_wal_checkpoint_v2(c->own, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        pthread_mutex_lock(&c->lock);
+        if (rc == SQLITE_OK) { c->runs += 1; c->copied = done; }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/// The commit hook, on the writer's thread right after each commit: `frames` are in the WAL now.
+static int afterCommit(void *arg, sqlite3 *db, const char *schema, int frames) {
+    dataflow_checkpointer *c = arg;
+    if (frames >= c->autocheckpoint) {
+        // SQLite's automatic checkpoint, kept as it was. Its result is not the commit's: a
+        // checkpoint that cannot run now is retried after a later commit.
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->lock);
+        c->lastSignalled = 0;
+        pthread_mutex_unlock(&c->lock);
+        return SQLITE_OK;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (frames < c->lastSignalled) c->lastSignalled = 0;   // the WAL started again from its beginning
+    if (frames - c->lastSignalled >= c->threshold) {
+        c->lastSignalled = frames;
+        c->pending = 1;
+        pthread_cond_signal(&c->wake);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return SQLITE_OK;
+}
+
+int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, int autocheckpoint, dataflow_checkpointer **out) {
+    *out = NULL;
+    const char *path = sqlite3_db_filename(writer, "main");
+    if (path == NULL || path[0] == 0) return SQLITE_MISUSE;
+    dataflow_checkpointer *c = calloc(1, sizeof *c);
+    if (c == NULL) return SQLITE_NOMEM;
+    c->writer = writer;
+    c->threshold = threshold > 0 ? threshold : 1;
+    c->autocheckpoint = autocheckpoint > 0 ? autocheckpoint : 1000;
+    int rc = sqlite3_open_v2(path, &c->own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, vfs);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(c->own, 0);
+        sqlite3_wal_autocheckpoint(c->own, 0);
+        // A connection opens the WAL on its first read; until then a checkpoint on it does nothing.
+        rc = sqlite3_exec(c->own, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_close_v2(c->own);
+        free(c);
+        return rc;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, loop, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->lock);
+        sqlite3_close_v2(c->own);
+        free(c);
+        return SQLITE_ERROR;
+    }
+    sqlite3_wal_hook(writer, afterCommit, c);
+    *out = c;
+    return SQLITE_OK;
+}
+
+void dataflow_checkpointer_stop(dataflow_checkpointer *c) {
+    if (c == NULL) return;
+    // The writer's hook goes back to SQLite's automatic checkpoint before the thread ends.
+    sqlite3_wal_autocheckpoint(c->writer, c->autocheckpoint);
+    pthread_mutex_lock(&c->lock);
+    c->stopping = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    sqlite3_close_v2(c->own);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void dataflow_checkpointer_counts(dataflow_checkpointer *c, sqlite3_int64 *runs, sqlite3_int64 *copied) {
+    pthread_mutex_lock(&c->lock);
+    *runs = c->runs;
+    *copied = c->copied;
+    pthread_mutex_unlock(&c->lock);
+}
