@@ -71,11 +71,33 @@ struct ResilienceTests {
         #expect(stored == Int64(served), "stored \(String(describing: stored)), served \(served)")
     }
 
+    /// `DATAFLOW_CHECKPOINT_FRAMES` sets when the background checkpoint runs; a value that is not a
+    /// positive whole number is refused by name, before anything is synced.
+    @Test func aCheckpointFrameCountThatIsNotAPositiveNumberIsRefusedByName() throws {
+        let sandbox = try Sandbox(rows: 50)
+        let project = try CountyProject(sandbox: sandbox)
+        for bad in ["sixteen", "0", "-5"] {
+            project.environment["DATAFLOW_CHECKPOINT_FRAMES"] = bad
+            let result = try project.dataflow("sync")
+            #expect(result.status != 0)
+            #expect(result.output.contains("DATAFLOW_CHECKPOINT_FRAMES must be a whole number of WAL frames above 0, not '\(bad)'"), "\(result.output)")
+            #expect(try project.database().scalarInt("SELECT count(*) FROM _dataflow_changes") == 0)
+            #expect(try project.database().scalarInt("SELECT count(*) FROM _dataflow_runs") == 0)
+        }
+        project.environment["DATAFLOW_CHECKPOINT_FRAMES"] = "8"
+        let result = try project.dataflow("sync")
+        #expect(result.status == 0, "\(result.output)")
+        try TruthComparison.expectEqual(project, dataset: "market_licenses")
+    }
+
     @Test func killNineAtRandomMomentsThenRerunEqualsTheTruth() throws {
         let sandbox = try Sandbox(rows: 4000, caseRows: 1500)
         let project = try CountyProject(sandbox: sandbox, sourceExtra: "    rate_limit: 20/s") { _, text in
             text.replacingOccurrences(of: "size: 500", with: "size: 100")
         }
+        // Every commit is copied into the database file beside the writer, so runs are also killed
+        // in the middle of such copies (docs/architecture.md, "Checkpoints beside the writer").
+        project.environment["DATAFLOW_CHECKPOINT_FRAMES"] = "16"
         var schedule = KillSchedule()
         // `make reliability` raises this to a soak; `make test` kills ten runs.
         let wanted = Int(ProcessInfo.processInfo.environment["DATAFLOW_KILL_ROUNDS"] ?? "") ?? 10

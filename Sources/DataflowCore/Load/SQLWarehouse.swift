@@ -128,12 +128,13 @@ public final class SQLWarehouse: Warehouse {
 
     public func beginRun(datasets: [String], options: String) throws -> Int64 {
         try commitPending()
+        // Before the run's row: a run that cannot start leaves no trace.
+        try dialect.runStarted()
         let id = try dialect.scalarInt("""
             INSERT INTO _dataflow_runs (started_at, status, datasets, pid, host, options) VALUES (?, 'running', ?, ?, ?, ?) RETURNING run_id
             """, [.text(Timestamp.now()), .text(datasets.joined(separator: ",")), .integer(Int64(ProcessInfo.processInfo.processIdentifier)),
                   .text(ProcessInfo.processInfo.hostName), .text(options)])
         guard let id else { throw WarehouseError("INSERT INTO _dataflow_runs … RETURNING run_id returned no row") }
-        dialect.runStarted()
         return id
     }
 

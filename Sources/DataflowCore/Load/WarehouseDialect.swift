@@ -33,8 +33,8 @@ public protocol WarehouseDialect: WarehouseReader {
     /// an equivalent rule every stored row already satisfies. A backend whose constraint costs
     /// the same either way may keep it as it is.
     func replaceCheck(table: String, old: String, new: String) throws
-    /// Called when a sync run begins, after its run row is written.
-    func runStarted()
+    /// Called when a sync run begins, before its run row is written.
+    func runStarted() throws
     /// Called when a sync run has finished writing (its last statement committed), and after migrations.
     func runFinished() throws
     /// Appends rows to one of dataflow's tables, in order (dictionaries, tombstones' feed entries).
@@ -51,7 +51,7 @@ extension DatasetTableWriter {
 
 extension WarehouseDialect {
     public func lockForMigration() throws {}
-    public func runStarted() {}
+    public func runStarted() throws {}
     public func runFinished() throws {}
 
     /// As rows of `DatasetApplier.changeColumns` (PostgreSQL sends them in one `COPY`).

@@ -8,7 +8,7 @@ import Foundation
 final class CountyProject {
     let root: URL
     let sandbox: Sandbox
-    let environment: [String: String]
+    var environment: [String: String]
     let backend: Backend
     /// The PostgreSQL schema holding this project's warehouse (postgres backend only).
     let schema: String?

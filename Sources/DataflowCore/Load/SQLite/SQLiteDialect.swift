@@ -32,8 +32,19 @@ extension SQLiteDatabase: WarehouseDialect {
     /// process can end before its last reference to the connection is dropped (a walk's prefetch
     /// thread may still hold it), and then the run stayed in the WAL.
     /// A run's commits are copied into the database file beside it (`startBackgroundCheckpoints`):
-    /// a thread once 4,096 frames (16 MiB) were added, the writer itself at 65,536 as before.
-    public func runStarted() { startBackgroundCheckpoints(everyFrames: 4096, autocheckpoint: 65536) }
+    /// by a thread once 4,096 frames (16 MiB) were added, or `DATAFLOW_CHECKPOINT_FRAMES` (the crash
+    /// tests set 16, so that runs are killed in the middle of such copies); by the writer itself
+    /// at 65,536, as before.
+    public func runStarted() throws {
+        var frames: Int32 = 4096
+        if let text = ProcessInfo.processInfo.environment["DATAFLOW_CHECKPOINT_FRAMES"] {
+            guard let value = Int32(text), value > 0 else {
+                throw WarehouseError("DATAFLOW_CHECKPOINT_FRAMES must be a whole number of WAL frames above 0, not '\(text)'")
+            }
+            frames = value
+        }
+        startBackgroundCheckpoints(everyFrames: frames, autocheckpoint: 65536)
+    }
 
     public func runFinished() throws {
         stopBackgroundCheckpoints()
