@@ -41,7 +41,7 @@ struct BackgroundCheckpointTests {
         try db.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB); CREATE INDEX t_b ON t (b);")
         let empty = Self.size(path)
         // Woken after every 50 frames; each transaction below adds about 170.
-        db.startBackgroundCheckpoints(everyFrames: 50, autocheckpoint: 65536)
+        db.startBackgroundCheckpoints(everyFrames: 50)
         var committed: Int64 = 0
         let files = FileManager.default
         for step in 0..<25 {
@@ -57,6 +57,7 @@ struct BackgroundCheckpointTests {
         }
         // The thread copied pages into the database file before the run's last checkpoint.
         #expect(Self.eventually { (db.backgroundCheckpoints?.runs ?? 0) > 0 }, "\(String(describing: db.backgroundCheckpoints))")
+        #expect(db.backgroundCheckpoints?.lastError == 0)
         #expect(Self.eventually { Self.size(path) > empty + 1_000_000 }, "database file \(Self.size(path)) bytes")
         try db.runFinished()
         #expect(db.backgroundCheckpoints == nil)
@@ -75,8 +76,9 @@ struct BackgroundCheckpointTests {
         let db = try SQLiteDatabase(path: path)
         try db.exec(SQLiteDatabase.warehouseSettings)
         try db.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB)")
-        // The thread is never woken; the writer checkpoints at 200 frames.
-        db.startBackgroundCheckpoints(everyFrames: .max, autocheckpoint: 200)
+        // The thread is never woken; the writer checkpoints at its 200 frames.
+        try db.exec("PRAGMA wal_autocheckpoint=200")
+        db.startBackgroundCheckpoints(everyFrames: .max)
         for step in 0..<20 { try Self.insert(db, from: Int64(step) * 1000 + 1, rows: 1000) }
         #expect(db.backgroundCheckpoints?.runs == 0)
         // Twenty transactions of about 90 frames: the WAL never holds more than three of them.
@@ -84,9 +86,34 @@ struct BackgroundCheckpointTests {
         #expect(Self.size(path) > 5_000_000)
         // Stopped, the connection has SQLite's automatic checkpoint back, at the same size.
         db.stopBackgroundCheckpoints()
+        #expect(try db.scalarInt("PRAGMA wal_autocheckpoint", []) == 200)
         for step in 20..<40 { try Self.insert(db, from: Int64(step) * 1000 + 1, rows: 1000) }
         #expect(Self.size(path + "-wal") < 400 * 4120, "WAL \(Self.size(path + "-wal")) bytes")
         #expect(WALBufferTests.readWithPlatformVFS(path) == (40000, "ok"))
+    }
+
+    /// Without WAL there is nothing to copy beside the writer: no thread, and the connection keeps
+    /// its automatic checkpoint. Nor when the name no longer leads to the writer's file: the thread
+    /// would open another file and copy the writer's WAL into it.
+    @Test func noThreadWithoutWALOrWhenTheNameNoLongerLeadsToTheWritersFile() throws {
+        let dir = try WALBufferTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rollback = try SQLiteDatabase(path: dir + "/rollback.db")
+        try rollback.exec("PRAGMA wal_autocheckpoint=300; CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB)")
+        rollback.startBackgroundCheckpoints(everyFrames: 10)
+        #expect(rollback.backgroundCheckpoints == nil)
+        #expect(try rollback.scalarInt("PRAGMA wal_autocheckpoint", []) == 300)
+
+        let path = dir + "/w.db"
+        let db = try SQLiteDatabase(path: path)
+        try db.exec(SQLiteDatabase.warehouseSettings)
+        try db.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB)")
+        try FileManager.default.moveItem(atPath: path, toPath: dir + "/moved.db")
+        let other = try SQLiteDatabase(path: path)
+        try other.exec("PRAGMA journal_mode=WAL; CREATE TABLE other (x)")
+        db.startBackgroundCheckpoints(everyFrames: 10)
+        #expect(db.backgroundCheckpoints == nil)
+        #expect(try db.scalarInt("PRAGMA wal_autocheckpoint", []) == 65536)
     }
 
     /// A sync's run starts the thread and its end stops it before the last checkpoint, which then

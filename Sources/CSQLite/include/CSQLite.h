@@ -1,6 +1,7 @@
 #ifndef DATAFLOW_CSQLITE_H
 #define DATAFLOW_CSQLITE_H
 #include <sqlite3.h>
+#include <sys/types.h>
 // SQLITE_TRANSIENT is a macro over a function-pointer cast that Swift cannot import.
 static inline void (*dataflow_sqlite_transient(void))(void *) { return SQLITE_TRANSIENT; }
 
@@ -25,14 +26,17 @@ int dataflow_wal_write_counts(sqlite3 *db, sqlite3_int64 *received, sqlite3_int6
 int dataflow_wal_set_unlock_probe(sqlite3 *db, void (*probe)(const char *databasePath));
 
 // Background checkpoints (checkpointer.c): a thread with a connection of its own to `writer`'s
-// database runs a PASSIVE checkpoint whenever a commit on `writer` has added `threshold` frames to
-// the WAL since it last woke it; `writer` itself checkpoints as SQLite's automatic checkpoint would
-// once a commit leaves `autocheckpoint` frames (the hook replaces sqlite3_wal_autocheckpoint).
-// `vfs` is the VFS the thread's connection opens with. Stop it (joining the thread) before the
-// writer's last checkpoint or close; stopping restores sqlite3_wal_autocheckpoint(autocheckpoint).
+// database runs a PASSIVE checkpoint whenever commits on `writer` have added `threshold` frames to
+// the WAL since it last woke it; `writer` itself still checkpoints at its `wal_autocheckpoint` size
+// (the hook replaces SQLite's; stopping puts it back at that size). `vfs` is the VFS the thread's
+// connection opens with; `device` and `inode` identify the writer's file, which the thread opens by
+// name again. Fails (SQLITE_MISUSE) unless the writer is in WAL mode. Start, stop and counts on the
+// thread that uses `writer` (no mutex guards its hook), and stop before its last checkpoint or close;
+// `wal_autocheckpoint` must not be set on `writer` in between (that would remove the hook).
 typedef struct dataflow_checkpointer dataflow_checkpointer;
-int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, int autocheckpoint, dataflow_checkpointer **out);
+int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, dev_t device, ino_t inode, dataflow_checkpointer **out);
 void dataflow_checkpointer_stop(dataflow_checkpointer *checkpointer);
-// For tests: checkpoints the thread has run, and the frames the last of them found in the database file.
-void dataflow_checkpointer_counts(dataflow_checkpointer *checkpointer, sqlite3_int64 *runs, sqlite3_int64 *copied);
+// For tests: checkpoints the thread has run, SQLite's count of the WAL's frames in the database file
+// after the last of them, and the last result other than SQLITE_OK or SQLITE_BUSY (0: none).
+void dataflow_checkpointer_counts(dataflow_checkpointer *checkpointer, sqlite3_int64 *runs, sqlite3_int64 *copied, int *lastError);
 #endif

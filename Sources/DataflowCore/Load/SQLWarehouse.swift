@@ -130,12 +130,17 @@ public final class SQLWarehouse: Warehouse {
         try commitPending()
         // Before the run's row: a run that cannot start leaves no trace.
         try dialect.runStarted()
-        let id = try dialect.scalarInt("""
-            INSERT INTO _dataflow_runs (started_at, status, datasets, pid, host, options) VALUES (?, 'running', ?, ?, ?, ?) RETURNING run_id
-            """, [.text(Timestamp.now()), .text(datasets.joined(separator: ",")), .integer(Int64(ProcessInfo.processInfo.processIdentifier)),
-                  .text(ProcessInfo.processInfo.hostName), .text(options)])
-        guard let id else { throw WarehouseError("INSERT INTO _dataflow_runs … RETURNING run_id returned no row") }
-        return id
+        do {
+            let id = try dialect.scalarInt("""
+                INSERT INTO _dataflow_runs (started_at, status, datasets, pid, host, options) VALUES (?, 'running', ?, ?, ?, ?) RETURNING run_id
+                """, [.text(Timestamp.now()), .text(datasets.joined(separator: ",")), .integer(Int64(ProcessInfo.processInfo.processIdentifier)),
+                      .text(ProcessInfo.processInfo.hostName), .text(options)])
+            guard let id else { throw WarehouseError("INSERT INTO _dataflow_runs … RETURNING run_id returned no row") }
+            return id
+        } catch {
+            try? dialect.runFinished()
+            throw error
+        }
     }
 
     public func beginDataset(runID: Int64, dataset: String) throws {
@@ -279,9 +284,15 @@ public final class SQLWarehouse: Warehouse {
     }
 
     public func finishRun(runID: Int64, status: String, exitCode: Int32) throws {
-        try commitPending()
-        try dialect.execute("UPDATE _dataflow_runs SET finished_at = ?, status = ?, exit_code = ? WHERE run_id = ?",
-                            [.text(Timestamp.now()), .text(status), .integer(Int64(exitCode)), .integer(runID)])
+        do {
+            try commitPending()
+            try dialect.execute("UPDATE _dataflow_runs SET finished_at = ?, status = ?, exit_code = ? WHERE run_id = ?",
+                                [.text(Timestamp.now()), .text(status), .integer(Int64(exitCode)), .integer(runID)])
+        } catch {
+            // The run's writing ends here all the same (the background checkpoint thread stops).
+            try? dialect.runFinished()
+            throw error
+        }
         try dialect.runFinished()
     }
 

@@ -43,6 +43,8 @@ public final class SQLiteDatabase {
         }
         handle = db
         self.path = path
+        var st = stat()
+        identity = !immutable && stat(path, &st) == 0 ? (st.st_dev, st.st_ino) : nil
         sqlite3_busy_timeout(db, 10_000)
         sqlite3_extended_result_codes(db, 1)
     }
@@ -53,35 +55,42 @@ public final class SQLiteDatabase {
         sqlite3_close_v2(handle)
     }
 
+    /// The database file this connection opened (device, inode), to tell that a name still names it.
+    private let identity: (dev_t, ino_t)?
+
     /// The thread that checkpoints beside this connection, while one runs (`startBackgroundCheckpoints`).
     private var checkpointer: OpaquePointer?
 
     /// Copies what each commit adds to the WAL into the database file on a thread and connection
     /// of its own, so the writer's last checkpoint has little left to copy (Sources/CSQLite/checkpointer.c,
-    /// docs/architecture.md, "Checkpoints beside the writer"). Commits that leave `autocheckpoint`
-    /// frames still make the writer checkpoint itself, as `PRAGMA wal_autocheckpoint` did. Without a
-    /// thread (it could not start), SQLite's automatic checkpoint stays as it was.
-    public func startBackgroundCheckpoints(everyFrames threshold: Int32, autocheckpoint: Int32) {
-        guard checkpointer == nil else { return }
+    /// docs/architecture.md, "Checkpoints beside the writer"). The connection still checkpoints
+    /// itself at its `wal_autocheckpoint` size, which must not be set again until the thread stops.
+    /// Without a thread (not in WAL mode, the file no longer under its name, no second connection),
+    /// SQLite's automatic checkpoint stays as it was. Like every use of the connection, on the thread
+    /// that uses it.
+    public func startBackgroundCheckpoints(everyFrames threshold: Int32) {
+        guard checkpointer == nil, let identity else { return }
         var started: OpaquePointer?
-        if dataflow_checkpointer_start(handle, Self.vfs, threshold, autocheckpoint, &started) == SQLITE_OK {
+        if dataflow_checkpointer_start(handle, Self.vfs, threshold, identity.0, identity.1, &started) == SQLITE_OK {
             checkpointer = started
         }
     }
 
-    /// Ends the checkpoint thread (after the checkpoint it is running) and closes its connection. Idempotent.
+    /// Ends the checkpoint thread (after the checkpoint it is running) and closes its connection,
+    /// giving the connection SQLite's automatic checkpoint back. Idempotent.
     public func stopBackgroundCheckpoints() {
         guard let running = checkpointer else { return }
         checkpointer = nil
         dataflow_checkpointer_stop(running)
     }
 
-    /// For tests: the checkpoints the background thread has run, and the frames the last one copied.
-    var backgroundCheckpoints: (runs: Int64, frames: Int64)? {
+    /// For tests: the checkpoints the background thread has run, SQLite's count of the WAL's frames
+    /// in the database file after the last one, and its last error (0: none).
+    var backgroundCheckpoints: (runs: Int64, frames: Int64, lastError: Int32)? {
         guard let checkpointer else { return nil }
-        var runs: Int64 = 0, frames: Int64 = 0
-        dataflow_checkpointer_counts(checkpointer, &runs, &frames)
-        return (runs, frames)
+        var runs: Int64 = 0, frames: Int64 = 0, lastError: Int32 = 0
+        dataflow_checkpointer_counts(checkpointer, &runs, &frames, &lastError)
+        return (runs, frames, lastError)
     }
 
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }

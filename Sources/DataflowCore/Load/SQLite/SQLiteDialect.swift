@@ -34,7 +34,7 @@ extension SQLiteDatabase: WarehouseDialect {
     /// A run's commits are copied into the database file beside it (`startBackgroundCheckpoints`):
     /// by a thread once 4,096 frames (16 MiB) were added, or `DATAFLOW_CHECKPOINT_FRAMES` (the crash
     /// tests set 16, so that runs are killed in the middle of such copies); by the writer itself
-    /// at 65,536, as before.
+    /// at its `wal_autocheckpoint` (65,536, `warehouseSettings`), as before.
     public func runStarted() throws {
         var frames: Int32 = 4096
         if let text = ProcessInfo.processInfo.environment["DATAFLOW_CHECKPOINT_FRAMES"] {
@@ -43,7 +43,7 @@ extension SQLiteDatabase: WarehouseDialect {
             }
             frames = value
         }
-        startBackgroundCheckpoints(everyFrames: frames, autocheckpoint: 65536)
+        startBackgroundCheckpoints(everyFrames: frames)
     }
 
     public func runFinished() throws {
