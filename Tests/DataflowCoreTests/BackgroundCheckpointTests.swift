@@ -32,13 +32,19 @@ struct BackgroundCheckpointTests {
         return true
     }
 
-    @Test func commitsReachTheDatabaseFileWhileTheWriterGoesOnAndEveryMomentRecovers() throws {
+    /// A warehouse-like database (`warehouseSettings`) with table `t` in a new folder.
+    private static func database(index: Bool) throws -> (dir: String, path: String, db: SQLiteDatabase) {
         let dir = try WALBufferTests.folder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/w.db"
         let db = try SQLiteDatabase(path: path)
         try db.exec(SQLiteDatabase.warehouseSettings)
-        try db.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB); CREATE INDEX t_b ON t (b);")
+        try db.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB);" + (index ? " CREATE INDEX t_b ON t (b);" : ""))
+        return (dir, path, db)
+    }
+
+    @Test func commitsReachTheDatabaseFileWhileTheWriterGoesOnAndEveryMomentRecovers() throws {
+        let (dir, path, db) = try Self.database(index: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let empty = Self.size(path)
         // Woken after every 50 frames; each transaction below adds about 170.
         db.startBackgroundCheckpoints(everyFrames: 50)
@@ -70,12 +76,8 @@ struct BackgroundCheckpointTests {
     /// transaction starts the WAL again from its beginning. Without that, a long load whose thread
     /// is always behind would grow the WAL without end.
     @Test func theWriterStillCheckpointsItselfAtTheAutocheckpointSize() throws {
-        let dir = try WALBufferTests.folder()
+        let (dir, path, db) = try Self.database(index: false)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/w.db"
-        let db = try SQLiteDatabase(path: path)
-        try db.exec(SQLiteDatabase.warehouseSettings)
-        try db.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB)")
         // The thread is never woken; the writer checkpoints at its 200 frames.
         try db.exec("PRAGMA wal_autocheckpoint=200")
         db.startBackgroundCheckpoints(everyFrames: .max)
