@@ -26,11 +26,6 @@ extension SQLiteDatabase: WarehouseDialect {
 
     public func executeScript(_ sql: String) throws { try exec(sql) }
 
-    /// Copies the WAL into the database file and empties it. A reader that cannot write beside
-    /// the file (another user, a read-only copy) opens it immutable and does not see the WAL, so
-    /// the file itself must hold the whole run. Closing the connection does this too, but a
-    /// process can end before its last reference to the connection is dropped (a walk's prefetch
-    /// thread may still hold it), and then the run stayed in the WAL.
     /// A run's commits are copied into the database file beside it (`startBackgroundCheckpoints`):
     /// by a thread once 4,096 frames (16 MiB) were added, or `DATAFLOW_CHECKPOINT_FRAMES` (the crash
     /// tests set 16, so that runs are killed in the middle of such copies); by the writer itself
@@ -46,6 +41,12 @@ extension SQLiteDatabase: WarehouseDialect {
         startBackgroundCheckpoints(everyFrames: frames)
     }
 
+    /// Copies the WAL into the database file and empties it. A reader that cannot write beside
+    /// the file (another user, a read-only copy) opens it immutable and does not see the WAL, so
+    /// the file itself must hold the whole run. Closing the connection does this too, but a
+    /// process can end before its last reference to the connection is dropped (a walk's prefetch
+    /// thread may still hold it), and then the run stayed in the WAL. The background checkpoint
+    /// thread stops first, after the copy it is making.
     public func runFinished() throws {
         stopBackgroundCheckpoints()
         try exec("PRAGMA wal_checkpoint(TRUNCATE)")
