@@ -17,8 +17,9 @@
 // sets synchronous=NORMAL itself rather than trusting the library's default): then nothing here
 // changes what a kill -9 or a power cut leaves.
 //
-// Threads: start, stop and counts are called on the thread that uses the writer connection (it is
-// opened without SQLite's mutex, and the hook is changed on it); the hook runs there too.
+// Threads: start, stop and counts are called only while no other thread uses the writer connection
+// (it is opened without SQLite's mutex, and the hook is changed on it; dataflow's calls to the
+// warehouse go one at a time through SerialWarehouse); the hook runs on whichever thread commits.
 #include "CSQLite.h"
 #include <pthread.h>
 #include <stdlib.h>

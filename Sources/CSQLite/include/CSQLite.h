@@ -30,8 +30,9 @@ int dataflow_wal_set_unlock_probe(sqlite3 *db, void (*probe)(const char *databas
 // the WAL since it last woke it; `writer` itself still checkpoints at its `wal_autocheckpoint` size
 // (the hook replaces SQLite's; stopping puts it back at that size). `vfs` is the VFS the thread's
 // connection opens with; `device` and `inode` identify the writer's file, which the thread opens by
-// name again. Fails (SQLITE_MISUSE) unless the writer is in WAL mode. Start, stop and counts on the
-// thread that uses `writer` (no mutex guards its hook), and stop before its last checkpoint or close;
+// name again. Fails (SQLITE_MISUSE) unless the writer is in WAL mode. Start, stop and counts only
+// while no other thread uses `writer` (no mutex guards its hook; dataflow's calls to the warehouse
+// go one at a time through SerialWarehouse), and stop before its last checkpoint or close;
 // `wal_autocheckpoint` must not be set on `writer` in between (that would remove the hook).
 typedef struct dataflow_checkpointer dataflow_checkpointer;
 int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, dev_t device, ino_t inode, dataflow_checkpointer **out);

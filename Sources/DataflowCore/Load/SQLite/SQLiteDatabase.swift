@@ -66,8 +66,8 @@ public final class SQLiteDatabase {
     /// docs/architecture.md, "Checkpoints beside the writer"). The connection still checkpoints
     /// itself at its `wal_autocheckpoint` size, which must not be set again until the thread stops.
     /// Without a thread (not in WAL mode, the file no longer under its name, no second connection),
-    /// SQLite's automatic checkpoint stays as it was. Like every use of the connection, on the thread
-    /// that uses it.
+    /// SQLite's automatic checkpoint stays as it was. Like every use of the connection, while no other
+    /// thread uses it.
     public func startBackgroundCheckpoints(everyFrames threshold: Int32) {
         guard checkpointer == nil, let identity else { return }
         var started: OpaquePointer?
