@@ -9,8 +9,8 @@
 // pages, so the run's last checkpoint only copies what the last commits added.
 //
 // SQLite's own automatic checkpoint is replaced by the commit hook below, which keeps it: when a
-// commit leaves at least as many frames in the WAL as the writer's `wal_autocheckpoint` (read when
-// the thread starts, put back when it stops), the writer checkpoints itself as SQLite would
+// commit leaves at least as many frames in the WAL as the writer's `wal_autocheckpoint` (the caller
+// passes what it is; it is put back when the thread stops), the writer checkpoints itself as SQLite would
 // (PASSIVE, right after the commit), which also lets the next transaction start the WAL again from
 // its beginning. A checkpoint is SQLite's own crash-safe procedure whichever connection runs it,
 // provided it syncs the WAL before and the database file after copying (the thread's connection
@@ -89,36 +89,16 @@ static int afterCommit(void *arg, sqlite3 *db, const char *schema, int frames) {
     return SQLITE_OK;
 }
 
-/// One integer a PRAGMA returns on `db`, or `fallback`.
-static int pragmaInt(sqlite3 *db, const char *sql, int fallback) {
-    sqlite3_stmt *st = NULL;
-    int value = fallback;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) value = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return value;
-}
-
-/// Whether the writer's database is in WAL mode (the thread can do nothing otherwise).
-static int inWALMode(sqlite3 *db) {
-    sqlite3_stmt *st = NULL;
-    int wal = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *mode = sqlite3_column_text(st, 0);
-        wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
-    }
-    sqlite3_finalize(st);
-    return wal;
-}
-
 static int sameFile(const char *path, dev_t device, ino_t inode) {
     struct stat st;
     return stat(path, &st) == 0 && st.st_dev == device && st.st_ino == inode;
 }
 
-int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, dev_t device, ino_t inode, dataflow_checkpointer **out) {
+int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, int autocheckpoint, dev_t device, ino_t inode,
+                                dataflow_checkpointer **out) {
     *out = NULL;
     const char *path = sqlite3_db_filename(writer, "main");
-    if (path == NULL || path[0] == 0 || !inWALMode(writer)) return SQLITE_MISUSE;
+    if (path == NULL || path[0] == 0) return SQLITE_MISUSE;
     // The thread opens the file by its name again: it must still be the writer's file, before and
     // after (a file put in its place would get the writer's WAL copied into it).
     if (!sameFile(path, device, inode)) return SQLITE_CANTOPEN;
@@ -126,8 +106,7 @@ int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold,
     if (c == NULL) return SQLITE_NOMEM;
     c->writer = writer;
     c->threshold = threshold > 0 ? threshold : 1;
-    // What the writer's automatic checkpoint is now (SQLite reports it while its own hook is installed).
-    c->autocheckpoint = pragmaInt(writer, "PRAGMA wal_autocheckpoint", 1000);
+    c->autocheckpoint = autocheckpoint;
     int rc = sqlite3_open_v2(path, &c->own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, vfs);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(c->own, 0);

@@ -27,15 +27,16 @@ int dataflow_wal_set_unlock_probe(sqlite3 *db, void (*probe)(const char *databas
 
 // Background checkpoints (checkpointer.c): a thread with a connection of its own to `writer`'s
 // database runs a PASSIVE checkpoint whenever commits on `writer` have added `threshold` frames to
-// the WAL since it last woke it; `writer` itself still checkpoints at its `wal_autocheckpoint` size
-// (the hook replaces SQLite's; stopping puts it back at that size). `vfs` is the VFS the thread's
-// connection opens with; `device` and `inode` identify the writer's file, which the thread opens by
-// name again. Fails (SQLITE_MISUSE) unless the writer is in WAL mode. Start, stop and counts only
+// the WAL since it last woke it; `writer` itself still checkpoints at `autocheckpoint` frames, its
+// `wal_autocheckpoint` (the hook replaces SQLite's; stopping puts it back at that size; <= 0: never).
+// `writer` must be in WAL mode. `vfs` is the VFS the thread's connection opens with; `device` and
+// `inode` identify the writer's file, which the thread opens by name again. Start, stop and counts only
 // while no other thread uses `writer` (no mutex guards its hook; dataflow's calls to the warehouse
 // go one at a time through SerialWarehouse), and stop before its last checkpoint or close;
 // `wal_autocheckpoint` must not be set on `writer` in between (that would remove the hook).
 typedef struct dataflow_checkpointer dataflow_checkpointer;
-int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, dev_t device, ino_t inode, dataflow_checkpointer **out);
+int dataflow_checkpointer_start(sqlite3 *writer, const char *vfs, int threshold, int autocheckpoint, dev_t device, ino_t inode,
+                                dataflow_checkpointer **out);
 void dataflow_checkpointer_stop(dataflow_checkpointer *checkpointer);
 // For tests: checkpoints the thread has run, SQLite's count of the WAL's frames in the database file
 // after the last of them, and the last result other than SQLITE_OK or SQLITE_BUSY (0: none).

@@ -69,9 +69,12 @@ public final class SQLiteDatabase {
     /// SQLite's automatic checkpoint stays as it was. Like every use of the connection, while no other
     /// thread uses it.
     public func startBackgroundCheckpoints(everyFrames threshold: Int32) {
-        guard checkpointer == nil, let identity else { return }
+        guard checkpointer == nil, let identity, (try? scalarText("PRAGMA journal_mode")) == "wal",
+              // What the automatic checkpoint is now (SQLite reports it while its own hook is installed).
+              let autocheckpoint = (try? scalarInt("PRAGMA wal_autocheckpoint")).flatMap({ $0 }).flatMap({ Int32(exactly: $0) })
+        else { return }
         var started: OpaquePointer?
-        if dataflow_checkpointer_start(handle, Self.vfs, threshold, identity.0, identity.1, &started) == SQLITE_OK {
+        if dataflow_checkpointer_start(handle, Self.vfs, threshold, autocheckpoint, identity.0, identity.1, &started) == SQLITE_OK {
             checkpointer = started
         }
     }
