@@ -72,9 +72,18 @@ public struct Dictionaries: Sendable {
     /// implementation code with that tail (the same matter carried out by another body);
     /// an ambiguous or unknown tail stays unresolved.
     public func resolve(_ code: String) -> Matter? {
-        if let i = index[code] { return matters[i] }
+        matterIndex(code).map { matters[$0] }
+    }
+
+    /// `resolve(code)?.code`, without copying the matter out (the mapper asks once per record).
+    func resolvedCode(_ code: String) -> String? {
+        matterIndex(code).map { matters[$0].code }
+    }
+
+    private func matterIndex(_ code: String) -> Int? {
+        if let i = index[code] { return i }
         guard code.count == Dictionaries.implementationCodeLength,
               let candidates = tails[String(code.suffix(13))], candidates.count == 1, let i = candidates.first else { return nil }
-        return matters[i]
+        return i
     }
 }

@@ -90,25 +90,25 @@ final class DatasetApplier {
         var resolvedKeys: [String] = []
         var seenKeys: [String] = []
         var newKeys = 0
-        // Rows are read where they are, not copied out of the page one by one: a copy of a row
-        // retains and releases each of its strings.
+        // Rows are read where they are (through a pointer), not copied out of the page one by one:
+        // a copy of a row retains and releases each of its strings.
         try batch.rows.withUnsafeBufferPointer { rows in
             for index in rows.indices {
                 let op: String?
                 let isInserted = inserted?[index] ?? false
-                let row = rows[index]
-                if !isInserted, let old = stored[row.key] {
+                let row = rows.baseAddress! + index
+                if !isInserted, let old = stored[row.pointee.key] {
                     // Same content and same liveness: a key tombstoned because it went missing (snapshot or
                     // reconcile) that comes back with unchanged content is live again, not unchanged.
-                    if old.hash == row.hash && old.deleted == row.deleted {
+                    if old.hash == row.pointee.hash && old.deleted == row.pointee.deleted {
                         counts.unchanged += 1
                         op = nil
-                        if batch.markSeen { seenKeys.append(row.key) }
+                        if batch.markSeen { seenKeys.append(row.pointee.key) }
                     } else {
                         writes.append(RowWrite(index: index, isNew: false))
-                        if row.deleted && !old.deleted { op = "D"; counts.deleted += 1 } else if !row.deleted && old.deleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
+                        if row.pointee.deleted && !old.deleted { op = "D"; counts.deleted += 1 } else if !row.pointee.deleted && old.deleted { op = "I"; counts.inserted += 1 } else { op = "U"; counts.updated += 1 }
                         if !old.deleted { liveDelta -= 1; if let m = old.matter { matterDeltas[m, default: 0] -= 1 } } else { deletedDelta -= 1 }
-                        if !row.deleted { liveDelta += 1; if let m = row.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
+                        if !row.pointee.deleted { liveDelta += 1; if let m = row.pointee.matter { matterDeltas[m, default: 0] += 1 } } else { deletedDelta += 1 }
                     }
                 } else {
                     if inserted == nil {
@@ -117,19 +117,19 @@ final class DatasetApplier {
                         throw WarehouseError("\(dataset.name): row \(index + 1) of a page was neither inserted nor found by its key in \(table)")
                     }
                     newKeys += 1
-                    if row.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
+                    if row.pointee.deleted { op = "D"; counts.deleted += 1; deletedDelta += 1 } else {
                         op = "I"; counts.inserted += 1; liveDelta += 1
-                        if let m = row.matter { matterDeltas[m, default: 0] += 1 }
+                        if let m = row.pointee.matter { matterDeltas[m, default: 0] += 1 }
                     }
                 }
                 // A key seen twice on one page is decided against its first version, as the table will hold
                 // it. A row insertAbsent inserted needs no entry: a later row of its key was not inserted,
                 // so `stored` read that key back from the table, as this row left it.
-                if op != nil && !isInserted { stored[row.key] = StoredRow(hash: row.hash, deleted: row.deleted, matter: row.matter) }
-                if let op { changes.append(ChangeEntry(key: row.key, op: op, hash: row.hash)) }
+                if op != nil && !isInserted { stored[row.pointee.key] = StoredRow(hash: row.pointee.hash, deleted: row.pointee.deleted, matter: row.pointee.matter) }
+                if let op { changes.append(ChangeEntry(key: row.pointee.key, op: op, hash: row.pointee.hash)) }
                 // A clean record of the key arrived after its rejects (changed or not): they are resolved.
-                if !openRejectKeys.isEmpty, openRejectKeys.remove(row.key) != nil { resolvedKeys.append(row.key) }
-                if row.matter == nil, let code = row.matterCode { unresolvedCodes.insert(code) }
+                if !openRejectKeys.isEmpty, openRejectKeys.remove(row.pointee.key) != nil { resolvedKeys.append(row.pointee.key) }
+                if row.pointee.matter == nil, let code = row.pointee.matterCode { unresolvedCodes.insert(code) }
             }
         }
         if !writes.isEmpty { try writer.write(writes, of: batch.rows, now: now, runID: batch.runID) }

@@ -46,9 +46,8 @@ extension RecordMapper {
         // Read in place: a row copied out of the array retains and releases each of its strings.
         page.rows.withUnsafeBufferPointer { rows in
             for index in rows.indices {
-                let row = rows[index]
-                hasher.combine(row.key)
-                hasher.combine(row.hash)
+                hasher.combine(rows[index].key)
+                hasher.combine(rows[index].hash)
             }
         }
         for reject in page.rejects { hasher.combine(reject.key); hasher.combine(reject.record.serialized()) }

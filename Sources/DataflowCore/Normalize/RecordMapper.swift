@@ -20,6 +20,17 @@ public final class RecordMapper {
     let plans: [FieldPlan]
     /// Source field names the mapping uses (for schema drift).
     public let knownSourceFields: Set<String>
+    /// Parts of `dataset` the per-record loop reads, held apart (reading them through `dataset`
+    /// copied, and so retained and released, the rule around them on every record).
+    private let matterField: String?
+    private let deletedRule: DeletedRule?
+    private let strict: Bool
+    private let incremental: IncrementalConfig?
+    /// Where `matterField` and the deleted flag were in the last record, as `FieldPlan.memberHint`
+    /// (this mapper belongs to one thread at a time).
+    @exclusivity(unchecked) private var matterHint = 0
+    @exclusivity(unchecked) private var deletedHint = 0
+    @exclusivity(unchecked) private var cursorHint = 0
 
     /// Prepared per-field machinery. A class, so the per-record loop passes one reference
     /// instead of copying the field's configuration (a copy retains every string in it).
@@ -27,6 +38,16 @@ public final class RecordMapper {
         let field: FieldConfig
         /// The field is (part of) the dataset's key.
         let isKey: Bool
+        /// Parts of `field` the per-record loop reads, held apart: reading a member of the nested
+        /// configuration retained what it reached (`format`, `codes`) on every record.
+        let type: FieldType
+        let from: String
+        let column: String
+        let defaultValue: String?
+        /// The pattern a `date` or `datetime` value is read with (`format`, or the type's default).
+        let datePattern: DatePattern
+        /// The zone a `datetime` value is read in: the dataset's cursor zone, or the default.
+        let zone: ZoneSpec
         let transformer: TextTransformer
         let checker: ValueChecker?
         let codeTable: CodeTable?
@@ -44,9 +65,15 @@ public final class RecordMapper {
         /// each access (0.6 % of a sync's instructions) is left out.
         @exclusivity(unchecked) var memberHint = 0
 
-        init(field: FieldConfig, isKey: Bool, transformer: TextTransformer, checker: ValueChecker?, codeTable: CodeTable?) {
+        init(field: FieldConfig, isKey: Bool, zone: ZoneSpec, transformer: TextTransformer, checker: ValueChecker?, codeTable: CodeTable?) {
             self.field = field
             self.isKey = isKey
+            type = field.type
+            from = field.from
+            column = field.column
+            defaultValue = field.defaultValue
+            datePattern = field.format ?? (field.type == .datetime ? DateDefaults.dateTime : DateDefaults.date)
+            self.zone = zone
             self.transformer = transformer
             self.checker = checker
             self.codeTable = codeTable
@@ -89,7 +116,7 @@ public final class RecordMapper {
         let epoch = Int(now.timeIntervalSince1970)
         let today = CivilTime(epochSeconds: epoch, offset: zone.offset(atEpoch: epoch)).isoDate
         plans = dataset.fields.map { field in
-            FieldPlan(field: field, isKey: dataset.key.contains(field.column), transformer: TextTransformer(field.transforms),
+            FieldPlan(field: field, isKey: dataset.key.contains(field.column), zone: zone, transformer: TextTransformer(field.transforms),
                       checker: field.checks.isEmpty ? nil : ValueChecker(field: field, codes: dictionaries.codes, today: today),
                       codeTable: field.codes.flatMap { dictionaries.codes[$0.table] })
         }
@@ -98,6 +125,10 @@ public final class RecordMapper {
         if let d = dataset.deleted?.field { known.insert(d) }
         if case .field(let f)? = dataset.matters { known.insert(f) }
         knownSourceFields = known
+        if case .field(let f)? = dataset.matters { matterField = f } else { matterField = nil }
+        deletedRule = dataset.deleted
+        strict = dataset.strict
+        incremental = dataset.incremental
     }
 
     /// Maps one record.
@@ -112,7 +143,7 @@ public final class RecordMapper {
                 RejectReason(field: nil, rule: "record", value: nil, message: "record is not a JSON object")]))
         }
         var values: [CellValue] = []
-        values.reserveCapacity(dataset.fields.count)
+        values.reserveCapacity(plans.count)
         var reasons: [RejectReason] = []
         // A member the mapping reads that the record names twice: either value would be a guess.
         for name in object.duplicateKeys where knownSourceFields.contains(name) {
@@ -120,12 +151,12 @@ public final class RecordMapper {
                                         message: "\(name) appears more than once in the record; which value is meant is unknown"))
         }
         for plan in plans {
-            let raw = object.value(forKey: plan.field.from, hint: &plan.memberHint)
+            let raw = object.value(forKey: plan.from, hint: &plan.memberHint)
             switch convert(raw, plan: plan) {
             case .success(let value):
-                if value == .null, plan.isKey || plan.field.required {
-                    reasons.append(RejectReason(field: plan.field.column, rule: plan.isKey ? "key" : "required",
-                                                value: raw?.text, message: "\(plan.field.from) is missing or empty"))
+                if value.isNull, plan.isKey || plan.field.required {
+                    reasons.append(RejectReason(field: plan.column, rule: plan.isKey ? "key" : "required",
+                                                value: raw?.text, message: "\(plan.from) is missing or empty"))
                 }
                 values.append(value)
             case .failure(let reason):
@@ -134,19 +165,18 @@ public final class RecordMapper {
             }
         }
         let cursor = known ?? cursorValue(object)
-        let keyText = keyIndexes.allSatisfy({ values[$0] != .null })
-            ? RecordMapper.keyIdentity(keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}")) : nil
+        let keyText = keyText(values)
         var matterCode: String?
         var matter: String?
-        if case .field(let f)? = dataset.matters, let code = object[f]?.text?.trimmingWhitespace, !code.isEmpty {
+        if let f = matterField, let code = object.value(forKey: f, hint: &matterHint)?.text?.trimmingWhitespace, !code.isEmpty {
             // `_matter_code` and the unresolved-code list store the code as text.
             if RecordMapper.holdsNUL(code) {
                 reasons.append(RecordMapper.nulReason(field: f, from: f, code))
             } else {
                 matterCode = code
-                matter = dictionaries.resolve(code)?.code
+                matter = dictionaries.resolvedCode(code)
             }
-            if matterCode != nil, matter == nil, dataset.strict {
+            if matterCode != nil, matter == nil, strict {
                 reasons.append(RejectReason(field: f, rule: "matter", value: code,
                                             message: "\(f): matter code \(code) is not in dictionaries/matters.yml (strict: true)"))
             }
@@ -155,12 +185,22 @@ public final class RecordMapper {
             return .rejected(RejectedRecord(key: keyText, record: record, reasons: reasons, cursor: cursor))
         }
         var deleted = false
-        if let rule = dataset.deleted, let flag = object[rule.field]?.text {
+        if let rule = deletedRule, let flag = object.value(forKey: rule.field, hint: &deletedHint)?.text {
             deleted = rule.equals.contains(flag)
         }
         let hash = contentHash(values, matter: matter, matterCode: matterCode, deleted: deleted)
         return .row(MappedRow(key: keyText ?? "", values: values, matter: matter, matterCode: matterCode,
                               deleted: deleted, hash: hash, cursor: cursor))
+    }
+
+    /// The record's key (`keyIdentity` of its key values joined with U+001F), or nil when a key
+    /// value is null. A one-field key is its value's own text: no array and no joined copy.
+    private func keyText(_ values: [CellValue]) -> String? {
+        if keyIndexes.count == 1 {
+            return values[keyIndexes[0]].text.map(RecordMapper.keyIdentity)
+        }
+        guard keyIndexes.allSatisfy({ !values[$0].isNull }) else { return nil }
+        return RecordMapper.keyIdentity(keyIndexes.map { values[$0].text ?? "" }.joined(separator: "\u{1F}"))
     }
 
     /// A key as the warehouse stores and compares it (`_key`, the change feed, open rejects): its
@@ -174,13 +214,20 @@ public final class RecordMapper {
 
     /// The record's cursor as epoch seconds (nil if absent or unparseable).
     public func cursorValue(_ object: JSONObject) -> Int? {
-        guard let inc = dataset.incremental else { return nil }
-        return RecordMapper.cursor(of: object, inc)
+        guard let inc = incremental else { return nil }
+        return RecordMapper.cursor(of: object, inc, hint: &cursorHint)
     }
 
     /// A raw record's cursor as epoch seconds — the one definition the page walk and the mapper share.
     public static func cursor(of object: JSONObject, _ inc: IncrementalConfig) -> Int? {
-        guard let text = object[inc.cursor]?.text, let civil = inc.format.parse(text) else { return nil }
+        var hint = 0
+        return cursor(of: object, inc, hint: &hint)
+    }
+
+    /// `cursor(of:_:)`, looking for the member first where it was in the previous record (`hint`,
+    /// as `JSONObject.value(forKey:hint:)`): a page's records name their members in one order.
+    static func cursor(of object: JSONObject, _ inc: IncrementalConfig, hint: inout Int) -> Int? {
+        guard let text = object.value(forKey: inc.cursor, hint: &hint)?.text, let civil = inc.format.parse(text) else { return nil }
         return inc.timezone.epochSeconds(of: civil)
     }
 
@@ -201,14 +248,14 @@ public final class RecordMapper {
     }
 
     func convert(_ raw: JSONValue?, plan: FieldPlan) -> Result<CellValue, RejectReason> {
-        if plan.field.type == .json { return convertJSON(raw, plan: plan) }
+        if plan.type == .json { return convertJSON(raw, plan: plan) }
         var text: String
         if let raw, !raw.isNull {
             // A source field that turns into an object or array quarantines the record: a type
             // change upstream must never write a mangled value into the table.
             guard let scalar = raw.text else {
-                return .failure(RejectReason(field: plan.field.column, rule: "type:\(plan.field.type.rawValue)", value: raw.serialized(),
-                                             message: "\(plan.field.from) is a JSON \(raw.kindName), expected a scalar"))
+                return .failure(RejectReason(field: plan.column, rule: "type:\(plan.type.rawValue)", value: raw.serialized(),
+                                             message: "\(plan.from) is a JSON \(raw.kindName), expected a scalar"))
             }
             text = plan.transformer.apply(scalar)
             if plan.isNullText(text) || (RecordMapper.hasOuterSpace(text) && plan.isNullText(text.trimmingWhitespace)) {
@@ -218,10 +265,10 @@ public final class RecordMapper {
             text = ""
         }
         if text.isEmpty {
-            guard let fallback = plan.field.defaultValue else { return .success(.null) }
+            guard let fallback = plan.defaultValue else { return .success(.null) }
             text = fallback
         }
-        if let lookup = plan.field.codes, let table = plan.codeTable {
+        if let table = plan.codeTable, let lookup = plan.field.codes {
             if let mapped = table.lookup(text) {
                 text = mapped
             } else {
@@ -233,9 +280,9 @@ public final class RecordMapper {
             }
         }
         let value: CellValue
-        switch plan.field.type {
+        switch plan.type {
         case .text, .json:
-            if RecordMapper.holdsNUL(text) { return .failure(RecordMapper.nulReason(field: plan.field.column, from: plan.field.from, text)) }
+            if RecordMapper.holdsNUL(text) { return .failure(RecordMapper.nulReason(field: plan.column, from: plan.from, text)) }
             value = .text(text)
         case .int:
             let digits = text.trimmingWhitespace
@@ -259,17 +306,17 @@ public final class RecordMapper {
             default: return .failure(reject(plan.field, "type:bool", text, "not a boolean (1/0, true/false, 是/否)"))
             }
         case .date:
-            let pattern = plan.field.format ?? DateDefaults.date
+            let pattern = plan.datePattern
             guard let civil = pattern.parse(text) else {
                 return .failure(reject(plan.field, "type:date", text, "does not match date format \(pattern)"))
             }
             value = .text(civil.isoDate)
         case .datetime:
-            let pattern = plan.field.format ?? DateDefaults.dateTime
+            let pattern = plan.datePattern
             guard let civil = pattern.parse(text) else {
                 return .failure(reject(plan.field, "type:datetime", text, "does not match datetime format \(pattern)"))
             }
-            let zone = dataset.incremental?.timezone ?? DateDefaults.zone
+            let zone = plan.zone
             let epoch = zone.epochSeconds(of: civil)
             value = .text(civil.isoDateTime(offset: zone.offset(atEpoch: epoch)))
         }

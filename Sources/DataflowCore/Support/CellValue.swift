@@ -4,6 +4,9 @@ public enum CellValue: Sendable, Equatable {
     case text(String)
     case integer(Int64)
 
+    /// True for `null` (a pattern match: `== .null` compares through the payloads' witnesses).
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
     /// The value as text (integers in decimal), nil for null.
     public var text: String? {
         switch self {

@@ -220,11 +220,9 @@ public struct JSONParser {
 
     /// Whether `s` holds exactly `bytes` as UTF-8: one `memcmp` (a generic `elementsEqual` over
     /// the two sequences was 1.5 % of a sync's instructions).
-    private static func sameBytes(_ s: String, _ bytes: ArraySlice<UInt8>) -> Bool {
+    private static func sameBytes(_ s: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         s.withUTF8Bytes { a in
-            bytes.withUnsafeBufferPointer { b in
-                a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
-            }
+            a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
         }
     }
 
@@ -257,12 +255,15 @@ public struct JSONParser {
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
-                let slice = bytes[start..<index]
+                let end = index
                 index += 1
-                let s = String(decoding: slice, as: UTF8.self)
-                guard ascii || Self.sameBytes(s, slice) else {
-                    throw SyntaxError(offset: start, message: "string is not valid UTF-8")
+                // Read through a pointer: a slice of `bytes` retained and released the whole body.
+                let s = bytes.withUnsafeBufferPointer { all in
+                    let raw = UnsafeBufferPointer(rebasing: all[start..<end])
+                    let s = String(decoding: raw, as: UTF8.self)
+                    return ascii || Self.sameBytes(s, raw) ? s : nil
                 }
+                guard let s else { throw SyntaxError(offset: start, message: "string is not valid UTF-8") }
                 return s
             }
             if b == UInt8(ascii: "\\") { break }

@@ -245,8 +245,9 @@ final class PageWalker {
             page.body = nil
             if records.isEmpty { return (Fetched(page: page, records: 0, mapped: MappedPage(), bound: plan.from), true) }
             // `inc` is the dataset's own `incremental`, so the mapper takes these cursors as its own.
+            var hint = 0
             let cursors = records.map { record -> Int? in
-                if case .object(let o) = record { return RecordMapper.cursor(of: o, inc) } else { return nil }
+                if case .object(let o) = record { return RecordMapper.cursor(of: o, inc, hint: &hint) } else { return nil }
             }
             let cmax = cursors.compactMap { $0 }.max()
             let more = producer.value.plan.advance(count: records.count, total: page.total, maxCursor: cmax)

@@ -193,10 +193,12 @@ final class SQLiteDatasetTable: DatasetTableWriter {
 
     func write(_ writes: [RowWrite], of rows: [MappedRow], now: String, runID: Int64) throws {
         let nowText = CellValue.text(now), run = CellValue.integer(runID)
-        for write in writes {
-            let statement = write.isNew ? insert : update
-            try bind(rows[write.index], to: statement, isNew: write.isNew, now: nowText, run: run)
-            try statement.execute()
+        try rows.withUnsafeBufferPointer { rows in
+            for write in writes {
+                let statement = write.isNew ? insert : update
+                try bind(rows.baseAddress! + write.index, to: statement, isNew: write.isNew, now: nowText, run: run)
+                try statement.execute()
+            }
         }
     }
 
@@ -208,7 +210,7 @@ final class SQLiteDatasetTable: DatasetTableWriter {
         try rows.withUnsafeBufferPointer { rows in
             guard let first = rows.baseAddress else { return }
             for index in rows.indices {
-                try bind(first[index], to: insertIfAbsent, isNew: true, now: nowText, run: run)
+                try bind(first + index, to: insertIfAbsent, isNew: true, now: nowText, run: run)
                 try insertIfAbsent.execute()
                 inserted.append(db.changes == 1)
             }
@@ -217,8 +219,9 @@ final class SQLiteDatasetTable: DatasetTableWriter {
     }
 
     /// Binds a row's values in the column order of `insert` (the mapped columns, then
-    /// `DatasetApplier.systemColumns`) or of `update` (the SET list, then the key).
-    private func bind(_ row: borrowing MappedRow, to st: SQLiteStatement, isNew: Bool, now: CellValue, run: CellValue) throws {
+    /// `DatasetApplier.systemColumns`) or of `update` (the SET list, then the key). The row is read
+    /// through a pointer into its page: passed as a value it was copied (every string retained).
+    private func bind(_ row: UnsafePointer<MappedRow>, to st: SQLiteStatement, isNew: Bool, now: CellValue, run: CellValue) throws {
         try st.clear()
         var i: Int32 = 0
         // Strings are bound as they are, not wrapped in a `CellValue` per row (a retain and release each).
@@ -227,16 +230,16 @@ final class SQLiteDatasetTable: DatasetTableWriter {
             i += 1
             if let text { try st.bindInPlace(text: text, at: i) } else { try st.bind(.null, at: i) }
         }
-        for index in row.values.indices { try next(row.values[index]) }
-        if isNew { try next(text: row.key) }
-        try next(text: row.hash)
-        try next(.integer(row.deleted ? 1 : 0))
+        for index in row.pointee.values.indices { try next(row.pointee.values[index]) }
+        if isNew { try next(text: row.pointee.key) }
+        try next(text: row.pointee.hash)
+        try next(.integer(row.pointee.deleted ? 1 : 0))
         if isNew { try next(now) }
         try next(now)
         try next(run)
-        try next(text: row.matter)
-        try next(text: row.matterCode)
-        if !isNew { try next(text: row.key) }
+        try next(text: row.pointee.matter)
+        try next(text: row.pointee.matterCode)
+        if !isNew { try next(text: row.pointee.key) }
     }
 
     func markSeen(keys: [String], runID: Int64) throws {
