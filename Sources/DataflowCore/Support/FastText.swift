@@ -33,10 +33,23 @@ extension String {
     /// reads the scalar there (the String's scalar view checks its index on every read).
     var hasOuterWhitespace: Bool {
         // Both end bytes in one read of the storage (each `utf8.first`/`last` checks the index anew).
-        guard let (head, tail) = withUTF8Bytes({ bytes in bytes.isEmpty ? nil : (bytes[0], bytes[bytes.count - 1]) }) else { return false }
-        if head < 0x80 ? Unicode.Scalar(head).isWhitespaceFast : unicodeScalars.first?.isWhitespaceFast == true { return true }
-        return tail < 0x80 ? Unicode.Scalar(tail).isWhitespaceFast : unicodeScalars.last?.isWhitespaceFast == true
+        // For the last scalar its lead byte (up to three continuation bytes back). Whitespace outside
+        // ASCII only starts with the lead bytes C2, E1, E2 or E3 (`TextTransformer.needsCollapse`), so
+        // a scalar with any other lead byte is not whitespace, without decoding it.
+        guard let (head, tail) = withUTF8Bytes({ bytes -> (UInt8, UInt8)? in
+            guard !bytes.isEmpty else { return nil }
+            var last = bytes.count - 1
+            while last > 0, bytes.count - last < 4, bytes[last] & 0xC0 == 0x80 { last -= 1 }
+            return (bytes[0], bytes[last])
+        }) else { return false }
+        if head < 0x80 ? Unicode.Scalar(head).isWhitespaceFast : String.mayLeadWhitespace(head) && unicodeScalars.first?.isWhitespaceFast == true { return true }
+        return tail < 0x80 ? Unicode.Scalar(tail).isWhitespaceFast : String.mayLeadWhitespace(tail) && unicodeScalars.last?.isWhitespaceFast == true
     }
+
+    /// Whether a scalar whose UTF-8 starts with `lead` (not ASCII) can be whitespace: U+0085 and
+    /// U+00A0 (C2), U+1680 (E1), U+2000–U+205F (E2), U+3000 (E3).
+    @inline(__always)
+    static func mayLeadWhitespace(_ lead: UInt8) -> Bool { lead == 0xC2 || (lead >= 0xE1 && lead <= 0xE3) }
 
     /// Whether any UTF-8 byte of the text is one of `leads`, read in place (nil when the text is
     /// not stored contiguously, and then the caller reads scalars). A lead byte of a multi-byte
