@@ -20,8 +20,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The Swift runtime and Foundation are linked into the binaries: an installed `dataflow` needs
+# the system libraries above, not a Swift toolchain, and runs faster (docs/performance.md, item 30).
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 # Starts the sandbox platform on a free loopback port, syncs, mutates upstream, syncs again,
 # prints status and the catalogue, exports a CSV, and stops the sandbox (also on failure).
