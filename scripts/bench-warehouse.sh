@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-100000}"
 DF_BIN="${DF_BIN:-.build/release}"
-[ -x "$DF_BIN/dataflow" ] && [ -x "$DF_BIN/dataflow-sandbox" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+[ -x "$DF_BIN/dataflow" ] && [ -x "$DF_BIN/dataflow-sandbox" ] || { echo "build first: make release" >&2; exit 1; }
 WORK="$(mktemp -d /tmp/dataflow-bench.XXXXXX)"
 "$DF_BIN/dataflow-sandbox" --port 0 --rows "$ROWS" --case-rows 1 --port-file "$WORK/port" >"$WORK/sandbox.log" 2>&1 &
 SANDBOX=$!
