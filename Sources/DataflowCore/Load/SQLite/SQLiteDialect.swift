@@ -195,6 +195,7 @@ final class SQLiteDatasetTable: DatasetTableWriter {
         let nowText = CellValue.text(now), run = CellValue.integer(runID)
         try rows.withUnsafeBufferPointer { rows in
             for write in writes {
+                precondition(rows.indices.contains(write.index), "a row write names a row outside its page")
                 let statement = write.isNew ? insert : update
                 try bind(rows.baseAddress! + write.index, to: statement, isNew: write.isNew, now: nowText, run: run)
                 try statement.execute()
