@@ -31,7 +31,9 @@ struct RecordMapperTests {
         let records: [JSONValue] = [record(), record(["UPDATE_TIME": "2026-02-01 09:30:00"]), record(["UPDATE_TIME": "not a time"]),
                                     record(["UPDATE_TIME": nil]), record(["TYSHXYDM": nil, "UPDATE_TIME": "2026-03-01 00:00:00"]),
                                     .string("not an object"), record(["UPDATE_TIME": "2025-12-31 23:59:59"])]
-        let cursors = records.map { r -> Int? in if case .object(let o) = r { return RecordMapper.cursor(of: o, inc) } else { return nil } }
+        // Read as the cursor walk reads them: one hint carried through the page.
+        var hint = 0
+        let cursors = records.map { r -> Int? in if case .object(let o) = r { return RecordMapper.cursor(of: o, inc, hint: &hint) } else { return nil } }
         #expect(cursors.compactMap { $0 }.count == 4)
         let plain = m.mapPage(records), given = m.mapPage(records, cursors: cursors)
         #expect(given.rows.map(\.cursor) == plain.rows.map(\.cursor))

@@ -16,7 +16,7 @@ public struct MappedPage {
 
 extension RecordMapper {
     /// Maps a page of records (the one loop every walker shares). `cursors`, when given, holds
-    /// each record's cursor as `RecordMapper.cursor(of:_:)` read it with this dataset's
+    /// each record's cursor as `RecordMapper.cursor(of:_:hint:)` read it with this dataset's
     /// `incremental` (a cursor walk reads them first, for its next request).
     public func mapPage(_ records: [JSONValue], cursors: [Int?]? = nil) -> MappedPage {
         precondition(cursors == nil || cursors?.count == records.count, "one cursor per record")

@@ -135,7 +135,7 @@ public final class RecordMapper {
     public func map(_ record: JSONValue) -> Outcome { map(record, cursor: nil) }
 
     /// Maps one record whose cursor the caller may have read already (`known`, from
-    /// `RecordMapper.cursor(of:_:)` with this dataset's `incremental`; `.some(nil)` when it has none),
+    /// `RecordMapper.cursor(of:_:hint:)` with this dataset's `incremental`; `.some(nil)` when it has none),
     /// so a cursor walk does not parse each record's cursor twice.
     func map(_ record: JSONValue, cursor known: Int??) -> Outcome {
         guard case .object(let object) = record else {
@@ -213,19 +213,14 @@ public final class RecordMapper {
     }
 
     /// The record's cursor as epoch seconds (nil if absent or unparseable).
-    public func cursorValue(_ object: JSONObject) -> Int? {
+    private func cursorValue(_ object: JSONObject) -> Int? {
         guard let inc = incremental else { return nil }
         return RecordMapper.cursor(of: object, inc, hint: &cursorHint)
     }
 
-    /// A raw record's cursor as epoch seconds — the one definition the page walk and the mapper share.
-    public static func cursor(of object: JSONObject, _ inc: IncrementalConfig) -> Int? {
-        var hint = 0
-        return cursor(of: object, inc, hint: &hint)
-    }
-
-    /// `cursor(of:_:)`, looking for the member first where it was in the previous record (`hint`,
-    /// as `JSONObject.value(forKey:hint:)`): a page's records name their members in one order.
+    /// A raw record's cursor as epoch seconds — the one definition the page walk and the mapper
+    /// share. The member is looked for first where it was in the previous record (`hint`, as
+    /// `JSONObject.value(forKey:hint:)`; start at 0): a page's records name their members in one order.
     static func cursor(of object: JSONObject, _ inc: IncrementalConfig, hint: inout Int) -> Int? {
         guard let text = object.value(forKey: inc.cursor, hint: &hint)?.text, let civil = inc.format.parse(text) else { return nil }
         return inc.timezone.epochSeconds(of: civil)
