@@ -10,3 +10,35 @@ CURLcode dataflow_curl_setopt_header_function(CURL *handle, size_t (*fn)(char *,
 CURLcode dataflow_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) { return curl_easy_getinfo(handle, info, value); }
 CURLcode dataflow_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) { return curl_easy_getinfo(handle, info, value); }
 CURLcode dataflow_curl_global_init_all(void) { return curl_global_init(CURL_GLOBAL_ALL); }
+
+CURLcode dataflow_curl_perform(CURLM *multi, CURL *easy, void (*work)(void *), void *context, int *multi_code) {
+    int work_ran = 0;
+    *multi_code = CURLM_OK;
+    CURLMcode mc = curl_multi_add_handle(multi, easy);
+    if (mc != CURLM_OK) { *multi_code = mc; return CURLE_FAILED_INIT; }
+    CURLcode result = CURLE_OK;
+    for (;;) {
+        int running = 0;
+        mc = curl_multi_perform(multi, &running);
+        if (mc != CURLM_OK) { *multi_code = mc; result = CURLE_OUT_OF_MEMORY; break; }
+        int done = 0, left = 0;
+        CURLMsg *message;
+        while ((message = curl_multi_info_read(multi, &left)) != NULL) {
+            if (message->msg == CURLMSG_DONE && message->easy_handle == easy) { result = message->data.result; done = 1; }
+        }
+        if (done) break;
+        if (work != NULL && !work_ran) {
+            long sent = 0;
+            if (curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0) {
+                work_ran = 1;
+                work(context);
+                continue;  // read what arrived meanwhile before waiting
+            }
+        }
+        // Waits for the socket or libcurl's own next timeout (connect, overall), whichever is first.
+        mc = curl_multi_poll(multi, NULL, 0, 1000, NULL);
+        if (mc != CURLM_OK) { *multi_code = mc; result = CURLE_OUT_OF_MEMORY; break; }
+    }
+    curl_multi_remove_handle(multi, easy);
+    return result;
+}

@@ -1,7 +1,8 @@
 import CCurl
 import Foundation
 
-/// An ``HTTPTransport`` over one reused libcurl easy handle (keep-alive connection reuse).
+/// An ``HTTPTransport`` over one reused libcurl easy handle, performed through its own multi
+/// handle (whose connection cache keeps the keep-alive connection between requests).
 ///
 /// libcurl brings per-source CA bundles, gzip/deflate/br decoding, HTTP/2 and proxies from the
 /// standard environment variables (`http_proxy`, `https_proxy`, `no_proxy`, …), which are left
@@ -19,6 +20,7 @@ public final class CurlTransport: HTTPTransport {
     public let options: TransportOptions
 
     private let handle: UnsafeMutableRawPointer
+    private let multi: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     /// Creates a transport with its own easy handle.
@@ -31,14 +33,20 @@ public final class CurlTransport: HTTPTransport {
         guard let handle = curl_easy_init() else {
             throw TransportError(kind: .other, message: "curl_easy_init failed")
         }
+        guard let multi = curl_multi_init() else {
+            curl_easy_cleanup(handle)
+            throw TransportError(kind: .other, message: "curl_multi_init failed")
+        }
         self.options = options
         self.handle = handle
+        self.multi = multi
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
 
     deinit {
         curl_easy_cleanup(handle)
+        curl_multi_cleanup(multi)
         errorBuffer.deallocate()
     }
 
@@ -46,6 +54,16 @@ public final class CurlTransport: HTTPTransport {
     public static var libcurlVersion: String { String(cString: curl_version()) }
 
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
+        try send(request, work: nil)
+    }
+
+    /// Runs `work` as soon as the request has gone out, while the server answers; its response is
+    /// then read from the socket's buffer (a slow `work` delays reading, never the request).
+    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse {
+        try send(request, work: work)
+    }
+
+    private func send(_ request: HTTPRequest, work: WaitingWork?) throws -> HTTPResponse {
         let target = "\(request.method) \(URLRedaction.redact(request.url))"
         try Self.validate(request, target: target)
 
@@ -84,7 +102,20 @@ public final class CurlTransport: HTTPTransport {
             }, option: "HEADERFUNCTION", target: target)
 
             errorBuffer[0] = 0
-            let code = curl_easy_perform(handle)
+            var multiCode: Int32 = 0
+            let code: CURLcode
+            if let work {
+                code = withExtendedLifetime(work) {
+                    dataflow_curl_perform(multi, handle, { context in
+                        Unmanaged<WaitingWork>.fromOpaque(context!).takeUnretainedValue().runOnce()
+                    }, Unmanaged.passUnretained(work).toOpaque(), &multiCode)
+                }
+            } else {
+                code = dataflow_curl_perform(multi, handle, nil, nil, &multiCode)
+            }
+            if multiCode != 0 {
+                throw TransportError(kind: .other, message: "\(target): libcurl's multi interface failed (\(String(cString: curl_multi_strerror(CURLMcode(rawValue: multiCode)))))")
+            }
             if let fileError = sink.fileError {
                 throw TransportError(kind: .other, message: "\(target): writing the response body to \(request.bodyFile ?? "") failed: \(fileError)")
             }

@@ -15,4 +15,15 @@ public protocol HTTPTransport: AnyObject {
     /// Returns any HTTP status (including 4xx and 5xx) as a response; throws
     /// ``TransportError`` when no complete response was received.
     func send(_ request: HTTPRequest) throws -> HTTPResponse
+
+    /// The same, running `work` once the request is out and before the response is read, where
+    /// the transport can; otherwise `work` is left for the caller (``WaitingWork/runOnce()``).
+    func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse
+}
+
+extension HTTPTransport {
+    /// Sends without running `work`: the caller runs it afterwards.
+    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse {
+        try send(request)
+    }
 }

@@ -228,6 +228,28 @@ struct PageWalkerTests {
         #expect(second.watermark == "2026-01-06 08:00:00")
     }
 
+    /// A cursor walk maps each page while its next request is out (`WaitingWork`). When that
+    /// request fails, the page before it is still committed, and the watermark is that page's.
+    @Test func aCursorWalkWhoseNextRequestFailsStillCommitsThePageMappedWhileItWasOut() throws {
+        let items = (1...9).map { ("K\($0)", "2026-01-0\($0) 08:00:00") }
+        let served = Locked<[String]>([])
+        let server = try LoopbackHTTPServer { request, index in
+            guard index < 2 else { return jsonAction("no", status: 403) }
+            let since = parameter("since", in: request.target)
+            let page = Array(items.filter { since == nil || $0.1 >= since! }.prefix(3))
+            served.update { $0 += page.map(\.0) }
+            return itemsPage(page, total: 9)
+        }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.pageRequest,
+                                  incremental: "incremental: { cursor: t, param: since, format: \"yyyy-MM-dd HH:mm:ss\", lookback: 0s, sorted: true }")
+        let (_, error) = try h.walk()
+        #expect(error is GatewayError, "\(String(describing: error))")
+        #expect(server.requests.count == 3)
+        let stored = try h.warehouse.scalarText("SELECT group_concat(_key, ',') FROM (SELECT _key FROM items ORDER BY _key)", [])
+        #expect(stored == Set(served.value).sorted().joined(separator: ","), "both pages answered before the refusal are stored")
+        #expect(try h.warehouse.state(of: "items").watermarkText == "2026-01-05 08:00:00")
+    }
+
     /// A gateway slower than the writer: each page still arrives within the walk's wait for it
     /// (`PageWalker.nextPageWait`), so the pages commit as one group, not one commit each. Counted
     /// from the WAL itself (SQLite's commit frames).
@@ -290,10 +312,10 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
 struct PagePrefetcherTests {
     @Test func itemsComeInOrderAndTheProducerNeverRunsMoreThanCapacityAhead() throws {
         let produced = Locked(0)
-        let prefetcher = PagePrefetcher<Int>(capacity: 2) {
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver in
             let n = produced.value + 1
             produced.value = n
-            return (n, n == 200)
+            deliver(n, n == 200)
         }
         defer { prefetcher.stop() }
         var consumed = 0
@@ -308,10 +330,10 @@ struct PagePrefetcherTests {
     @Test func aProducerErrorComesAfterEveryItemFetchedBeforeIt() throws {
         struct Broken: Error {}
         let count = Locked(0)
-        let prefetcher = PagePrefetcher<Int>(capacity: 4) {
+        let prefetcher = PagePrefetcher<Int>(capacity: 4) { deliver in
             count.value += 1
             if count.value == 3 { throw Broken() }
-            return (count.value, false)
+            deliver(count.value, false)
         }
         defer { prefetcher.stop() }
         #expect(try prefetcher.next() == 1)
@@ -329,10 +351,10 @@ struct PagePrefetcherTests {
         }
         let log = Locked<[Bool]>([])
         let count = Locked(0)
-        let prefetcher = PagePrefetcher<Page>(capacity: 1) {
+        let prefetcher = PagePrefetcher<Page>(capacity: 1) { deliver in
             Thread.current.name = "producer"
             count.value += 1
-            return (Page(log), count.value == 6)
+            deliver(Page(log), count.value == 6)
         }
         defer { prefetcher.stop() }
         var handed = 0
@@ -355,9 +377,9 @@ struct PagePrefetcherTests {
     /// after the bound while it is not, and false at once when the producer has finished.
     @Test func waitForNextReturnsWhenTheItemArrivesOrTheProducerHasFinished() throws {
         let gate = DispatchSemaphore(value: 0)
-        let prefetcher = PagePrefetcher<Int>(capacity: 2) {
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver in
             gate.wait()
-            return (1, true)
+            deliver(1, true)
         }
         defer { prefetcher.stop() }
         #expect(!prefetcher.waitForNext(upTo: 0.01), "not fetched yet")
@@ -369,8 +391,26 @@ struct PagePrefetcherTests {
         #expect(Date().timeIntervalSince(started) < 300, "and that is known without waiting out the bound")
     }
 
+    /// A cursor walk hands page k on from inside its request for page k + 1: the item is handed
+    /// out at once, not when the step ends, and an error of the same step comes after it.
+    @Test func anItemDeliveredInsideAStepIsHandedOutBeforeTheStepEndsAndItsErrorAfterIt() throws {
+        struct Broken: Error {}
+        let gate = DispatchSemaphore(value: 0)
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver in
+            deliver(1, false)
+            // The rest of the step (the next request) waits for the consumer to have item 1.
+            guard gate.wait(timeout: .now() + 600) == .success else { return }
+            throw Broken()
+        }
+        defer { prefetcher.stop() }
+        #expect(try prefetcher.next() == 1, "handed out while its step still runs")
+        gate.signal()
+        #expect(throws: Broken.self) { try prefetcher.next() }
+        #expect(try prefetcher.next() == nil)
+    }
+
     @Test func stopReturnsWhileTheProducerWaitsForRoomAndIsIdempotent() {
-        let prefetcher = PagePrefetcher<Int>(capacity: 1) { (0, false) }
+        let prefetcher = PagePrefetcher<Int>(capacity: 1) { $0(0, false) }
         prefetcher.stop()
         prefetcher.stop()
     }

@@ -125,6 +125,31 @@ struct SourceClientTests {
         #expect(h.events.isEmpty, "a renewal is not a retry")
     }
 
+    /// A cursor walk maps the page before while its next request is out (`WaitingWork`); the
+    /// page must be handed on whatever the request does, so the work has run when `fetch`
+    /// returns, throws on the gateway's answer, or throws before sending anything.
+    @Test func theWorkGivenToAFetchHasRunWhenItReturnsOrThrows() throws {
+        let server = try LoopbackHTTPServer { _, index in
+            switch index {
+            case 0: return jsonAction(onePage)
+            case 1: return jsonAction("no", status: 403)
+            default: return jsonAction(#"{"code":"18","msg":"daily quota used"}"#)
+            }
+        }
+        let h = try ClientHarness(baseURL: server.url(""))
+        var ran: [String] = []
+        func fetch(_ name: String) throws {
+            _ = try h.client.fetch(.path("/api/items", params: [("page", "1")]), request: h.request, totalPath: ["data", "total"],
+                                   whileWaiting: WaitingWork { ran.append(name) })
+        }
+        try fetch("answered")
+        #expect(throws: GatewayError.self) { try fetch("refused") }
+        #expect(throws: QuotaExceeded.self) { try fetch("quota") }
+        #expect(throws: QuotaExceeded.self) { try fetch("never sent") }
+        #expect(ran == ["answered", "refused", "quota", "never sent"])
+        #expect(server.requests.count == 3, "the last fetch sent nothing")
+    }
+
     @Test func anHTTP403IsNotRetried() throws {
         let server = try LoopbackHTTPServer { _, _ in jsonAction("no", status: 403) }
         let h = try ClientHarness(baseURL: server.url(""))

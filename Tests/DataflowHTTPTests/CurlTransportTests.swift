@@ -121,6 +121,41 @@ struct CurlTransportTests {
         #expect(seen[1].header("Content-Length") == nil)
     }
 
+    /// `send(_:whileWaiting:)` runs the work once the request is out and before the answer is
+    /// read: here the server holds its answer until the work has seen the request arrive.
+    @Test func theWorkRunsWhileTheServerHasTheRequestAndBeforeItsAnswerIsRead() throws {
+        let arrived = DispatchSemaphore(value: 0), workDone = DispatchSemaphore(value: 0)
+        let server = try LoopbackHTTPServer { _, _ in
+            arrived.signal()
+            let afterWork = workDone.wait(timeout: .now() + 10) == .success
+            return .response(status: 200, body: afterWork ? "answered after the work" : "the work did not run while the request was out")
+        }
+        defer { server.stop() }
+        let transport = try CurlTransport(options: loopbackOptions())
+        for n in 1...3 {  // the first request opens the connection, the others reuse it
+            var sawRequest = false
+            let work = WaitingWork {
+                sawRequest = arrived.wait(timeout: .now() + 10) == .success
+                workDone.signal()
+            }
+            let response = try transport.send(HTTPRequest(url: server.url("/page?n=\(n)")), whileWaiting: work)
+            #expect(work.hasRun)
+            #expect(sawRequest, "the request had reached the server when the work ran")
+            #expect(String(decoding: response.body, as: UTF8.self) == "answered after the work")
+        }
+        #expect(server.accepts == 1)
+    }
+
+    /// A request that never went out leaves its work to the caller.
+    @Test func aRequestThatNeverWentOutLeavesTheWorkUnrun() throws {
+        let refusing = try RefusingPort()
+        let work = WaitingWork {}
+        #expect(throws: TransportError.self) {
+            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: "http://127.0.0.1:\(refusing.port)/page"), whileWaiting: work)
+        }
+        #expect(!work.hasRun)
+    }
+
     @Test func oneTransportPerWorkerThread() throws {
         let server = try LoopbackHTTPServer { request, _ in .response(status: 200, body: request.target) }
         defer { server.stop() }

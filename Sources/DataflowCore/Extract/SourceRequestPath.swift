@@ -77,7 +77,10 @@ public final class SourceRequestPath: HTTPTransport {
     /// each final (non-redirect) response into the answer, asks to send again, or throws — a
     /// ``RetryableFailure`` to be retried with backoff. `sent` counts every request sent: redirect
     /// hops, re-signed sends and attempts the transport lost (a dropped connection, a timeout) too.
-    func exchange<T>(_ start: Start, sent: inout Int, interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
+    /// `work` runs while the first request that goes out is answered, where the transport can
+    /// (``WaitingWork``); the caller runs it otherwise.
+    func exchange<T>(_ start: Start, sent: inout Int, whileWaiting work: WaitingWork? = nil,
+                     interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
         try retries.run {
             var base = start.base, query = start.query
             var method = start.method, body = start.body
@@ -110,9 +113,13 @@ public final class SourceRequestPath: HTTPTransport {
                 let response: HTTPResponse
                 sent += 1
                 do {
-                    response = try transport.send(HTTPRequest(method: method, url: url,
-                                                              headers: headers, body: sentBody,
-                                                              bodyFile: start.bodyFile, maxBodyBytes: start.maxBodyBytes))
+                    let request = HTTPRequest(method: method, url: url, headers: headers, body: sentBody,
+                                              bodyFile: start.bodyFile, maxBodyBytes: start.maxBodyBytes)
+                    if let work, !work.hasRun {
+                        response = try transport.send(request, whileWaiting: work)
+                    } else {
+                        response = try transport.send(request)
+                    }
                 } catch let error as TransportError where error.isRetryable {
                     throw RetryableFailure(error)
                 }

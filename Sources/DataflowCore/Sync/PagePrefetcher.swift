@@ -5,7 +5,7 @@ import Foundation
 /// the order they were fetched, and commits stay on the caller's thread in that order.
 ///
 /// ```swift
-/// let prefetcher = PagePrefetcher(capacity: 2) { try fetchNext() }   // (item, isLast)
+/// let prefetcher = PagePrefetcher(capacity: 2) { deliver in deliver(try fetchNext(), isLast) }
 /// defer { prefetcher.stop() }
 /// while let page = try prefetcher.next() { try commit(page) }
 /// ```
@@ -24,7 +24,12 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var stopped = false
 
-    init(capacity: Int, produce: @escaping @Sendable () throws -> (item: Item, isLast: Bool)) {
+    /// `produce` is called again and again on the producer thread and hands each item to
+    /// `deliver` (item, isLast) as soon as it is ready, even in the middle of its step: a cursor
+    /// walk delivers page *k* from inside its request for page *k + 1*. Each call delivers one
+    /// item, or throws; an error is handed out after the items delivered before it, and ends the
+    /// producer, as does an item marked last.
+    init(capacity: Int, produce: @escaping @Sendable (_ deliver: (Item, Bool) -> Void) throws -> Void) {
         self.capacity = max(1, capacity)
         Thread.startParsing { [self] in
             self.run(produce)
@@ -32,7 +37,7 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
         }
     }
 
-    private func run(_ produce: () throws -> (item: Item, isLast: Bool)) {
+    private func run(_ produce: ((Item, Bool) -> Void) throws -> Void) {
         while true {
             condition.lock()
             while buffer.count >= capacity && !cancelled { condition.wait() }
@@ -43,23 +48,26 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
             trash.removeAll()
             if stop { break }
             var last = false
-            let result: Result<Item, any Error>
             do {
-                let produced = try produce()
-                result = .success(produced.item)
-                last = produced.isLast
+                try produce { item, isLast in
+                    self.append(.success(item))
+                    last = last || isLast
+                }
             } catch {
-                result = .failure(error)
+                append(.failure(error))
                 last = true
             }
-            condition.lock()
-            buffer.append(result)
-            condition.broadcast()
-            condition.unlock()
             if last { break }
         }
         condition.lock()
         producerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func append(_ result: Result<Item, any Error>) {
+        condition.lock()
+        buffer.append(result)
         condition.broadcast()
         condition.unlock()
     }

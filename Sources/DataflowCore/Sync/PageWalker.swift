@@ -1,4 +1,5 @@
 import Foundation
+import DataflowHTTP
 
 /// Walks one dataset's pages and commits each with its state (docs/sync.md).
 ///
@@ -217,10 +218,15 @@ final class PageWalker {
         // Fetching and mapping run ahead on their own thread: the next request needs only the
         // page's highest cursor (read from the raw records), not its commit, so the gateway's
         // latency and the mapping overlap the warehouse's transaction; this thread only commits.
-        // The client, the plan and the mapper belong to the prefetch thread until `stop()` returns.
+        // On the prefetch thread, page k is mapped (and handed on) while the gateway answers the
+        // request for page k + 1 (`WaitingWork`): the chain request → parse → map → request is
+        // what bounds a fast walk. The client, the plan, the page in hand and the mapper belong
+        // to the prefetch thread until `stop()` returns.
         struct Producer {
             var plan: PagePlan
             let client: SourceClient
+            /// The page fetched and not yet handed on, with its cursors.
+            var inHand: (fetched: Fetched, records: [JSONValue], cursors: [Int?], more: Bool)?
         }
         struct Fetched {
             /// The response; its records are handed on mapped (`mapped`), not kept twice.
@@ -233,26 +239,42 @@ final class PageWalker {
         let producer = ThreadConfined(Producer(plan: PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true), client: client))
         let request = dataset.request
         let walker = ThreadConfined(self)
-        let prefetcher = PagePrefetcher<Fetched>(capacity: Self.prefetchDepth) {
+        /// Fetches the plan's next page, running `work` while the gateway answers it.
+        @Sendable func fetchNext(whileWaiting work: WaitingWork?) throws {
             let plan = producer.value.plan
             var params = baseParams + walker.value.pageParams(p, plan)
             if let from = plan.from { params = walker.value.filter(params, inc, from) }
-            var page = try producer.value.client.fetch(.path(request.path, params: params), request: request, totalPath: p.totalPath)
+            var page = try producer.value.client.fetch(.path(request.path, params: params), request: request, totalPath: p.totalPath,
+                                                       whileWaiting: work)
             // The records go on mapped; the parsed body is dropped here, so the committing thread
             // neither holds it nor spends its time freeing it.
             let records = page.records
             page.records = []
             page.body = nil
-            if records.isEmpty { return (Fetched(page: page, records: 0, mapped: MappedPage(), bound: plan.from), true) }
             // `inc` is the dataset's own `incremental`, so the mapper takes these cursors as its own.
             var hint = 0
             let cursors = records.map { record -> Int? in
                 if case .object(let o) = record { return RecordMapper.cursor(of: o, inc, hint: &hint) } else { return nil }
             }
-            let cmax = cursors.compactMap { $0 }.max()
-            let more = producer.value.plan.advance(count: records.count, total: page.total, maxCursor: cmax)
-            let mapped = walker.value.committer.mapper.mapPage(records, cursors: cursors)
-            return (Fetched(page: page, records: records.count, mapped: mapped, bound: plan.from), !more)
+            let more = records.isEmpty ? false
+                : producer.value.plan.advance(count: records.count, total: page.total, maxCursor: cursors.compactMap { $0 }.max())
+            producer.value.inHand = (Fetched(page: page, records: records.count, mapped: MappedPage(), bound: plan.from), records, cursors, more)
+        }
+        let prefetcher = PagePrefetcher<Fetched>(capacity: Self.prefetchDepth) { deliver in
+            if producer.value.inHand == nil { try fetchNext(whileWaiting: nil) }
+            guard let held = producer.value.inHand else { preconditionFailure("fetchNext always leaves a page in hand") }
+            producer.value.inHand = nil
+            try withoutActuallyEscaping(deliver) { deliver in
+                let handOn = WaitingWork {
+                    var fetched = held.fetched
+                    if fetched.records > 0 { fetched.mapped = walker.value.committer.mapper.mapPage(held.records, cursors: held.cursors) }
+                    deliver(fetched, !held.more)
+                }
+                // The page in hand is handed on whatever happens to the next request: an error is
+                // handed out after it.
+                defer { handOn.runOnce() }
+                if held.more { try fetchNext(whileWaiting: handOn) }
+            }
         }
         defer { prefetcher.stop() }
         var ledger = PassLedger(dataset: dataset.name, ownOrigin: ownOrigin)
