@@ -99,7 +99,8 @@ struct CatalogCommand: ParsableCommand {
                 bytes = Data(try format.render(report, colour: colour).utf8)
             }
             if let output {
-                try AtomicFile.write(bytes, to: output)
+                try AtomicFile.write(bytes, to: output,
+                                     finalCheck: project.warehouse.finalOutputCheck(output, writing: "catalogue", nothing: "nothing was written"))
             } else {
                 FileHandle.standardOutput.write(bytes)
             }

@@ -143,7 +143,9 @@ struct SyncCommand: ParsableCommand {
                 let coverage = try CoverageCalculator(project: project, db: warehouse).report()
                 let text = try PrometheusMetrics(summary: summary, startedAt: started, finishedAt: Date(), db: warehouse, coverage: coverage,
                                                  redactor: redactor).render()
-                try AtomicFile.write(Data(text.utf8), to: metricsFile)
+                try AtomicFile.write(Data(text.utf8), to: metricsFile,
+                                     finalCheck: project.warehouse.finalOutputCheck(metricsFile, option: "--metrics-file", writing: "metrics file",
+                                                                                    nothing: "the metrics were not written"))
             } catch {
                 withExtendedLifetime(warehouse) {}
                 throw fail("cannot write metrics: \(redactor.printable("\(error)"))", event: "error", exitCode: ExitCodes.datasetsFailed, redactor: redactor)

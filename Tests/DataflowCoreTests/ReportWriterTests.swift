@@ -158,6 +158,56 @@ struct ReportWriterTests {
         second.discard()
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["dataflow.prom", "dataflow.prom.partial", "notes.txt"])
     }
+
+    /// The folder is opened once, when the writer starts: a symbolic link on the way to it that is
+    /// pointed elsewhere meanwhile (at the warehouse's folder, say) does not move the file there.
+    @Test func atomicFileRenamesInTheFolderItOpenedWhateverALinkOnTheWayPointsToLater() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for folder in ["chosen", "other"] { try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true) }
+        try "the other folder's file\n".write(toFile: dir + "/other/out.csv", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "chosen")
+        let file = try AtomicFile.Writer(path: dir + "/link/out.csv", mode: 0o600)
+        try file.write(Data("export\n".utf8))
+        try FileManager.default.removeItem(atPath: dir + "/link")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "other")
+        try file.commit()
+        #expect(try String(contentsOfFile: dir + "/chosen/out.csv", encoding: .utf8) == "export\n")
+        #expect(try String(contentsOfFile: dir + "/other/out.csv", encoding: .utf8) == "the other folder's file\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/chosen") == ["out.csv"])
+    }
+
+    /// `export -o`, `catalog -o` and `sync --metrics-file` judge their path before writing
+    /// (`refuseAsOutput`); a link on that path pointed at the warehouse's folder after that check
+    /// and before the write starts is caught where the rename happens: the warehouse keeps every
+    /// byte and no temporary file stays beside it.
+    @Test func theFinalCheckRefusesTheWarehousesOwnNamesInItsFolderWhateverPathLedThere() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for folder in ["warehouse", "exports"] { try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true) }
+        let database = dir + "/warehouse/county.db"
+        try "SQLite format 3\0 the county's records".write(toFile: database, atomically: false, encoding: .utf8)
+        let location = DatabaseLocation.sqlite(path: database)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "exports")
+        for name in ["county.db", "county.db-wal", "county.db-shm", "county.db.lock"] {
+            let target = dir + "/link/" + name
+            try location.refuseAsOutput(target)   // an export's folder: fine when judged
+            try? FileManager.default.removeItem(atPath: dir + "/link")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "warehouse")
+            let file = try AtomicFile.Writer(path: target, mode: 0o600, finalCheck: location.finalOutputCheck(target))
+            try file.write(Data("uscc,name\n".utf8))
+            #expect { try file.commit() } throws: { "\($0)".contains("is the warehouse's") && "\($0)".contains("nothing was exported") }
+            try FileManager.default.removeItem(atPath: dir + "/link")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "exports")
+        }
+        #expect(try String(contentsOfFile: database, encoding: .utf8) == "SQLite format 3\0 the county's records")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/warehouse") == ["county.db"])
+        // Other names in the warehouse's folder, and the same names elsewhere, are written.
+        try AtomicFile.write(Data("a\n".utf8), to: dir + "/warehouse/county.csv", finalCheck: location.finalOutputCheck(dir + "/warehouse/county.csv"))
+        try AtomicFile.write(Data("b\n".utf8), to: dir + "/exports/county.db", finalCheck: location.finalOutputCheck(dir + "/exports/county.db"))
+        #expect(try String(contentsOfFile: dir + "/exports/county.db", encoding: .utf8) == "b\n")
+        #expect(DatabaseLocation.registered(scheme: "duckdb", address: "x").finalOutputCheck("x") == nil)
+    }
 }
 
 @Suite("status shows a dataset's error whole")

@@ -18,15 +18,42 @@ extension DatabaseLocation {
         let resolvedTarget = Self.resolvedPath(target)
         var targetStat = stat()
         let targetExists = stat(target, &targetStat) == 0
-        let files = [(database, "database"), (database + "-wal", "write-ahead log"), (database + "-shm", "shared-memory file"),
-                     (database + ".lock", "run lock")]
-        for (file, role) in files {
+        for (suffix, role) in Self.companions {
+            let file = database + suffix
             var fileStat = stat()
             let sameInode = targetExists && stat(file, &fileStat) == 0 && fileStat.st_dev == targetStat.st_dev && fileStat.st_ino == targetStat.st_ino
             guard sameInode || Self.resolvedPath(file) == resolvedTarget else { continue }
-            throw TableExporter.UsageError(message: "\(option) \(target) is the warehouse's \(role) (\(file)): the \(what) would replace it."
-                + " Choose another file; \(nothing)")
+            throw Self.refusal(option: option, target: target, role: role, file: file, writing: what, nothing: nothing)
         }
+    }
+
+    /// The same rule where the write happens (`AtomicFile`'s final check, just before its
+    /// rename): the folder the writer opened, and the name it will replace there. `refuseAsOutput`
+    /// judges the path before anything is written; a symbolic link on that path changed later
+    /// (to point into the warehouse's folder) would otherwise let the rename replace the database.
+    /// Only the warehouse's own names in its own folder can be replaced this way: a rename over a
+    /// link replaces the link, never the file it names. Nil for PostgreSQL.
+    public func finalOutputCheck(_ target: String, option: String = "-o", writing what: String = "export",
+                                 nothing: String = "nothing was exported") -> AtomicFile.FinalCheck? {
+        guard case .sqlite(let database) = self else { return nil }
+        let databaseFolder = (database as NSString).deletingLastPathComponent
+        let databaseName = (database as NSString).lastPathComponent
+        return { folder, name in
+            var opened = stat(), warehouseFolder = stat()
+            guard fstat(folder, &opened) == 0, stat(databaseFolder.isEmpty ? "." : databaseFolder, &warehouseFolder) == 0,
+                  opened.st_dev == warehouseFolder.st_dev, opened.st_ino == warehouseFolder.st_ino else { return }
+            for (suffix, role) in Self.companions where Array(name.utf8) == Array((databaseName + suffix).utf8) {
+                throw Self.refusal(option: option, target: target, role: role, file: database + suffix, writing: what, nothing: nothing)
+            }
+        }
+    }
+
+    /// The warehouse's file and its companions, by suffix, with what each is.
+    private static let companions = [("", "database"), ("-wal", "write-ahead log"), ("-shm", "shared-memory file"), (".lock", "run lock")]
+
+    private static func refusal(option: String, target: String, role: String, file: String, writing what: String, nothing: String) -> TableExporter.UsageError {
+        TableExporter.UsageError(message: "\(option) \(target) is the warehouse's \(role) (\(file)): the \(what) would replace it."
+            + " Choose another file; \(nothing)")
     }
 
     /// `path` made absolute, with symlinks, `.` and `..` resolved as far as the path exists (a file

@@ -12,6 +12,12 @@ import Glibc
 /// (`O_CREAT|O_EXCL|O_NOFOLLOW`, 0600): in a folder others may write to, nobody can have a file or
 /// a symbolic link waiting at its name, so the write never lands in someone else's file.
 ///
+/// The folder is opened once, when the writer starts, and the temporary file is created and
+/// renamed inside that open folder (`openat`, `renameat`): a symbolic link on the way to it that
+/// is changed meanwhile cannot move the file elsewhere. `finalCheck` judges the folder and name
+/// the rename will replace, just before it (the warehouse refuses its own files this way,
+/// `DatabaseLocation.finalOutputCheck`).
+///
 /// The writer holds an exclusive `flock` on its temporary file until the file is renamed or
 /// removed. A process killed mid-write (kill -9, a power cut) leaves its `FILE.partial-…` behind
 /// without a holder, and an export's holds the county's records: the next writer of FILE removes
@@ -33,6 +39,10 @@ public enum AtomicFile {
         public var description: String { "cannot write \(path): \(reason)" }
     }
 
+    /// Judges the open folder (a descriptor) and the name in it that a commit is about to
+    /// replace; throwing stops the commit, and the temporary file is removed.
+    public typealias FinalCheck = (_ folder: Int32, _ name: String) throws -> Void
+
     /// A file being written under `PATH.partial-<random>`; `commit()` puts it in place,
     /// `discard()` (or an error before `commit()`) leaves nothing behind.
     public final class Writer {
@@ -41,13 +51,31 @@ public enum AtomicFile {
         public let partial: String
         /// The descriptor to write to (close-on-exec).
         public let descriptor: Int32
+        /// The folder, opened once: the temporary file is created and renamed in it.
+        private let folder: Int32
+        /// The last path component of `path` and of `partial`.
+        private let name: String, partialName: String
+        private let finalCheck: FinalCheck?
         private var open = true
 
         /// Creates a new `path + ".partial-<random>"` with exactly `mode`; the folder must exist.
-        public init(path: String, mode: mode_t) throws {
+        /// `finalCheck` runs at `commit()`, just before the rename.
+        public init(path: String, mode: mode_t, finalCheck: FinalCheck? = nil) throws {
             self.path = path
+            self.finalCheck = finalCheck
+            let url = URL(fileURLWithPath: path)
+            name = url.lastPathComponent
+            let folderPath = (path as NSString).deletingLastPathComponent
+            folder = Glibc.open(folderPath.isEmpty ? "." : folderPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard folder >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno)).lowercased()) }
             Self.removeLeftovers(of: path)
-            (partial, descriptor) = try Self.createExclusively(besides: path, mode: mode)
+            do {
+                (partialName, descriptor) = try Self.createExclusively(in: folder, besides: name, path: path, mode: mode)
+            } catch {
+                close(folder)
+                throw error
+            }
+            partial = (folderPath.isEmpty ? "" : folderPath + "/") + partialName
         }
 
         /// Removes the `path.partial-<16 hex digits>` files a killed writer left: regular files of
@@ -80,12 +108,13 @@ public enum AtomicFile {
             return suffix.count == 16 && suffix.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
         }
 
-        /// A new file under an unpredictable name next to `path`, never through a symbolic link and
-        /// never one that already exists (a few tries, should a name be taken), then given `mode`.
-        private static func createExclusively(besides path: String, mode: mode_t) throws -> (String, Int32) {
+        /// A new file under an unpredictable name next to `name` in `folder`, never through a
+        /// symbolic link and never one that already exists (a few tries, should a name be taken),
+        /// then given `mode`.
+        private static func createExclusively(in folder: Int32, besides name: String, path: String, mode: mode_t) throws -> (String, Int32) {
             for _ in 0..<8 {
-                let name = path + ".partial-" + String(format: "%016llx", UInt64.random(in: .min ... .max))
-                let fd = Glibc.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                let name = name + ".partial-" + String(format: "%016llx", UInt64.random(in: .min ... .max))
+                let fd = openat(folder, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
                 if fd < 0 {
                     if errno == EEXIST { continue }
                     break
@@ -96,7 +125,7 @@ public enum AtomicFile {
                 // open(2) applies the umask; the mode asked for is the mode the file gets.
                 guard fchmod(fd, mode) == 0 else {
                     let reason = String(cString: strerror(errno)).lowercased()
-                    close(fd); unlink(name)
+                    close(fd); unlinkat(folder, name, 0)
                     throw WriteError(path: path, reason: reason)
                 }
                 return (name, fd)
@@ -117,16 +146,23 @@ public enum AtomicFile {
             }
         }
 
-        /// fsync, then rename over `path`. The descriptor (and its lock) is closed after the
-        /// rename, so the temporary name never exists without its holder.
+        /// fsync, the final check, then rename over `path` in the folder opened at the start. The
+        /// descriptor (and its lock) is closed after the rename, so the temporary name never exists
+        /// without its holder.
         public func commit() throws {
             guard open else { return }
             open = false
+            defer { close(descriptor); close(folder) }
             fsync(descriptor)
-            defer { close(descriptor) }
-            guard rename(partial, path) == 0 else {
+            do {
+                try finalCheck?(folder, name)
+            } catch {
+                unlinkat(folder, partialName, 0)
+                throw error
+            }
+            guard renameat(folder, partialName, folder, name) == 0 else {
                 let reason = String(cString: strerror(errno)).lowercased()
-                unlink(partial)
+                unlinkat(folder, partialName, 0)
                 throw WriteError(path: path, reason: reason)
             }
         }
@@ -135,8 +171,9 @@ public enum AtomicFile {
         public func discard() {
             guard open else { return }
             open = false
-            unlink(partial)
+            unlinkat(folder, partialName, 0)
             close(descriptor)
+            close(folder)
         }
 
         deinit { discard() }
@@ -145,8 +182,8 @@ public enum AtomicFile {
     /// Writes `data` to `path` with exactly `mode`, whatever the umask (reports and metrics hold
     /// counts, names and redacted errors — no personal data — and are read by other users: a web
     /// server, node_exporter; see docs/security.md "Files").
-    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        let file = try Writer(path: path, mode: mode)
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644, finalCheck: FinalCheck? = nil) throws {
+        let file = try Writer(path: path, mode: mode, finalCheck: finalCheck)
         do {
             try file.write(data)
             try file.commit()
