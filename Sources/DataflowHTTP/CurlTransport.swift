@@ -57,8 +57,10 @@ public final class CurlTransport: HTTPTransport {
         try send(request, work: nil)
     }
 
-    /// Runs `work` as soon as the request has gone out, while the server answers; its response is
-    /// then read from the socket's buffer (a slow `work` delays reading, never the request).
+    /// Runs `work` as soon as libcurl has sent request bytes, while the server answers; the answer
+    /// waits in the socket's buffer meanwhile. Through a proxy tunnel the first bytes sent are the
+    /// `CONNECT`, so the work may run before the request itself (it then only overlaps less). The
+    /// work's time counts against the request's timeout, and it must not use this transport.
     public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse {
         try send(request, work: work)
     }

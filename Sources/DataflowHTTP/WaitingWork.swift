@@ -3,7 +3,8 @@
 /// thread; whoever holds it runs it afterwards if the transport did not (``runOnce()``).
 ///
 /// A cursor walk maps page *k* while the gateway answers the request for page *k + 1*
-/// (docs/performance.md, item 31).
+/// (docs/performance.md, item 31), or while the source's rate limit holds that request back. The
+/// work must not send anything through the transport it is given to.
 ///
 /// ```swift
 /// let work = WaitingWork { mapped = mapper.mapPage(records) }

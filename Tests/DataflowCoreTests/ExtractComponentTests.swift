@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import DataflowCore
 
 @Suite("Envelope and page plan")
@@ -58,5 +59,23 @@ struct ExtractComponentTests {
         #expect(QueryString.build([("startTime", "2026-01-01 00:00:00"), ("name", "义乌"), ("a", "x&y=z")])
                 == "startTime=2026-01-01%2000%3A00%3A00&name=%E4%B9%89%E4%B9%8C&a=x%26y%3Dz")
         #expect(RequestTemplate(county: County(code: "330782", name: "义乌市")).fill("${county.code}-${county.name}") == "330782-义乌市")
+    }
+}
+
+@Suite("RateLimiter: the slot holds, and the wait does the caller's work")
+struct RateLimiterTests {
+    /// A cursor walk maps the page in hand while the rate limit holds its next request back
+    /// (`SourceRequestPath`), and the request still leaves no earlier than its slot.
+    @Test func workRunsInTheWaitAndTheRequestStillWaitsForItsSlot() {
+        let limiter = RateLimiter(perSecond: 5)   // one request per 0.2 s
+        var ran: [String] = []
+        let started = Date()
+        limiter.wait { ran.append("first") }     // the first slot is free: no wait, no work
+        limiter.wait { ran.append("second"); Thread.sleep(forTimeInterval: 0.05) }
+        #expect(ran == ["second"])
+        #expect(Date().timeIntervalSince(started) >= 0.19, "the second slot is 0.2 s after the first")
+        var unlimited = false
+        RateLimiter(perSecond: nil).wait { unlimited = true }
+        #expect(!unlimited, "no limit, no wait")
     }
 }

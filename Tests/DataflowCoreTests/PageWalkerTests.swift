@@ -228,9 +228,10 @@ struct PageWalkerTests {
         #expect(second.watermark == "2026-01-06 08:00:00")
     }
 
-    /// A cursor walk maps each page while its next request is out (`WaitingWork`). When that
-    /// request fails, the page before it is still committed, and the watermark is that page's.
-    @Test func aCursorWalkWhoseNextRequestFailsStillCommitsThePageMappedWhileItWasOut() throws {
+    /// A cursor walk hands each page on from inside its next request (`WaitingWork`, mapped while
+    /// the gateway answers). When that request fails, every page before it is still committed,
+    /// and the watermark is the last of them.
+    @Test func aCursorWalkWhoseNextRequestFailsStillCommitsEveryPageBeforeIt() throws {
         let items = (1...9).map { ("K\($0)", "2026-01-0\($0) 08:00:00") }
         let served = Locked<[String]>([])
         let server = try LoopbackHTTPServer { request, index in
@@ -399,7 +400,7 @@ struct PagePrefetcherTests {
         let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver in
             deliver(1, false)
             // The rest of the step (the next request) waits for the consumer to have item 1.
-            guard gate.wait(timeout: .now() + 600) == .success else { return }
+            guard gate.wait(timeout: .now() + 10) == .success else { return }
             throw Broken()
         }
         defer { prefetcher.stop() }

@@ -207,6 +207,19 @@ struct ReportWriterTests {
         try AtomicFile.write(Data("b\n".utf8), to: dir + "/exports/county.db", finalCheck: location.finalOutputCheck(dir + "/exports/county.db"))
         #expect(try String(contentsOfFile: dir + "/exports/county.db", encoding: .utf8) == "b\n")
         #expect(DatabaseLocation.registered(scheme: "duckdb", address: "x").finalOutputCheck("x") == nil)
+
+        // A configured path that is a symbolic link: SQLite keeps `-wal` and `-shm` beside the real
+        // file, the run lock beside the link; all of them are refused, existing or not.
+        try FileManager.default.createDirectory(atPath: dir + "/real", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: database, toPath: dir + "/real/county.db")
+        try FileManager.default.createSymbolicLink(atPath: database, withDestinationPath: "../real/county.db")
+        for target in ["/real/county.db", "/real/county.db-wal", "/real/county.db-shm", "/warehouse/county.db.lock"].map({ dir + $0 }) {
+            #expect(throws: TableExporter.UsageError.self, "\(target)") {
+                try AtomicFile.write(Data("x\n".utf8), to: target, finalCheck: location.finalOutputCheck(target))
+            }
+        }
+        #expect(try String(contentsOfFile: dir + "/real/county.db", encoding: .utf8) == "SQLite format 3\0 the county's records")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/real") == ["county.db"])
     }
 }
 

@@ -141,9 +141,16 @@ struct ExportGuardTests {
         #expect(after == before, "the warehouse file is untouched")
         #expect(try project.database().scalarInt("SELECT count(*) FROM market_licenses") == rows && (rows ?? 0) > 0)
 
-        // Any other file is fine.
+        // Any other file is fine, a bare name too (the current folder).
         let ok = try fromRoot("export", "market_licenses", "-o", "warehouse/county.csv")
         #expect(ok.status == 0, "\(ok.output)")
         #expect(try fromRoot("catalog", "-o", "warehouse/catalog.md").status == 0)
+        let bare = try fromRoot("export", "market_licenses", "-o", "licences.csv")
+        #expect(bare.status == 0, "\(bare.output)")
+        #expect(FileManager.default.fileExists(atPath: project.root.appendingPathComponent("licences.csv").path))
+        // A path that names a folder is refused by name, and nothing is created.
+        let folderName = try fromRoot("export", "market_licenses", "-o", "exports/")
+        #expect(folderName.status == 1 && folderName.stderr.contains("cannot write exports/: that names a folder, not a file"), "\(folderName.output)")
+        #expect(!FileManager.default.fileExists(atPath: project.root.appendingPathComponent("exports").path))
     }
 }

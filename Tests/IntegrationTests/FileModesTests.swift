@@ -154,6 +154,15 @@ struct FileModesTests {
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: project.warehousePath)) == before, "a read changes nothing, not even a migration")
 
+        // An export into a drop box: a folder others may write to and enter but not list (0733).
+        let dropBox = project.root.appendingPathComponent("drop-box").path
+        try FileManager.default.createDirectory(atPath: dropBox, withIntermediateDirectories: true)
+        chmod(dropBox, 0o733)
+        let dropped = try Self.asNobody(project, ["export", "market_licenses", "-o", dropBox + "/licences.csv"])
+        #expect(dropped.status == 0, "\(dropped.output)")
+        #expect(Self.mode(dropBox + "/licences.csv") == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dropBox) == ["licences.csv"])
+
         // Not readable at all: one plain sentence and exit 1.
         chmod(folder, 0o700)
         let denied = try Self.asNobody(project, ["status"])

@@ -31,19 +31,39 @@ extension DatabaseLocation {
     /// rename): the folder the writer opened, and the name it will replace there. `refuseAsOutput`
     /// judges the path before anything is written; a symbolic link on that path changed later
     /// (to point into the warehouse's folder) would otherwise let the rename replace the database.
-    /// Only the warehouse's own names in its own folder can be replaced this way: a rename over a
-    /// link replaces the link, never the file it names. Nil for PostgreSQL.
+    /// Refused: a name in that folder that is one of the warehouse's files now (same device and
+    /// inode: another spelling on a case-insensitive file system, a hard link), and the
+    /// warehouse's own names when the folder is the one its files are in (by the configured
+    /// path or the real one behind a symbolic link), whether they exist yet or not. A rename over
+    /// a symbolic link replaces the link, never the file it names. Nil for PostgreSQL.
     public func finalOutputCheck(_ target: String, option: String = "-o", writing what: String = "export",
                                  nothing: String = "nothing was exported") -> AtomicFile.FinalCheck? {
         guard case .sqlite(let database) = self else { return nil }
-        let databaseFolder = (database as NSString).deletingLastPathComponent
-        let databaseName = (database as NSString).lastPathComponent
         return { folder, name in
-            var opened = stat(), warehouseFolder = stat()
-            guard fstat(folder, &opened) == 0, stat(databaseFolder.isEmpty ? "." : databaseFolder, &warehouseFolder) == 0,
-                  opened.st_dev == warehouseFolder.st_dev, opened.st_ino == warehouseFolder.st_ino else { return }
-            for (suffix, role) in Self.companions where Array(name.utf8) == Array((databaseName + suffix).utf8) {
-                throw Self.refusal(option: option, target: target, role: role, file: database + suffix, writing: what, nothing: nothing)
+            func refuse(_ suffix: String, _ role: String) -> Error {
+                Self.refusal(option: option, target: target, role: role, file: database + suffix, writing: what, nothing: nothing)
+            }
+            var opened = stat(), named = stat()
+            guard fstat(folder, &opened) == 0 else {
+                throw AtomicFile.WriteError(path: target, reason: "cannot check the folder it goes to (\(String(cString: strerror(errno)).lowercased()))")
+            }
+            let nameExists = fstatat(folder, name, &named, AT_SYMLINK_NOFOLLOW) == 0
+            // The configured path's folder (the run lock is beside it) and, behind a symbolic link,
+            // the real database's (its `-wal` and `-shm` are beside that).
+            let real = realpath(database, nil).map { resolved in defer { free(resolved) }; return String(cString: resolved) }
+            let homes = [database] + (real.map { [$0] } ?? [])
+            for (suffix, role) in Self.companions {
+                var file = stat()
+                if nameExists, stat(database + suffix, &file) == 0, file.st_dev == named.st_dev, file.st_ino == named.st_ino {
+                    throw refuse(suffix, role)
+                }
+                for home in homes where Array(name.utf8) == Array(((home as NSString).lastPathComponent + suffix).utf8) {
+                    let homeFolder = (home as NSString).deletingLastPathComponent
+                    var held = stat()
+                    if stat(homeFolder.isEmpty ? "." : homeFolder, &held) == 0, held.st_dev == opened.st_dev, held.st_ino == opened.st_ino {
+                        throw refuse(suffix, role)
+                    }
+                }
             }
         }
     }

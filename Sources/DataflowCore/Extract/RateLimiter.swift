@@ -18,14 +18,21 @@ public final class RateLimiter: @unchecked Sendable {
 
     public init(perSecond: Double?) { interval = perSecond.map { 1 / $0 } ?? 0 }
 
-    public func wait() {
+    /// Waits for this caller's slot. `meanwhile` runs first when there is a wait (a cursor walk maps
+    /// the page in hand there, `WaitingWork`), and the sleep is only what is left of the wait.
+    public func wait(meanwhile: () -> Void = {}) {
         guard interval > 0 else { return }
-        let delay: Double = lock.withLock {
-            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-            let slot = max(now, next)
+        let slot: Double = lock.withLock {
+            let slot = max(Self.now, next)
             next = slot + interval
-            return slot - now
+            return slot
         }
-        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        guard slot > Self.now else { return }
+        meanwhile()
+        let left = slot - Self.now
+        if left > 0 { Thread.sleep(forTimeInterval: left) }
     }
+
+    /// Seconds on the monotonic clock.
+    private static var now: Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

@@ -88,8 +88,9 @@ public final class SourceRequestPath: HTTPTransport {
             var redirectStatus: Int?
             while true {
                 let verdict = origins.classify(base)
-                // Wait before signing, so a signature's timestamp is fresh when it is sent.
-                limiter.wait()
+                // Wait before signing, so a signature's timestamp is fresh when it is sent. Work
+                // waiting for this request's answer runs in the rate limit's wait, if there is one.
+                limiter.wait { work?.runOnce() }
                 var headers: [HTTPHeader] = []
                 var signed: OutgoingRequest?
                 var sentQuery = query

@@ -63,10 +63,10 @@ public enum AtomicFile {
         public init(path: String, mode: mode_t, finalCheck: FinalCheck? = nil) throws {
             self.path = path
             self.finalCheck = finalCheck
-            let url = URL(fileURLWithPath: path)
-            name = url.lastPathComponent
-            let folderPath = (path as NSString).deletingLastPathComponent
-            folder = Glibc.open(folderPath.isEmpty ? "." : folderPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let (folderPath, name) = try Self.split(path)
+            self.name = name
+            // `O_PATH`: a folder this user may write to and search but not list still works.
+            folder = Glibc.open(folderPath, Self.openPath | O_DIRECTORY | O_CLOEXEC)
             guard folder >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno)).lowercased()) }
             Self.removeLeftovers(of: path)
             do {
@@ -75,7 +75,24 @@ public enum AtomicFile {
                 close(folder)
                 throw error
             }
-            partial = (folderPath.isEmpty ? "" : folderPath + "/") + partialName
+            partial = path + partialName.dropFirst(name.count)
+        }
+
+        /// Linux's `O_PATH` (Glibc's Swift module does not export it): a descriptor that names the
+        /// folder for the `*at` calls without the right to list it.
+        private static let openPath: Int32 = 0o10000000
+
+        /// The folder and the file name of `path`, split at its last `/`; a path that names a
+        /// folder (empty, ending in `/`, `.` or `..`) is refused.
+        static func split(_ path: String) throws -> (folder: String, name: String) {
+            let slash = path.lastIndex(of: "/")
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            guard !name.isEmpty, name != ".", name != ".." else {
+                throw WriteError(path: path, reason: "that names a folder, not a file (give a file name)")
+            }
+            guard let slash else { return (".", name) }
+            let folder = String(path[..<slash])
+            return (folder.isEmpty ? "/" : folder, name)
         }
 
         /// Removes the `path.partial-<16 hex digits>` files a killed writer left: regular files of
