@@ -73,18 +73,36 @@ public final class RetryLoop {
     }
 
     /// Runs `attempt` until it returns, retrying each ``RetryableFailure`` up to the policy's limit.
-    public func run<T>(_ attempt: () throws -> T) throws -> T {
+    ///
+    /// `giveUpIf` is asked before each retry and every ``abandonCheck`` seconds of its wait: once
+    /// it says yes, no more is sent and the last failure's `exhausted` error is thrown at once (a
+    /// page fetched ahead that the walk no longer wants does not sit out a gateway's backoff or
+    /// `Retry-After`, nor send its retries).
+    public func run<T>(giveUpIf abandoned: (() -> Bool)? = nil, _ attempt: () throws -> T) throws -> T {
         var retries = 0
         while true {
             do {
                 return try attempt()
             } catch let failure as RetryableFailure {
-                guard retries < policy.maxRetries else { throw failure.exhausted }
+                guard retries < policy.maxRetries, abandoned?() != true else { throw failure.exhausted }
                 let delay = policy.delay(attempt: retries, retryAfter: failure.retryAfter, random: &random)
                 retries += 1
                 onRetry(RetryEvent(attempt: retries, cause: failure.cause, reason: failure.reason, delay: delay))
-                sleep(delay)
+                guard let abandoned else {
+                    sleep(delay)
+                    continue
+                }
+                var left = delay
+                while left > 0 {
+                    let step = min(left, Self.abandonCheck)
+                    sleep(step)
+                    left -= step
+                    if abandoned() { throw failure.exhausted }
+                }
             }
         }
     }
+
+    /// How often a wait between retries asks `giveUpIf`, in seconds.
+    public static let abandonCheck = 0.05
 }

@@ -117,7 +117,7 @@ struct PageFanTests {
         struct Broken: Error {}
         let h = try WalkerHarness(baseURL: "http://127.0.0.1:9", request: Self.pageRequest)
         let fetched = Locked<[Int]>([])
-        let fan = PageFan(values: .init(first: 2, step: 1, count: 4), own: h.client, lender: .none) { _, value in
+        let fan = PageFan(values: .init(first: 2, step: 1, count: 4), own: h.client, lender: .none) { _, value, _ in
             fetched.update { $0.append(value) }
             if value == 4 { throw Broken() }
             return FannedPage(page: FetchedPage(records: [.string("page \(value)")], total: 50, requests: 1, seconds: 0), records: 1, mapped: MappedPage())
@@ -134,7 +134,7 @@ struct PageFanTests {
     @Test func aRequestTheFanDidNotPlanIsLeftToTheWalk() throws {
         let h = try WalkerHarness(baseURL: "http://127.0.0.1:9", request: Self.pageRequest)
         let fetched = Locked<[Int]>([])
-        let fan = PageFan(values: .init(first: 10, step: 10, count: 3), own: h.client, lender: .none) { _, value in
+        let fan = PageFan(values: .init(first: 10, step: 10, count: 3), own: h.client, lender: .none) { _, value, _ in
             fetched.update { $0.append(value) }
             return FannedPage(page: FetchedPage(records: [.string("at \(value)")], total: 40, requests: 1, seconds: 0), records: 1, mapped: MappedPage())
         }
@@ -167,6 +167,26 @@ struct PageFanTests {
         #expect(error == nil, "\(String(describing: error))")
         #expect(try h.live() == 40)
         #expect(visible.value == 17, "records 1–17 were committed when offset 17 was asked for (\(String(describing: visible.value)))")
+    }
+
+    /// A page fetched ahead that the walk no longer wants gives up its retries when the fan stops:
+    /// it neither sits out the gateway's `Retry-After` nor sends its retries. Here the walk's next
+    /// offset (17, after a page of 7) is not the fan's (20), and offset 20 only ever answers 503
+    /// with `Retry-After: 3`: waited out, its two retries would reach the gateway.
+    @Test func aPageFetchedAheadThatTheWalkNoLongerWantsGivesUpItsRetries() throws {
+        let gateway = try SlowGateway(delay: 0.1) { request in
+            let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
+            if start == 20 { return jsonAction("{}", status: 503, headers: [("Retry-After", "3")]) }
+            return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
+        }
+        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest, retries: 2)
+        let out = Locked(0), lent = Locked(0)
+        let (_, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try h.live() == 40)
+        let offsets = gateway.server.requests.compactMap { parameter("o", in: $0.target) }
+        #expect(offsets.filter { $0 == "20" }.count == 1, "the fan's request for offset 20 was not retried: \(offsets)")
+        #expect(out.value == 0, "every borrowed slot was given back")
     }
 
     /// A page the fan failed to fetch (the gateway failed once, and the harness does not retry) is

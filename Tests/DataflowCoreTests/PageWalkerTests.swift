@@ -16,7 +16,8 @@ final class WalkerHarness {
     /// - Parameters:
     ///   - request: the dataset's `request:` body (2-space indent).
     ///   - incremental: the dataset's `incremental:` block, or "" for a full snapshot.
-    init(baseURL: String, request: String, incremental: String = "", sourceLines: String = "") throws {
+    /// - Parameter retries: the source's `retries` (none by default: a fault is the walk's to see).
+    init(baseURL: String, request: String, incremental: String = "", sourceLines: String = "", retries: Int = 0) throws {
         let config = """
         version: 1
         county: { code: "330782", name: 义乌市 }
@@ -24,7 +25,7 @@ final class WalkerHarness {
         sources:
           gw:
             base_url: \(baseURL)
-            retries: 0
+            retries: \(retries)
             proxy: ""
         \(sourceLines)
         """

@@ -82,4 +82,29 @@ struct RetryLoopTests {
         let status = RetryableFailure(status: HTTPResponse(status: 429, headers: [HTTPHeader(name: "Retry-After", value: "7")]), exhausted: GaveUp(after: 0))
         #expect(status.cause == "http-429" && status.retryAfter == "7")
     }
+
+    /// `giveUpIf`: asked before each retry and through its wait; once it says yes nothing more is
+    /// attempted and the last failure's error is thrown — here in the middle of a 2 s
+    /// `Retry-After`, which is not slept out.
+    @Test func aLoopThatIsToldToGiveUpStopsInsideItsWaitAndSendsNothingMore() throws {
+        let recorder = RetryRecorder()
+        var attempts = 0
+        let policy = RetryPolicy(maxRetries: 5, baseDelay: 0.01, maxDelay: 0.05, maxRetryAfter: 10)
+        #expect(throws: GaveUp(after: 1)) {
+            try recorder.loop(policy).run(giveUpIf: { recorder.sleeps.reduce(0, +) >= 0.5 }) {
+                attempts += 1
+                throw failure("http-503", retryAfter: "2", attempts)
+            }
+        }
+        #expect(attempts == 1, "no retry was sent")
+        #expect(recorder.events.count == 1, "the retry was reported before its wait")
+        let slept = recorder.sleeps.reduce(0, +)
+        #expect(slept >= 0.5 && slept < 0.6, "the wait stopped when told, not after 2 s (\(slept))")
+        #expect(recorder.sleeps.allSatisfy { $0 <= RetryLoop.abandonCheck })
+
+        // Told before the first retry: none is reported or waited for.
+        let quiet = RetryRecorder()
+        #expect(throws: GaveUp(after: 0)) { try quiet.loop(policy).run(giveUpIf: { true }) { throw failure("timeout") } }
+        #expect(quiet.events.isEmpty && quiet.sleeps.isEmpty)
+    }
 }

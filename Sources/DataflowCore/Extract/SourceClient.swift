@@ -177,7 +177,9 @@ public final class SourceClient {
     ///
     /// `work` runs while the gateway answers (``WaitingWork``): once the request is out, or, where
     /// the transport cannot, before this returns or throws. It has always run by then.
-    public func fetch(_ target: PageTarget, request: RequestConfig, totalPath: [String]?, whileWaiting work: WaitingWork? = nil) throws -> FetchedPage {
+    /// `giveUpIf` ends the retries early, for a page the walk may no longer want (`PageFan`).
+    public func fetch(_ target: PageTarget, request: RequestConfig, totalPath: [String]?, whileWaiting work: WaitingWork? = nil,
+                      giveUpIf abandoned: (() -> Bool)? = nil) throws -> FetchedPage {
         defer { work?.runOnce() }
         if let quotaMessage { throw QuotaExceeded(source: source.name, message: quotaMessage) }
         let started = Date()
@@ -187,7 +189,7 @@ public final class SourceClient {
         defer { requestsSent += requests }
         var signRetries = 0, refreshRetries = 0
         var renewedOn401 = false
-        var page = try self.requests.exchange(first, sent: &requests, whileWaiting: work) { response, landing -> SourceRequestPath.Step<FetchedPage> in
+        var page = try self.requests.exchange(first, sent: &requests, whileWaiting: work, giveUpIf: abandoned) { response, landing -> SourceRequestPath.Step<FetchedPage> in
             if let step = try checkStatus(response, path: path, landing: landing, renewedOn401: &renewedOn401, body: { response.body }) { return step }
             var page: FetchedPage
             switch request.format {

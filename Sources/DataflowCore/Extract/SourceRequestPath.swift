@@ -79,9 +79,10 @@ public final class SourceRequestPath: HTTPTransport {
     /// hops, re-signed sends and attempts the transport lost (a dropped connection, a timeout) too.
     /// `work` runs while the first request that goes out is answered, where the transport can
     /// (``WaitingWork``); the caller runs it otherwise.
-    func exchange<T>(_ start: Start, sent: inout Int, whileWaiting work: WaitingWork? = nil,
+    /// `abandoned` ends the retries early (``RetryLoop/run(giveUpIf:_:)``).
+    func exchange<T>(_ start: Start, sent: inout Int, whileWaiting work: WaitingWork? = nil, giveUpIf abandoned: (() -> Bool)? = nil,
                      interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
-        try retries.run {
+        try retries.run(giveUpIf: abandoned) {
             var base = start.base, query = start.query
             var method = start.method, body = start.body
             var hops = 0

@@ -48,7 +48,9 @@ final class PageFan: @unchecked Sendable {
     /// The most threads one dataset's fan runs, whatever the source's `concurrency`.
     static let mostThreads = 16
 
-    typealias Fetch = @Sendable (_ client: SourceClient, _ value: Int) throws -> FannedPage
+    /// Fetches one planned page; `stopped` says when the walk has stopped the fan (a fetch in its
+    /// retries gives up then: `SourceClient.fetch(…giveUpIf:)`).
+    typealias Fetch = @Sendable (_ client: SourceClient, _ value: Int, _ stopped: @escaping () -> Bool) throws -> FannedPage
 
     /// The page numbers or offsets the fan fetches, in the walk's order: `first`, `first + step`, …
     /// (`count` of them), computed as needed — a gateway's total may be a lie of any size.
@@ -118,7 +120,7 @@ final class PageFan: @unchecked Sendable {
             let index = claimed
             claimed += 1
             condition.unlock()
-            let result = Result { try fetch(client, values[index]) }
+            let result = Result { try fetch(client, values[index], { [self] in condition.withLock { cancelled } }) }
             condition.lock()
             results[index] = result
             if case .failure = result { failed = true }
@@ -171,9 +173,9 @@ final class PageFan: @unchecked Sendable {
     /// After a failure, an index no thread claimed is never fetched (under `condition`).
     private var nextNeverComes: Bool { failed && claimed <= taken }
 
-    /// Stops every thread after its current fetch (a fetch in its retries finishes them) and waits
-    /// for them: the walk's client is its own again, every borrowed slot is back, and what was
-    /// fetched ahead is dropped. Idempotent.
+    /// Stops every thread after its current request (a fetch waiting to retry gives up, sending
+    /// nothing more) and waits for them: the walk's client is its own again, every borrowed slot
+    /// is back, and what was fetched ahead is dropped. Idempotent.
     func stop() {
         condition.lock()
         defer { condition.unlock() }

@@ -379,8 +379,9 @@ final class PageWalker {
                 count = page.records.count
                 if ledger.pages == 0, let total = page.total, count > 0, count < total {
                     fan = PageFan(values: Self.valuesAhead(of: plan, offsets: isOffset, firstPageRecords: count, total: total),
-                                  own: client, lender: lender, fetch: { [request = dataset.request, mappers = fanMappers] client, value in
-                        var page = try client.fetch(.path(request.path, params: query.params(value)), request: request, totalPath: p.totalPath)
+                                  own: client, lender: lender, fetch: { [request = dataset.request, mappers = fanMappers] client, value, stopped in
+                        var page = try client.fetch(.path(request.path, params: query.params(value)), request: request, totalPath: p.totalPath,
+                                                    giveUpIf: stopped)
                         let records = page.records
                         page.body = nil
                         page.records = []
