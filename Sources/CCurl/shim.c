@@ -11,7 +11,7 @@ CURLcode dataflow_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) { 
 CURLcode dataflow_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) { return curl_easy_getinfo(handle, info, value); }
 CURLcode dataflow_curl_global_init_all(void) { return curl_global_init(CURL_GLOBAL_ALL); }
 
-CURLcode dataflow_curl_perform(CURLM *multi, CURL *easy, void (*work)(void *), void *context, int *multi_code) {
+CURLcode dataflow_curl_perform(CURLM *multi, CURL *easy, void (*work)(void *), int (*abandoned)(void *), void *context, int *multi_code) {
     int work_ran = 0;
     *multi_code = CURLM_OK;
     CURLMcode mc = curl_multi_add_handle(multi, easy);
@@ -35,8 +35,9 @@ CURLcode dataflow_curl_perform(CURLM *multi, CURL *easy, void (*work)(void *), v
                 continue;  // read what arrived meanwhile before waiting
             }
         }
+        if (abandoned != NULL && abandoned(context)) { result = CURLE_ABORTED_BY_CALLBACK; break; }
         // Waits for the socket or libcurl's own next timeout (connect, overall), whichever is first.
-        mc = curl_multi_poll(multi, NULL, 0, 1000, NULL);
+        mc = curl_multi_poll(multi, NULL, 0, abandoned != NULL ? 100 : 1000, NULL);
         if (mc != CURLM_OK) { *multi_code = mc; result = CURLE_OUT_OF_MEMORY; break; }
     }
     curl_multi_remove_handle(multi, easy);

@@ -54,18 +54,28 @@ public final class CurlTransport: HTTPTransport {
     public static var libcurlVersion: String { String(cString: curl_version()) }
 
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
-        try send(request, work: nil)
+        try send(request, work: nil, abandoned: nil)
     }
 
     /// Runs `work` as soon as libcurl has sent request bytes, while the server answers; the answer
     /// waits in the socket's buffer meanwhile. Through a proxy tunnel the first bytes sent are the
     /// `CONNECT`, so the work may run before the request itself (it then only overlaps less). The
     /// work's time counts against the request's timeout, and it must not use this transport.
-    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse {
-        try send(request, work: work)
+    /// `abandoned` is asked at least every 100 ms while the answer is awaited; once it says yes the
+    /// connection is dropped and a ``TransportError`` of kind `abandoned` (not retried) is thrown.
+    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork?, abandonIf abandoned: (() -> Bool)?) throws -> HTTPResponse {
+        try send(request, work: work, abandoned: abandoned)
     }
 
-    private func send(_ request: HTTPRequest, work: WaitingWork?) throws -> HTTPResponse {
+    /// What the C loop calls back: the work, and whether the caller still wants the answer.
+    private final class Hooks {
+        let work: WaitingWork?
+        let abandoned: (() -> Bool)?
+        var gaveUp = false
+        init(work: WaitingWork?, abandoned: (() -> Bool)?) { self.work = work; self.abandoned = abandoned }
+    }
+
+    private func send(_ request: HTTPRequest, work: WaitingWork?, abandoned: (() -> Bool)?) throws -> HTTPResponse {
         let target = "\(request.method) \(URLRedaction.redact(request.url))"
         try Self.validate(request, target: target)
 
@@ -106,14 +116,22 @@ public final class CurlTransport: HTTPTransport {
             errorBuffer[0] = 0
             var multiCode: Int32 = 0
             let code: CURLcode
-            if let work {
-                code = withExtendedLifetime(work) {
-                    dataflow_curl_perform(multi, handle, { context in
-                        Unmanaged<WaitingWork>.fromOpaque(context!).takeUnretainedValue().runOnce()
-                    }, Unmanaged.passUnretained(work).toOpaque(), &multiCode)
+            let hooks = Hooks(work: work, abandoned: abandoned)
+            if work != nil || abandoned != nil {
+                code = withExtendedLifetime(hooks) {
+                    dataflow_curl_perform(multi, handle, work == nil ? nil : { context in
+                        Unmanaged<Hooks>.fromOpaque(context!).takeUnretainedValue().work?.runOnce()
+                    }, abandoned == nil ? nil : { context in
+                        let hooks = Unmanaged<Hooks>.fromOpaque(context!).takeUnretainedValue()
+                        hooks.gaveUp = hooks.abandoned?() == true
+                        return hooks.gaveUp ? 1 : 0
+                    }, Unmanaged.passUnretained(hooks).toOpaque(), &multiCode)
                 }
             } else {
-                code = dataflow_curl_perform(multi, handle, nil, nil, &multiCode)
+                code = dataflow_curl_perform(multi, handle, nil, nil, nil, &multiCode)
+            }
+            if code == CURLE_ABORTED_BY_CALLBACK && hooks.gaveUp {
+                throw TransportError(kind: .abandoned, message: "\(target): given up waiting, the answer is no longer wanted")
             }
             if multiCode != 0 {
                 throw TransportError(kind: .other, message: "\(target): libcurl's multi interface failed (\(String(cString: curl_multi_strerror(CURLMcode(rawValue: multiCode)))))")

@@ -18,12 +18,19 @@ public protocol HTTPTransport: AnyObject {
 
     /// The same, running `work` once the request is out and before the response is read, where
     /// the transport can; otherwise `work` is left for the caller (``WaitingWork/runOnce()``).
-    func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse
+    /// Where the transport can, it also asks `abandoned` while it waits, and stops with a
+    /// ``TransportError`` of kind `abandoned` once the answer is no longer wanted.
+    func send(_ request: HTTPRequest, whileWaiting work: WaitingWork?, abandonIf abandoned: (() -> Bool)?) throws -> HTTPResponse
 }
 
 extension HTTPTransport {
-    /// Sends without running `work`: the caller runs it afterwards.
-    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse {
+    /// Sends as `send(_:)` does: the caller runs `work` afterwards, and the answer is waited for.
+    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork?, abandonIf abandoned: (() -> Bool)?) throws -> HTTPResponse {
         try send(request)
+    }
+
+    /// `send(_:whileWaiting:abandonIf:)` without giving up.
+    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse {
+        try send(request, whileWaiting: work, abandonIf: nil)
     }
 }

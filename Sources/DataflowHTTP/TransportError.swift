@@ -24,6 +24,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case tls
         /// The URL is not an absolute, well-formed `http` or `https` URL.
         case invalidURL
+        /// The caller stopped waiting for the answer (a page fetched ahead that the walk dropped).
+        case abandoned
         /// Anything else (bad content encoding, an invalid header…).
         case other
     }
@@ -49,7 +51,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public static func isRetryable(_ kind: Kind) -> Bool {
         switch kind {
         case .timeout, .connect, .dropped: true
-        case .tooLarge, .tls, .invalidURL, .other: false
+        case .tooLarge, .tls, .invalidURL, .abandoned, .other: false
         }
     }
 

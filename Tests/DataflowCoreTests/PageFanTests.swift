@@ -189,6 +189,27 @@ struct PageFanTests {
         #expect(out.value == 0, "every borrowed slot was given back")
     }
 
+    /// A page fetched ahead that the gateway never answers is abandoned when the fan stops, not
+    /// waited for until the source's timeout (120 s here): the walk goes on at once.
+    @Test func aPageFetchedAheadThatTheGatewayNeverAnswersIsAbandonedWhenTheFanStops() throws {
+        let server = try LoopbackHTTPServer { request, _ in
+            let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
+            if start == 20 { return .hang }
+            Thread.sleep(forTimeInterval: 0.05)
+            return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
+        }
+        defer { server.stop() }
+        let h = try WalkerHarness(baseURL: server.url(""), request: Self.offsetRequest, sourceLines: "    timeout: 120s")
+        let out = Locked(0), lent = Locked(0)
+        let started = Date()
+        let (_, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try h.live() == 40)
+        #expect(server.requests.contains { parameter("o", in: $0.target) == "20" }, "the fan did ask for offset 20")
+        #expect(Date().timeIntervalSince(started) < 60, "the walk did not wait out the timeout of a page it dropped")
+        #expect(out.value == 0, "every borrowed slot was given back")
+    }
+
     /// A page the fan failed to fetch (the gateway failed once, and the harness does not retry) is
     /// fetched again by the walk: the pass completes.
     @Test func aBriefFailureOfAPageFetchedAheadCostsTheFansAttemptNotTheDataset() throws {

@@ -146,6 +146,26 @@ struct CurlTransportTests {
         #expect(server.accepts == 1)
     }
 
+    /// A caller that no longer wants the answer gets control back while the server still says
+    /// nothing: an `abandoned` error, not retried, long before the transfer's own timeout.
+    @Test func aRequestWhoseAnswerIsNoLongerWantedIsAbandonedNotWaitedFor() throws {
+        let server = try LoopbackHTTPServer { _, _ in .hang }
+        defer { server.stop() }
+        let transport = try CurlTransport(options: loopbackOptions(timeout: 120))
+        let started = Date()
+        let error = try #require(throws: TransportError.self) {
+            try transport.send(HTTPRequest(url: server.url("/page?sign=SIGSECRET")), whileWaiting: nil,
+                               abandonIf: { Date().timeIntervalSince(started) > 0.3 })
+        }
+        #expect(error.kind == .abandoned && !error.isRetryable, "\(error)")
+        #expect(!error.message.contains("SIGSECRET"))
+        #expect(Date().timeIntervalSince(started) < 60, "not the 120 s timeout")
+        // The transport is still usable: the next request gets its own connection.
+        let answering = try LoopbackHTTPServer { _, _ in .response(status: 200, body: "ok") }
+        defer { answering.stop() }
+        #expect(try transport.send(HTTPRequest(url: answering.url("/next"))).body == Array("ok".utf8))
+    }
+
     /// A request that never went out leaves its work to the caller.
     @Test func aRequestThatNeverWentOutLeavesTheWorkUnrun() throws {
         let refusing = try RefusingPort()

@@ -19,10 +19,12 @@ CURLcode dataflow_curl_getinfo_double(CURL *handle, CURLINFO info, double *value
 // request has gone out (libcurl counts its bytes in CURLINFO_REQUEST_SIZE) and before the
 // response is read, `work(context)` runs once on the calling thread, so the caller can do other
 // work while the server answers; a transfer that ends before its request is out leaves it to the
-// caller (who knows whether it ran). A multi-interface failure is
-// returned as CURLE_FAILED_INIT (adding the handle) or CURLE_OUT_OF_MEMORY, with the CURLMcode
-// in `*multi_code`.
-CURLcode dataflow_curl_perform(CURLM *multi, CURL *easy, void (*work)(void *), void *context, int *multi_code);
+// caller (who knows whether it ran). When `abandoned` is given it is asked at least every 100 ms
+// while the transfer runs; once it returns non-zero the transfer stops with
+// CURLE_ABORTED_BY_CALLBACK. Both get `context`. A multi-interface failure is returned as
+// CURLE_FAILED_INIT (adding the handle) or CURLE_OUT_OF_MEMORY, with the CURLMcode in
+// `*multi_code`.
+CURLcode dataflow_curl_perform(CURLM *multi, CURL *easy, void (*work)(void *), int (*abandoned)(void *), void *context, int *multi_code);
 
 // CURL_GLOBAL_ALL is a compound macro that Swift does not import.
 CURLcode dataflow_curl_global_init_all(void);

@@ -79,7 +79,8 @@ public final class SourceRequestPath: HTTPTransport {
     /// hops, re-signed sends and attempts the transport lost (a dropped connection, a timeout) too.
     /// `work` runs while the first request that goes out is answered, where the transport can
     /// (``WaitingWork``); the caller runs it otherwise.
-    /// `abandoned` ends the retries early (``RetryLoop/run(giveUpIf:_:)``).
+    /// `abandoned` ends the retries early (``RetryLoop/run(giveUpIf:_:)``) and a request the
+    /// transport is still waiting for (a ``TransportError`` of kind `abandoned`).
     func exchange<T>(_ start: Start, sent: inout Int, whileWaiting work: WaitingWork? = nil, giveUpIf abandoned: (() -> Bool)? = nil,
                      interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
         try retries.run(giveUpIf: abandoned) {
@@ -117,8 +118,8 @@ public final class SourceRequestPath: HTTPTransport {
                 do {
                     let request = HTTPRequest(method: method, url: url, headers: headers, body: sentBody,
                                               bodyFile: start.bodyFile, maxBodyBytes: start.maxBodyBytes)
-                    if let work, !work.hasRun {
-                        response = try transport.send(request, whileWaiting: work)
+                    if (work != nil && work?.hasRun == false) || abandoned != nil {
+                        response = try transport.send(request, whileWaiting: work?.hasRun == false ? work : nil, abandonIf: abandoned)
                     } else {
                         response = try transport.send(request)
                     }
