@@ -145,6 +145,28 @@ struct RecordFileReaderTests {
         return (records, batches)
     }
 
+    /// A CSV download cut inside a record is found before the first batch is handed on (so a
+    /// retry does not hand the same records on, and count them, again); a complete file without a
+    /// last line end, or with a malformed record, is not mistaken for a cut one. Raw GB18030
+    /// bytes have the same shape as their UTF-8.
+    @Test(arguments: [1, 3, 64])
+    func aCSVFileCutInsideARecordHandsNothingOn(_ chunk: Int) throws {
+        let complete = "NAME,NOTE\r\n刘䶮,\"a, \"\"b\"\"\r\nc\"\r\n𠮷田春,x\r\n龚,y"
+        for cut in ["NAME,NOTE\r\n刘䶮,\"a, \"\"b\"\"\r\nc\"\r\n𠮷田春,x\r\n龚", "NAME,NOTE\r\n刘䶮,\"a, \"\"b\"\"\r\n", "NAME,NOTE\r\n刘䶮,\"a, \"\"b"] {
+            for bytes in [Array(cut.utf8), try #require(Self.gb18030(cut))] {
+                var handedOn = 0
+                let path = try file(bytes)
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                #expect(throws: TruncatedBody.self, "\(cut)") {
+                    try RecordFileReader.read(path: path, format: .csv, encoding: bytes == Array(cut.utf8) ? nil : .gb18030, batch: 1, chunkBytes: chunk) { handedOn += $0.count }
+                }
+                #expect(handedOn == 0, "\(cut): \(handedOn) records handed on before the cut was found")
+            }
+        }
+        #expect(try read(Array(complete.utf8), .csv, chunk: chunk).records.count == 3)
+        #expect(throws: CSVReader.SyntaxError.self) { try read(Array("A,B\nx\"y,1\n".utf8), .csv, chunk: chunk) }
+    }
+
     @Test(arguments: [1, 2, 3, 5, 7, 64])
     func gb18030CSVSplitAnywhereParsesTheSame(_ chunk: Int) throws {
         let text = "NAME,NOTE\r\n刘䶮,\"a, \"\"b\"\"\r\nc\"\r\n𠮷田春,x\r\n龚,y"

@@ -59,4 +59,35 @@ struct TruncatedRecordCountTests {
         #expect(try db.scalarText("SELECT fetched || ' ' || inserted || ' ' || unchanged FROM _dataflow_run_datasets") == "12000 12000 0")
         #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes") == 12_000)
     }
+
+    /// The same for CSV, cut inside a quoted field (an open quote at the end) or inside the last
+    /// record (fewer fields than the header, no line end): found before any record is handed on.
+    static let csvCutOnce = """
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args): pass
+        def do_GET(self):
+            data = open(os.path.join(sys.argv[1], "records.csv"), "rb").read()
+            served = os.path.join(sys.argv[1], "served")
+            if not os.path.exists(served):
+                open(served, "w").close()
+                cut = open(os.path.join(sys.argv[1], "cut"), "rb").read()
+                data = data[:data.index(cut) + len(cut)]
+            self.send_response(200); self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    """
+
+    @Test(arguments: [#"K11000,"义乌"#, "K11000"])
+    func aRetriedCSVDownloadCountsEachRecordOnce(cut: String) throws {
+        let lines = "id,name\r\n" + (0..<12_000).map { #"K\#(String(format: "%05d", $0)),"义乌 \#($0)""# }.joined(separator: "\r\n") + "\r\n"
+        let gateway = try StaticGateway(files: ["records.csv": lines, "cut": cut], handler: Self.csvCutOnce)
+        let root = try StaticGateway.county(at: gateway, datasets: [("items", "{ path: /d, format: csv, pagination: { type: none } }")])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try Command.run(Binaries.dataflow, ["sync", "--project", root.path], in: root)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(FileManager.default.fileExists(atPath: gateway.dir.appendingPathComponent("www/served").path), "the first answer was not cut")
+        let db = try SQLiteDatabase(path: root.appendingPathComponent("warehouse/county.db").path)
+        #expect(try db.scalarInt("SELECT count(*) FROM items") == 12_000)
+        #expect(try db.scalarText("SELECT fetched || ' ' || inserted || ' ' || unchanged FROM _dataflow_run_datasets") == "12000 12000 0")
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes") == 12_000)
+    }
 }

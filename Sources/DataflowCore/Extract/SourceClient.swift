@@ -260,9 +260,9 @@ public final class SourceClient {
     /// Downloads an NDJSON or CSV response to a private file (``DownloadFolder``, at most the
     /// source's `max_download` bytes) and hands its records on in batches of `batch` (bounded
     /// memory whatever the size); the returned page has the headers and counts but no records.
-    /// A body that ends inside a record is fetched again like any transport fault (records
-    /// already handed on are handed on again; the warehouse sees them unchanged). The file is
-    /// removed afterwards, whatever happens.
+    /// A body that ends inside a record is fetched again like any transport fault; the reader
+    /// checks the file's end before it hands any record on (`RecordFileReader`), so nothing is
+    /// handed on twice. The file is removed afterwards, whatever happens.
     public func fetchStreaming(_ target: PageTarget, request: RequestConfig, batch: Int,
                                onRecords: ([JSONValue]) throws -> Void) throws -> FetchedPage {
         if let quotaMessage { throw QuotaExceeded(source: source.name, message: quotaMessage) }

@@ -25,11 +25,14 @@ public enum CSVReader {
         /// Line number where the current row started / currently at.
         public private(set) var line = 1
         private var rowLine = 1
+        /// Rows carry, per field, "" for an empty one and "x" for any other instead of its text:
+        /// for a pass that only needs the file's shape (`RecordFileReader`'s check of a download's end).
+        private let shapeOnly: Bool
 
-        public init() {}
+        public init(shapeOnly: Bool = false) { self.shapeOnly = shapeOnly }
 
         private mutating func endField() {
-            row.append(String(decoding: field, as: UTF8.self))
+            row.append(shapeOnly ? (field.isEmpty ? "" : "x") : String(decoding: field, as: UTF8.self))
             field.removeAll(keepingCapacity: true)
             quotedField = false
         }

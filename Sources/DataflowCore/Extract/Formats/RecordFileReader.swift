@@ -23,6 +23,7 @@ public enum RecordFileReader {
         var decoder = try UTF8Decoder(resolved)
         switch format {
         case .csv:
+            try checkCSVEnd(path, chunkBytes: chunkBytes)
             var parser = CSVReader.Parser()
             var builder = CSVReader.RecordBuilder()
             func emit(_ row: [String], _ line: Int) throws { if let r = try builder.record(row, line: line) { try add(r) } }
@@ -64,6 +65,28 @@ public enum RecordFileReader {
         }
         if !pending.isEmpty { try onRecords(pending) }
         return total
+    }
+
+    /// Throws ``TruncatedBody`` when a CSV file ends inside a quoted field, or with a last record
+    /// that has no line end and fewer fields than the header: the checks the reading pass makes at
+    /// the end, made first over the file's shape (no field's text is built), so a download cut
+    /// inside a record is fetched again before any of its records is handed on (and stored, and
+    /// counted, twice). The raw bytes are read as they are: the bytes that shape a CSV file
+    /// (quote, comma, CR, LF) never occur inside a UTF-8 or GB18030 multi-byte sequence.
+    static func checkCSVEnd(_ path: String, chunkBytes: Int) throws {
+        var parser = CSVReader.Parser(shapeOnly: true)
+        var headerFields: Int?
+        func row(_ fields: [String], _ line: Int) { if headerFields == nil { headerFields = fields.count } }
+        do {
+            try chunks(path, chunkBytes) { chunk in try chunk.withUnsafeBufferPointer { try parser.feed($0, emit: row) } }
+            try parser.finish { fields, line in
+                if let header = headerFields, fields.count < header, !(fields.count == 1 && fields[0].isEmpty) {
+                    throw TruncatedBody("CSV line \(line): the last record has \(fields.count) of the header's \(header) fields and no line end")
+                }
+            }
+        } catch is CSVReader.SyntaxError {
+            return   // malformed, not cut: the reading pass reports it where it is
+        }
     }
 
     /// Throws ``TruncatedBody`` when what follows the file's last line break is not complete JSON:
