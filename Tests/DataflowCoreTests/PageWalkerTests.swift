@@ -314,7 +314,7 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
 struct PagePrefetcherTests {
     @Test func itemsComeInOrderAndTheProducerNeverRunsMoreThanCapacityAhead() throws {
         let produced = Locked(0)
-        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver in
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver, _ in
             let n = produced.value + 1
             produced.value = n
             deliver(n, n == 200)
@@ -332,7 +332,7 @@ struct PagePrefetcherTests {
     @Test func aProducerErrorComesAfterEveryItemFetchedBeforeIt() throws {
         struct Broken: Error {}
         let count = Locked(0)
-        let prefetcher = PagePrefetcher<Int>(capacity: 4) { deliver in
+        let prefetcher = PagePrefetcher<Int>(capacity: 4) { deliver, _ in
             count.value += 1
             if count.value == 3 { throw Broken() }
             deliver(count.value, false)
@@ -353,7 +353,7 @@ struct PagePrefetcherTests {
         }
         let log = Locked<[Bool]>([])
         let count = Locked(0)
-        let prefetcher = PagePrefetcher<Page>(capacity: 1) { deliver in
+        let prefetcher = PagePrefetcher<Page>(capacity: 1) { deliver, _ in
             Thread.current.name = "producer"
             count.value += 1
             deliver(Page(log), count.value == 6)
@@ -379,7 +379,7 @@ struct PagePrefetcherTests {
     /// after the bound while it is not, and false at once when the producer has finished.
     @Test func waitForNextReturnsWhenTheItemArrivesOrTheProducerHasFinished() throws {
         let gate = DispatchSemaphore(value: 0)
-        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver in
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver, _ in
             gate.wait()
             deliver(1, true)
         }
@@ -398,7 +398,7 @@ struct PagePrefetcherTests {
     @Test func anItemDeliveredInsideAStepIsHandedOutBeforeTheStepEndsAndItsErrorAfterIt() throws {
         struct Broken: Error {}
         let gate = DispatchSemaphore(value: 0)
-        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver in
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver, _ in
             deliver(1, false)
             // The rest of the step (the next request) waits for the consumer to have item 1.
             guard gate.wait(timeout: .now() + 10) == .success else { return }
@@ -411,8 +411,25 @@ struct PagePrefetcherTests {
         #expect(try prefetcher.next() == nil)
     }
 
+    /// `stopped` turns true when the consumer stops: a cursor walk's prefetch thread passes it to
+    /// its fetch (`giveUpIf`), so a walk that fails does not wait out the next page's retries.
+    @Test func aStepSeesTheConsumerStopAndCanGiveUp() throws {
+        struct GaveUp: Error {}
+        let sawStop = Locked(false)
+        let prefetcher = PagePrefetcher<Int>(capacity: 2) { deliver, stopped in
+            deliver(1, false)
+            let deadline = Date(timeIntervalSinceNow: 10)
+            while !stopped() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }   // a retry's wait
+            sawStop.value = stopped()
+            throw GaveUp()
+        }
+        #expect(try prefetcher.next() == 1)
+        prefetcher.stop()
+        #expect(sawStop.value, "the step saw the stop while it waited")
+    }
+
     @Test func stopReturnsWhileTheProducerWaitsForRoomAndIsIdempotent() {
-        let prefetcher = PagePrefetcher<Int>(capacity: 1) { $0(0, false) }
+        let prefetcher = PagePrefetcher<Int>(capacity: 1) { deliver, _ in deliver(0, false) }
         prefetcher.stop()
         prefetcher.stop()
     }

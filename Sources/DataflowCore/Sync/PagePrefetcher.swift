@@ -5,7 +5,7 @@ import Foundation
 /// the order they were fetched, and commits stay on the caller's thread in that order.
 ///
 /// ```swift
-/// let prefetcher = PagePrefetcher(capacity: 2) { deliver in deliver(try fetchNext(), isLast) }
+/// let prefetcher = PagePrefetcher(capacity: 2) { deliver, stopped in deliver(try fetchNext(giveUpIf: stopped), isLast) }
 /// defer { prefetcher.stop() }
 /// while let page = try prefetcher.next() { try commit(page) }
 /// ```
@@ -28,8 +28,9 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
     /// `deliver` (item, isLast) as soon as it is ready, even in the middle of its step: a cursor
     /// walk delivers page *k* from inside its request for page *k + 1*. Each call delivers one
     /// item, or throws; an error is handed out after the items delivered before it, and ends the
-    /// producer, as does an item marked last.
-    init(capacity: Int, produce: @escaping @Sendable (_ deliver: (Item, Bool) -> Void) throws -> Void) {
+    /// producer, as does an item marked last. `stopped` says when `stop()` has been called, for a
+    /// step that can give up early (a fetch waiting for its answer or to retry).
+    init(capacity: Int, produce: @escaping @Sendable (_ deliver: (Item, Bool) -> Void, _ stopped: @escaping () -> Bool) throws -> Void) {
         self.capacity = max(1, capacity)
         Thread.startParsing { [self] in
             self.run(produce)
@@ -37,7 +38,7 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
         }
     }
 
-    private func run(_ produce: ((Item, Bool) -> Void) throws -> Void) {
+    private func run(_ produce: ((Item, Bool) -> Void, @escaping () -> Bool) throws -> Void) {
         while true {
             condition.lock()
             while buffer.count >= capacity && !cancelled { condition.wait() }
@@ -49,10 +50,10 @@ final class PagePrefetcher<Item>: @unchecked Sendable {
             if stop { break }
             var last = false
             do {
-                try produce { item, isLast in
+                try produce({ item, isLast in
                     self.append(.success(item))
                     last = last || isLast
-                }
+                }, { [self] in condition.withLock { cancelled } })
             } catch {
                 append(.failure(error))
                 last = true

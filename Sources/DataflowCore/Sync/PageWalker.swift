@@ -239,13 +239,14 @@ final class PageWalker {
         let producer = ThreadConfined(Producer(plan: PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true), client: client))
         let request = dataset.request
         let walker = ThreadConfined(self)
-        /// Fetches the plan's next page, running `work` while the gateway answers it.
-        @Sendable func fetchNext(whileWaiting work: WaitingWork?) throws {
+        /// Fetches the plan's next page, running `work` while the gateway answers it; gives up
+        /// (waiting for the answer or to retry) once the walk has stopped the prefetcher.
+        @Sendable func fetchNext(whileWaiting work: WaitingWork?, giveUpIf stopped: @escaping () -> Bool) throws {
             let plan = producer.value.plan
             var params = baseParams + walker.value.pageParams(p, plan)
             if let from = plan.from { params = walker.value.filter(params, inc, from) }
             var page = try producer.value.client.fetch(.path(request.path, params: params), request: request, totalPath: p.totalPath,
-                                                       whileWaiting: work)
+                                                       whileWaiting: work, giveUpIf: stopped)
             // The records go on mapped; the parsed body is dropped here, so the committing thread
             // neither holds it nor spends its time freeing it.
             let records = page.records
@@ -260,8 +261,8 @@ final class PageWalker {
                 : producer.value.plan.advance(count: records.count, total: page.total, maxCursor: cursors.compactMap { $0 }.max())
             producer.value.inHand = (Fetched(page: page, records: records.count, mapped: MappedPage(), bound: plan.from), records, cursors, more)
         }
-        let prefetcher = PagePrefetcher<Fetched>(capacity: Self.prefetchDepth) { deliver in
-            if producer.value.inHand == nil { try fetchNext(whileWaiting: nil) }
+        let prefetcher = PagePrefetcher<Fetched>(capacity: Self.prefetchDepth) { deliver, stopped in
+            if producer.value.inHand == nil { try fetchNext(whileWaiting: nil, giveUpIf: stopped) }
             guard let held = producer.value.inHand else { preconditionFailure("fetchNext always leaves a page in hand") }
             producer.value.inHand = nil
             try withoutActuallyEscaping(deliver) { deliver in
@@ -273,7 +274,7 @@ final class PageWalker {
                 // The page in hand is handed on whatever happens to the next request: an error is
                 // handed out after it.
                 defer { handOn.runOnce() }
-                if held.more { try fetchNext(whileWaiting: handOn) }
+                if held.more { try fetchNext(whileWaiting: handOn, giveUpIf: stopped) }
             }
         }
         defer { prefetcher.stop() }
