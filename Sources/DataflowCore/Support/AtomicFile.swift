@@ -75,7 +75,7 @@ public enum AtomicFile {
                 close(folder)
                 throw error
             }
-            partial = path + partialName.dropFirst(name.count)
+            partial = path + String(decoding: partialName.utf8.dropFirst(name.utf8.count), as: UTF8.self)
         }
 
         /// Linux's `O_PATH` (Glibc's Swift module does not export it): a descriptor that names the
