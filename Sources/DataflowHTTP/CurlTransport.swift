@@ -116,8 +116,8 @@ public final class CurlTransport: HTTPTransport {
             errorBuffer[0] = 0
             var multiCode: Int32 = 0
             let code: CURLcode
-            let hooks = Hooks(work: work, abandoned: abandoned)
-            if work != nil || abandoned != nil {
+            let hooks = work == nil && abandoned == nil ? nil : Hooks(work: work, abandoned: abandoned)
+            if let hooks {
                 code = withExtendedLifetime(hooks) {
                     dataflow_curl_perform(multi, handle, work == nil ? nil : { context in
                         Unmanaged<Hooks>.fromOpaque(context!).takeUnretainedValue().work?.runOnce()
@@ -130,7 +130,7 @@ public final class CurlTransport: HTTPTransport {
             } else {
                 code = dataflow_curl_perform(multi, handle, nil, nil, nil, &multiCode)
             }
-            if code == CURLE_ABORTED_BY_CALLBACK && hooks.gaveUp {
+            if code == CURLE_ABORTED_BY_CALLBACK, hooks?.gaveUp == true {
                 throw TransportError(kind: .abandoned, message: "\(target): given up waiting, the answer is no longer wanted")
             }
             if multiCode != 0 {

@@ -28,9 +28,4 @@ extension HTTPTransport {
     public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork?, abandonIf abandoned: (() -> Bool)?) throws -> HTTPResponse {
         try send(request)
     }
-
-    /// `send(_:whileWaiting:abandonIf:)` without giving up.
-    public func send(_ request: HTTPRequest, whileWaiting work: WaitingWork) throws -> HTTPResponse {
-        try send(request, whileWaiting: work, abandonIf: nil)
-    }
 }

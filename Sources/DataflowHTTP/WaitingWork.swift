@@ -8,7 +8,7 @@
 ///
 /// ```swift
 /// let work = WaitingWork { mapped = mapper.mapPage(records) }
-/// let response = try transport.send(request, whileWaiting: work)
+/// let response = try transport.send(request, whileWaiting: work, abandonIf: nil)
 /// work.runOnce()   // a no-op when it ran during the send
 /// ```
 public final class WaitingWork {

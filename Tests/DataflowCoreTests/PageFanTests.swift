@@ -174,40 +174,37 @@ struct PageFanTests {
     /// offset (17, after a page of 7) is not the fan's (20), and offset 20 only ever answers 503
     /// with `Retry-After: 3`: waited out, its two retries would reach the gateway.
     @Test func aPageFetchedAheadThatTheWalkNoLongerWantsGivesUpItsRetries() throws {
-        let gateway = try SlowGateway(delay: 0.1) { request in
-            let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
-            if start == 20 { return jsonAction("{}", status: 503, headers: [("Retry-After", "3")]) }
-            return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
-        }
-        let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest, retries: 2)
+        let gateway = try SlowGateway(delay: 0.1) { Self.sevenAtTen($0, twenty: jsonAction("{}", status: 503, headers: [("Retry-After", "3")])) }
+        try Self.walkWithFourSlots(try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest, retries: 2))
+        let offsets = gateway.server.requests.compactMap { parameter("o", in: $0.target) }
+        #expect(offsets.filter { $0 == "20" }.count == 1, "the fan's request for offset 20 was not retried: \(offsets)")
+    }
+
+    /// The forty records by offsets of ten, but offset 10 answers seven (so the walk's next
+    /// request, offset 17, is not the fan's next, 20) and offset 20 answers `twenty`.
+    static func sevenAtTen(_ request: RecordedRequest, twenty: ServerAction) -> ServerAction {
+        let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
+        return start == 20 ? twenty : itemsPage(Array(forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
+    }
+
+    /// A walk lent up to four request slots: the pass completes with all forty records, and every
+    /// borrowed slot is given back.
+    static func walkWithFourSlots(_ h: WalkerHarness) throws {
         let out = Locked(0), lent = Locked(0)
         let (_, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
         #expect(error == nil, "\(String(describing: error))")
         #expect(try h.live() == 40)
-        let offsets = gateway.server.requests.compactMap { parameter("o", in: $0.target) }
-        #expect(offsets.filter { $0 == "20" }.count == 1, "the fan's request for offset 20 was not retried: \(offsets)")
         #expect(out.value == 0, "every borrowed slot was given back")
     }
 
     /// A page fetched ahead that the gateway never answers is abandoned when the fan stops, not
     /// waited for until the source's timeout (120 s here): the walk goes on at once.
     @Test func aPageFetchedAheadThatTheGatewayNeverAnswersIsAbandonedWhenTheFanStops() throws {
-        let server = try LoopbackHTTPServer { request, _ in
-            let start = Int(parameter("o", in: request.target) ?? "0") ?? 0
-            if start == 20 { return .hang }
-            Thread.sleep(forTimeInterval: 0.05)
-            return itemsPage(Array(Self.forty.dropFirst(start).prefix(start == 10 ? 7 : 10)), total: 40)
-        }
-        defer { server.stop() }
-        let h = try WalkerHarness(baseURL: server.url(""), request: Self.offsetRequest, sourceLines: "    timeout: 120s")
-        let out = Locked(0), lent = Locked(0)
+        let gateway = try SlowGateway(delay: 0.05) { Self.sevenAtTen($0, twenty: .hang) }
         let started = Date()
-        let (_, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
-        #expect(error == nil, "\(String(describing: error))")
-        #expect(try h.live() == 40)
-        #expect(server.requests.contains { parameter("o", in: $0.target) == "20" }, "the fan did ask for offset 20")
+        try Self.walkWithFourSlots(try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest, sourceLines: "    timeout: 120s"))
+        #expect(gateway.server.requests.contains { parameter("o", in: $0.target) == "20" }, "the fan did ask for offset 20")
         #expect(Date().timeIntervalSince(started) < 60, "the walk did not wait out the timeout of a page it dropped")
-        #expect(out.value == 0, "every borrowed slot was given back")
     }
 
     /// A page the fan failed to fetch (the gateway failed once, and the harness does not retry) is

@@ -121,7 +121,7 @@ struct CurlTransportTests {
         #expect(seen[1].header("Content-Length") == nil)
     }
 
-    /// `send(_:whileWaiting:)` runs the work once the request is out and before the answer is
+    /// `send(_:whileWaiting:abandonIf:)` runs the work once the request is out and before the answer is
     /// read: here the server holds its answer until the work has seen the request arrive.
     @Test func theWorkRunsWhileTheServerHasTheRequestAndBeforeItsAnswerIsRead() throws {
         let arrived = DispatchSemaphore(value: 0), workDone = DispatchSemaphore(value: 0)
@@ -138,7 +138,7 @@ struct CurlTransportTests {
                 sawRequest = arrived.wait(timeout: .now() + 10) == .success
                 workDone.signal()
             }
-            let response = try transport.send(HTTPRequest(url: server.url("/page?n=\(n)")), whileWaiting: work)
+            let response = try transport.send(HTTPRequest(url: server.url("/page?n=\(n)")), whileWaiting: work, abandonIf: nil)
             #expect(work.hasRun)
             #expect(sawRequest, "the request had reached the server when the work ran")
             #expect(String(decoding: response.body, as: UTF8.self) == "answered after the work")
@@ -171,7 +171,7 @@ struct CurlTransportTests {
         let refusing = try RefusingPort()
         let work = WaitingWork {}
         #expect(throws: TransportError.self) {
-            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: "http://127.0.0.1:\(refusing.port)/page"), whileWaiting: work)
+            try CurlTransport(options: loopbackOptions()).send(HTTPRequest(url: "http://127.0.0.1:\(refusing.port)/page"), whileWaiting: work, abandonIf: nil)
         }
         #expect(!work.hasRun)
     }

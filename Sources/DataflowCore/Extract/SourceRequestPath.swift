@@ -118,11 +118,7 @@ public final class SourceRequestPath: HTTPTransport {
                 do {
                     let request = HTTPRequest(method: method, url: url, headers: headers, body: sentBody,
                                               bodyFile: start.bodyFile, maxBodyBytes: start.maxBodyBytes)
-                    if (work != nil && work?.hasRun == false) || abandoned != nil {
-                        response = try transport.send(request, whileWaiting: work?.hasRun == false ? work : nil, abandonIf: abandoned)
-                    } else {
-                        response = try transport.send(request)
-                    }
+                    response = try transport.send(request, whileWaiting: work?.hasRun == false ? work : nil, abandonIf: abandoned)
                 } catch let error as TransportError where error.isRetryable {
                     throw RetryableFailure(error)
                 }
