@@ -162,10 +162,7 @@ struct PageFanTests {
         }
         let h = try WalkerHarness(baseURL: gateway.server.url(""), request: Self.offsetRequest)
         database.value = h.project.root + "/w.db"
-        let out = Locked(0), lent = Locked(0)
-        let (_, error) = try h.walk(lender: try h.lender(most: 4, out: out, lent: lent))
-        #expect(error == nil, "\(String(describing: error))")
-        #expect(try h.live() == 40)
+        try Self.walkWithFourSlots(h)
         #expect(visible.value == 17, "records 1–17 were committed when offset 17 was asked for (\(String(describing: visible.value)))")
     }
 
