@@ -131,6 +131,28 @@ struct ReportWriterTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["licences.csv"])
     }
 
+    /// Leftovers are looked for and removed in the folder the writer opened: a symbolic link on the
+    /// way to it that is pointed at another folder afterwards does not send the removal there
+    /// (listed and removed by path, the other folder's file of the same name went).
+    @Test func leftoversAreRemovedInTheOpenedFolderNotWhereALinkPointsLater() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        let opened = root + "/opened", other = root + "/other", link = root + "/link"
+        for dir in [opened, other] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let leftover = "licences.csv.partial-0123456789abcdef"
+        for dir in [opened, other] { #expect(FileManager.default.createFile(atPath: dir + "/" + leftover, contents: Data("half\n".utf8))) }
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: opened)
+        let folder = open(link, 0o10000000 | O_DIRECTORY | O_CLOEXEC)   // O_PATH, as the writer opens it
+        #expect(folder >= 0)
+        defer { close(folder) }
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: other)
+
+        AtomicFile.Writer.removeLeftovers(in: folder, of: "licences.csv")
+        #expect(!FileManager.default.fileExists(atPath: opened + "/" + leftover), "the opened folder's leftover goes")
+        #expect(FileManager.default.fileExists(atPath: other + "/" + leftover), "the folder the link points at now is not touched")
+    }
+
     /// A symbolic link planted at `FILE.partial` (the temporary name dataflow once used) is never
     /// written through: the temporary file has a new unpredictable name each time, created
     /// exclusively, and the link's target keeps its content and mode.

@@ -22,7 +22,7 @@ import Glibc
 /// removed. A process killed mid-write (kill -9, a power cut) leaves its `FILE.partial-…` behind
 /// without a holder, and an export's holds the county's records: the next writer of FILE removes
 /// every such leftover of this user's that nobody holds, and leaves one another writer is still
-/// writing (`removeLeftovers(of:)`).
+/// writing (`removeLeftovers(in:of:)`, through the same open folder).
 ///
 /// ```swift
 /// try AtomicFile.write(Data("dataflow_up 1\n".utf8), to: "/var/lib/node_exporter/dataflow.prom")
@@ -68,7 +68,7 @@ public enum AtomicFile {
             // `O_PATH`: a folder this user may write to and search but not list still works.
             folder = Glibc.open(folderPath, Self.openPath | O_DIRECTORY | O_CLOEXEC)
             guard folder >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno)).lowercased()) }
-            Self.removeLeftovers(of: path)
+            Self.removeLeftovers(in: folder, of: name)
             do {
                 (partialName, descriptor) = try Self.createExclusively(in: folder, besides: name, path: path, mode: mode)
             } catch {
@@ -95,33 +95,50 @@ public enum AtomicFile {
             return (folder.isEmpty ? "/" : folder, name)
         }
 
-        /// Removes the `path.partial-<16 hex digits>` files a killed writer left: regular files of
-        /// this user that no writer holds (`flock`), never followed through a symbolic link, and
-        /// only while the name is still the file that was checked. Best effort: a folder that
-        /// cannot be listed, or a file that cannot be opened, is left as it is.
-        static func removeLeftovers(of path: String) {
-            let url = URL(fileURLWithPath: path)
-            let folder = url.deletingLastPathComponent().path, prefix = url.lastPathComponent + ".partial-"
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-            for name in names where isLeftoverName(name, prefix: prefix) {
-                let candidate = (folder as NSString).appendingPathComponent(name)
-                let fd = Glibc.open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        /// Removes the `name.partial-<16 hex digits>` files a killed writer left in `folder` (the
+        /// writer's open folder): regular files of this user that no writer holds (`flock`), never
+        /// followed through a symbolic link, and only while the name is still the file that was
+        /// checked. The folder is listed and every name opened and removed through the descriptor,
+        /// so a symbolic link on the way to it that is changed meanwhile cannot point this at
+        /// another folder. Best effort: a folder this user cannot list (a drop box), or a file that
+        /// cannot be opened, is left as it is.
+        static func removeLeftovers(in folder: Int32, of name: String) {
+            let prefix = Array((name + ".partial-").utf8)
+            // An `O_PATH` descriptor cannot be listed; the same folder opened again through it can.
+            let listing = openat(folder, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard listing >= 0 else { return }
+            guard let dir = fdopendir(listing) else { close(listing); return }
+            var names: [[CChar]] = []
+            while let entry = readdir(dir) {
+                let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    Array(raw.prefix { $0 != 0 }).map { CChar(bitPattern: $0) }
+                }
+                if isLeftoverName(entryName.lazy.map { UInt8(bitPattern: $0) }, prefix: prefix) { names.append(entryName + [0]) }
+            }
+            closedir(dir)
+            for candidate in names {
+                let fd = openat(folder, candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
                 guard fd >= 0 else { continue }
                 defer { close(fd) }
                 var held = stat(), named = stat()
                 guard fstat(fd, &held) == 0, held.st_mode & S_IFMT == S_IFREG, held.st_uid == geteuid(),
                       flock(fd, LOCK_EX | LOCK_NB) == 0,
-                      lstat(candidate, &named) == 0, named.st_dev == held.st_dev, named.st_ino == held.st_ino
+                      fstatat(folder, candidate, &named, AT_SYMLINK_NOFOLLOW) == 0,
+                      named.st_dev == held.st_dev, named.st_ino == held.st_ino
                 else { continue }
-                unlink(candidate)
+                unlinkat(folder, candidate, 0)
             }
         }
 
         /// `prefix` followed by exactly 16 lower-case hex digits, as `createExclusively` names them.
         static func isLeftoverName(_ name: String, prefix: String) -> Bool {
             // Compared as bytes: `hasPrefix` would take a differently composed name for the same.
-            guard name.utf8.starts(with: prefix.utf8) else { return false }
-            let suffix = name.utf8.dropFirst(prefix.utf8.count)
+            isLeftoverName(name.utf8, prefix: Array(prefix.utf8))
+        }
+
+        static func isLeftoverName<Name: Collection<UInt8>>(_ name: Name, prefix: [UInt8]) -> Bool {
+            guard name.starts(with: prefix) else { return false }
+            let suffix = name.dropFirst(prefix.count)
             return suffix.count == 16 && suffix.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
         }
 
