@@ -86,12 +86,30 @@ struct ConfigLoaderTests {
 
     @Test func referencesSurviveFlowMappings() throws {
         // `${X}` is not a legal plain scalar inside `{ … }`; the loader protects it without moving columns.
-        let protected = YAMLDocument.protectReferences("a: { b: ${X}, c: 1 }")
+        let protected = try #require(YAMLDocument.protectReferences("a: { b: ${X}, c: 1 }"))
         #expect(protected.count == "a: { b: ${X}, c: 1 }".count)
         let node = try YAMLDocument.parse("a: { b: ${X}, c: oops }", file: "f.yml")
         guard case .mapping(let entries, _) = node, case .mapping(let inner, _) = entries[0].value else { Issue.record("shape"); return }
         guard case .scalar(let b, _, _) = inner[0].value else { Issue.record("scalar"); return }
         #expect(b == "${X}")
         #expect(inner[1].keyPosition.column == 15)
+    }
+
+    /// The characters references are marked with while a file is read are GBK's first
+    /// user-defined ones: a file without a reference keeps them as they are (they were read back
+    /// as `$`, `{` and `}`), and one that has both is refused by name rather than changed.
+    @Test func privateUseCharactersAreKeptAndNeverTakenForReferenceMarks() throws {
+        let name = "\u{E000}记\u{E001}\u{E002}"
+        let node = try YAMLDocument.parse("name: \(name)\nlist: [\(name)]\n\(name): 1\n", file: "matters.yml")
+        guard case .mapping(let entries, _) = node, entries.count == 3,
+              case .scalar(let value, _, _) = entries[0].value,
+              case .sequence(let items, _) = entries[1].value, case .scalar(let item, _, _) = items.first else {
+            Issue.record("shape: \(node)"); return
+        }
+        #expect(value == name)
+        #expect(item == name)
+        #expect(entries[2].key == name)
+        let error = try #require(throws: ConfigError.self) { try YAMLDocument.parse("name: \(name)\nurl: ${BASE}\n", file: "dataflow.yml") }
+        #expect(error.description.contains("U+E000") && error.description.contains("dataflow.yml"), "\(error)")
     }
 }

@@ -82,6 +82,23 @@ struct CommandLineContractTests {
         }
     }
 
+    /// An export to standard output is the export alone, whatever the environment: the YAML
+    /// library printed a notice there when `YAMS_DEFAULT_ENCODING` was set, once per file read.
+    @Test func anExportToStandardOutputHoldsOnlyTheExportWhateverTheEnvironment() throws {
+        let sandbox = try Sandbox(rows: 20, caseRows: 5)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        let plain = try project.dataflow("export", "market_licenses", "--columns", "uscc,name")
+        #expect(plain.status == 0, "\(plain.output)")
+        #expect(plain.stdout.hasPrefix("uscc,name\r\n"), "\(plain.stdout.prefix(200))")
+        var environment = project.environment
+        environment["YAMS_DEFAULT_ENCODING"] = "UTF16"
+        let noticed = try Command.run(Binaries.dataflow, ["export", "market_licenses", "--columns", "uscc,name", "--project", project.root.path],
+                                      environment: environment, in: project.root)
+        #expect(noticed.status == 0, "\(noticed.output)")
+        #expect(noticed.stdout == plain.stdout, "\(noticed.stdout.prefix(300))")
+    }
+
     @Test func unknownDatasetsAndArgumentsAreUsageErrors() throws {
         let sandbox = try Sandbox(rows: 10, caseRows: 10)
         let project = try CountyProject(sandbox: sandbox)

@@ -47,19 +47,33 @@ public enum YAMLDocument {
 
     /// Parses `text` from `file`; an empty document is an empty mapping.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> YAMLNode {
-        let protected = protectReferences(text)
+        // A file without `${` is parsed as it is, and nothing in it is taken for a marker: a
+        // dictionary converted from GBK can hold the user-defined characters U+E000–U+E002.
+        let marked = protectReferences(text)
+        if marked != nil, text.unicodeScalars.contains(where: { (0xE000...0xE002).contains($0.value) }) {
+            throw ConfigError("the file holds one of the private-use characters U+E000, U+E001, U+E002 and a ${…} reference; "
+                              + "dataflow marks references with those characters while it reads the file: move the reference to another file, "
+                              + "or write the character another way", file: file)
+        }
+        let protected = marked ?? text
         // Aliases are budgeted on libyaml's events first: composing a bomb would exhaust memory.
         try YAMLAliasBudget.check(protected, file: file)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: protected)
+            // `Resolver.basic`: every scalar is kept as text and typed by the loaders that read it
+            // (`convert` keeps no tags), so Yams' default resolver, which compiles seven regular
+            // expressions and runs them on every plain scalar, is work for nothing (a fifth of
+            // loading a project). The encoding is named: Yams' default reads the environment on
+            // every call and, when `YAMS_DEFAULT_ENCODING` is set, prints a line to standard
+            // output, which would land in an export written there.
+            root = try Yams.compose(yaml: protected, .basic, .default, .utf8)
         } catch let error as YamlError {
             throw describe(error, file: file, text: text)
         } catch {
             throw ConfigError("not valid YAML: \(error)", file: file)
         }
         guard let root else { return .mapping([], SourcePosition(file: file, line: 1, column: 1)) }
-        return try convert(root, file: file)
+        return try convert(root, file: file, restoring: marked != nil)
     }
 
     /// Reads and parses a file.
@@ -73,7 +87,15 @@ public enum YAMLDocument {
         return try parse(text, file: displayName)
     }
 
-    static func protectReferences(_ text: String) -> String {
+    /// `text` with every `${…}` marked (same columns), or nil when it holds no `${`.
+    static func protectReferences(_ text: String) -> String? {
+        // Most files hold no reference: one pass over the bytes, and nothing to mark.
+        var previous: UInt8 = 0, referenced = false
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "$"), byte == UInt8(ascii: "{") { referenced = true; break }
+            previous = byte
+        }
+        guard referenced else { return nil }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         var chars = text[...]
@@ -116,13 +138,13 @@ public enum YAMLDocument {
         SourcePosition(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    private static func convert(_ node: Node, file: String) throws(ConfigError) -> YAMLNode {
+    private static func convert(_ node: Node, file: String, restoring: Bool) throws(ConfigError) -> YAMLNode {
         switch node {
         case .scalar(let scalar):
-            return .scalar(restoreReferences(scalar.string), position(scalar.mark, file: file), plain: scalar.style == .plain)
+            return .scalar(restoring ? restoreReferences(scalar.string) : scalar.string, position(scalar.mark, file: file), plain: scalar.style == .plain)
         case .sequence(let sequence):
             var items: [YAMLNode] = []
-            for item in sequence { items.append(try convert(item, file: file)) }
+            for item in sequence { items.append(try convert(item, file: file, restoring: restoring)) }
             return .sequence(items, position(sequence.mark, file: file))
         case .mapping(let mapping):
             var entries: [YAMLEntry] = []
@@ -132,12 +154,12 @@ public enum YAMLDocument {
                 guard case .scalar(let keyScalar) = key else {
                     throw ConfigError("mapping keys must be plain strings", at: keyPosition)
                 }
-                let name = restoreReferences(keyScalar.string)
+                let name = restoring ? restoreReferences(keyScalar.string) : keyScalar.string
                 if let first = seen[name] {
                     throw ConfigError("duplicate key '\(name)' (first at line \(first.line))", at: keyPosition)
                 }
                 seen[name] = keyPosition
-                entries.append(YAMLEntry(key: name, keyPosition: keyPosition, value: try convert(value, file: file)))
+                entries.append(YAMLEntry(key: name, keyPosition: keyPosition, value: try convert(value, file: file, restoring: restoring)))
             }
             return .mapping(entries, position(mapping.mark, file: file))
         case .alias(let alias):
