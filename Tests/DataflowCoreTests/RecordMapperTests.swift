@@ -127,6 +127,43 @@ struct RecordMapperTests {
         #expect(legalRep("张三") == .text("张三"))
     }
 
+    /// A Chinese text is compared with Chinese null words in bytes, not hashed; a null word or a
+    /// text with a compatibility ideograph (U+F900 豈 is canonically U+8C48 豈) is still compared
+    /// as Swift strings are, both ways.
+    @Test func nullIfComparesChineseTextInBytesAndKeepsCanonicalEquivalence() throws {
+        let (plain, _p) = try legalRepMapper(nullIf: #"["无", "-"]"#)
+        _ = _p
+        #expect(plain("无") == .null)
+        #expect(plain(" 无 ") == .null, "trimmed first")
+        #expect(plain("无无") == .text("无无"))
+        #expect(plain("张三") == .text("张三"))
+        #expect(plain("\u{F900}") == .text("\u{F900}"))
+        let (compatibilityWord, _q) = try legalRepMapper(nullIf: "[\"\u{F900}\"]")
+        _ = _q
+        #expect(compatibilityWord("\u{8C48}") == .null, "the unified ideograph equals the compatibility one")
+        #expect(compatibilityWord("\u{F900}") == .null)
+        let (unifiedWord, _r) = try legalRepMapper(nullIf: "[\"\u{8C48}\"]")
+        _ = _r
+        #expect(unifiedWord("\u{F900}") == .null, "and the other way round")
+        #expect(unifiedWord("\u{8C48}") == .null)
+        let self0 = Array("无-A豈".utf8), other = Array("é".utf8), compatibility = Array("\u{F900}".utf8)
+        #expect(self0.withUnsafeBufferPointer(RecordMapper.FieldPlan.isSelfDecomposed))
+        #expect(!other.withUnsafeBufferPointer(RecordMapper.FieldPlan.isSelfDecomposed))
+        #expect(!compatibility.withUnsafeBufferPointer(RecordMapper.FieldPlan.isSelfDecomposed))
+    }
+
+    /// Every scalar `isSelfDecomposed` accepts is canonically equal to no other single scalar but
+    /// the compatibility ideographs that decompose to it (which it does not accept).
+    @Test func theSelfDecomposedScalarsEqualOnlyThemselves() {
+        let accepted = (UInt32(0x4000)...0x9FFF).compactMap(Unicode.Scalar.init)
+        let byText = Dictionary(uniqueKeysWithValues: accepted.map { (String($0), $0.value) })
+        for v in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(v), let equal = byText[String(scalar)], equal != v else { continue }
+            #expect(!Array(String(scalar).utf8).withUnsafeBufferPointer(RecordMapper.FieldPlan.isSelfDecomposed),
+                    "U+\(String(v, radix: 16)) equals U+\(String(equal, radix: 16)) and must not be compared in bytes")
+        }
+    }
+
     /// An ASCII text is compared with the null words' ASCII equivalents in bytes, not hashed: a
     /// null word written with a character whose canonical decomposition is ASCII (the Kelvin
     /// sign is "K") must still make that ASCII text null, and the other way round.

@@ -59,6 +59,11 @@ public final class RecordMapper {
         /// The ASCII text each `null_if` value equals, if any (`asciiEquivalent`): an ASCII text is
         /// compared with these bytes instead of being hashed.
         let nullIfASCII: [[UInt8]]
+        /// The `null_if` values' bytes when every one is `isSelfDecomposed` (the default list is:
+        /// "", "N/A", "-", "无", "null"), else nil: a text of that kind then equals a value only if
+        /// it is the same bytes, and is compared so instead of being hashed (hashing a text that is
+        /// not ASCII normalizes it first; a Chinese name took 1,700 instructions).
+        let nullIfSelfDecomposed: [[UInt8]]?
         /// Where the field's source member was in the last record (`JSONObject.value(forKey:hint:)`).
         /// The mapper and its plans belong to one thread at a time (the walk's prefetch thread), and
         /// the hint is only passed `inout` to that lookup, so the runtime's exclusivity check on
@@ -80,6 +85,8 @@ public final class RecordMapper {
             nullIf = Set(field.nullIf)
             nullIfMaxBytes = 4 * (field.nullIf.map(\.utf8.count).max() ?? -1)
             nullIfASCII = field.nullIf.compactMap(FieldPlan.asciiEquivalent)
+            let nullBytes = field.nullIf.map { Array($0.utf8) }
+            nullIfSelfDecomposed = nullBytes.allSatisfy { $0.withUnsafeBufferPointer(FieldPlan.isSelfDecomposed) } ? nullBytes : nil
         }
 
         /// Whether `text` is one of the field's `null_if` values (canonically equivalent, as
@@ -88,9 +95,31 @@ public final class RecordMapper {
             text.withUTF8Bytes { bytes in
                 guard bytes.count <= nullIfMaxBytes else { return false }
                 // An ASCII text equals a value only if that value's ASCII equivalent is the same bytes.
-                guard bytes.allSatisfy({ $0 < 0x80 }) else { return nullIf.contains(text) }
+                guard bytes.allSatisfy({ $0 < 0x80 }) else {
+                    if let values = nullIfSelfDecomposed, FieldPlan.isSelfDecomposed(bytes) {
+                        return values.contains { $0.elementsEqual(bytes) }
+                    }
+                    return nullIf.contains(text)
+                }
                 return nullIfASCII.contains { $0.elementsEqual(bytes) }
             }
+        }
+
+        /// Whether valid UTF-8 `bytes` hold only ASCII and U+4000–U+9FFF (CJK Unified Ideographs
+        /// and Extension A, the hexagram symbols): scalars without a canonical decomposition and
+        /// of combining class 0, so the text is its own canonical decomposition, and two such texts
+        /// are canonically equal only if they are the same bytes. (The compatibility ideographs
+        /// U+F900–U+FAFF decompose to these, and are outside.)
+        static func isSelfDecomposed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                if b < 0x80 { i += 1; continue }
+                // In valid UTF-8 a lead byte E4–E9 starts a three-byte scalar U+4000–U+9FFF.
+                guard b >= 0xE4, b <= 0xE9 else { return false }
+                i += 3
+            }
+            return true
         }
 
         /// The characters outside ASCII whose canonical decomposition is one ASCII character

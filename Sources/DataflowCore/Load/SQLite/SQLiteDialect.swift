@@ -114,8 +114,8 @@ extension SQLiteDatabase: WarehouseDialect {
     public func insertChanges(runID: Int64, dataset: String, at: String, _ changes: [ChangeEntry]) throws {
         guard !changes.isEmpty else { return }
         let run = CellValue.integer(runID), name = CellValue.text(dataset), time = CellValue.text(at)
-        let many = changes.count >= Self.rowsPerInsert ? try cachedStatement(Self.changesSQL(rows: Self.rowsPerInsert)) : nil
-        let one = try cachedStatement(Self.changesSQL(rows: 1))
+        let many = changes.count >= Self.rowsPerInsert ? try cachedStatement(Self.manyChangesSQL) : nil
+        let one = try cachedStatement(Self.oneChangeSQL)
         var start = 0
         while start < changes.count {
             let n = changes.count - start >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
@@ -135,6 +135,9 @@ extension SQLiteDatabase: WarehouseDialect {
             start += n
         }
     }
+
+    /// The two statements' text, built once (built per page it was half a percent of a sync).
+    static let manyChangesSQL = changesSQL(rows: rowsPerInsert), oneChangeSQL = changesSQL(rows: 1)
 
     /// `INSERT INTO _dataflow_changes … VALUES (?1, ?2, ?4, ?5, ?6, ?3), (?1, ?2, ?7, ?8, ?9, ?3), …`
     /// in `DatasetApplier.changeColumns` order.
