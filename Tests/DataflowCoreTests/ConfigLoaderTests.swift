@@ -111,5 +111,16 @@ struct ConfigLoaderTests {
         #expect(entries[2].key == name)
         let error = try #require(throws: ConfigError.self) { try YAMLDocument.parse("name: \(name)\nurl: ${BASE}\n", file: "dataflow.yml") }
         #expect(error.description.contains("U+E000") && error.description.contains("dataflow.yml"), "\(error)")
+        // Written as escapes they are only seen once parsed: kept, and the reference restored.
+        let escaped = try YAMLDocument.parse("name: \"\\uE000记\\uE001\\uE002\"\nurl: ${BASE}\n", file: "dataflow.yml")
+        guard case .mapping(let pairs, _) = escaped, case .scalar(let kept, _, _) = pairs[0].value, case .scalar(let url, _, _) = pairs[1].value else {
+            Issue.record("shape: \(escaped)"); return
+        }
+        #expect(kept == name)
+        #expect(url == "${BASE}")
+        // A `${` that is not a reference marks nothing, and the file is not refused.
+        let unclosed = try YAMLDocument.parse("name: \(name)\nnote: costs ${ a lot\n", file: "matters.yml")
+        guard case .mapping(let notes, _) = unclosed, case .scalar(let note, _, _) = notes[1].value else { Issue.record("shape: \(unclosed)"); return }
+        #expect(note == "costs ${ a lot")
     }
 }

@@ -52,8 +52,8 @@ public enum YAMLDocument {
         let marked = protectReferences(text)
         if marked != nil, text.unicodeScalars.contains(where: { (0xE000...0xE002).contains($0.value) }) {
             throw ConfigError("the file holds one of the private-use characters U+E000, U+E001, U+E002 and a ${…} reference; "
-                              + "dataflow marks references with those characters while it reads the file: move the reference to another file, "
-                              + "or write the character another way", file: file)
+                              + "dataflow marks references with those characters while it reads the file: move the reference or the character "
+                              + "to another file", file: file)
         }
         let protected = marked ?? text
         // Aliases are budgeted on libyaml's events first: composing a bomb would exhaust memory.
@@ -87,7 +87,7 @@ public enum YAMLDocument {
         return try parse(text, file: displayName)
     }
 
-    /// `text` with every `${…}` marked (same columns), or nil when it holds no `${`.
+    /// `text` with every `${…}` marked (same columns), or nil when it holds none.
     static func protectReferences(_ text: String) -> String? {
         // Most files hold no reference: one pass over the bytes, and nothing to mark.
         var previous: UInt8 = 0, referenced = false
@@ -96,6 +96,7 @@ public enum YAMLDocument {
             previous = byte
         }
         guard referenced else { return nil }
+        var marked = false
         var out = ""
         out.reserveCapacity(text.utf8.count)
         var chars = text[...]
@@ -105,6 +106,7 @@ public enum YAMLDocument {
             if afterDollar < chars.endIndex, chars[afterDollar] == "{",
                let close = chars[afterDollar...].firstIndex(of: "}"),
                !chars[afterDollar..<close].contains("\n") {
+                marked = true
                 out.append(openMarker)
                 out.append(braceMarker)
                 out += chars[chars.index(after: afterDollar)..<close]
@@ -116,22 +118,31 @@ public enum YAMLDocument {
             }
         }
         out += chars
-        return out
+        return marked ? out : nil
     }
 
-    /// Restores `${…}` in a scalar that went through `protectReferences`.
+    /// Restores `${…}` in a scalar that went through `protectReferences`: only the marks it
+    /// makes, U+E000 U+E001 … U+E002 in that order; any other of these characters (one written
+    /// as an escape, `"\uE000"`, which the check in `parse` cannot see) is left as it is.
     static func restoreReferences(_ s: String) -> String {
-        guard s.contains(openMarker) else { return s }
-        var out = ""
-        for c in s {
-            switch c {
-            case openMarker: out.append("$")
-            case braceMarker: out.append("{")
-            case closeMarker: out.append("}")
-            default: out.append(c)
+        let open = openMarker.unicodeScalars.first!, brace = braceMarker.unicodeScalars.first!, close = closeMarker.unicodeScalars.first!
+        let scalars = Array(s.unicodeScalars)
+        guard scalars.contains(open) else { return s }
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < scalars.count {
+            if scalars[i] == open, i + 1 < scalars.count, scalars[i + 1] == brace,
+               let end = scalars[(i + 2)...].firstIndex(where: { $0 == close || $0 == open || $0 == brace }), scalars[end] == close {
+                out.append(contentsOf: "${".unicodeScalars)
+                out.append(contentsOf: scalars[(i + 2)..<end])
+                out.append("}")
+                i = end + 1
+            } else {
+                out.append(scalars[i])
+                i += 1
             }
         }
-        return out
+        return String(out)
     }
 
     private static func position(_ mark: Mark?, file: String) -> SourcePosition {

@@ -110,8 +110,9 @@ public enum AtomicFile {
             guard let dir = fdopendir(listing) else { close(listing); return }
             var names: [[CChar]] = []
             while let entry = readdir(dir) {
-                let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    Array(raw.prefix { $0 != 0 }).map { CChar(bitPattern: $0) }
+                // Read where it lies, up to its NUL: the entry may be shorter than `d_name`'s 256 bytes.
+                let entryName = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field in
+                    field.withMemoryRebound(to: CChar.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen($0))) }
                 }
                 if isLeftoverName(entryName.lazy.map { UInt8(bitPattern: $0) }, prefix: prefix) { names.append(entryName + [0]) }
             }
