@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Whitespace handling for the per-record hot path, without Foundation (whose `CharacterSet`
 /// trimming bridges through `NSString` on Linux and dominated the mapping profile).
 extension String {
@@ -56,7 +60,12 @@ extension String {
     /// scalar never appears inside another scalar's bytes, so "no 0xE3" means "no scalar from
     /// U+3000 to U+3FFF".
     func utf8Contains(anyOf leads: (UInt8, UInt8)) -> Bool? {
-        utf8.withContiguousStorageIfAvailable { $0.contains { $0 == leads.0 || $0 == leads.1 } }
+        // `memchr` reads a word at a time (a byte loop was 10 instructions a byte, 2 % of a sync).
+        utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            if memchr(base, Int32(leads.0), bytes.count) != nil { return true }
+            return leads.1 != leads.0 && memchr(base, Int32(leads.1), bytes.count) != nil
+        }
     }
 }
 
