@@ -85,6 +85,7 @@ struct CatalogCommand: ParsableCommand {
         do {
             let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             report = try CoverageCalculator(project: project, db: reader).report(department: department, dataset: dataset)
+            try reader.confirmReadWhole()
             let bytes: Data
             if format == .csv, csvTable == .demand, report.demand == nil {
                 Console.error("no provincial catalogue imported yet: the 需求清单 is built from it (dataflow catalog import FILE)")

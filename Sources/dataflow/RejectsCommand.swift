@@ -52,6 +52,7 @@ struct RejectsCommand: ParsableCommand {
             let warehouse = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             let masking = Dictionary(uniqueKeysWithValues: project.datasets.map { ($0.name, PIIMasking(dataset: $0)) })
             let listing = try RejectListing(store: warehouse, dataset: dataset, includeResolved: all, masking: revealPII ? nil : masking)
+            try warehouse.confirmReadWhole()
             if revealPII {
                 var entry = ExportLog.Entry(command: "rejects", dataset: dataset ?? "*", masked: false, target: "stdout")
                 entry.rows = listing.rejects.count

@@ -39,6 +39,7 @@ struct StatusCommand: ParsableCommand {
             let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             let report = try StatusReport.load(db: reader, warehouse: project.warehouse.description, limit: limit, lockHeld: lockHeld,
                                            redactor: Redactor(project: project))
+            try reader.confirmReadWhole()
             Console.out(format == .json ? try report.json() : report.table())
         } catch {
             Console.error(Redactor(project: project).printable("\(error)"))

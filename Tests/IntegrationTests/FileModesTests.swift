@@ -171,6 +171,61 @@ struct FileModesTests {
         #expect(!denied.stderr.contains("NSCocoaErrorDomain") && !denied.stderr.contains("run `dataflow sync` first"), "\(denied.stderr)")
     }
 
+    /// A user who cannot write beside the warehouse reads it without SQLite's locks: a run that
+    /// writes the file while such a user exports makes the export fail (exit 1, saying why)
+    /// instead of handing on rows that may mix two states; a run's pages still in the WAL are
+    /// warned about. The export is held mid-stream by not reading its pipe while the file is written.
+    @Test func aLocklessReadThatARunChangesUnderItFails() throws {
+        let sandbox = try Sandbox(rows: 3000, caseRows: 20)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let folder = (project.warehousePath as NSString).deletingLastPathComponent
+        chmod(folder, 0o755)
+        chmod(project.warehousePath, 0o644)
+        let whole = try Self.asNobody(project, ["export", "market_licenses"])
+        #expect(whole.status == 0, "\(whole.output)")
+        #expect(whole.stdout.utf8.count > 200_000, "more than a pipe holds: \(whole.stdout.utf8.count) bytes")
+
+        let export = Process()
+        export.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        export.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Binaries.dataflow, "export", "market_licenses", "--project", project.root.path]
+        export.environment = ProcessInfo.processInfo.environment.merging(project.environment) { $1 }
+        export.currentDirectoryURL = project.root
+        let out = Pipe(), err = Pipe()
+        export.standardOutput = out
+        export.standardError = err
+        try export.run()
+        var read = out.fileHandleForReading.availableData   // rows are flowing; the rest waits for the pipe
+        #expect(!read.isEmpty)
+        // What a checkpoint does: pages written into the database file (here the same bytes again).
+        let db = open(project.warehousePath, O_WRONLY)
+        #expect(db >= 0)
+        var header = [UInt8](repeating: 0, count: 100)
+        let source = try Data(contentsOf: URL(fileURLWithPath: project.warehousePath)).prefix(100)
+        header.replaceSubrange(0..<100, with: source)
+        #expect(pwrite(db, header, 100, 0) == 100)
+        close(db)
+        read.append(out.fileHandleForReading.readDataToEndOfFile())
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        export.waitUntilExit()
+        #expect(export.terminationStatus == 1, "\(stderr)")
+        #expect(stderr.contains("changed while it was read") && stderr.contains("Read it again when the run has finished"), "\(stderr)")
+
+        // A run's pages in the WAL (a connection that committed and is still open), which this
+        // user cannot read: warned about.
+        let writer = try SQLiteDatabase(path: project.warehousePath)
+        try writer.exec("PRAGMA wal_autocheckpoint = 0; INSERT OR REPLACE INTO _dataflow_meta (name, value) VALUES ('test', 'x')")
+        let wal = (try? FileManager.default.attributesOfItem(atPath: project.warehousePath + "-wal")[.size] as? Int) ?? 0
+        #expect(wal > 0)
+        // SQLite gives them the database file's mode; kept from others as a sync keeps them.
+        chmod(project.warehousePath + "-wal", 0o600)
+        chmod(project.warehousePath + "-shm", 0o600)
+        let status = try Self.asNobody(project, ["status"])
+        #expect(status.status == 0, "\(status.output)")
+        #expect(status.stderr.contains("without the run's latest pages"), "\(status.stderr)")
+        withExtendedLifetime(writer) {}
+    }
+
     @Test func anExportIntoAMissingFolderExitsOneAndSaysSo() throws {
         let sandbox = try Sandbox(rows: 50, caseRows: 10)
         let project = try CountyProject(sandbox: sandbox)

@@ -333,6 +333,7 @@ public final class SQLWarehouse: Warehouse {
     public func execute(_ sql: String, _ bindings: [CellValue]) throws { try commitPending(); try dialect.execute(sql, bindings) }
     public func tableExists(_ name: String) throws -> Bool { try commitPending(); return try dialect.tableExists(name) }
     public func columns(of table: String) throws -> [String] { try commitPending(); return try dialect.columns(of: table) }
+    public func confirmReadWhole() throws { try dialect.confirmReadWhole() }
 }
 
 /// A warehouse used in a way it cannot serve (a dataset not prepared, a missing row).

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// One result row as a `WarehouseReader` hands it to a callback; valid only inside that callback.
 public protocol WarehouseRow {
     var columnCount: Int { get }
@@ -47,12 +50,28 @@ public protocol WarehouseReader: AnyObject {
     func tableExists(_ name: String) throws -> Bool
     /// Column names of a table, in order.
     func columns(of table: String) throws -> [String]
+    /// Throws when what was read since the warehouse was opened may not be one state of it: a
+    /// reader that cannot take SQLite's locks (docs/security.md, "Files") whose file changed
+    /// meanwhile. Called when a report or export has read everything, before it is kept.
+    func confirmReadWhole() throws
+}
+
+extension WarehouseReader {
+    public func confirmReadWhole() throws {}
 }
 
 extension SQLiteStatement: WarehouseRow {}
 
 extension SQLiteDatabase: WarehouseReader {
     public var backend: String { "sqlite" }
+
+    public func confirmReadWhole() throws {
+        guard let opened = fileAtOpen else { return }
+        var now = stat()
+        guard stat(path, &now) == 0, FileState(now) == opened else {
+            throw WarehouseChangedWhileRead(path: path)
+        }
+    }
     public var rowOrder: String { "rowid" }
 
     public func stringAggregate(_ expression: String, separator: String) -> String {
@@ -70,5 +89,15 @@ extension SQLiteDatabase: WarehouseReader {
     /// are bound), so the cache holds a bounded set.
     public func execute(_ sql: String, _ bindings: [CellValue]) throws {
         try cachedStatement(sql).run(bindings)
+    }
+}
+
+/// A warehouse read without SQLite's locks changed while it was read (docs/security.md, "Files").
+public struct WarehouseChangedWhileRead: Error, CustomStringConvertible {
+    public var path: String
+    public var description: String {
+        "the warehouse \(path) changed while it was read: a dataflow run was writing it, and this user, who cannot create "
+            + "its -shm beside it, reads the file without SQLite's locks, so what was read may mix two states of it. "
+            + "Read it again when the run has finished"
     }
 }

@@ -230,6 +230,8 @@ public struct TableExporter {
             }
             try writer.flush()
         }
+        // Before the export is kept (`-o` renames it only after this returns).
+        try db.confirmReadWhole()
         if let logID { try ExportLog.finish(logID, rows: rows, in: db) }
         return Result(rows: rows, lastSeq: lastSeq, logError: logError)
     }

@@ -162,6 +162,11 @@ enum WarehouseFiles {
         if access(shm, R_OK) == 0 || FileManager.default.fileExists(atPath: shm) == false && access(dir.isEmpty ? "." : dir, W_OK) == 0 {
             if let db = try? SQLiteDatabase(path: path, readOnly: true), (try? db.scalarInt("SELECT count(*) FROM sqlite_master")) != nil { return db }
         }
+        var wal = stat()
+        if stat(path + "-wal", &wal) == 0, wal.st_size > 0 {
+            logger.warning("a dataflow run is writing the warehouse, or one was killed while writing it: this user cannot create its -shm, so it reads the database file as it stands, without the run's latest pages (they are in the -wal); a read that the run changes under it fails rather than mixing the two",
+                           metadata: ["path": "\(path)"])
+        }
         return try SQLiteDatabase(path: path, immutable: true)
     }
 }

@@ -33,6 +33,9 @@ public final class SQLiteDatabase {
     ///   SQLite then takes no locks, so the caller accepts that a concurrent writer is not seen whole.
     public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
+        // Taken before the file is opened, so any write from then on shows (`confirmReadWhole`).
+        var before = stat()
+        fileAtOpen = immutable && stat(path, &before) == 0 ? FileState(before) : nil
         let flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let name = immutable ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
         let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0), Self.vfs)
@@ -57,6 +60,23 @@ public final class SQLiteDatabase {
 
     /// The database file this connection opened (device, inode), to tell that a name still names it.
     private let identity: (dev_t, ino_t)?
+
+    /// The file as it stood when an immutable connection opened it (nil otherwise): such a reader
+    /// takes no locks, so a writer's commit or checkpoint meanwhile could mix two states of it.
+    let fileAtOpen: FileState?
+
+    /// What tells that a file was written: identity, size, and the modification and change times
+    /// (to the nanosecond; Linux gives a file that was just looked at a fine-grained time on its
+    /// next write, so a write right after the look still moves them).
+    struct FileState: Equatable {
+        let device: UInt64, inode: UInt64, size: Int64
+        let modified: Int, modifiedNanoseconds: Int, changed: Int, changedNanoseconds: Int
+        init(_ st: stat) {
+            device = UInt64(st.st_dev); inode = UInt64(st.st_ino); size = Int64(st.st_size)
+            modified = st.st_mtim.tv_sec; modifiedNanoseconds = st.st_mtim.tv_nsec
+            changed = st.st_ctim.tv_sec; changedNanoseconds = st.st_ctim.tv_nsec
+        }
+    }
 
     /// The thread that checkpoints beside this connection, while one runs (`startBackgroundCheckpoints`).
     private var checkpointer: OpaquePointer?
