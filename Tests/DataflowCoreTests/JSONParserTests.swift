@@ -24,6 +24,38 @@ struct JSONParserTests {
     /// a lone continuation byte, an overlong form, a surrogate, a 4-byte sequence cut after three
     /// bytes (which U+FFFD's own three bytes would replace at the same length), and the same
     /// after text that is valid Chinese; valid text of every width parses as written.
+    /// Strings are scanned eight bytes at a time: a quote, a backslash, a control character, a
+    /// byte that is not UTF-8 or a non-ASCII character at every offset of strings of every length
+    /// around a word is found exactly where the byte loop finds it (the document's own offset
+    /// moves the string's start across the word boundaries too).
+    @Test func stringsAreReadTheSameAtEveryOffsetOfAWord() throws {
+        for lead in 0..<8 {
+            let pad = String(repeating: " ", count: lead)
+            for length in 0..<26 {
+                for at in 0..<max(length, 1) {
+                    var plain = Array(repeating: UInt8(ascii: "a"), count: length)
+                    #expect(try JSONParser.parse(Array((pad + "\"").utf8) + plain + [0x22]) == .string(String(decoding: plain, as: UTF8.self)))
+                    guard length > 0 else { continue }
+                    plain[at] = UInt8(ascii: "\\")
+                    let escaped = Array(plain[..<at]) + Array("\\n".utf8) + Array(plain[(at + 1)...])
+                    #expect(try JSONParser.parse(Array((pad + "\"").utf8) + escaped + [0x22])
+                            == .string(String(decoding: plain[..<at], as: UTF8.self) + "\n" + String(decoding: plain[(at + 1)...], as: UTF8.self)))
+                    plain[at] = 0x09
+                    #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(Array((pad + "\"").utf8) + plain + [0x22]) }
+                    plain[at] = 0xFF
+                    #expect(throws: JSONParser.SyntaxError.self, "0xFF at \(at) of \(length) after \(lead)") {
+                        try JSONParser.parse(Array((pad + "\"").utf8) + plain + [0x22])
+                    }
+                    plain[at] = UInt8(ascii: "\"")
+                    #expect(try JSONParser.parse(Array((pad + "[\"").utf8) + plain[...at] + Array("]".utf8)) == .array([.string(String(repeating: "a", count: at))]))
+                    var chinese = Array(repeating: UInt8(ascii: "a"), count: length)
+                    chinese.insert(contentsOf: Array("中".utf8), at: at)
+                    #expect(try JSONParser.parse(Array((pad + "\"").utf8) + chinese + [0x22]) == .string(String(decoding: chinese, as: UTF8.self)))
+                }
+            }
+        }
+    }
+
     @Test func stringsThatAreNotUTF8AreErrors() throws {
         let quote = UInt8(ascii: "\"")
         for bad: [UInt8] in [[0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF0, 0x9F, 0x98], [0xE4, 0xB8, 0xAD, 0xF0, 0x9F, 0x98], [0xFF]] {
