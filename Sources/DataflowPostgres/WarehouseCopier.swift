@@ -47,7 +47,9 @@ public struct WarehouseCopier {
         guard runs == 0 else { throw TargetNotEmpty(location: location, runs: runs) }
 
         var counts: [TableCount] = []
-        try source.exec("BEGIN")   // one read snapshot of the source, even while a sync writes it
+        // One read snapshot of the source, even while a sync writes it (a reader who cannot take
+        // SQLite's locks gets none: `confirmReadWhole` below then refuses a source that changed).
+        try source.exec("BEGIN")
         defer { try? source.exec("COMMIT") }
         let sourceTables = try tables(in: source)
         try pg.transaction {
@@ -70,6 +72,8 @@ public struct WarehouseCopier {
                     SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), coalesce(max(\(column)), 0) + 1, false) FROM \(table)
                     """)
             }
+            // A source read without SQLite's locks that a run wrote meanwhile: nothing is kept.
+            try source.confirmReadWhole()
         }
         return counts
     }

@@ -55,7 +55,12 @@ struct DraftCommand: ParsableCommand {
         let drafter = DatasetDrafter(project: project, environment: ProcessInfo.processInfo.environment)
         var resource: CatalogueResource?
         if let code = fromCatalogue {
-            let resources = (try? CatalogueStore(db: WarehouseFactory.standard.open(project.warehouse, purpose: .read)).resources()) ?? []
+            let resources = (try? { () throws -> [CatalogueResource] in
+                let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
+                let found = try CatalogueStore(db: reader).resources()
+                try reader.confirmReadWhole()
+                return found
+            }()) ?? []
             guard let found = resources.first(where: { $0.code == code }) else {
                 Console.error("no resource \(code) in the imported catalogue\(MappingReader.suggestion(code, resources.map(\.code))) (import it first: dataflow catalog import FILE)")
                 throw ExitCode(ExitCodes.badConfig)

@@ -66,9 +66,9 @@ extension SQLiteDatabase: WarehouseReader {
     public var backend: String { "sqlite" }
 
     public func confirmReadWhole() throws {
-        guard let opened = fileAtOpen else { return }
+        guard isImmutable else { return }
         var now = stat()
-        guard stat(path, &now) == 0, FileState(now) == opened else {
+        guard let opened = fileAtOpen, stat(path, &now) == 0, FileState(now) == opened else {
             throw WarehouseChangedWhileRead(path: path)
         }
     }
@@ -96,8 +96,8 @@ extension SQLiteDatabase: WarehouseReader {
 public struct WarehouseChangedWhileRead: Error, CustomStringConvertible {
     public var path: String
     public var description: String {
-        "the warehouse \(path) changed while it was read: a dataflow run was writing it, and this user, who cannot create "
-            + "its -shm beside it, reads the file without SQLite's locks, so what was read may mix two states of it. "
-            + "Read it again when the run has finished"
+        "the warehouse \(path) was written, or its mode or owner changed, while it was read (a dataflow run writing it): "
+            + "this user, who cannot create its -shm beside it, reads the file without SQLite's locks, so what was read may "
+            + "mix two states of it. Read it again when the run has finished"
     }
 }

@@ -199,6 +199,9 @@ public struct TableExporter {
                 if feed { lastSeq = st.int(0) }
                 rows += 1
             }
+            // Once every row is read, before the last of them is written out and the export is
+            // kept (`-o` renames it only after this returns).
+            try db.confirmReadWhole()
             try writer.flush()
         case .ndjson:
             let writer = NDJSONWriter(fd: fd)
@@ -228,10 +231,11 @@ public struct TableExporter {
                 if feed { lastSeq = st.int(0) }
                 rows += 1
             }
+            // Once every row is read, before the last of them is written out and the export is
+            // kept (`-o` renames it only after this returns).
+            try db.confirmReadWhole()
             try writer.flush()
         }
-        // Before the export is kept (`-o` renames it only after this returns).
-        try db.confirmReadWhole()
         if let logID { try ExportLog.finish(logID, rows: rows, in: db) }
         return Result(rows: rows, lastSeq: lastSeq, logError: logError)
     }

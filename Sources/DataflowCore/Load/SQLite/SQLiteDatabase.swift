@@ -34,8 +34,8 @@ public final class SQLiteDatabase {
     public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
         // Taken before the file is opened, so any write from then on shows (`confirmReadWhole`).
-        var before = stat()
-        fileAtOpen = immutable && stat(path, &before) == 0 ? FileState(before) : nil
+        isImmutable = immutable
+        fileAtOpen = immutable ? FileState.settled(path) : nil
         let flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let name = immutable ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
         let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0), Self.vfs)
@@ -64,6 +64,8 @@ public final class SQLiteDatabase {
     /// The file as it stood when an immutable connection opened it (nil otherwise): such a reader
     /// takes no locks, so a writer's commit or checkpoint meanwhile could mix two states of it.
     let fileAtOpen: FileState?
+    /// Opened `immutable=1`: SQLite takes no locks for this connection.
+    let isImmutable: Bool
 
     /// What tells that a file was written: identity, size, and the modification and change times
     /// (to the nanosecond; Linux gives a file that was just looked at a fine-grained time on its
@@ -75,6 +77,27 @@ public final class SQLiteDatabase {
             device = UInt64(st.st_dev); inode = UInt64(st.st_ino); size = Int64(st.st_size)
             modified = st.st_mtim.tv_sec; modifiedNanoseconds = st.st_mtim.tv_nsec
             changed = st.st_ctim.tv_sec; changedNanoseconds = st.st_ctim.tv_nsec
+        }
+
+        /// The file's state once the kernel's coarse clock has passed its last write, or nil if it
+        /// cannot be read. A kernel without fine-grained file times (before Linux 6.13) stamps a
+        /// write with a clock that moves every few milliseconds: a write in the same tick as the
+        /// last one would leave the times as they were, so the state is taken only when the clock
+        /// has moved past them (a wait of at most a few ticks, only right after a write).
+        static func settled(_ path: String) -> FileState? {
+            var resolution = timespec()
+            clock_getres(CLOCK_REALTIME_COARSE, &resolution)
+            let tick = max(1_000, resolution.tv_nsec / 1_000 + 1)
+            var st = stat()
+            for _ in 0..<20 {
+                guard stat(path, &st) == 0 else { return nil }
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME_COARSE, &now)
+                func later(_ t: timespec) -> Bool { now.tv_sec > t.tv_sec || (now.tv_sec == t.tv_sec && now.tv_nsec > t.tv_nsec) }
+                if later(st.st_mtim) && later(st.st_ctim) { break }
+                usleep(useconds_t(tick))
+            }
+            return FileState(st)
         }
     }
 
