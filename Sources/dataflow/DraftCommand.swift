@@ -55,12 +55,20 @@ struct DraftCommand: ParsableCommand {
         let drafter = DatasetDrafter(project: project, environment: ProcessInfo.processInfo.environment)
         var resource: CatalogueResource?
         if let code = fromCatalogue {
-            let resources = (try? { () throws -> [CatalogueResource] in
+            var resources: [CatalogueResource] = []
+            do {
                 let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
-                let found = try CatalogueStore(db: reader).resources()
+                resources = try CatalogueStore(db: reader).resources()
                 try reader.confirmReadWhole()
-                return found
-            }()) ?? []
+            } catch let error as WarehouseChangedWhileRead {
+                Console.error("\(error)")
+                throw ExitCode(ExitCodes.datasetsFailed)
+            } catch let error as WarehouseRunUnfinished {
+                Console.error("\(error)")
+                throw ExitCode(ExitCodes.datasetsFailed)
+            } catch {
+                resources = []   // no warehouse or no catalogue yet: said below
+            }
             guard let found = resources.first(where: { $0.code == code }) else {
                 Console.error("no resource \(code) in the imported catalogue\(MappingReader.suggestion(code, resources.map(\.code))) (import it first: dataflow catalog import FILE)")
                 throw ExitCode(ExitCodes.badConfig)

@@ -64,6 +64,7 @@ extension SQLiteStatement: WarehouseRow {}
 
 extension SQLiteDatabase: WarehouseReader {
     public var backend: String { "sqlite" }
+    public var rowOrder: String { "rowid" }
 
     public func confirmReadWhole() throws {
         guard isImmutable else { return }
@@ -72,7 +73,6 @@ extension SQLiteDatabase: WarehouseReader {
             throw WarehouseChangedWhileRead(path: path)
         }
     }
-    public var rowOrder: String { "rowid" }
 
     public func stringAggregate(_ expression: String, separator: String) -> String {
         "group_concat(\(expression), '\(separator.replacingOccurrences(of: "'", with: "''"))')"
@@ -99,5 +99,16 @@ public struct WarehouseChangedWhileRead: Error, CustomStringConvertible {
         "the warehouse \(path) was written, or its mode or owner changed, while it was read (a dataflow run writing it): "
             + "this user, who cannot create its -shm beside it, reads the file without SQLite's locks, so what was read may "
             + "mix two states of it. Read it again when the run has finished"
+    }
+}
+
+/// A reader without SQLite's locks found a run's pages in the warehouse's WAL, which it cannot
+/// read (docs/security.md, "Files").
+public struct WarehouseRunUnfinished: Error, CustomStringConvertible {
+    public var path: String
+    public var description: String {
+        "cannot read the warehouse at \(path) now: a dataflow run is writing it, or one was killed while writing it, and this "
+            + "user, who cannot create its -shm beside it, cannot read the run's pages in \(path)-wal, so the database file alone "
+            + "may not be one state of it. Read it when the run has finished (after a killed run, when the next run has finished)"
     }
 }

@@ -165,17 +165,8 @@ enum WarehouseFiles {
         // Pages in the WAL this user cannot read: a run is writing, or one was killed, maybe in the
         // middle of copying pages into the database file, which alone may then not be one state.
         var wal = stat()
-        if stat(path + "-wal", &wal) == 0, wal.st_size > 0 { throw UnfinishedRun(path: path) }
+        if stat(path + "-wal", &wal) == 0, wal.st_size > 0 { throw WarehouseRunUnfinished(path: path) }
         return try SQLiteDatabase(path: path, immutable: true)
     }
 
-    /// A reader without SQLite's locks found a run's pages in the warehouse's WAL.
-    struct UnfinishedRun: Error, CustomStringConvertible {
-        var path: String
-        var description: String {
-            "cannot read the warehouse at \(path) now: a dataflow run is writing it, or one was killed while writing it, and this "
-                + "user, who cannot create its -shm beside it, cannot read the run's pages in \(path)-wal, so the database file alone "
-                + "may not be one state of it. Read it when the run has finished (after a killed run, when the next run has finished)"
-        }
-    }
 }
