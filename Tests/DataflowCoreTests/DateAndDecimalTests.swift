@@ -19,6 +19,41 @@ struct DateAndDecimalTests {
         #expect(try DatePattern("yyyy-MM-dd HH:mm:ss").parse(text) == nil)
     }
 
+    /// A formatted time reads back as itself, with literals of any script (`yyyy年MM月dd日`: each
+    /// byte of 年 was written as a Latin-1 character, so a cursor format with Chinese literals sent
+    /// a garbled value), and every byte of a value is checked where it lies: one byte changed — a
+    /// letter anywhere, a digit where the pattern has a literal, another literal byte — does not
+    /// parse, or parses to the time its digits now say.
+    @Test func everyByteOfAValueIsCheckedAgainstThePattern() throws {
+        var random = SystemRandomNumberGenerator()
+        for text in ["yyyy-MM-dd HH:mm:ss", "yyyyMMdd", "yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy年MM月dd日 HH时", "dd/MM/yyyy"] {
+            let p = try DatePattern(text)
+            for _ in 0..<50 {
+                let t = CivilTime(year: Int.random(in: 1900...2099, using: &random), month: Int.random(in: 1...12, using: &random),
+                                  day: Int.random(in: 1...28, using: &random), hour: p.hasTime ? Int.random(in: 0...23, using: &random) : 0,
+                                  minute: text.contains("mm") ? Int.random(in: 0...59, using: &random) : 0,
+                                  second: text.contains("ss") ? Int.random(in: 0...59, using: &random) : 0,
+                                  millisecond: text.contains("SSS") ? Int.random(in: 0...999, using: &random) : 0)
+                let value = Array(p.format(t).utf8)
+                #expect(value.withUnsafeBufferPointer { p.parse(bytes: $0) } == t, "\(text): \(p.format(t))")
+                for i in value.indices {
+                    let isDigit = (48...57).contains(value[i])
+                    for replacement: UInt8 in [UInt8(ascii: "x"), isDigit ? UInt8(ascii: "-") : UInt8(ascii: "0"), 0xFF] {
+                        var changed = value
+                        changed[i] = replacement
+                        #expect(changed.withUnsafeBufferPointer { p.parse(bytes: $0) } == nil, "\(text): byte \(i) of \(p.format(t)) as \(replacement)")
+                    }
+                    if isDigit {
+                        var changed = value
+                        changed[i] = value[i] == 57 ? 48 : value[i] + 1
+                        let read = changed.withUnsafeBufferPointer { p.parse(bytes: $0) }
+                        if let read { #expect(Array(p.format(read).utf8) == changed, "\(text): \(String(decoding: changed, as: UTF8.self))") }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func badPatternsAreErrors() {
         #expect(throws: DatePattern.PatternError.self) { try DatePattern("yy-MM-dd") }
         #expect(throws: DatePattern.PatternError.self) { try DatePattern("yyyy-MM-dd hh:mm") }

@@ -124,21 +124,23 @@ public struct DatePattern: Sendable, Equatable, CustomStringConvertible {
 
     /// Formats `t` with this pattern.
     public func format(_ t: CivilTime) -> String {
-        var out = ""
+        // Built as UTF-8 bytes: a literal such as 年 is several bytes, each its own piece (appended
+        // as scalars, each byte became a Latin-1 character).
+        var out: [UInt8] = []
         out.reserveCapacity(width)
         for piece in pieces {
             switch piece {
-            case .year: out += DatePattern.pad(t.year, 4)
-            case .month: out += DatePattern.pad(t.month, 2)
-            case .day: out += DatePattern.pad(t.day, 2)
-            case .hour: out += DatePattern.pad(t.hour, 2)
-            case .minute: out += DatePattern.pad(t.minute, 2)
-            case .second: out += DatePattern.pad(t.second, 2)
-            case .millisecond: out += DatePattern.pad(t.millisecond, 3)
-            case .literal(let b): out.unicodeScalars.append(Unicode.Scalar(b))
+            case .year: out += DatePattern.pad(t.year, 4).utf8
+            case .month: out += DatePattern.pad(t.month, 2).utf8
+            case .day: out += DatePattern.pad(t.day, 2).utf8
+            case .hour: out += DatePattern.pad(t.hour, 2).utf8
+            case .minute: out += DatePattern.pad(t.minute, 2).utf8
+            case .second: out += DatePattern.pad(t.second, 2).utf8
+            case .millisecond: out += DatePattern.pad(t.millisecond, 3).utf8
+            case .literal(let b): out.append(b)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func pad(_ n: Int, _ width: Int) -> String {
