@@ -101,6 +101,16 @@ struct PIIMaskTests {
         #expect(check.message == "SFZH: check character is 8, expected 9", "a message with no piece of the value stays as it was")
         #expect(masking.key("330782199001014239") == "330782***********9")
         #expect(masking.value("稠城街道", column: "town") == "稠城街道")
+
+        // A value longer than the 200 characters a reason stores, quoted whole by its message:
+        // stored and read back, the message holds no more of it than the value, all masked.
+        let note = "请联系" + String(repeating: "张", count: 200) + "手机号码一三八零零一三零零零一备注尾部"
+        let long = RejectReason(field: "mobile", rule: "phone", value: note, message: "SJ: '\(note)' is not a mainland mobile number")
+        let stored = RejectListing.reasons(StoredReject(id: 1, dataset: "people", key: nil, record: "{}", reasons: "[" + long.json + "]",
+                                                        firstSeen: "", lastSeen: "", resolvedAt: nil, resolvedRunID: nil))
+        let shown = masking.reason(try #require(stored.first))
+        #expect(!shown.message.contains("备注尾部") && !shown.message.contains("一三八零"), "\(shown.message)")
+        #expect(shown.message.hasPrefix("SJ: '") && shown.message.hasSuffix("…' is not a mainland mobile number"), "\(shown.message)")
     }
 
     /// Members the mapping does not read have no declared kind: the masked view masks them by

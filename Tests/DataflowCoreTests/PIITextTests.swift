@@ -36,6 +36,26 @@ struct PIITextTests {
         #expect(PIIText.masked(#"{"name":"a\"bc","msg":"x"}"#) == #"{"name":"a****","msg":"x"}"#)
     }
 
+    /// What a gateway or a person types around the plain forms: member names with JSON escapes
+    /// (Python's and PHP's default for Chinese), full-width digits from a Chinese input method, an
+    /// ID written in groups, a combining mark right after a quote.
+    @Test func personalDataIsFoundInTheFormsGatewaysAndPeopleWriteIt() {
+        #expect(PIIText.masked(#"{"\u59d3\u540d":"\u5f20\u4e09","code":"01"}"#) == #"{"\u59d3\u540d":"\***********","code":"01"}"#)
+        #expect(PIIText.masked(#"{"\u59D3\u540D":"李四"}"#) == #"{"\u59D3\u540D":"李*"}"#)
+        let fullWidth = "身份证号３３０７８２１９９００１０１４２３９已存在"
+        let masked = PIIText.masked(fullWidth)
+        #expect(PIIText.masked("手机１３８１２３４５６７８") != "手机１３８１２３４５６７８")
+        #expect(PIIText.masked("编号１２３") == "编号１２３", "a full-width number that is no ID is left as written")
+        // Not the plain ID's shape, so masked by the generic rule, which keeps less.
+        #expect(PIIText.masked("id 330782 19900101 4239 ok") == "id 33****************39 ok")
+        #expect(PIIText.masked("id 330782-1990-0101-423X.") == "id 33*****************3X.")
+        #expect(masked == "身份证号３３**************３９已存在")
+        #expect(PIIText.masked("orders 330782 19900101 42391 and 12 345") == "orders 330782 19900101 42391 and 12 345", "19 digits in groups is no ID")
+        let combining = "{\"xm\":\"\u{0301}张三\",\"sfzh\":\"330782199001011234\"}"
+        let maskedCombining = PIIText.masked(combining)
+        #expect(!maskedCombining.contains("张三") && !maskedCombining.contains("199001011234"), "\(maskedCombining)")
+    }
+
     @Test func errorPagesStayReadable() {
         for text in [#"{"code":"97","msg":"缺少参数"}"#,
                      #"{"code":"500","message":"系统繁忙，请稍后再试","timestamp":"2026-12-02 03:40:36","total":13}"#,

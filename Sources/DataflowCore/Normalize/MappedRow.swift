@@ -24,13 +24,21 @@ public struct RejectReason: Error, Sendable, Equatable {
     public var value: String?
     public var message: String
 
-    /// `{"field":…,"rule":…,"value":…,"message":…}` with the value truncated to 200 characters.
+    /// `{"field":…,"rule":…,"value":…,"message":…}` with the value truncated to 200 characters,
+    /// and the message quoting the same 200 and `…`: the value is masked where the message
+    /// repeats it (`PIIMasking.reason`), so the message must not hold more of it than the value.
     public var json: String {
+        var stored = value, said = message
+        if let whole = value, whole.count > 200 {
+            let cut = String(whole.prefix(200))
+            stored = cut
+            said = message.replacingOccurrences(of: whole, with: cut + "…")
+        }
         var out = "{"
         out += "\"field\":" + (field.map(JSONValue.quoted) ?? "null")
         out += ",\"rule\":" + JSONValue.quoted(rule)
-        out += ",\"value\":" + (value.map { JSONValue.quoted(String($0.prefix(200))) } ?? "null")
-        out += ",\"message\":" + JSONValue.quoted(message)
+        out += ",\"value\":" + (stored.map(JSONValue.quoted) ?? "null")
+        out += ",\"message\":" + JSONValue.quoted(said)
         return out + "}"
     }
 }

@@ -19,7 +19,9 @@ public enum PIIText {
     /// `text` with personal members' values and personal shapes masked; nothing else changes.
     public static func masked(_ text: String) -> String {
         guard !text.isEmpty else { return text }
-        return maskingShapes(maskingPersonalMembers(Array(text)))
+        // One element per Unicode scalar, not per grapheme: a quote followed by a combining mark
+        // is one grapheme that is not a quote, and would put every member after it out of step.
+        return maskingShapes(maskingPersonalMembers(text.unicodeScalars.map(Character.init)))
     }
 
     /// The kind of personal data the whole of `value` has the shape of: a citizen ID, a phone
@@ -67,7 +69,7 @@ public enum PIIText {
             var colon = i
             while colon < chars.count, chars[colon].isWhitespace { colon += 1 }
             guard name.closed, colon < chars.count, chars[colon] == ":",
-                  let kind = personalMembers[String(chars[(name.start + 1)..<(name.end - 1)]).uppercased()] else { continue }
+                  let kind = personalMembers[unescaped(chars[(name.start + 1)..<(name.end - 1)]).uppercased()] else { continue }
             var start = colon + 1
             while start < chars.count, chars[start].isWhitespace { start += 1 }
             out.append(contentsOf: chars[i..<start])
@@ -79,6 +81,7 @@ public enum PIIText {
                 out.append("\"")
                 // A value masked already (an excerpt masked before it was stored) stays as it is:
                 // masking it again would hide the part a mask keeps readable.
+                // As written: escapes in the value (`\u5f20\u4e09`) are masked with it, which hides more.
                 let text = String(chars[content])
                 out.append(contentsOf: text.contains("**") ? text : PIIMask.mask(text, as: kind))
                 if value.closed { out.append("\"") }
@@ -92,6 +95,15 @@ public enum PIIText {
             }
         }
         return out
+    }
+
+    /// The text of a JSON string's content with its escapes read (`\u59d3\u540d` is 姓名: a gateway
+    /// written in Python or PHP escapes every Chinese character by default), or as written when
+    /// it holds none or they do not read (an excerpt cut inside one).
+    private static func unescaped(_ content: ArraySlice<Character>) -> String {
+        let text = String(content)
+        guard content.contains("\\"), case .string(let read)? = try? JSONParser.parse(Array(("\"" + text + "\"").utf8)) else { return text }
+        return read
     }
 
     /// The JSON string starting at the quote at `start`: its end (past the closing quote, or the
@@ -110,38 +122,80 @@ public enum PIIText {
 
     /// Masks citizen IDs, phone numbers and e-mail addresses wherever they stand.
     static func maskingShapes(_ input: [Character]) -> String {
-        var chars = input
+        // Found in a copy where full-width digits and Ｘ (typed with a Chinese input method) are
+        // the ASCII ones, one element each, and masked in the text itself, which is otherwise
+        // left as it is.
+        let scan = input.map(folded)
+        var spans: [(span: Range<Int>, kind: PIIKind)] = []
         // E-mail first: its local part may hold digits that look like a phone number.
         var i = 0
-        while i < chars.count {
-            if chars[i] == "@", let span = emailSpan(chars, at: i) {
-                replace(&chars, span, as: .email)
+        while i < scan.count {
+            if scan[i] == "@", let span = emailSpan(scan, at: i) {
+                spans.append((span, .email))
                 i = span.upperBound
             } else {
                 i += 1
             }
         }
+        let emails = spans.map(\.span)
         i = 0
-        while i < chars.count {
-            guard isDigit(chars[i]), i == 0 || !isDigit(chars[i - 1]) else { i += 1; continue }
+        while i < scan.count {
+            if let email = emails.first(where: { $0.contains(i) }) { i = email.upperBound; continue }
+            guard isDigit(scan[i]), i == 0 || !isDigit(scan[i - 1]) else { i += 1; continue }
             var end = i
-            while end < chars.count, isDigit(chars[end]) { end += 1 }
+            while end < scan.count, isDigit(scan[end]) { end += 1 }
             let count = end - i
-            let letterAfter = { (index: Int) in index < chars.count && chars[index].isASCII && (chars[index].isLetter || chars[index].isNumber) }
-            if count == 17, end < chars.count, chars[end] == "X" || chars[end] == "x", !letterAfter(end + 1), chars[i] != "0" {
-                replace(&chars, i..<(end + 1), as: .citizenID)
+            let letterAfter = { (index: Int) in index < scan.count && scan[index].isASCII && (scan[index].isLetter || scan[index].isNumber) }
+            if count == 17, end < scan.count, scan[end] == "X" || scan[end] == "x", !letterAfter(end + 1), scan[i] != "0" {
+                spans.append((i..<(end + 1), .citizenID))
                 i = end + 1
-            } else if count == 18 || count == 15, chars[i] != "0" {
-                replace(&chars, i..<end, as: .citizenID)
+            } else if count == 18 || count == 15, scan[i] != "0" {
+                spans.append((i..<end, .citizenID))
                 i = end
-            } else if let span = phoneSpan(chars, at: i) {
-                replace(&chars, span, as: .phone)
+            } else if let span = phoneSpan(scan, at: i) {
+                spans.append((span, .phone))
+                i = span.upperBound
+            } else if let span = groupedIDSpan(scan, at: i) {
+                spans.append((span, .citizenID))
                 i = span.upperBound
             } else {
                 i = end
             }
         }
+        var chars = input
+        for (span, kind) in spans.sorted(by: { $0.span.lowerBound > $1.span.lowerBound }) { replace(&chars, span, as: kind) }
         return String(chars)
+    }
+
+    /// An 18-character citizen ID written in groups joined by single spaces or dashes
+    /// (`330782 19900101 4239`, `330782-1990-0101-423X`): two to five groups, 18 digits in all, or
+    /// 17 and a final X. Nil when the groups starting at `start` are not one.
+    static func groupedIDSpan(_ chars: [Character], at start: Int) -> Range<Int>? {
+        guard start < chars.count, isDigit(chars[start]), chars[start] != "0" else { return nil }
+        var digits = 0, groups = 0, end = start
+        while true {
+            while end < chars.count, isDigit(chars[end]) { end += 1; digits += 1 }
+            groups += 1
+            if digits == 17, groups >= 2, end < chars.count, chars[end] == "X" || chars[end] == "x" {
+                let after = end + 1
+                guard after >= chars.count || !(chars[after].isASCII && (chars[after].isLetter || chars[after].isNumber)) else { return nil }
+                return start..<after
+            }
+            if digits == 18 { return groups >= 2 && (end >= chars.count || !isDigit(chars[end])) ? start..<end : nil }
+            guard digits < 18, groups < 5, end + 1 < chars.count, chars[end] == " " || chars[end] == "-", isDigit(chars[end + 1]) else { return nil }
+            end += 1
+        }
+    }
+
+    /// A full-width digit, Ｘ or ｘ as its ASCII form; anything else as it is.
+    private static func folded(_ c: Character) -> Character {
+        guard let scalar = c.unicodeScalars.first, c.unicodeScalars.count == 1 else { return c }
+        switch scalar.value {
+        case 0xFF10...0xFF19: return Character(Unicode.Scalar(UInt8(scalar.value - 0xFF10 + 0x30)))
+        case 0xFF38: return "X"
+        case 0xFF58: return "x"
+        default: return c
+        }
     }
 
     private static func replace(_ chars: inout [Character], _ span: Range<Int>, as kind: PIIKind) {
