@@ -74,6 +74,19 @@ struct CatalogueImportTests {
         #expect(resources.map(\.code) == ["R1", "R2"])
         #expect(resources[0].items == [.init(name: "统一社会信用代码", type: "C"), .init(name: "企业名称")])
         #expect(resources[1].shareType == ShareType.none)
+        // Lists typed in a web form's text box: lines end in CRLF, one `Character`.
+        let typed = #"{"datas":{"list":[{"资源代码":"R3","资源名称":"办件","提供方":"省大数据局","共享类型":"无条件共享","信息项":"名称(C)\r\n日期(D)\r\n","关联事项编码":"000105001000\r\n000105002000"}]}}"#
+        let r3 = try #require(try Self.importer().read(bytes: Array(typed.utf8), file: "catalogue.json").first)
+        #expect(r3.items == [.init(name: "名称", type: "C"), .init(name: "日期", type: "D")])
+        #expect(r3.matters == ["000105001000", "000105002000"])
+    }
+
+    /// Excel writes a carriage return in a cell as `_x000D_` and a literal `_x` as `_x005F_x`:
+    /// read back as the characters, so a list typed with line breaks splits where it should.
+    @Test func spreadsheetEscapesAreReadAsTheirCharacters() throws {
+        let sst = Array("<sst><si><t>名称(C)_x000D_\n日期(D)</t></si><si><t>a_x005F_x000D_b</t></si><si><t>_x4e2d_ and _xZZZZ_</t></si></sst>".utf8)
+        #expect(XLSXReader.sharedStrings(sst) == ["名称(C)\r\n日期(D)", "a_x000D_b", "中 and _xZZZZ_"])
+        #expect(CatalogueImporter.items(XLSXReader.sharedStrings(sst)[0]) == [.init(name: "名称", type: "C"), .init(name: "日期", type: "D")])
     }
 
     @Test func aReImportReportsAddedChangedAndWithdrawnAndKeepsWithdrawn() throws {

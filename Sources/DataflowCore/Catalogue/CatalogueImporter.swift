@@ -200,9 +200,10 @@ public struct CatalogueImporter: Sendable {
         }.filter { !$0.name.isEmpty }
     }
 
-    /// A cell's list: split on ；;、，, and line breaks.
+    /// A cell's list: split on ；;、，, and line breaks (a CRLF is one `Character`, which a list of
+    /// "\n" and "\r" does not hold: a cell typed in a form's text box kept its lines together).
     static func list(_ text: String) -> [String] {
-        text.split(whereSeparator: { "；;、，,\n\r".contains($0) }).map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
+        text.split(whereSeparator: { $0.isNewline || "；;、，,".contains($0) }).map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
     }
 
     /// `yyyy-MM-dd` from the forms catalogues use, or an Excel serial number.

@@ -54,7 +54,7 @@ public enum XLSXReader {
         while let event = scanner.next() {
             switch event {
             case .start("si", _): current = ""
-            case .end("si"): strings.append(current)
+            case .end("si"): strings.append(unescaped(current))
             case .start("rPh", _): inPhonetic = true
             case .end("rPh"): inPhonetic = false
             case .start("t", _): inText = true
@@ -64,6 +64,30 @@ public enum XLSXReader {
             }
         }
         return strings
+    }
+
+    /// Text with the spreadsheet format's own escapes read: `_xHHHH_` is the character U+HHHH
+    /// (Excel writes a carriage return in a cell as `_x000D_`), and `_x005F_` an underscore, so
+    /// `_x005F_x000D_` is the text `_x000D_` itself (ECMA-376, `ST_Xstring`).
+    static func unescaped(_ text: String) -> String {
+        guard text.utf8.count >= 7, text.contains("_x") else { return text }
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "_"), i + 6 < bytes.count, bytes[i + 1] == UInt8(ascii: "x"), bytes[i + 6] == UInt8(ascii: "_"),
+               let code = UInt32(String(decoding: bytes[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16),
+               bytes[(i + 2)..<(i + 6)].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }),
+               let scalar = Unicode.Scalar(code) {
+                out += Array(String(scalar).utf8)
+                i += 7
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Indexes into `cellXfs` whose number format shows a date.
@@ -166,6 +190,7 @@ public enum XLSXReader {
                     text = strings[index]
                 case "b": text = value == "1" ? "TRUE" : "FALSE"
                 case "n": if dateStyles.contains(c.style), let d = date(serial: value) { text = d }
+                case "inlineStr", "str": text = unescaped(value)
                 default: break
                 }
                 if !text.isEmpty { rows[rowNumber, default: [:]][c.column] = text }
