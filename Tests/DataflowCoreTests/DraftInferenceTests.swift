@@ -126,6 +126,15 @@ struct DraftInferenceTests {
         #expect(text.contains("citizen_id: { from: SFZH, type: text, check: citizen-id, pii: true }"), "\(text)")
         #expect(text.contains("  # 285/300 valid GB 11643 check characters; 15 fail"), "\(text)")
         #expect(text.contains("hydm: { from: HYDM, type: text }"))
+        // A dataset file saved on Windows (CRLF: one `Character`) is read line by line too: its old
+        // fields block goes, and the result parses (a second `fields:` was a duplicate key).
+        let windows = DraftWriter.render(original: "dataset: t\r\nsource: s\r\nrequest: { path: /x }\r\nfields:\r\n  old: { from: OLD }\r\n", draft: d.body)
+        #expect(!windows.contains("old:"), "\(windows.prefix(300))")
+        #expect(throws: Never.self) { try YAMLDocument.parse(windows, file: "t.yml") }
+        var resource = CatalogueResource(code: "R1", name: "办件")
+        resource.provider = "省大数据局"
+        let present = CatalogueDraft.metadata(resource, missingFrom: "dataset: t\r\ntitle: 已有\r\nprovider: 省局\r\n")
+        #expect(!present.contains { $0.hasPrefix("title:") || $0.hasPrefix("provider:") }, "\(present)")
     }
 
     @Test func theRepositoryGlossaryGivesPersonalDataItsMaskingKind() throws {

@@ -188,7 +188,7 @@ public enum YAMLDocument {
             // Yams points at the mapping; point at the second occurrence of the first duplicate.
             let name = duplicates.first ?? ""
             var found: [SourcePosition] = []
-            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where i + 1 >= context.mark.line {
+            for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineBreak).enumerated() where i + 1 >= context.mark.line {
                 let indent = line.prefix { $0 == " " }.count
                 let rest = line.dropFirst(indent)
                 if rest.hasPrefix(name + ":") || rest.hasPrefix("\"" + name + "\":") || rest.hasPrefix("'" + name + "':") {

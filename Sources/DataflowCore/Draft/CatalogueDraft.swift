@@ -10,7 +10,7 @@
 public enum CatalogueDraft {
     /// Top-level lines for what the request-only file does not say yet.
     public static func metadata(_ r: CatalogueResource, missingFrom original: String) -> [String] {
-        let present = Set(original.split(separator: "\n").compactMap { line -> String? in
+        let present = Set(original.split(whereSeparator: \.isLineBreak).compactMap { line -> String? in
             guard let first = line.first, first.isLetter else { return nil }
             return line.split(separator: ":", maxSplits: 1).first.map(String.init)
         })

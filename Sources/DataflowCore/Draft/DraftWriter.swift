@@ -41,7 +41,7 @@ public enum DraftWriter {
         var out: [Substring] = []
         var pendingComments: [Substring] = []
         var dropping = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineBreak) {
             let isTopLevel = !line.isEmpty && !line.hasPrefix(" ") && !line.hasPrefix("\t") && !line.hasPrefix("#") && !line.hasPrefix("-")
             if line.hasPrefix("#") && !dropping { pendingComments.append(line); continue }
             if isTopLevel {

@@ -92,3 +92,9 @@ enum CreditCodeAlphabet {
     }()
     static let characters: [UInt8] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
 }
+
+extension Character {
+    /// A YAML line break: LF, CRLF (one `Character`, so `split(separator: "\n")` keeps a file
+    /// saved on Windows as one line) or a lone CR.
+    var isLineBreak: Bool { self == "\n" || self == "\r\n" || self == "\r" }
+}
