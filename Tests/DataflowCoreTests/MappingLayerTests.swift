@@ -137,7 +137,13 @@ struct MappingLayerTests {
           d: { from: D, type: date, check: { date_range: [1949-10-01, today] } }
           p: { from: P, check: phone }
           x: { from: X, check: sex }
+          a: { from: A, check: { regex: '(11|12)\\d{4}' } }
+          s: { from: S, check: { regex: "YW.{3}" } }
         """, now: Date(timeIntervalSince1970: 1_779_900_000))   // 2026-05-28 00:40 in Asia/Shanghai
+        // Anchored to the very end, on both engines: a final line break is not the end of the value.
+        #expect(f.value("A", "110105") == .text("110105"))
+        #expect(f.rule("A", "110105\n") == "regex", "the full engine's $ matched before a final line break")
+        #expect(f.rule("S", "YW12\u{2028}") == "regex", "`.` is no line terminator, as in the full engine")
         #expect(f.value("R", "YW123") == .text("YW123"))
         #expect(f.rule("R", "YW1234") == "regex", "the pattern is anchored")
         #expect(f.rule("R", "xYW123") == "regex")

@@ -6,7 +6,7 @@ import LoopbackGateway
 @Suite("SimplePattern agrees with NSRegularExpression")
 struct SimplePatternTests {
     func nsMatches(_ pattern: String, _ text: String) -> Bool {
-        guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { return false }
+        guard let regex = try? NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z") else { return false }
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
@@ -14,7 +14,8 @@ struct SimplePatternTests {
         var rng = SeededGenerator(seed: 20261129)
         let atoms = ["a", "b", "Y", "W", "7", "中", "\\d", "\\w", "\\s", "\\D", ".", "[0-9]", "[A-Z]", "[^0-9]", "[a-c_]", "\\.", "\\-", "[X\\d]"]
         let quantifiers = ["", "", "?", "*", "+", "{2}", "{1,3}", "{0,}", "{3}"]
-        let alphabet: [String] = ["a", "b", "Y", "W", "7", "0", "9", "中", " ", ".", "-", "_", "Z", "x", "５", "\t"]
+        let alphabet: [String] = ["a", "b", "Y", "W", "7", "0", "9", "中", " ", ".", "-", "_", "Z", "x", "５", "\t",
+                                  "\n", "\r", "\u{0B}", "\u{85}", "\u{2028}"]
         var compared = 0
         for _ in 0..<400 {
             let pattern = (0..<Int.random(in: 1...4, using: &rng)).map { _ in

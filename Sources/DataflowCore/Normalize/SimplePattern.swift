@@ -21,7 +21,8 @@ struct SimplePattern {
         func matches(_ s: Unicode.Scalar) -> Bool {
             switch self {
             case .literal(let l): return s == l
-            case .any: return s != "\n" && s != "\r"
+            // ICU's `.`: anything but a line terminator (LF, VT, FF, CR, NEL, LS, PS).
+            case .any: return !(0x0A...0x0D).contains(s.value) && s.value != 0x85 && s.value != 0x2028 && s.value != 0x2029
             case .digit(let yes): return (s.properties.generalCategory == .decimalNumber) == yes
             case .word(let yes):
                 let p = s.properties

@@ -23,9 +23,10 @@ final class ValueChecker {
         self.divisions = codes.divisions
         self.today = today
         for case .regex(let pattern) in field.checks {
-            // Anchored: the whole value must match.
+            // Anchored: the whole value must match, to its very end (`$` would also match before a
+            // final line break, and "110105\n" pass a six-digit check).
             // Compiled by NSRegularExpression first either way: a pattern it rejects stays invalid.
-            guard let full = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { continue }
+            guard let full = try? NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z") else { continue }
             matchers[pattern] = SimplePattern(pattern).map(Matcher.simple) ?? .full(full)
         }
     }
