@@ -78,6 +78,15 @@ struct JSONParserTests {
         #expect(throws: JSONParser.SyntaxError.self) { try parse(text) }
     }
 
+    /// A body that starts with a character of several bytes (a Chinese error page) names the byte,
+    /// not the Latin-1 letter it would be alone.
+    @Test func anUnexpectedByteIsNamedByItsValue() {
+        let error = #expect(throws: JSONParser.SyntaxError.self) { try parse("系统繁忙") }
+        #expect(error?.description == "invalid JSON at byte 0: unexpected byte 0xE7", "\(String(describing: error))")
+        let ascii = #expect(throws: JSONParser.SyntaxError.self) { try parse("<html>") }
+        #expect(ascii?.description == "invalid JSON at byte 0: unexpected character '<'")
+    }
+
     @Test func pathFollowsAJSONStringPayload() throws {
         let inner = #"{\"total\": 2, \"list\": [{\"k\": 1}, {\"k\": 2}]}"#
         let v = try parse(#"{"code":"00","datas":"\#(inner)"}"#)

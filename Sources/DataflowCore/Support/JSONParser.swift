@@ -85,7 +85,11 @@ public struct JSONParser {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw error("unexpected character '\(Character(Unicode.Scalar(bytes[index])))'")
+        default:
+            // A byte from 0x80 starts a character of several bytes: named by its value, not as the
+            // Latin-1 letter it would be on its own (a body starting with 中 said 'ä').
+            let b = bytes[index]
+            throw error(b < 0x80 ? "unexpected character '\(Character(Unicode.Scalar(b)))'" : "unexpected byte 0x\(String(b, radix: 16, uppercase: true))")
         }
     }
 
