@@ -137,6 +137,19 @@ struct DraftInferenceTests {
         #expect(!present.contains { $0.hasPrefix("title:") || $0.hasPrefix("provider:") }, "\(present)")
     }
 
+    /// A deleted flag's "yes" is the word of the family the sample holds, in the sample's case:
+    /// a sample where nothing is deleted yet (only `false`) must not be given another family's word.
+    @Test func aDeletedFlagGetsTheYesOfItsOwnFamily() {
+        for (values, yes) in [(["false"], "true"), (["FALSE", "TRUE"], "TRUE"), (["False"], "True"), (["N"], "Y"), (["n"], "y"),
+                              (["否"], "是"), (["是", "否"], "是"), (["0"], "1")] {
+            let records: [JSONValue] = (0..<30).map { i in
+                .object(JSONObject([("ID", .string("X\(i)")), ("DEL_FLAG", .string(values[i % values.count]))]))
+            }
+            let d = DatasetDrafter.infer(records: records, glossary: Self.glossary, dictionaries: Self.dictionaries)
+            #expect(d.body.deleted?.value.equals == [yes], "\(values): \(String(describing: d.body.deleted?.value))")
+        }
+    }
+
     @Test func theRepositoryGlossaryGivesPersonalDataItsMaskingKind() throws {
         let mappings = CatalogueImportTests.repositoryMappings.path
         let glossary = try Glossary.load(mappingsPath: mappings, displayPrefix: "Mappings")

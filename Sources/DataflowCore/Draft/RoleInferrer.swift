@@ -53,12 +53,24 @@ public struct RoleInferrer: Sendable {
                                  "\(p.name) holds only 0/1 (\(counts))" + (seen ? "" : "; none is 1 in the sample, 1 is the convention for deleted"),
                                  .certain)
             }
-            if values.isSubset(of: ["Y", "N"]) || values.isSubset(of: ["TRUE", "FALSE"]) || values.isSubset(of: ["是", "否"]) {
-                let yes = p.distinct.keys.first { ["Y", "TRUE", "是"].contains($0.uppercased()) } ?? (values.contains("Y") ? "Y" : "是")
-                return Inference(DeletedRule(field: p.name, equals: [yes]), "\(p.name) holds only \(counts)", .uncertain)
+            for (yesWord, noWord) in [("Y", "N"), ("TRUE", "FALSE"), ("是", "否")] where values.isSubset(of: [yesWord, noWord]) {
+                // The "yes" of the family the sample holds, spelled as the sample spells it: a
+                // sample of only `false` means `true`, not another family's word (it said 是).
+                let seen = p.distinct.keys.first { $0.uppercased() == yesWord }
+                let no = p.distinct.keys.first { $0.uppercased() == noWord } ?? yesWord
+                let yes = seen ?? Self.spelled(yesWord, like: no)
+                return Inference(DeletedRule(field: p.name, equals: [yes]),
+                                 "\(p.name) holds only \(counts)" + (seen == nil ? "; none is \(yes) in the sample" : ""), .uncertain)
             }
         }
         return nil
+    }
+
+    /// `word` (upper case) in the case `sample` is written in: `false` gives `true`, `False` `True`.
+    static func spelled(_ word: String, like sample: String) -> String {
+        if sample == sample.lowercased() { return word.lowercased() }
+        if sample.first?.isUppercase == true, sample.dropFirst() == sample.dropFirst().lowercased() { return word.prefix(1) + word.dropFirst().lowercased() }
+        return word
     }
 
     private func matter(_ profiles: [ColumnProfile]) -> Inference<String>? {
