@@ -123,7 +123,8 @@ public enum YAMLDocument {
 
     /// Restores `${…}` in a scalar that went through `protectReferences`: only the marks it
     /// makes, U+E000 U+E001 … U+E002 in that order; any other of these characters (one written
-    /// as an escape, `"\uE000"`, which the check in `parse` cannot see) is left as it is.
+    /// as an escape, `"\uE000"`, which the check in `parse` cannot see) is left as it is, unless
+    /// escapes write exactly that order.
     static func restoreReferences(_ s: String) -> String {
         let open = openMarker.unicodeScalars.first!, brace = braceMarker.unicodeScalars.first!, close = closeMarker.unicodeScalars.first!
         let scalars = Array(s.unicodeScalars)

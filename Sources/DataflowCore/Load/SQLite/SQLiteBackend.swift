@@ -157,7 +157,8 @@ enum WarehouseFiles {
         if writable { return try SQLiteDatabase(path: path) }
         // Read-only for this user: a WAL database needs its -shm to be readable and, if it is
         // missing, creatable; when it is not, read the file as it stands (no locks: a sync writing
-        // at this moment is not seen whole, and its checkpoints may change the file under the reader).
+        // at this moment is not seen whole, and its checkpoints may change the file under the reader;
+        // so a non-empty -wal refuses the read below, and `confirmReadWhole` fails a changed file).
         let shm = path + "-shm"
         if access(shm, R_OK) == 0 || FileManager.default.fileExists(atPath: shm) == false && access(dir.isEmpty ? "." : dir, W_OK) == 0 {
             if let db = try? SQLiteDatabase(path: path, readOnly: true), (try? db.scalarInt("SELECT count(*) FROM sqlite_master")) != nil { return db }

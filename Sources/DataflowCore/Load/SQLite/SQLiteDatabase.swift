@@ -30,7 +30,8 @@ public final class SQLiteDatabase {
     public let path: String
 
     /// - Parameter immutable: read a file this process may not write (nor create its `-shm` beside):
-    ///   SQLite then takes no locks, so the caller accepts that a concurrent writer is not seen whole.
+    ///   SQLite then takes no locks, so a concurrent writer is not seen whole: `confirmReadWhole`
+    ///   fails once the file changed since it was opened.
     public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
         // Taken before the file is opened, so any write from then on shows (`confirmReadWhole`).
