@@ -105,6 +105,8 @@ struct CatalogCommand: ParsableCommand {
             } else {
                 FileHandle.standardOutput.write(bytes)
             }
+        } catch let exit as ExitCode {
+            throw exit   // said already (no catalogue imported for the 需求清单: exit 2)
         } catch {
             Console.error("\(error)")
             throw ExitCode(ExitCodes.datasetsFailed)

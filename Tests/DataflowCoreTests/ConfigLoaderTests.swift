@@ -31,6 +31,22 @@ struct ConfigLoaderTests {
             #expect(error.description.hasPrefix("dataflow.yml:7:"))
             #expect(error.description.contains("ZJ_SECRET is not set"))
         }
+        let empty = try #require(throws: ConfigError.self) { try p.load(environment: ["ZJ_SECRET": ""]) }
+        #expect(empty.description.contains("ZJ_SECRET is empty"), "\(empty)")
+    }
+
+    /// A reference ends at its first `}`: a default that holds another reference is refused by
+    /// name (it gave the first variable's value with a stray `}`, or the inner reference's text).
+    @Test func aDefaultHoldingAReferenceIsRefused() throws {
+        let at = SourcePosition(file: "dataflow.yml", line: 3, column: 11)
+        for environment in [["GW_URL": "http://gw"], [:]] {
+            let error = try #require(throws: ConfigError.self) {
+                try Interpolator(environment: environment).resolve("${GW_URL:-${FALLBACK}}", at: at)
+            }
+            #expect(error.description.contains("a default cannot hold another ${…} reference") && error.description.hasPrefix("dataflow.yml:3:11"), "\(error)")
+        }
+        #expect(try Interpolator(environment: [:]).resolve("${H:-data.gov.cn}/api", at: at) == "data.gov.cn/api")
+        #expect(try Interpolator(environment: ["H": "x"]).resolve("${H:-}${H}", at: at) == "xx")
     }
 
     @Test func malformedYAMLNamesFileLineAndColumn() throws {

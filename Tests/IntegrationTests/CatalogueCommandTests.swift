@@ -39,6 +39,12 @@ struct CatalogueCommandTests {
         let project = try CountyProject(sandbox: sandbox)
         try FileManager.default.copyItem(at: Binaries.repositoryRoot.appendingPathComponent("Mappings/catalogue.yml"),
                                          to: project.root.appendingPathComponent("Mappings/catalogue.yml"))
+        // Before any import the 需求清单 cannot be built: a usage error (exit 2), said once.
+        let unimported = try CountyProject(sandbox: sandbox)
+        #expect(try unimported.dataflow("sync", "--quiet").status == 0)
+        let early = try unimported.dataflow("catalog", "--format", "csv", "--csv-table", "demand")
+        #expect(early.status == 2, "\(early.output)")
+        #expect(early.stderr.contains("no provincial catalogue imported yet") && !early.stderr.contains("ExitCode"), "\(early.stderr)")
         #expect(try project.dataflow("catalog", "import", Self.fixtures.appendingPathComponent("catalogue-2025.xlsx").path).status == 0)
 
         let table = try project.dataflow("catalog")

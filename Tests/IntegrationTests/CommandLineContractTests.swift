@@ -107,6 +107,12 @@ struct CommandLineContractTests {
         #expect(unknown.stderr.contains("did you mean 'market_licenses'"), "\(unknown.stderr)")
         #expect(try project.dataflow("sync", "--no-such-flag").status == 2)
         #expect(try project.dataflow("export", "market_licenses", "--columns", "nope").status != 0)
+        for columns in ["", ",", " , "] {
+            let none = try project.dataflow("export", "market_licenses", "--columns", columns)
+            #expect(none.status == 2 && none.stdout.isEmpty && none.stderr.contains("--columns names no column"), "'\(columns)': \(none.output)")
+        }
+        let twice = try project.dataflow("export", "market_licenses", "--columns", "uscc,name,uscc")
+        #expect(twice.status == 2 && twice.stderr.contains("--columns names uscc twice"), "\(twice.output)")
         #expect(try project.dataflow("catalog", "--fail-under", "120").status == 2)
         let help = try Command.run(Binaries.dataflow, ["sync", "--help"], in: project.root)
         #expect(help.status == 0)

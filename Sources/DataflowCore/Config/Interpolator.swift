@@ -18,6 +18,12 @@ public struct Interpolator: Sendable {
             }
             let inner = String(rest[start.upperBound..<end])
             let (name, fallback) = Interpolator.split(inner)
+            // A reference ends at its first `}`: a default holding another reference would be cut
+            // there and its rest left in the value (`${A:-${B}}` gave A's value and a stray `}`).
+            if let fallback, fallback.contains("${") {
+                throw ConfigError("'${\(inner)}}': a default cannot hold another ${…} reference (a reference ends at its first '}'); "
+                                  + "set \(name) in the environment, or write the default out", at: position)
+            }
             if Interpolator.isTemplateName(name) {
                 out += "${\(inner)}"
             } else {
@@ -29,7 +35,7 @@ public struct Interpolator: Sendable {
                 } else if let fallback {
                     out += fallback
                 } else {
-                    throw ConfigError("environment variable \(name) is not set (referenced as ${\(name)})", at: position)
+                    throw ConfigError("environment variable \(name) is \(environment[name] == nil ? "not set" : "empty") (referenced as ${\(name)})", at: position)
                 }
             }
             rest = rest[rest.index(after: end)...]
