@@ -60,10 +60,7 @@ struct DraftCommand: ParsableCommand {
                 let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
                 resources = try CatalogueStore(db: reader).resources()
                 try reader.confirmReadWhole()
-            } catch let error as WarehouseChangedWhileRead {
-                Console.error("\(error)")
-                throw ExitCode(ExitCodes.datasetsFailed)
-            } catch let error as WarehouseRunUnfinished {
+            } catch let error as any LocklessReadRefused {
                 Console.error("\(error)")
                 throw ExitCode(ExitCodes.datasetsFailed)
             } catch {

@@ -72,13 +72,17 @@ struct ExportCommand: ParsableCommand {
         if format == .ndjson && encoding != .utf8 { throw ValidationError("--encoding \(encoding.rawValue) applies to CSV only; NDJSON is always UTF-8") }
         if format == .ndjson && rawCells { throw ValidationError("--raw-cells applies to CSV only; NDJSON values are JSON strings, never formulas") }
         for f in filters { _ = try parse(f) }
-        if let columns {
-            let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let names = columnNames {
             if names.isEmpty { throw ValidationError("--columns names no column (give a comma-separated list, or leave it out for all)") }
             if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
                 throw ValidationError("--columns names \(repeated) twice")
             }
         }
+    }
+
+    /// `--columns` as names, empty entries dropped (nil without the option).
+    private var columnNames: [String]? {
+        columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
     }
 
     private func parse(_ filter: String) throws -> TableExporter.Filter {
@@ -93,7 +97,7 @@ struct ExportCommand: ParsableCommand {
         }
         var options = TableExporter.Options()
         options.format = format
-        options.columns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        options.columns = columnNames
         options.includeDeleted = includeDeleted
         options.revealPII = revealPII
         options.rawCells = rawCells

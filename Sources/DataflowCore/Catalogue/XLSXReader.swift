@@ -77,9 +77,7 @@ public enum XLSXReader {
         var i = 0
         while i < bytes.count {
             if bytes[i] == UInt8(ascii: "_"), i + 6 < bytes.count, bytes[i + 1] == UInt8(ascii: "x"), bytes[i + 6] == UInt8(ascii: "_"),
-               let code = UInt32(String(decoding: bytes[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16),
-               bytes[(i + 2)..<(i + 6)].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }),
-               let scalar = Unicode.Scalar(code) {
+               let code = hex4(bytes[(i + 2)..<(i + 6)]), let scalar = Unicode.Scalar(code) {
                 out += Array(String(scalar).utf8)
                 i += 7
             } else {
@@ -88,6 +86,17 @@ public enum XLSXReader {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Four hex digits' value, or nil (no sign, no other character: `UInt32(_:radix:)` takes a `+`).
+    private static func hex4(_ digits: ArraySlice<UInt8>) -> UInt32? {
+        var value: UInt32 = 0
+        for d in digits {
+            let lower = d | 0x20
+            guard (0x30...0x39).contains(d) || (0x61...0x66).contains(lower) else { return nil }
+            value = value << 4 | UInt32(d <= 0x39 ? d - 0x30 : lower - 0x61 + 10)
+        }
+        return value
     }
 
     /// Indexes into `cellXfs` whose number format shows a date.

@@ -127,8 +127,8 @@ public enum YAMLDocument {
     /// escapes write exactly that order.
     static func restoreReferences(_ s: String) -> String {
         let open = openMarker.unicodeScalars.first!, brace = braceMarker.unicodeScalars.first!, close = closeMarker.unicodeScalars.first!
+        guard s.unicodeScalars.contains(open) else { return s }
         let scalars = Array(s.unicodeScalars)
-        guard scalars.contains(open) else { return s }
         var out = String.UnicodeScalarView()
         var i = 0
         while i < scalars.count {

@@ -92,8 +92,12 @@ extension SQLiteDatabase: WarehouseReader {
     }
 }
 
+/// Why a read without SQLite's locks was not handed on (docs/security.md, "Files"): a command
+/// says it and stops, whatever else it does with errors of the warehouse.
+public protocol LocklessReadRefused: Error, CustomStringConvertible {}
+
 /// A warehouse read without SQLite's locks changed while it was read (docs/security.md, "Files").
-public struct WarehouseChangedWhileRead: Error, CustomStringConvertible {
+public struct WarehouseChangedWhileRead: LocklessReadRefused {
     public var path: String
     public var description: String {
         "the warehouse \(path) was written, or its mode or owner changed, while it was read (a dataflow run writing it): "
@@ -104,7 +108,7 @@ public struct WarehouseChangedWhileRead: Error, CustomStringConvertible {
 
 /// A reader without SQLite's locks found a run's pages in the warehouse's WAL, which it cannot
 /// read (docs/security.md, "Files").
-public struct WarehouseRunUnfinished: Error, CustomStringConvertible {
+public struct WarehouseRunUnfinished: LocklessReadRefused {
     public var path: String
     public var description: String {
         "cannot read the warehouse at \(path) now: a dataflow run is writing it, or one was killed while writing it, and this "
