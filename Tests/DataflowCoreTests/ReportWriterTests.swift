@@ -60,6 +60,19 @@ struct ReportWriterTests {
         #expect(TextTable.displayWidth("abc") == 3)
         #expect(TextTable.displayWidth("义乌市") == 6)
         #expect(TextTable.displayWidth("\u{1B}[32mfresh\u{1B}[0m") == 5)
+        // Marks that join the character before, and format characters, take no column.
+        #expect(TextTable.displayWidth("Jose\u{301}") == 4)
+        #expect(TextTable.displayWidth("\u{1112}\u{1161}\u{11AB}") == 2)  // 한 spelled as three jamo
+        #expect(TextTable.displayWidth("a\u{200B}b\u{FEFF}") == 2)
+        #expect(TextTable.displayWidth("✓\u{FE0F}") == 1)
+        #expect(TextTable.displayWidth("🎉") == 2)
+        // So a column after such a name starts where it does on the other lines.
+        let marked = TextTable.render(headers: ["name", "n"], rows: [["Jose\u{301}", "1"], ["义乌", "2"], ["Maria", "3"]])
+        let starts = marked.split(separator: "\n").filter { !$0.contains("-") }.map { line -> Int in
+            let cells = line.split(separator: " ", omittingEmptySubsequences: true)
+            return TextTable.displayWidth(String(line[..<line.range(of: cells.last!, options: .backwards)!.lowerBound]))
+        }
+        #expect(Set(starts).count == 1, "\(marked)")
         let table = TextTable.render(headers: ["部门", "n"], rows: [["市场监管局", "1"], ["x", "22"]])
         #expect(table == "  部门        n\n  ----------  --\n  市场监管局  1\n  x           22\n")
     }
@@ -256,5 +269,15 @@ struct StatusErrorWrapTests {
         #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("    ") })
         #expect(text.replacingOccurrences(of: "\n    ", with: " ").replacingOccurrences(of: "\n", with: "").contains("签名错误"), "\(text)")
         #expect(text.contains("签名错误"))
+    }
+
+    @Test func chineseIsWrappedByTheColumnsItTakes() {
+        // A message without spaces, all wide characters: 90 characters are 180 columns.
+        let error = String(repeating: "请求参数校验失败签名错误", count: 7) + "请求参数校验失败签名错"
+        let text = StatusReport.wrapped(error, width: 60)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { TextTable.displayWidth($0) <= 60 }, "\(text)")
+        #expect(lines.count == 4, "\(text)")  // 58 columns on the first line (29 characters), 56 on the next ones
+        #expect(lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined() == error)
     }
 }

@@ -163,20 +163,27 @@ public struct StatusReport: Sendable, Encodable {
         return out
     }
 
-    /// `text` as lines of at most `width` characters (breaking at a space where one is near),
-    /// indented by two, continuation lines by four.
+    /// `text` as lines of at most `width` terminal columns (`TextTable.displayWidth`: a Chinese
+    /// character takes two), breaking at a space where one is in the line's second half, else
+    /// between two characters; indented by two, continuation lines by four.
     static func wrapped(_ text: String, width: Int = 100) -> String {
         var out = ""
         var rest = Substring(text)
         var indent = "  "
         while !rest.isEmpty {
-            let room = width - indent.count
-            var line = rest.prefix(room)
-            if line.count == room, rest.count > room, let space = line.lastIndex(of: " "), line.distance(from: line.startIndex, to: space) > room / 2 {
-                line = line[..<space]
+            let room = max(1, width - indent.count)
+            // The longest prefix that fits (at least one character, so a line always moves on).
+            var end = rest.startIndex, used = 0, lastSpace: (index: Substring.Index, used: Int)?
+            while end < rest.endIndex {
+                let w = TextTable.displayWidth(String(rest[end]))
+                if used + w > room, end > rest.startIndex { break }
+                if rest[end] == " " { lastSpace = (end, used) }
+                used += w
+                end = rest.index(after: end)
             }
-            out += indent + line.trimmingCharacters(in: .whitespaces) + "\n"
-            rest = rest.dropFirst(line.count).drop(while: { $0 == " " })
+            if end < rest.endIndex, let space = lastSpace, space.used > room / 2 { end = space.index }
+            out += indent + rest[..<end].trimmingCharacters(in: .whitespaces) + "\n"
+            rest = rest[end...].drop(while: { $0 == " " })
             indent = "    "
         }
         return out

@@ -24,19 +24,35 @@ public enum TextTable {
         return out
     }
 
-    /// Terminal columns of `s`: East Asian wide characters count two, `ESC [ … m` sequences none.
+    /// Terminal columns of `s`: East Asian wide characters (and emoji) count two; combining marks,
+    /// format characters (zero-width space and joiner, byte-order mark), variation selectors,
+    /// Hangul medial vowels and final consonants, and control characters count none; `ESC [ … m`
+    /// sequences count none.
     public static func displayWidth(_ s: String) -> Int {
         var total = 0
         var inEscape = false
         for scalar in s.unicodeScalars {
-            let v = scalar.value
-            if inEscape { if v == 0x6D { inEscape = false }; continue }
-            if v == 0x1B { inEscape = true; continue }
-            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
-                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
-                || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
-            total += wide ? 2 : 1
+            if inEscape { if scalar.value == 0x6D { inEscape = false }; continue }
+            if scalar.value == 0x1B { inEscape = true; continue }
+            total += width(of: scalar)
         }
         return total
+    }
+
+    /// Terminal columns of one scalar (0, 1 or 2), as `displayWidth` counts them.
+    public static func width(of scalar: Unicode.Scalar) -> Int {
+        let v = scalar.value
+        if v < 0x7F { return v < 0x20 ? 0 : 1 }
+        if v == 0xAD { return 1 }  // the soft hyphen: a format character that terminals show
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format, .control: return 0
+        default: break
+        }
+        if (0x1160...0x11FF).contains(v) || (0xD7B0...0xD7FF).contains(v) { return 0 }  // Hangul Jungseong and Jongseong join the syllable before
+        let wide = (0x1100...0x115F).contains(v) || (0x2E80...0x303E).contains(v) || (0x3041...0xA4CF).contains(v)
+            || (0xAC00...0xD7A3).contains(v) || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v)
+            || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v)
+            || (0x1F300...0x1F64F).contains(v) || (0x1F900...0x1F9FF).contains(v) || (0x20000...0x3FFFD).contains(v)
+        return wide ? 2 : 1
     }
 }
