@@ -23,6 +23,25 @@ public enum URLRedaction {
         return String(head[..<schemeEnd.upperBound]) + authority + afterScheme[authorityEnd...]
     }
 
+    /// `text` with the password of every URL's user info masked (`https://u:***@host`), and a
+    /// user info without a password (often a token: `https://TOKEN@host`) masked whole: for
+    /// messages that may quote a URL dataflow did not build — a proxy from the environment in
+    /// libcurl's text, a configuration value in an error.
+    ///
+    /// ```swift
+    /// URLRedaction.maskingUserInfo("Unsupported proxy scheme for 'htp://pu:Secret9@10.0.0.1:1'")
+    /// // "Unsupported proxy scheme for 'htp://pu:***@10.0.0.1:1'"
+    /// ```
+    public static func maskingUserInfo(_ text: String) -> String {
+        guard text.contains("@"), text.contains("://") else { return text }
+        return text.replacing(#/([A-Za-z][A-Za-z0-9+.\-]*://)([^\s/?#@'"<>]*)@/#) { match in
+            let (scheme, info) = (match.output.1, match.output.2)
+            guard info != "***", !info.hasSuffix(":***") else { return String(match.output.0) }
+            if let colon = info.firstIndex(of: ":") { return scheme + info[..<colon] + ":***@" }
+            return scheme + "***@"
+        }
+    }
+
     /// `text` with any occurrence of `url`'s query string, fragment or user info replaced,
     /// for messages from libraries that might echo the URL back.
     public static func scrub(_ text: String, url: String) -> String {
@@ -37,7 +56,7 @@ public enum URLRedaction {
             let authority = rest[..<(rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex)]
             if let at = authority.lastIndex(of: "@") { secrets.append(authority[..<at]) }
         }
-        var result = text
+        var result = maskingUserInfo(text)
         // Longest first, so a whole query string goes before its parts.
         for secret in secrets.sorted(by: { $0.count > $1.count }) where secret.count >= 3 {
             result = result.replacing(secret, with: "…")

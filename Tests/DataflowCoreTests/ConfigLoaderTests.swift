@@ -100,6 +100,51 @@ struct ConfigLoaderTests {
         #expect(error.description.contains("base_url must start with http"))
     }
 
+    @Test func aBaseURLHoldsNoCredentialNorQueryAndErrorsDoNotShowThem() throws {
+        func error(_ url: String, environment: [String: String] = [:]) throws -> ConfigError {
+            let config = TestProject.defaultConfig.replacingOccurrences(of: "base_url: http://127.0.0.1:9", with: "base_url: ${GWURL}")
+            let p = try TestProject(config: config)
+            return try #require(throws: ConfigError.self) { try p.load(environment: ["GWURL": url]) }
+        }
+        let userInfo = try error("https://usr:TopSecretPw1@gw.example.gov.cn/api")
+        #expect(userInfo.description.contains("holds a user name or password"), "\(userInfo)")
+        let badPort = try error("https://gw.example.gov.cn:99999")
+        #expect(badPort.description.contains("port"), "\(badPort)")
+        let badPortWithUser = try error("https://usr:TopSecretPw1@gw.example.gov.cn:99999")
+        let query = try error("http://127.0.0.1:9/?token=QUERYSECRET9")
+        #expect(query.description.contains("query string"), "\(query)")
+        let noScheme = try error("usr:TopSecretPw1@gw.example.gov.cn")
+        let broken = try error("http://usr:TopSecretPw1@[::1")
+        let ftp = try error("FTP://usr:TopSecretPw1@gw.example.gov.cn")
+        for e in [userInfo, badPortWithUser, query, noScheme, broken, ftp] {
+            #expect(!e.description.contains("TopSecretPw1") && !e.description.contains("QUERYSECRET9"), "\(e)")
+        }
+        // The scheme is case-insensitive, and kept in lower case.
+        let config = TestProject.defaultConfig.replacingOccurrences(of: "base_url: http://127.0.0.1:9", with: "base_url: HTTPS://gw.example.gov.cn/api")
+        let project = try TestProject(config: config).load()
+        #expect(project.sources[0].baseURL == "https://gw.example.gov.cn/api")
+    }
+
+    @Test func aProxyIsCheckedAndItsPasswordIsASecret() throws {
+        func load(_ proxy: String) throws -> ProjectConfig {
+            let config = TestProject.defaultConfig.replacingOccurrences(of: "    base_url: http://127.0.0.1:9", with: "    base_url: http://127.0.0.1:9\n    proxy: \"\(proxy)\"")
+            return try TestProject(config: config).load()
+        }
+        for bad in ["htp://pu:ProxySecret9@127.0.0.1:1", "http://pu:ProxySecret9@[::1", "pu:ProxySecret9@127.0.0.1:1", "http://127.0.0.1:70000"] {
+            let e = try #require(throws: ConfigError.self) { try load(bad) }
+            #expect(e.description.contains("proxy"), "\(e)")
+            #expect(!e.description.contains("ProxySecret9"), "\(e)")
+        }
+        let project = try load("http://pu:Proxy%2FSecret9@proxy.local:3128")
+        #expect(project.sources[0].proxy == "http://pu:Proxy%2FSecret9@proxy.local:3128")
+        #expect(project.secretValues.map(\.revealed).contains("Proxy/Secret9"))
+        let redactor = Redactor(project: project)
+        #expect(!redactor.redact("connect: could not reach proxy http://pu:Proxy%2FSecret9@proxy.local:3128").contains("Secret9"))
+        #expect(try load("").sources[0].proxy == "")
+        #expect(try load("socks5h://proxy.local:1080").sources[0].proxy == "socks5h://proxy.local:1080")
+        #expect(try load("proxy.local:3128").sources[0].proxy == "proxy.local:3128")
+    }
+
     @Test func referencesSurviveFlowMappings() throws {
         // `${X}` is not a legal plain scalar inside `{ … }`; the loader protects it without moving columns.
         let protected = try #require(YAMLDocument.protectReferences("a: { b: ${X}, c: 1 }"))

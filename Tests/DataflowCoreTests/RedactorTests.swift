@@ -113,3 +113,38 @@ struct RedactorTests {
         #expect(Redactor.escapingControls("签名错误 plain") == "签名错误 plain")
     }
 }
+
+@Suite("secrets in the forms an error page echoes them")
+struct RedactorEchoFormTests {
+    @Test func encodedAndEscapedFormsAreMasked() {
+        let secret = "Ab/Cd+Ef=Gh/Ij+Kl=Mn"
+        let redactor = Redactor(secrets: [Secret(secret)])
+        let echoes = ["Ab%2fCd%2bEf%3dGh%2fIj%2bKl%3dMn",                       // lower-case percent-encoding
+                      "Ab%252FCd%252BEf%253DGh%252FIj%252BKl%253DMn",             // encoded twice
+                      "Ab&#x2F;Cd&#x2B;Ef&#x3D;Gh&#x2F;Ij&#x2B;Kl&#x3D;Mn",       // hexadecimal references
+                      "Ab&#x2f;Cd&#x2b;Ef&#x3d;Gh&#x2f;Ij&#x2b;Kl&#x3d;Mn",
+                      "Ab&#47;Cd&#43;Ef&#61;Gh&#47;Ij&#43;Kl&#61;Mn"]              // decimal references
+        for echo in echoes {
+            let out = redactor.redactingKnownValues("<p>your appcode " + echo + " is wrong</p>")
+            #expect(!out.contains("Cd") && out.contains("***"), "\(echo) → \(out)")
+        }
+    }
+
+    @Test func aURLsPasswordIsMaskedWhateverTheRedactorKnows() {
+        let redactor = Redactor()
+        #expect(redactor.redact("Unsupported proxy scheme for 'htp://pu:ProxySecret9@10.0.0.1:1'") == "Unsupported proxy scheme for 'htp://pu:***@10.0.0.1:1'")
+        #expect(redactor.redact("see https://ghp_TOKEN123456@example.com/x") == "see https://***@example.com/x")
+        #expect(redactor.redact("mail jose@example.com, https://gw.example.gov.cn/a@b") == "mail jose@example.com, https://gw.example.gov.cn/a@b")
+        #expect(URLRedaction.scrub("Could not resolve proxy: http://u:pw99@proxy.local", url: "https://gw/x") == "Could not resolve proxy: http://u:***@proxy.local")
+    }
+
+    @Test func anEchoedKeyIsRedactedBeforePersonalDataIsMasked() {
+        // A key that holds a run of digits shaped like a mobile number: masked as a phone number
+        // first, the rest of the key stayed readable and unknown to the redactor.
+        let key = "9f8e7d6c5b4a13812345678a9b8c7d6e"
+        let body = Array("403 forbidden: appcode: \(key); sfzh 330782199001011234".utf8)
+        let text = ResponseText.snippet(body, redactor: Redactor(secrets: [Secret(key)]))
+        #expect(!text.contains("9f8e7d6c") && !text.contains("a9b8c7d6e"), "\(text)")
+        #expect(text.contains("330782***********4"), "\(text)")
+    }
+}

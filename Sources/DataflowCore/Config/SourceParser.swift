@@ -1,4 +1,5 @@
 import Foundation
+import DataflowHTTP
 
 /// Parses one entry of `sources:` in dataflow.yml.
 struct SourceParser {
@@ -16,10 +17,7 @@ struct SourceParser {
     mutating func parse(name: String, node: YAMLNode) throws(ConfigError) -> SourceConfig {
         var m = try MappingReader(node, what: "source '\(name)'", interpolator: interpolator)
         if try m.choice("type", ["http", "sql"]) == "sql" { return try parseSQL(name: name, &m) }
-        let baseURL = try m.requiredString("base_url")
-        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
-            throw ConfigError("base_url must start with http:// or https://, found '\(baseURL)'", at: m.keyPosition("base_url"))
-        }
+        let baseURL = try SourceParser.checkedBaseURL(try m.requiredString("base_url"), at: m.keyPosition("base_url"))
         let auth = try AuthRegistry.parse(&m)
         let envelope = try parseEnvelope(&m)
         var rateLimit: Double?
@@ -37,7 +35,7 @@ struct SourceParser {
         let backoff = try m.duration("retry_backoff", range: SourceConfig.retryBackoffRange) ?? 0.5
         let caBundle = try caBundle(&m)
         let headers = try m.stringMap("headers") ?? []
-        let proxy = try m.string("proxy")
+        let proxy = try m.string("proxy").map { text throws(ConfigError) in try SourceParser.checkedProxy(text, at: m.keyPosition("proxy")) }
         let concurrency = try m.int("concurrency", range: 1...64) ?? 1
         let maxTombstones = try m.tombstoneLimit("max_tombstones")
         let preset = try m.choice("preset", Preset.allCases.map(\.rawValue)).flatMap(Preset.init(rawValue:))
@@ -56,6 +54,70 @@ struct SourceParser {
         if let warning = SourceParser.plainHTTPCredentials(source, at: m.keyPosition("base_url") ?? m.position) { warnings.append(warning) }
         if let warning = SourceParser.shortSecret(source, at: m.keyPosition("auth") ?? m.position) { warnings.append(warning) }
         return source
+    }
+
+    /// `base_url` as every request of the source is built from it, credentials with it: an absolute
+    /// `http(s)` URL with a host and a valid port (the scheme written in lower case), and nothing
+    /// that would reach the gateway outside `auth:` and `request.params` — no user name or
+    /// password (they would show in every message that names the URL), no query string (each
+    /// path would be appended after it) and no fragment. Errors show the URL without user info,
+    /// query or fragment.
+    static func checkedBaseURL(_ url: String, at position: SourcePosition?) throws(ConfigError) -> String {
+        let shown = url.contains("://") ? URLRedaction.redact(url)
+            : url.contains("@") ? "(not shown: it holds an @, perhaps a password)" : url
+        guard let schemeEnd = url.firstRange(of: "://"), ["http", "https"].contains(url[..<schemeEnd.lowerBound].lowercased()) else {
+            throw ConfigError("base_url must start with http:// or https://, found '\(shown)'", at: position)
+        }
+        guard !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw ConfigError("base_url '\(Redactor.escapingControls(shown))' holds a space or control character", at: position)
+        }
+        if let (_, authority) = Origin.authority(of: url), url[authority].contains("@") {
+            throw ConfigError("base_url '\(shown)' holds a user name or password; give credentials under auth: (basic, api-key, …), "
+                              + "where they are kept out of messages", at: position)
+        }
+        if url.contains("?") || url.contains("#") {
+            throw ConfigError("base_url '\(shown)' holds a query string or fragment; put fixed parameters under each dataset's request.params", at: position)
+        }
+        guard Origin(url: url) != nil else {
+            throw ConfigError("base_url '\(shown)' has no host, or a port that is not a number from 0 to 65535", at: position)
+        }
+        return url[..<schemeEnd.lowerBound].lowercased() + url[schemeEnd.lowerBound...]
+    }
+
+    /// `proxy:` as libcurl reads it: "" (no proxy, whatever the environment says), or
+    /// `[scheme://][user:password@]host[:port]` with an `http`, `https`, `socks4`, `socks4a`,
+    /// `socks5` or `socks5h` scheme (none is `http`). A proxy password is a secret
+    /// (`ProjectConfig.secretValues`); errors show the value without it.
+    static func checkedProxy(_ text: String, at position: SourcePosition?) throws(ConfigError) -> String {
+        if text.isEmpty { return text }
+        let shown = URLRedaction.maskingUserInfo(text.contains("://") ? text : "http://" + text)
+        var rest = Substring(text)
+        if let schemeEnd = text.firstRange(of: "://") {
+            let scheme = text[..<schemeEnd.lowerBound].lowercased()
+            guard ["http", "https", "socks4", "socks4a", "socks5", "socks5h"].contains(scheme) else {
+                throw ConfigError("proxy '\(shown)' has the scheme '\(Redactor.escapingControls(scheme))'; expected http://, https://, socks4://, socks4a://, socks5:// or socks5h://", at: position)
+            }
+            rest = text[schemeEnd.upperBound...]
+        } else if text.contains("@") {
+            throw ConfigError("proxy holds a user name or password but no scheme; write it as http://user:password@host:port", at: position)
+        }
+        let authority = rest[..<(rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex)]
+        guard rest[authority.endIndex...].allSatisfy({ $0 == "/" }),
+              !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }),
+              Origin(url: "http://" + authority) != nil else {
+            throw ConfigError("proxy '\(Redactor.escapingControls(shown))' is not a proxy URL: expected [scheme://][user:password@]host[:port]", at: position)
+        }
+        return text
+    }
+
+    /// The password in a proxy URL's user info, percent-decoded as libcurl sends it, if any.
+    static func proxyPassword(_ proxy: String) -> String? {
+        guard let schemeEnd = proxy.firstRange(of: "://") else { return nil }
+        let rest = proxy[schemeEnd.upperBound...]
+        let authority = rest[..<(rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex)]
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return nil }
+        let password = String(authority[authority.index(after: colon)..<at])
+        return password.isEmpty ? nil : (password.removingPercentEncoding ?? password)
     }
 
     /// `ca_bundle:` must name a readable file (relative to the project folder): a missing bundle
@@ -80,7 +142,7 @@ struct SourceParser {
         if source.auth.style is NoAuth { return nil }
         let urls = [source.baseURL] + source.auth.style.otherCredentialURLs
         guard let plain = urls.first(where: { $0.lowercased().hasPrefix("http://") && !isLoopback($0) }) else { return nil }
-        return ConfigError("source '\(source.name)' sends its credentials over plain http:// (\(URLComponents(string: plain)?.host ?? plain)); anyone on the way can read them — use https://", at: position)
+        return ConfigError("source '\(source.name)' sends its credentials over plain http:// (\(Origin(url: plain)?.hostAndPort ?? URLRedaction.redact(plain))); anyone on the way can read them — use https://", at: position)
     }
 
     /// A secret too short for the redactor to look for wherever a gateway echoes it (docs/security.md).

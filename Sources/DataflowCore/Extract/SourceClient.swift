@@ -157,18 +157,18 @@ public final class SourceClient {
         }
         if response.status == 401 || response.status == 403 {
             throw GatewayError(source: source.name, path: path, code: nil,
-                               message: "HTTP \(response.status) (not authorized): \(ResponseText.snippet(body()))"
+                               message: "HTTP \(response.status) (not authorized): \(ResponseText.snippet(body(), redactor: redactor))"
                                    + (landing.signed.flatMap { authenticator.refusalHint(for: $0) }.map { "; \($0)" } ?? ""))
         }
         if RetryPolicy.isRetryable(status: response.status) {
             throw RetryableFailure(status: response, exhausted: GatewayError(
                 source: source.name, path: path, code: nil,
-                message: "HTTP \(response.status) after \(source.retries) retries: \(ResponseText.snippet(body()))"))
+                message: "HTTP \(response.status) after \(source.retries) retries: \(ResponseText.snippet(body(), redactor: redactor))"))
         }
         guard (200..<300).contains(response.status) else {
             let redirect = SourceRequestPath.isRedirect(response.status) ? " (a redirect without a Location)" : ""
             throw GatewayError(source: source.name, path: path, code: nil,
-                               message: "HTTP \(response.status)\(redirect): \(ResponseText.snippet(body()))")
+                               message: "HTTP \(response.status)\(redirect): \(ResponseText.snippet(body(), redactor: redactor))")
         }
         return nil
     }
@@ -211,7 +211,7 @@ public final class SourceClient {
                 } catch {
                     throw Self.malformed(error, cause: "malformed-body", what: "JSON", exhausted: GatewayError(
                         source: source.name, path: path, code: nil,
-                        message: "response is not valid JSON (\(error)): \(ResponseText.snippet(response.body))"))
+                        message: "response is not valid JSON (\(error)): \(ResponseText.snippet(response.body, redactor: redactor))"))
                 }
                 switch envelope.check(body) {
                 case .success:
@@ -220,7 +220,7 @@ public final class SourceClient {
                     page = FetchedPage(records: records, total: total, requests: 0, seconds: 0, body: body)
                 case .failure(let code, let gatewayMessage, let action):
                     // The gateway's own words, which may quote the record it refused.
-                    let message = PIIText.masked(gatewayMessage)
+                    let message = PIIText.masked(redactor.redact(gatewayMessage))
                     switch action {
                     case .resign where signRetries < 2:
                         signRetries += 1
@@ -331,7 +331,7 @@ public final class SourceClient {
         let recordsPath = request.records
         guard let list = recordsPath.isEmpty ? body : body.value(at: recordsPath) else {
             throw GatewayError(source: source.name, path: path, code: nil,
-                               message: "no records at '\(recordsPath.joined(separator: "."))' in the response: \(ResponseText.snippet(raw))")
+                               message: "no records at '\(recordsPath.joined(separator: "."))' in the response: \(ResponseText.snippet(raw, redactor: redactor))")
         }
         switch list {
         case .array(let items): return items

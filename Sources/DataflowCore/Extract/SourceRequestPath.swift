@@ -101,7 +101,7 @@ public final class SourceRequestPath: HTTPTransport {
                 case .refused(let host):
                     throw ForeignOriginRefused(source: source.name, path: Self.path(of: start.base), host: host,
                                                via: redirectStatus.map { .redirect(status: $0) } ?? .nextLink,
-                                               own: origins.own.first?.description ?? source.baseURL)
+                                               own: origins.own.first?.description ?? URLRedaction.redact(source.baseURL))
                 case .own:
                     var outgoing = OutgoingRequest(method: method, path: Self.path(of: base), query: query, headers: start.headers)
                     try start.sign?(&outgoing)

@@ -83,7 +83,7 @@ public final class Redactor: @unchecked Sendable {
     /// `text` with every known secret (whole, or cut short at the end of a truncated excerpt)
     /// and every credential-like parameter's value replaced by `***`. For the warehouse and JSON.
     public func redact(_ text: String) -> String {
-        Self.maskingCredentialParameters(redactingKnownValues(text), ownNames: ownNames)
+        Self.maskingCredentialParameters(URLRedaction.maskingUserInfo(redactingKnownValues(text)), ownNames: ownNames)
     }
 
     /// A dataset's stored error on its way out (`status`, `catalog`): redacted again, and its
@@ -133,13 +133,27 @@ public final class Redactor: @unchecked Sendable {
             || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
     }
 
-    /// The forms a secret takes in an echoed request: as is, percent-encoded (query strings),
-    /// form-encoded, JSON-escaped and HTML-escaped.
+    /// The forms a secret takes in an echoed request: as is, percent-encoded (query strings; hex
+    /// digits upper or lower case, once or twice encoded), form-encoded, JSON-escaped, and
+    /// HTML-escaped (named entities, or every character outside letters and digits as a decimal or
+    /// hexadecimal character reference, as HTML encoders write them).
     static func forms(of value: String) -> [String] {
-        var forms = [value, QueryString.encode(value), QueryString.encode(value).replacingOccurrences(of: "%20", with: "+"),
+        let encoded = QueryString.encode(value)
+        func lowerHex(_ s: String) -> String {
+            s.replacing(#/%[0-9A-F]{2}/#) { $0.output.lowercased() }
+        }
+        func references(_ hex: Bool, upper: Bool = false) -> String {
+            value.unicodeScalars.map { c -> String in
+                if c.isASCII, c.properties.isAlphabetic || ("0"..."9").contains(c) { return String(c) }
+                return hex ? "&#x" + String(c.value, radix: 16, uppercase: upper) + ";" : "&#\(c.value);"
+            }.joined()
+        }
+        var forms = [value, encoded, lowerHex(encoded), encoded.replacingOccurrences(of: "%20", with: "+"),
+                     QueryString.encode(encoded), lowerHex(QueryString.encode(encoded)),
                      value.replacingOccurrences(of: "/", with: "\\/"),
                      value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")]
+                        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;"),
+                     references(false), references(true), references(true, upper: true)]
         var seen: Set<String> = []
         forms.removeAll { !seen.insert($0).inserted }
         return forms
@@ -215,6 +229,7 @@ extension ProjectConfig {
             secrets += source.auth.secretValues
             for (name, value) in source.headers where URLRedaction.isCredentialName(name) { secrets.append(Secret(value)) }
             if case .postgres(let location)? = source.sql, let password = location.password { secrets.append(password) }
+            if let proxy = source.proxy, let password = SourceParser.proxyPassword(proxy) { secrets.append(Secret(password)) }
         }
         return secrets
     }

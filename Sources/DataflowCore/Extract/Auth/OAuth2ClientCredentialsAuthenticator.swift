@@ -89,11 +89,11 @@ public final class OAuth2ClientCredentialsAuthenticator: Authenticator {
         tokenRequests += 1
         guard response.status == 200 else {
             throw GatewayError(source: source, path: config.tokenURL, code: nil,
-                               message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body))")
+                               message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body, redactor: redactor))")
         }
         let body: JSONValue
         do { body = try JSONParser.parse(response.body) } catch {
-            throw GatewayError(source: source, path: config.tokenURL, code: nil, message: "token response is not JSON (\(error)): \(ResponseText.snippet(response.body))")
+            throw GatewayError(source: source, path: config.tokenURL, code: nil, message: "token response is not JSON (\(error)): \(ResponseText.snippet(response.body, redactor: redactor))")
         }
         guard let text = body["access_token"]?.text, !text.isEmpty else {
             throw GatewayError(source: source, path: config.tokenURL, code: nil, message: "token response has no access_token")

@@ -140,11 +140,11 @@ public final class ZJIRSAuthenticator: Authenticator {
         let response = try transport.send(HTTPRequest(url: baseURL + path + "?" + QueryString.build(query)))
         tokenRequests += 1
         guard response.status == 200 else {
-            throw GatewayError(source: source, path: path, code: nil, message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body))")
+            throw GatewayError(source: source, path: path, code: nil, message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body, redactor: redactor))")
         }
         let body: JSONValue
         do { body = try JSONParser.parse(response.body) } catch {
-            throw GatewayError(source: source, path: path, code: nil, message: "token response is not JSON (\(error)): \(ResponseText.snippet(response.body))")
+            throw GatewayError(source: source, path: path, code: nil, message: "token response is not JSON (\(error)): \(ResponseText.snippet(response.body, redactor: redactor))")
         }
         let code = body["code"]?.text ?? "(missing)"
         guard code == "00" || code == "0" else {
