@@ -197,6 +197,39 @@ struct ConcurrencyTests {
         }
     }
 
+    /// Workers that reserved their slots while another fetched the source's token do not all send
+    /// when the token arrives: a slot that went by while signing waited is given up for a new one.
+    @Test func aTokenFetchDoesNotBunchTheWorkersOverTheLimit() throws {
+        // Requests wait half a second for their answers, and the requestSecret lasts four seconds:
+        // it is renewed during the run while the other workers' slots go by.
+        let sandbox = try Sandbox(rows: 300, caseRows: 10, arguments: ["--latency", "500ms", "--secret-ttl", "4"])
+        let (project, _) = try Self.county(sandbox, styles: [.zjIRS], perSource: 8, concurrency: 8, sourceExtra: "    rate_limit: 3/s\n")
+        let result = try project.dataflow("sync")
+        #expect(result.status == 0, "\(result.output)")
+        let counts = try Self.traffic(sandbox)["north"] ?? [:]
+        #expect((counts["requests"] ?? 0) >= 32, "\(counts)")
+        // One more in a second of the sandbox's clock is arrival jitter (as above); all eight
+        // workers at once, when the token came back, was what happened before.
+        #expect((counts["peak_per_second"] ?? 99) <= 4, "\(counts)")
+    }
+
+    /// When a page walk's fan stops (the walk reached its end before the gateway's total), its
+    /// threads still waiting for a rate-limit slot give up: they send nothing more and count
+    /// nothing they did not send.
+    @Test func aStoppedFanSendsNothingWhileItWaitsForASlot() throws {
+        let sandbox = try Sandbox(rows: 300, caseRows: 10)
+        // The gateway claims 100,000 records, so the fan has pages to claim far past the end.
+        _ = try sandbox.control("POST", "/_control/hostile?mode=short-total&total=100000")
+        let (project, _) = try Self.county(sandbox, styles: [.hmac], perSource: 1, concurrency: 4, sourceExtra: "    rate_limit: 60/m\n", sorted: false)
+        _ = try project.dataflow("sync")
+        let sent = try project.reader().scalarInt("SELECT sum(requests) FROM _dataflow_run_datasets", []) ?? -1
+        let seen = try Self.traffic(sandbox)["east"]?["requests"] ?? -1
+        #expect(sent == Int64(seen), "dataflow counted \(sent) requests, the gateway saw \(seen)")
+        // Four pages hold the records and the empty page that ends the walk; the slots the fan's
+        // threads had taken past it were given up, not spent.
+        #expect(seen <= 5, "\(seen) requests")
+    }
+
     /// A `quota` answer stops every worker of that source — those in flight end after their
     /// request, those not started fail without one — and no other source.
     @Test func aQuotaAnswerStopsEveryWorkerOfItsSourceAndNoOther() throws {

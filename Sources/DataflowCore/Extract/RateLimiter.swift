@@ -18,19 +18,37 @@ public final class RateLimiter: @unchecked Sendable {
 
     public init(perSecond: Double?) { interval = perSecond.map { 1 / $0 } ?? 0 }
 
-    /// Waits for this caller's slot. `meanwhile` runs first when there is a wait (a cursor walk maps
-    /// the page in hand there, `WaitingWork`), and the sleep is only what is left of the wait.
-    public func wait(meanwhile: () -> Void = {}) {
-        guard interval > 0 else { return }
+    /// Waits for this caller's slot and returns its time (monotonic seconds), or nil when
+    /// `giveUpIf` said yes first (asked at least every 50 ms: a page fan that has stopped does not
+    /// sleep out a slow limit's slot and then send a request no one wants). `meanwhile` runs first
+    /// when there is a wait (a cursor walk maps the page in hand there, `WaitingWork`), and the
+    /// sleep is only what is left of the wait. With no limit it returns at once.
+    @discardableResult
+    public func wait(meanwhile: () -> Void = {}, giveUpIf stopped: (() -> Bool)? = nil) -> Double? {
+        guard interval > 0 else { return Self.now }
         let slot: Double = lock.withLock {
             let slot = max(Self.now, next)
             next = slot + interval
             return slot
         }
-        guard slot > Self.now else { return }
+        guard slot > Self.now else { return slot }
         meanwhile()
-        let left = slot - Self.now
-        if left > 0 { Thread.sleep(forTimeInterval: left) }
+        while true {
+            if stopped?() == true { return nil }
+            let left = slot - Self.now
+            if left <= 0 { return slot }
+            Thread.sleep(forTimeInterval: stopped == nil ? left : min(left, 0.05))
+        }
+    }
+
+    /// Whether a request whose slot was `slot` would now go out late enough to crowd the slots
+    /// after it — signing waited for another worker's token renewal, or the work run in the wait
+    /// took longer than the wait: the caller then waits for a new slot (and signs again) instead.
+    /// Half an interval late is still on time: the next request then goes at least half an
+    /// interval after this one, and no second holds more than one request over the limit, as
+    /// with slots kept exactly (a sleep never wakes exactly on time). With no limit, never.
+    public func isLate(_ slot: Double) -> Bool {
+        interval > 0 && Self.now - slot > interval / 2
     }
 
     /// Seconds on the monotonic clock.

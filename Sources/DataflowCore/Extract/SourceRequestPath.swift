@@ -90,28 +90,37 @@ public final class SourceRequestPath: HTTPTransport {
             var redirectStatus: Int?
             while true {
                 let verdict = origins.classify(base)
-                // Wait before signing, so a signature's timestamp is fresh when it is sent. Work
-                // waiting for this request's answer runs in the rate limit's wait, if there is one.
-                limiter.wait { work?.runOnce() }
+                if case .refused(let host) = verdict {
+                    throw ForeignOriginRefused(source: source.name, path: Self.path(of: start.base), host: host,
+                                               via: redirectStatus.map { .redirect(status: $0) } ?? .nextLink,
+                                               own: origins.own.first?.description ?? URLRedaction.redact(source.baseURL))
+                }
                 var headers: [HTTPHeader] = []
                 var signed: OutgoingRequest?
                 var sentQuery = query
                 var sentBody: [UInt8]? = nil
-                switch verdict {
-                case .refused(let host):
-                    throw ForeignOriginRefused(source: source.name, path: Self.path(of: start.base), host: host,
-                                               via: redirectStatus.map { .redirect(status: $0) } ?? .nextLink,
-                                               own: origins.own.first?.description ?? URLRedaction.redact(source.baseURL))
-                case .own:
-                    var outgoing = OutgoingRequest(method: method, path: Self.path(of: base), query: query, headers: start.headers)
-                    try start.sign?(&outgoing)
-                    signed = outgoing
-                    headers = outgoing.headers
-                    sentQuery = outgoing.query
-                    sentBody = body
-                case .credentialFree:
-                    break
-                }
+                // Wait before signing, so a signature's timestamp is fresh when it is sent. Work
+                // waiting for this request's answer runs in the rate limit's wait, if there is one.
+                // A slot that went by while signing waited (another worker renewing the source's
+                // token) or while that work ran is given up for a new one: the source's workers
+                // would otherwise all send at once when the renewal ends, over `rate_limit`.
+                var tries = 0
+                repeat {
+                    tries += 1
+                    guard let slot = limiter.wait(meanwhile: { work?.runOnce() }, giveUpIf: abandoned) else {
+                        throw TransportError(kind: .abandoned, message: "\(Self.path(of: start.base)): given up waiting for a rate-limit slot, the answer is no longer wanted")
+                    }
+                    if case .own = verdict {
+                        var outgoing = OutgoingRequest(method: method, path: Self.path(of: base), query: query, headers: start.headers)
+                        try start.sign?(&outgoing)
+                        signed = outgoing
+                        headers = outgoing.headers
+                        sentQuery = outgoing.query
+                        sentBody = body
+                    }
+                    // (Eight late slots in a row would mean signing itself is slower than the limit; then it goes.)
+                    if !limiter.isLate(slot) || tries == 8 { break }
+                } while true
                 let url = base + (sentQuery.isEmpty ? "" : "?" + QueryString.build(sentQuery))
                 let response: HTTPResponse
                 sent += 1
