@@ -50,6 +50,10 @@ struct HostileGatewayTests {
         ("mode=short-total&total=3", "page", "reported a total of 3 but one response held 50 records"),
         ("mode=short-total&total=120", "offset", "more than the gateway's total of 120: the total is wrong"),
         ("mode=short-total&total=120", "page", "more than the gateway's total of 120: the total is wrong"),
+        // A total that falls on a page boundary: the walk reaches it with a full page, and only
+        // the page after it shows that the gateway holds more.
+        ("mode=short-total&total=250", "page", "more than the gateway's total of 250: the total is wrong"),
+        ("mode=short-total&total=250", "offset", "more than the gateway's total of 250: the total is wrong"),
         ("mode=same-page", "page", "page 2 is identical to page 1 of this pass"),
         ("mode=same-page", "next-url", "page 2 is identical to page 1 of this pass"),
         ("mode=same-page", "link-header", "page 2 is identical to page 1 of this pass"),

@@ -360,6 +360,15 @@ final class PageWalker {
         // the walk: they are read on, and the pass is uncertain (records were left out).
         var shortPage: (records: [JSONValue], number: Int)?
         var firstPage: [JSONValue]?
+        // With a total, the walk also ends once it has read that many records — on the gateway's
+        // word alone when the last page came back full. A total too small (miscounted, or a lie)
+        // would end the pass early yet look complete, and the keys after it would be deleted (or,
+        // on an incremental walk, skipped for good); so after a full page that reaches the total
+        // the next request is sent too. Empty, or the last or the first page again, confirms the
+        // end; records prove the total wrong: they are read on, the total no longer ends the walk,
+        // and the pass is uncertain (more distinct keys than the total).
+        var endClaimedByTotal: [JSONValue]?
+        var totalDisproved = false
         // With a total, the pages after the first are fetched (and mapped) ahead, several at once
         // (`PageFan`). The walk takes a page from the fan only when it is the answer to the request
         // the walk sends next and it reports a total (every response is checked against the first
@@ -371,7 +380,7 @@ final class PageWalker {
             let page: FetchedPage
             let count: Int
             var mapped: MappedPage?
-            if shortPage == nil, let taken = fan?.take(value), taken.page.total != nil {
+            if shortPage == nil, endClaimedByTotal == nil, let taken = fan?.take(value), taken.page.total != nil {
                 (page, count, mapped) = (taken.page, taken.records, taken.mapped)
             } else {
                 fan?.stop()
@@ -405,6 +414,15 @@ final class PageWalker {
                 ledger.shortPageInside(number: short.number, records: short.records.count)
                 shortPage = nil
             }
+            if let claimed = endClaimedByTotal {
+                endClaimedByTotal = nil
+                if page.records == claimed || page.records == firstPage {
+                    summary.requests += page.requests
+                    ledger.end(.lastPageRepeated, total: page.total)
+                    break
+                }
+                totalDisproved = true
+            }
             if firstPage == nil { firstPage = page.records }
             // The page may be grouped with the next only when the walk goes on and the fan holds the
             // very request it sends next.
@@ -415,8 +433,15 @@ final class PageWalker {
                                                  nextInHand: goesOn && fan?.waitForNext(nextValue, upTo: Self.nextPageWait) == true,
                                                  summary: &summary) { _ in nil }
             try note(page, records: count, committed: [committed], in: &ledger)
-            if !plan.advance(count: count, total: page.total, maxCursor: nil) {
-                if let total = page.total {
+            if !plan.advance(count: count, total: totalDisproved ? nil : page.total, maxCursor: nil) {
+                if let total = page.total, !totalDisproved {
+                    // A full page: as many records as asked for, or as the largest page before it
+                    // (a gateway that caps its page size).
+                    if plan.readUnderBound == total, count >= p.size || (ledger.pages > 1 && count == plan.largestPage) {
+                        endClaimedByTotal = page.records
+                        plan.passShortPage()
+                        continue
+                    }
                     ledger.end(plan.readUnderBound >= total ? .totalReached : .shortPage, total: total)
                     break
                 }
