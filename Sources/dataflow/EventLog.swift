@@ -69,16 +69,34 @@ final class EventLog: SyncObserver {
         drawnLines = 0
     }
 
-    /// Draws a line per dataset in flight that has committed a page (no newline after the last).
+    /// Draws a line per dataset in flight that has committed a page (no newline after the last),
+    /// each cut to the terminal's width and no more lines than it has rows: a line that wrapped
+    /// would take two rows, and `clearProgress` would leave the second one behind at every redraw.
     private func drawProgress(now: Date = Date()) {
         guard progress else { return }
-        let lines = bars.filter { $0.pages > 0 }.map { $0.line(now: now) }
+        var lines = bars.filter { $0.pages > 0 }.map { $0.line(now: now) }
         guard !lines.isEmpty else { return }
+        if let size = Self.terminalSize() {
+            let room = max(1, size.rows - 1)
+            if lines.count > room {
+                let shown = room - 1
+                lines = Array(lines.prefix(shown)) + ["… and \(lines.count - shown) more dataset\(lines.count - shown == 1 ? "" : "s") in flight"]
+            }
+            lines = lines.map { TextTable.fitted($0, columns: max(1, size.columns - 1)) }
+        }
         // Every draw starts at the start of a cleared line, the first one too: a sync fast
         // enough to draw only once still draws in place, never after text left on the line.
         Console.stderr("\r\u{1B}[K" + lines.joined(separator: "\n"))
         drawnLines = lines.count
         lastDraw = now
+    }
+
+    /// Columns and rows of the terminal on stderr, or nil when it does not say (a pseudo-terminal
+    /// nobody sized): the lines are then drawn whole.
+    static func terminalSize() -> (columns: Int, rows: Int)? {
+        var size = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
+        return (Int(size.ws_col), Int(size.ws_row))
     }
 
     private func text(_ line: String, always: Bool = false) {

@@ -73,6 +73,9 @@ struct ReportWriterTests {
             return TextTable.displayWidth(String(line[..<line.range(of: cells.last!, options: .backwards)!.lowerBound]))
         }
         #expect(Set(starts).count == 1, "\(marked)")
+        #expect(TextTable.fitted("market_licenses [####----]", columns: 10) == "market_li…")
+        #expect(TextTable.fitted("义乌市市场监管局", columns: 7) == "义乌市…")
+        #expect(TextTable.fitted("short", columns: 10) == "short")
         let table = TextTable.render(headers: ["部门", "n"], rows: [["市场监管局", "1"], ["x", "22"]])
         #expect(table == "  部门        n\n  ----------  --\n  市场监管局  1\n  x           22\n")
     }

@@ -117,6 +117,18 @@ struct OperationsTests {
         // --quiet on a terminal: nothing at all for a good run.
         let quiet = try Command.run("/usr/bin/script", ["-qec", command + " --quiet", "/dev/null"], environment: environment, in: project.root)
         #expect(quiet.status == 0 && quiet.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(quiet.stdout.debugDescription)")
+
+        // A terminal 40 columns wide: each bar is cut to fit (a bar that wrapped took two rows, and
+        // every redraw left the second one on the screen).
+        try sandbox.advanceClock(seconds: 3600)
+        _ = try sandbox.mutate("licenses", insert: 1200)
+        let narrow = try Command.run("/usr/bin/script", ["-qec", "stty cols 40 rows 12; " + command, "/dev/null"], environment: environment, in: project.root)
+        #expect(narrow.status == 0, "\(narrow.output)")
+        let bars = narrow.stdout.components(separatedBy: "\r\u{1B}[K").flatMap { $0.components(separatedBy: "\n") }
+            .map { $0.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\u{1B}[1A\u{1B}[K", with: "") }
+            .filter { $0.hasPrefix("market_licenses [") }
+        #expect(!bars.isEmpty, "\(narrow.stdout.debugDescription)")
+        #expect(bars.allSatisfy { TextTable.displayWidth($0) <= 39 && $0.hasSuffix("…") }, "\(bars)")
     }
 
     @Test func statusShowsRunsAndDatasetsOfTheFixedWarehouse() throws {

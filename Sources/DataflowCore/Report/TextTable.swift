@@ -55,4 +55,19 @@ public enum TextTable {
             || (0x1F300...0x1F64F).contains(v) || (0x1F900...0x1F9FF).contains(v) || (0x20000...0x3FFFD).contains(v)
         return wide ? 2 : 1
     }
+
+    /// The longest start of `s` that fits in `columns` terminal columns (`displayWidth`), with `…`
+    /// at its end when it was cut; `s` itself when it fits.
+    public static func fitted(_ s: String, columns: Int) -> String {
+        guard displayWidth(s) > columns else { return s }
+        guard columns > 1 else { return columns == 1 ? "…" : "" }
+        var out = "", used = 0
+        for character in s {
+            let w = displayWidth(String(character))
+            if used + w > columns - 1 { break }
+            out.append(character)
+            used += w
+        }
+        return out + "…"
+    }
 }
