@@ -38,7 +38,7 @@ struct CatalogCommand: ParsableCommand {
     var format: CatalogFormat = .table
 
     @Option(help: "With --format csv: datasets, gaps, departments, types or demand (the 需求清单, after catalog import).")
-    var csvTable: CoverageCSVRenderer.Table = .datasets
+    var csvTable: CoverageCSVRenderer.Table?
 
     @Option(help: "With --format csv: utf8, utf8-bom (Excel/WPS) or gb18030.")
     var encoding: CSVWriter.Encoding = .utf8
@@ -57,6 +57,7 @@ struct CatalogCommand: ParsableCommand {
 
     func validate() throws {
         if encoding != .utf8 && format != .csv { throw ValidationError("--encoding applies to --format csv only") }
+        if let csvTable, format != .csv { throw ValidationError("--csv-table \(csvTable.rawValue) applies to --format csv only") }
         if let failUnder, !(0...100).contains(failUnder) { throw ValidationError("--fail-under must be between 0 and 100") }
     }
 
@@ -92,7 +93,7 @@ struct CatalogCommand: ParsableCommand {
                 throw ExitCode(ExitCodes.badConfig)
             }
             if format == .csv {
-                let csv = CoverageCSVRenderer.render(report, table: csvTable)
+                let csv = CoverageCSVRenderer.render(report, table: csvTable ?? .datasets)
                 bytes = try CoverageCSVRenderer.encode(csv, encoding: encoding)
             } else {
                 let toTerminal = output == nil && isatty(STDOUT_FILENO) == 1

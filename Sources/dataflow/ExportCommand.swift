@@ -67,10 +67,26 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Write CSV cells raw: no ' before cells beginning with = + - @ TAB or CR (CSV only).")
     var rawCells = false
 
+    /// An output file named for another format than the one written would open as garbage (or
+    /// not at all): a CSV in `b.xlsx`, NDJSON in `b.csv`. Other names are left to the user.
+    static func checkExtension(of output: String, format: TableExporter.Format) throws {
+        let ext = (output as NSString).pathExtension.lowercased()
+        if ["xlsx", "xls", "xlsm", "ods", "et"].contains(ext) {
+            throw ValidationError("-o \(output): export writes CSV or NDJSON, not a spreadsheet file; write \((output as NSString).deletingPathExtension).csv (Excel and WPS open it; add --encoding utf8-bom for Chinese in Excel)")
+        }
+        if format == .csv, ["json", "ndjson", "jsonl"].contains(ext) {
+            throw ValidationError("-o \(output) names a JSON file but --format is csv; add --format ndjson")
+        }
+        if format == .ndjson, ["csv", "tsv"].contains(ext) {
+            throw ValidationError("-o \(output) names a CSV file but --format is ndjson; leave --format out for CSV")
+        }
+    }
+
     func validate() throws {
         if let changesSince, changesSince < 0 { throw ValidationError("--changes-since must be 0 or more (got \(changesSince))") }
         if format == .ndjson && encoding != .utf8 { throw ValidationError("--encoding \(encoding.rawValue) applies to CSV only; NDJSON is always UTF-8") }
         if format == .ndjson && rawCells { throw ValidationError("--raw-cells applies to CSV only; NDJSON values are JSON strings, never formulas") }
+        if let output { try Self.checkExtension(of: output, format: format) }
         for f in filters { _ = try parse(f) }
         if let names = columnNames {
             if names.isEmpty { throw ValidationError("--columns names no column (give a comma-separated list, or leave it out for all)") }
