@@ -11,6 +11,24 @@ CURLcode dataflow_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) { 
 CURLcode dataflow_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) { return curl_easy_getinfo(handle, info, value); }
 CURLcode dataflow_curl_global_init_all(void) { return curl_global_init(CURL_GLOBAL_ALL); }
 
+static int dataflow_count_request(CURL *handle, curl_infotype type, char *data, size_t size, void *counter) {
+    (void)handle;
+    if (type != CURLINFO_HEADER_OUT || counter == NULL) return 0;
+    // A request's header block starts with its method (a token of capitals) and a space; a block
+    // handed over in more than one piece counts once.
+    size_t i = 0;
+    while (i < size && data[i] >= 'A' && data[i] <= 'Z') i++;
+    if (i > 0 && i < size && data[i] == ' ') (*(long *)counter)++;
+    return 0;
+}
+
+CURLcode dataflow_curl_count_requests(CURL *handle, long *counter) {
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, dataflow_count_request);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_DEBUGDATA, (void *)counter);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_VERBOSE, 1L);
+    return rc;
+}
+
 CURLcode dataflow_curl_perform(CURLM *multi, CURL *easy, void (*work)(void *), int (*abandoned)(void *), void *context, int *multi_code) {
     int work_ran = 0;
     *multi_code = CURLM_OK;

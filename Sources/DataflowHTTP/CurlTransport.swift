@@ -22,6 +22,9 @@ public final class CurlTransport: HTTPTransport {
     private let handle: UnsafeMutableRawPointer
     private let multi: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// Requests libcurl sent in the current transfer (`dataflow_curl_count_requests`): more than
+    /// one when it sent the request again by itself on a fresh connection.
+    private let requestCount: UnsafeMutablePointer<CLong>
 
     /// Creates a transport with its own easy handle.
     /// - Throws: ``TransportError`` when libcurl cannot be initialised.
@@ -42,12 +45,15 @@ public final class CurlTransport: HTTPTransport {
         self.multi = multi
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        self.requestCount = .allocate(capacity: 1)
+        self.requestCount.initialize(to: 0)
     }
 
     deinit {
         curl_easy_cleanup(handle)
         curl_multi_cleanup(multi)
         errorBuffer.deallocate()
+        requestCount.deallocate()
     }
 
     /// The libcurl version string, e.g. `libcurl/7.88.1 OpenSSL/3.0.15 zlib/1.2.13 brotli/1.0.9`.
@@ -105,6 +111,8 @@ public final class CurlTransport: HTTPTransport {
                 let length = size * count
                 return sink.receiveBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
             }, option: "WRITEFUNCTION", target: target)
+            requestCount.pointee = 0
+            try check(dataflow_curl_count_requests(handle, requestCount), option: "DEBUGFUNCTION", target: target)
             try check(dataflow_curl_setopt_header_function(handle) { data, size, count, context in
                 guard let context else { return 0 }
                 let sink = Unmanaged<CurlResponseSink>.fromOpaque(context).takeUnretainedValue()
@@ -130,8 +138,12 @@ public final class CurlTransport: HTTPTransport {
             } else {
                 code = dataflow_curl_perform(multi, handle, nil, nil, nil, &multiCode)
             }
+            // At least one: a request that failed before any byte went out still counts as the attempt.
+            let sent = max(1, Int(requestCount.pointee))
             if code == CURLE_ABORTED_BY_CALLBACK, hooks?.gaveUp == true {
-                throw TransportError(kind: .abandoned, message: "\(target): given up waiting, the answer is no longer wanted")
+                var error = TransportError(kind: .abandoned, message: "\(target): given up waiting, the answer is no longer wanted")
+                error.requestsSent = sent
+                throw error
             }
             if multiCode != 0 {
                 throw TransportError(kind: .other, message: "\(target): libcurl's multi interface failed (\(String(cString: curl_multi_strerror(CURLMcode(rawValue: multiCode)))))")
@@ -140,7 +152,7 @@ public final class CurlTransport: HTTPTransport {
                 throw TransportError(kind: .other, message: "\(target): writing the response body to \(request.bodyFile ?? "") failed: \(fileError)")
             }
             guard code == CURLE_OK else {
-                throw TransportError(
+                var error = TransportError(
                     curlCode: code,
                     detail: String(cString: errorBuffer),
                     exceededLimit: sink.exceededLimit,
@@ -148,12 +160,16 @@ public final class CurlTransport: HTTPTransport {
                     target: target,
                     url: request.url
                 )
+                error.requestsSent = sent
+                throw error
             }
             var status = 0
             _ = dataflow_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             var seconds = 0.0
             _ = dataflow_curl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &seconds)
-            return HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds)
+            var response = HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds)
+            response.requestsSent = sent
+            return response
         }
     }
 

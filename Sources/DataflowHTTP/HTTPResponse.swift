@@ -15,6 +15,9 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Total time of the exchange in seconds.
     public var seconds: Double
+    /// Requests the transport sent to get it: 1, or more when libcurl sent the request again by
+    /// itself after a reused connection died before any answer (the gateway may have seen both).
+    public var requestsSent = 1
 
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], seconds: Double = 0) {
         self.status = status

@@ -38,6 +38,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool
     /// libcurl's `CURLcode` when the error came from libcurl, for diagnostics.
     public var curlCode: Int?
+    /// Requests the transport sent before it failed (as `HTTPResponse.requestsSent`).
+    public var requestsSent = 1
 
     /// Creates an error; `isRetryable` defaults to what `kind` implies.
     public init(kind: Kind, message: String, isRetryable: Bool? = nil, curlCode: Int? = nil) {

@@ -230,6 +230,18 @@ struct ConcurrencyTests {
         #expect(seen <= 5, "\(seen) requests")
     }
 
+    /// A gateway that drops connections without answering: libcurl sends a request again by itself
+    /// when a reused connection dies that way, and the gateway saw both. Every request is counted.
+    @Test func requestsLibcurlSendsAgainByItselfAreCounted() throws {
+        let sandbox = try Sandbox(rows: 1000, caseRows: 10, arguments: ["--fault-rate", "0.2", "--faults", "drop"])
+        let (project, _) = try Self.county(sandbox, styles: [.hmac], perSource: 2, concurrency: 2, sorted: false)
+        let result = try project.dataflow("sync")
+        #expect(result.status == 0, "\(result.output)")
+        let counted = try project.reader().scalarInt("SELECT sum(requests) FROM _dataflow_run_datasets", []) ?? -1
+        let seen = try Self.traffic(sandbox)["east"]?["requests"] ?? -1
+        #expect(counted == Int64(seen), "dataflow counted \(counted) requests, the gateway saw \(seen)")
+    }
+
     /// A `quota` answer stops every worker of that source — those in flight end after their
     /// request, those not started fail without one — and no other source.
     @Test func aQuotaAnswerStopsEveryWorkerOfItsSourceAndNoOther() throws {

@@ -11,6 +11,10 @@ CURLcode dataflow_curl_setopt_slist(CURL *handle, CURLoption option, struct curl
 CURLcode dataflow_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode dataflow_curl_setopt_write_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode dataflow_curl_setopt_header_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
+// Counts in `*counter` every request libcurl sends on `handle` (each header block it sends, which
+// starts with the method), a request it sends again by itself on a fresh connection too (after a
+// reused connection died before any answer came). Turns CURLOPT_VERBOSE on; nothing is printed.
+CURLcode dataflow_curl_count_requests(CURL *handle, long *counter);
 CURLcode dataflow_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode dataflow_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 

@@ -51,6 +51,14 @@ public final class RateLimiter: @unchecked Sendable {
         interval > 0 && Self.now - slot > interval / 2
     }
 
+    /// Takes `count` slots for requests already sent outside the limiter (libcurl sent one again
+    /// by itself): the requests after them wait that much longer, so the source's rate holds on
+    /// average.
+    public func charge(_ count: Int) {
+        guard interval > 0, count > 0 else { return }
+        lock.withLock { next = max(Self.now, next) + interval * Double(count) }
+    }
+
     /// Seconds on the monotonic clock.
     private static var now: Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

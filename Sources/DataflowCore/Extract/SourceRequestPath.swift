@@ -81,6 +81,14 @@ public final class SourceRequestPath: HTTPTransport {
     /// (``WaitingWork``); the caller runs it otherwise.
     /// `abandoned` ends the retries early (``RetryLoop/run(giveUpIf:_:)``) and a request the
     /// transport is still waiting for (a ``TransportError`` of kind `abandoned`).
+    /// A request libcurl sent again by itself (a reused connection died before any answer) reached
+    /// the gateway too: it counts, and takes its slot of the rate limit after the fact.
+    private func countResent(_ requests: Int, _ sent: inout Int) {
+        guard requests > 1 else { return }
+        sent += requests - 1
+        limiter.charge(requests - 1)
+    }
+
     func exchange<T>(_ start: Start, sent: inout Int, whileWaiting work: WaitingWork? = nil, giveUpIf abandoned: (() -> Bool)? = nil,
                      interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
         try retries.run(giveUpIf: abandoned) {
@@ -128,8 +136,11 @@ public final class SourceRequestPath: HTTPTransport {
                     let request = HTTPRequest(method: method, url: url, headers: headers, body: sentBody,
                                               bodyFile: start.bodyFile, maxBodyBytes: start.maxBodyBytes)
                     response = try transport.send(request, whileWaiting: work?.hasRun == false ? work : nil, abandonIf: abandoned)
-                } catch let error as TransportError where error.isRetryable {
-                    throw RetryableFailure(error)
+                    countResent(response.requestsSent, &sent)
+                } catch let error as TransportError {
+                    countResent(error.requestsSent, &sent)
+                    if error.isRetryable { throw RetryableFailure(error) }
+                    throw error
                 }
                 if Self.isRedirect(response.status), let location = response.header("Location"), !location.isEmpty {
                     hops += 1
