@@ -73,14 +73,6 @@ public final class SourceRequestPath: HTTPTransport {
         var plainURL: String { base + (query.isEmpty ? "" : "?" + QueryString.build(query)) }
     }
 
-    /// Sends `start`, following redirects and retrying through the one loop; `interpret` turns
-    /// each final (non-redirect) response into the answer, asks to send again, or throws — a
-    /// ``RetryableFailure`` to be retried with backoff. `sent` counts every request sent: redirect
-    /// hops, re-signed sends and attempts the transport lost (a dropped connection, a timeout) too.
-    /// `work` runs while the first request that goes out is answered, where the transport can
-    /// (``WaitingWork``); the caller runs it otherwise.
-    /// `abandoned` ends the retries early (``RetryLoop/run(giveUpIf:_:)``) and a request the
-    /// transport is still waiting for (a ``TransportError`` of kind `abandoned`).
     /// A request libcurl sent again by itself (a reused connection died before any answer) reached
     /// the gateway too: it counts, and takes its slot of the rate limit after the fact.
     private func countResent(_ requests: Int, _ sent: inout Int) {
@@ -89,6 +81,14 @@ public final class SourceRequestPath: HTTPTransport {
         limiter.charge(requests - 1)
     }
 
+    /// Sends `start`, following redirects and retrying through the one loop; `interpret` turns
+    /// each final (non-redirect) response into the answer, asks to send again, or throws — a
+    /// ``RetryableFailure`` to be retried with backoff. `sent` counts every request sent: redirect
+    /// hops, re-signed sends and attempts the transport lost (a dropped connection, a timeout) too.
+    /// `work` runs while the first request that goes out is answered, where the transport can
+    /// (``WaitingWork``); the caller runs it otherwise.
+    /// `abandoned` ends the retries early (``RetryLoop/run(giveUpIf:_:)``) and a request the
+    /// transport is still waiting for (a ``TransportError`` of kind `abandoned`).
     func exchange<T>(_ start: Start, sent: inout Int, whileWaiting work: WaitingWork? = nil, giveUpIf abandoned: (() -> Bool)? = nil,
                      interpret: (HTTPResponse, Landing) throws -> Step<T>) throws -> T {
         try retries.run(giveUpIf: abandoned) {
