@@ -112,3 +112,49 @@ struct CatalogueImportTests {
         #expect(try store.resources().first { $0.code == "330000-SCJG-0001" } == (try Self.read("catalogue-2025.xlsx")).first)
     }
 }
+
+@Suite("A hostile workbook is refused by name, never a crash or a hang")
+struct HostileWorkbookTests {
+    static func sheet(_ body: String, merges: String = "") throws -> XLSXReader.Sheet {
+        let xml = "<worksheet><sheetData>\(body)</sheetData>\(merges.isEmpty ? "" : "<mergeCells>\(merges)</mergeCells>")</worksheet>"
+        return try XLSXReader.sheet(Array(xml.utf8), name: "目录", strings: [], dateStyles: [], file: "t.xlsx")
+    }
+    static func cell(_ ref: String, _ text: String) -> String { "<c r=\"\(ref)\" t=\"inlineStr\"><is><t>\(text)</t></is></c>" }
+
+    static func message(_ body: String, merges: String = "") -> String {
+        do { _ = try sheet(body, merges: merges); return "no error" } catch { return "\(error)" }
+    }
+
+    @Test func referencesOutsideExcelsGridAreRefused() {
+        #expect(Self.message("<row r=\"2\">\(Self.cell("ZZZZZZZZZZZZZZZZ2", "x"))</row>").contains("cell reference 'ZZZZZZZZZZZZZZZZ2' is not a column A to XFD"))
+        #expect(Self.message("<row r=\"9223372036854775807\"></row><row></row>").contains("row number '9223372036854775807' is not 1 to 1048576"))
+        #expect(Self.message("<row r=\"2\">\(Self.cell("A2", "x"))</row>", merges: "<mergeCell ref=\"A-9223372036854775808:A9223372036854775807\"/>")
+            .contains("merged range 'A-9223372036854775808:A92233720368547758' is not two cells A1 to XFD1048576"))
+    }
+
+    @Test func aRangeWrittenFromItsFarCornerIsTheSameRange() throws {
+        let sheet = try Self.sheet("<row r=\"2\">\(Self.cell("A2", "部门"))\(Self.cell("C2", "甲"))</row><row r=\"3\">\(Self.cell("A3", "x"))</row>",
+                                   merges: "<mergeCell ref=\"C3:C2\"/><mergeCell ref=\"B2:A2\"/>")
+        #expect(sheet.rows.map(\.cells) == [["部门", "部门", "甲"], ["x", "", "甲"]])
+    }
+
+    @Test func aCellFarToTheRightOrThousandsOfMergesAreRefusedNotAllocated() {
+        let rows = (2...200).map { "<row r=\"\($0)\">\(Self.cell("A\($0)", "x"))</row>" }.joined()
+        #expect(Self.message(rows + "<row r=\"201\">\(Self.cell("XFD201", "far"))</row>").contains("is more than 2000000 cells"))
+        let merges = String(repeating: "<mergeCell ref=\"A2:ALK999\"/>", count: 3000)
+        #expect(Self.message(rows, merges: merges).contains("merged areas cover more than 2000000 cells"))
+    }
+}
+
+@Suite("A catalogue's publication date is read or refused, never guessed")
+struct CatalogueDateTests {
+    @Test func onlyPlausibleSerialDaysAreDates() {
+        #expect(CatalogueImporter.date("45292") == "2024-01-01")
+        #expect(CatalogueImporter.date("45292.5") == "2024-01-01")
+        #expect(CatalogueImporter.date("2024-01-02") == "2024-01-02")
+        // A year, a month, hexadecimal or an exponent were serial days of 1905, 2454, 1900 and 1927.
+        for text in ["2024", "202401", "0x1F", "1e4", "-45292", "45292.", ".5"] {
+            #expect(CatalogueImporter.date(text) == nil, "\(text)")
+        }
+    }
+}

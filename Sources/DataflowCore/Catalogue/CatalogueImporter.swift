@@ -206,14 +206,19 @@ public struct CatalogueImporter: Sendable {
         text.split(whereSeparator: { $0.isNewline || "；;、，,".contains($0) }).map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
     }
 
-    /// `yyyy-MM-dd` from the forms catalogues use, or an Excel serial number.
+    /// `yyyy-MM-dd` from the forms catalogues use, or an Excel serial day number (a cell whose
+    /// number format is not a date's) — only digits, and only a day from 1949-10-01 to 2099-12-31
+    /// (serials 18171…73050): a year (`2024`), a month (`202401`) or `0x1F` read as a serial was
+    /// a wrong date, stored without a word.
     static func date(_ text: String) -> String? {
         let t = text.trimmingWhitespace
         for pattern in ["yyyy-MM-dd", "yyyy/MM/dd", "yyyyMMdd", "yyyy年MM月dd日", "yyyy-MM-dd HH:mm:ss", "yyyy/MM/dd HH:mm:ss"] {
             if let p = try? DatePattern(pattern), let c = p.parse(t) { return c.isoDate }
         }
         if let d = t.split(separator: " ").first, let p = try? DatePattern("yyyy-MM-dd"), let c = p.parse(String(d)) { return c.isoDate }
-        if let serial = Double(t), (1...2_958_465).contains(serial), let d = XLSXReader.date(serial: t) { return String(d.prefix(10)) }
+        let digits = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        if !t.isEmpty, digits.count <= 2, digits.allSatisfy({ !$0.isEmpty && $0.allSatisfy({ ("0"..."9").contains($0) }) }),
+           let serial = Double(t), (18_171...73_050).contains(serial), let d = XLSXReader.date(serial: t) { return String(d.prefix(10)) }
         return nil
     }
 }

@@ -136,16 +136,31 @@ public enum XLSXReader {
         return lower.contains("y") || lower.contains("d")
     }
 
-    /// `A` → 0, `AB` → 27 from a cell reference like `AB12`.
+    /// Excel's limits: columns A…XFD, rows 1…1,048,576. A reference outside them is refused,
+    /// not computed (a long run of letters overflowed the column number).
+    static let maxColumns = 16_384, maxRows = 1_048_576
+    /// At most this many cells (rows × the widest row) in a sheet, merged areas filled included:
+    /// a catalogue has a few hundred thousand; one cell far out to the right, or thousands of
+    /// large merged areas, would otherwise ask for gigabytes or minutes.
+    static let maxCells = 2_000_000
+
+    /// `A` → 0, `AB` → 27 from a cell reference like `AB12`; nil without letters or past `XFD`.
     static func columnIndex(_ reference: String) -> Int? {
         var n = 0
         var letters = 0
         for scalar in reference.unicodeScalars {
             guard ("A"..."Z").contains(scalar) else { break }
-            n = n * 26 + Int(scalar.value - 64)
             letters += 1
+            guard letters <= 3 else { return nil }
+            n = n * 26 + Int(scalar.value - 64)
         }
-        return letters == 0 ? nil : n - 1
+        return letters == 0 || n > maxColumns ? nil : n - 1
+    }
+
+    /// The row number of a cell reference like `AB12`, or nil when it is not 1…1,048,576.
+    static func rowIndex(_ reference: Substring) -> Int? {
+        guard let n = Int(reference.drop(while: { $0.isLetter })), (1...maxRows).contains(n) else { return nil }
+        return n
     }
 
     /// The column letters of a 0-based index (for error messages).
@@ -176,9 +191,26 @@ public enum XLSXReader {
         while let event = scanner.next() {
             switch event {
             case .start("row", let a):
-                rowNumber = a["r"].flatMap(Int.init) ?? rowNumber + 1
+                if let r = a["r"] {
+                    guard let n = Int(r), (1...maxRows).contains(n) else {
+                        throw ZipArchive.ZipError(description: "\(file): sheet \(name): row number '\(Redactor.escapingControls(String(r.prefix(40))))' is not 1 to \(maxRows)")
+                    }
+                    rowNumber = n
+                } else {
+                    guard rowNumber < maxRows else { throw ZipArchive.ZipError(description: "\(file): sheet \(name): more than \(maxRows) rows") }
+                    rowNumber += 1
+                }
             case .start("c", let a):
-                let column = a["r"].flatMap(columnIndex) ?? (rows[rowNumber]?.keys.max().map { $0 + 1 } ?? 0)
+                let column: Int
+                if let r = a["r"] {
+                    guard let c = columnIndex(r) else {
+                        throw ZipArchive.ZipError(description: "\(file): sheet \(name), row \(rowNumber): cell reference '\(Redactor.escapingControls(String(r.prefix(40))))' is not a column A to XFD")
+                    }
+                    column = c
+                } else {
+                    column = rows[rowNumber]?.keys.max().map { $0 + 1 } ?? 0
+                    guard column < maxColumns else { throw ZipArchive.ZipError(description: "\(file): sheet \(name), row \(rowNumber): more than \(maxColumns) columns") }
+                }
                 cell = (column, a["t"] ?? "n", a["s"].flatMap(Int.init) ?? 0)
                 value = ""
             case .start("v", _): inValue = true
@@ -205,19 +237,32 @@ public enum XLSXReader {
                 if !text.isEmpty { rows[rowNumber, default: [:]][c.column] = text }
                 cell = nil
             case .start("mergeCell", let a):
-                let parts = (a["ref"] ?? "").split(separator: ":").map(String.init)
-                if parts.count == 2, let c1 = columnIndex(parts[0]), let c2 = columnIndex(parts[1]),
-                   let r1 = Int(parts[0].drop(while: { $0.isLetter })), let r2 = Int(parts[1].drop(while: { $0.isLetter })) {
-                    merges.append((r1, c1, r2, c2))
+                let ref = a["ref"] ?? ""
+                let parts = ref.split(separator: ":").map(String.init)
+                guard parts.count == 2, let c1 = columnIndex(parts[0]), let c2 = columnIndex(parts[1]),
+                      let r1 = rowIndex(parts[0][...]), let r2 = rowIndex(parts[1][...]) else {
+                    throw ZipArchive.ZipError(description: "\(file): sheet \(name): merged range '\(Redactor.escapingControls(String(ref.prefix(40))))' is not two cells A1 to XFD1048576")
                 }
+                // A range written from its far corner is the same range.
+                merges.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
             default: break
             }
         }
+        // Each merged area takes its first cell's value; the areas together may cover at most
+        // `maxCells` cells (thousands of overlapping large areas were minutes of filling).
+        var filled = 0
         for (r1, c1, r2, c2) in merges {
-            guard let v = rows[r1]?[c1], r2 - r1 < 1000, c2 - c1 < 1000 else { continue }
+            guard let v = rows[r1]?[c1] else { continue }
+            filled += (r2 - r1 + 1) * (c2 - c1 + 1)
+            guard filled <= maxCells else {
+                throw ZipArchive.ZipError(description: "\(file): sheet \(name): its merged areas cover more than \(maxCells) cells; a catalogue sheet has far fewer")
+            }
             for r in r1...r2 { for c in c1...c2 where rows[r]?[c] == nil { rows[r, default: [:]][c] = v } }
         }
         let width = (rows.values.compactMap { $0.keys.max() }.max() ?? -1) + 1
+        guard width * rows.count <= maxCells else {
+            throw ZipArchive.ZipError(description: "\(file): sheet \(name): \(rows.count) rows × \(width) columns (to column \(columnLetters(width - 1))) is more than \(maxCells) cells; a catalogue sheet has far fewer — is a cell far out to the right?")
+        }
         let ordered = rows.keys.sorted().map { number -> (number: Int, cells: [String]) in
             let r = rows[number] ?? [:]
             return (number, (0..<width).map { r[$0] ?? "" })
