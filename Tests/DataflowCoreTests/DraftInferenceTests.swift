@@ -224,6 +224,45 @@ struct DraftInferenceTests {
         return (d, DraftWriter.render(original: "dataset: t\n", draft: d.body))
     }
 
+    /// A sample value quoted in an evidence comment, or a member name, that holds a line break
+    /// must not end the comment: the rest was written as YAML of the draft's own (a field with
+    /// citizen IDs and no `pii`).
+    @Test func sampleValuesInCommentsCannotWriteYAML() throws {
+        let hostile = ["甲\n  injected: { from: COL_A, type: text } #", "乙\u{2028}  also: { from: COL_A }", "丙"]
+        let records: [JSONValue] = (0..<40).map { i in
+            .object(JSONObject([("ID", .string("X\(i)")), ("ENUMX", .string(hostile[i % 3])), ("COL_A", .string("v\(i % 2)")),
+                                ("WEIRD\nNAME: { from: ID }", .string("w"))]))
+        }
+        let (_, text) = Self.drafted(records)
+        let node = try YAMLDocument.parse(text, file: "draft.yml")
+        guard case .mapping(let entries, _) = node, let fields = entries.first(where: { $0.key == "fields" })?.value,
+              case .mapping(let columns, _) = fields else { Issue.record("no fields mapping: \(text)"); return }
+        #expect(!columns.contains { ["injected", "also"].contains($0.key) }, "\(text)")
+        #expect(text.contains("\\n  injected") || !text.contains("injected:"), "\(text)")
+        #expect(!text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("injected:") }, "\(text)")
+    }
+
+    /// Columns under names the glossary does not know, whose IDs or phone numbers fail their check
+    /// too often for `check:`, or that mix the two: personal all the same.
+    @Test func idsAndPhonesTooOftenWrongForACheckAreStillPersonal() {
+        var g = SeededGenerator(seed: Self.seed &+ 21)
+        let records: [JSONValue] = (0..<40).map { i in
+            let mobile = "13\(Int.random(in: 100_000_000...999_999_999, using: &g))"
+            return .object(JSONObject([
+                ("ID", .string("X\(i)")),
+                ("COL_E", .string(Self.citizenID(&g, valid: i % 10 != 0))),
+                ("COL_F", .string(i % 10 == 0 ? String(mobile.prefix(10)) : mobile)),
+                ("COL_G", .string(i % 2 == 0 ? Self.citizenID(&g, valid: true) : mobile)),
+            ]))
+        }
+        let (_, text) = Self.drafted(records)
+        for column in ["col_e", "col_f", "col_g"] {
+            let line = text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(column + ":") } ?? ""
+            #expect(line.contains("pii:") && line.contains("type: text"), "seed \(Self.seed): \(line)\n\(text)")
+        }
+        #expect(text.contains("values have the shape of personal data"), "\(text)")
+    }
+
     @Test func statisticsPerDivisionAndYearGetAKeyOfBoth() throws {
         var g = SeededGenerator(seed: Self.seed &+ 10)
         let (d, text) = Self.drafted(Self.statistics(&g))

@@ -65,6 +65,12 @@ public struct CheckInferrer: Sendable {
             d.forcesText = true
         }
 
+        // IDs and phone numbers too often wrong for `check:` are personal all the same.
+        if d.pii == nil, let (shaped, kind) = personalShapes(p) {
+            d.pii = shaped
+            d.piiKind = kind
+            if textual { d.forcesText = true }
+        }
         if d.pii == nil, let term, term.pii {
             d.pii = Inference(true, "personal data by name (glossary: \(p.name))")
             d.piiKind = term.kind
@@ -138,6 +144,19 @@ public struct CheckInferrer: Sendable {
         let list = distinct.map { "\($0.value) \(Count.text($0.count))" }.joined(separator: ", ")
         return Inference(.oneOf(distinct.map(\.value).sorted()),
                          "only \(distinct.count) values in \(Count.text(n)) (\(list)); a sample cannot prove the list is complete", .uncertain)
+    }
+
+    /// Citizen IDs, phone numbers or e-mail addresses by their shape (`PIIText.kind(of:)`, check
+    /// characters not asked), in at least a third of the values and at least 3: a column whose IDs
+    /// fail the check too often to be given `check: citizen-id`, or that mixes IDs and phones, is
+    /// personal all the same (it was drafted without `pii` and synced and exported in clear).
+    private func personalShapes(_ p: ColumnProfile) -> (Inference<Bool>, PIIKind)? {
+        var counts: [PIIKind: Int] = [:]
+        for v in p.values { if let kind = PIIText.kind(of: v.trimmingWhitespace) { counts[kind, default: 0] += 1 } }
+        let shaped = counts.values.reduce(0, +)
+        guard shaped >= 3, 3 * shaped >= p.values.count, let most = counts.max(by: { $0.value < $1.value }) else { return nil }
+        let kinds = counts.keys.map(\.rawValue).sorted().joined(separator: ", ")
+        return (Inference(true, "\(Count.ratio(shaped, p.values.count)) values have the shape of personal data (\(kinds)), though not all pass a check", .uncertain), most.key)
     }
 
     /// Person names by content: mostly 2–4 Chinese characters, mostly distinct.

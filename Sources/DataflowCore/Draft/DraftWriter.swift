@@ -68,12 +68,12 @@ public enum DraftWriter {
         var out = strip(original, keys: keys)
         for line in draft.metadata { out += line + "\n" }
         out += "\n"
-        for line in draft.header { out += "# \(line)\n" }
+        for line in draft.header { out += "# " + commentText(line) + "\n" }
         if let inc = draft.incremental {
             out += "incremental:\n"
-            out += "  # \(inc.cursor.comment)\n"
+            out += "  # " + commentText(inc.cursor.comment) + "\n"
             out += "  cursor: \(scalar(inc.cursor.value))\n"
-            out += "  # \(inc.filter.comment)\n"
+            out += "  # " + commentText(inc.filter.comment) + "\n"
             out += "  param: \(scalar(inc.filter.value.param))\n"
             if let template = inc.filter.value.template { out += "  template: \(quoted(template))\n" }
             out += "  format: \(quoted(inc.format.text))\n"
@@ -81,30 +81,30 @@ public enum DraftWriter {
             out += "  lookback: 10m\n"
             if inc.sorted { out += "  # the cursor never decreased in response order\n  sorted: true\n" }
         } else if let reason = draft.snapshotReason {
-            out += "# \(reason.comment)\n"
+            out += "# " + commentText(reason.comment) + "\n"
         }
         if let key = draft.key {
             let columns = key.value.compactMap { source in draft.fields.first { $0.source == source }?.column.value }
-            out += "# key: \(key.comment)\n"
+            out += "# key: " + commentText(key.comment) + "\n"
             out += "key: [\(columns.map(scalar).joined(separator: ", "))]\n"
         } else {
-            out += "# CHECK: no field is unique and always present in the sample: name the key column(s)" + (draft.keyHint.map { "; " + $0 } ?? "") + "\n"
+            out += "# CHECK: no field is unique and always present in the sample: name the key column(s)" + (draft.keyHint.map { "; " + commentText($0) } ?? "") + "\n"
             out += "key: [\(draft.fields.first.map { scalar($0.column.value) } ?? "id")]\n"
         }
         if let deleted = draft.deleted {
-            out += "# deleted: \(deleted.comment)\n"
+            out += "# deleted: " + commentText(deleted.comment) + "\n"
             out += "deleted: { field: \(scalar(deleted.value.field)), equals: [\(deleted.value.equals.map(quoted).joined(separator: ", "))] }\n"
         }
         if let matter = draft.matter {
-            out += "# matters: \(matter.comment)\n"
+            out += "# matters: " + commentText(matter.comment) + "\n"
             out += "matters: { field: \(scalar(matter.value)) }\n"
         } else if let fixed = draft.fixedMatters {
-            out += "# matters: \(fixed.comment)\n"
+            out += "# matters: " + commentText(fixed.comment) + "\n"
             out += "matters: [\(fixed.value.map(quoted).joined(separator: ", "))]\n"
         }
         out += "fields:\n"
         for field in draft.fields {
-            out += "  # \(field.source) → \(field.column.value): \(field.type.value.rawValue), \(field.type.evidence)\n"
+            out += "  # " + commentText("\(field.source) → \(field.column.value): \(field.type.value.rawValue), \(field.type.evidence)") + "\n"
             var comments: [String] = []
             if field.column.confidence == .uncertain { comments.append(field.column.comment) }
             if field.type.confidence == .uncertain { comments.append("CHECK: type") }
@@ -114,11 +114,11 @@ public enum DraftWriter {
             if let pii = field.pii { comments.append("pii: " + pii.comment) }
             for comment in comments {
                 // CHECK comments on their own line so a reader (and grep) sees them first.
-                out += "  # \(comment)\n"
+                out += "  # " + commentText(comment) + "\n"
             }
-            out += "  \(field.column.value): { " + attributes(field).joined(separator: ", ") + " }\n"
+            out += "  \(scalar(field.column.value)): { " + attributes(field).joined(separator: ", ") + " }\n"
         }
-        for line in draft.omitted { out += "# \(line)\n" }
+        for line in draft.omitted { out += "# " + commentText(line) + "\n" }
         return out
     }
 
@@ -166,6 +166,13 @@ public enum DraftWriter {
             && !(s.first?.isNumber ?? true)
             && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"].contains(s.lowercased())
         return simple ? s : quoted(s)
+    }
+
+    /// Text for a YAML comment: a line break or control character (escaped as `\n`, `\u{1B}`),
+    /// or a Unicode line or paragraph separator, in a sample value or a member name would end
+    /// the comment and turn the rest into YAML of the draft's own — a field nobody decided on.
+    static func commentText(_ text: String) -> String {
+        Redactor.escapingControls(text).replacingOccurrences(of: "\u{2028}", with: "\\u{2028}").replacingOccurrences(of: "\u{2029}", with: "\\u{2029}")
     }
 
     /// YAML double-quoted (JSON string escaping is valid YAML).
