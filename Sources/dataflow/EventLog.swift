@@ -153,6 +153,7 @@ final class EventLog: SyncObserver {
                               ("pages", .int(s.pages)), ("requests", .int(s.requests)),
                               ("seconds", .seconds(s.seconds)), ("watermark", .text(s.watermark)), ("error", .text(s.error)),
                               ("page_cap", s.pageCap.map(Field.int) ?? .text(nil)),
+                              ("tied_cursor", .text(s.tiedCursor)), ("tied_cursor_kept", .text(s.tiedCursor == nil ? nil : String(s.tiedCursorKept))),
                               ("reconciled_deletes", s.reconciledDeletes.map(Field.int) ?? .text(nil)),
                               ("incomplete_pass", .text(s.incompletePass)),
                               ("refused_tombstones", s.refusedTombstones.map(Field.int) ?? .text(nil))],
@@ -165,6 +166,11 @@ final class EventLog: SyncObserver {
         if s.status == "ok" {
             if let gone = s.reconciledDeletes {
                 text("\(s.dataset): reconciled — a complete pass of the key set; \(gone) keys gone upstream were tombstoned")
+            }
+            if let tied = s.tiedCursor {
+                text("\(s.dataset): note — more records share the cursor value \(tied) than a page holds, so the walk paged inside them, where a record that changes meanwhile can push another past it; "
+                     + (s.tiedCursorKept ? "one of them changed during this run, so the watermark stays at \(tied) and the next run reads them again" : "none changed during this run")
+                     + " (a page size above their number avoids this)")
             }
             if let cap = s.pageCap {
                 text("\(s.dataset): note — the gateway served at most \(cap) records per page, fewer than asked; the walk read on to the end, nothing was skipped")

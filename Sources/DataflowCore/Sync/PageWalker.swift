@@ -205,12 +205,39 @@ final class PageWalker {
                           keylessRejects: committed.reduce(0) { $0 + $1.keylessRejects })
     }
 
-    /// The watermark a sorted walk stores with a page: its highest cursor, when that moves it on.
-    private func sortedWatermark(above watermark: Int?) -> (MappedPage) -> (epoch: Int, text: String)? {
+    /// The watermark a sorted walk stores with a page: its highest cursor, when that moves it on —
+    /// but never past `keptAt` (`TieWatch.moved`): a cursor value whose records took more than a
+    /// page and one of which moved while the walk paged inside them, which can push another past
+    /// the walk unread. A watermark already past it is moved back to it, in the same transaction
+    /// as the page, so the next run reads those records (and what follows) again.
+    private func sortedWatermark(above watermark: Int?, atMost keptAt: Int?) -> (MappedPage) -> (epoch: Int, text: String)? {
         { mapped in
-            guard let cmax = mapped.maxCursor, cmax > (watermark ?? Int.min) else { return nil }
+            if let keptAt, let w = watermark, w > keptAt { return (keptAt, self.format(keptAt)) }
+            guard let cmax = Self.capped(mapped.maxCursor, keptAt), cmax > (watermark ?? Int.min) else { return nil }
             return (cmax, self.format(cmax))
         }
+    }
+
+    /// The watermark after a page committed with `sortedWatermark(above: watermark, atMost: keptAt)`.
+    private static func watermark(_ watermark: Int?, after pageMax: Int?, keptAt: Int?) -> Int? {
+        if let keptAt, let w = watermark, w > keptAt { return keptAt }
+        guard let cmax = capped(pageMax, keptAt), cmax > (watermark ?? Int.min) else { return watermark }
+        return cmax
+    }
+
+    private static func capped(_ cursor: Int?, _ keptAt: Int?) -> Int? {
+        guard let cursor else { return nil }
+        return keptAt.map { min(cursor, $0) } ?? cursor
+    }
+
+    /// Reads one page of a sorted walk into `ties`; `sameBound` when it was asked for under the
+    /// same bound as the page before (the records at that cursor value filled a whole page).
+    private func watch(_ rows: [MappedRow], bound: Int?, sameBound: Bool, _ ties: inout TieWatch, _ ledger: inout PassLedger,
+                       _ summary: inout DatasetSummary) {
+        ties.page(rows, bound: bound, sameBound: sameBound)
+        if sameBound, let bound { ledger.tiedAcrossPages(at: bound) }
+        summary.tiedCursor = ties.tied.map(format)
+        summary.tiedCursorKept = ties.moved != nil
     }
 
     private func walkByCursor(_ p: PagePagination, inc: IncrementalConfig, baseParams: [(String, String)], start: Int?,
@@ -283,9 +310,13 @@ final class PageWalker {
         var bound = start
         var pageNumber = 0
         var last: FetchedPage?
+        var ties = TieWatch()
         while let fetched = try prefetcher.next() {
             let page = fetched.page
             pageNumber += 1
+            // A page under the same bound as the one before: the records at that cursor value
+            // filled a whole page, and the walk went on by page number inside them.
+            watch(fetched.mapped.rows, bound: fetched.bound, sameBound: pageNumber > 1 && fetched.bound == bound, &ties, &ledger, &summary)
             last = page
             if fetched.bound != bound { bound = fetched.bound; ledger.boundMoved() }
             if fetched.records == 0 {
@@ -296,9 +327,9 @@ final class PageWalker {
             }
             let committed = try committer.commit(mapped: fetched.mapped, fetched: fetched.records, pageNumber: pageNumber, total: page.total,
                                                  requests: page.requests, markSeen: marksSeen, nextInHand: prefetcher.waitForNext(upTo: Self.nextPageWait),
-                                                 summary: &summary, watermark: sortedWatermark(above: watermark))
+                                                 summary: &summary, watermark: sortedWatermark(above: watermark, atMost: ties.moved))
             try note(page, records: fetched.records, committed: [committed], in: &ledger)
-            if let cmax = committed.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
+            watermark = Self.watermark(watermark, after: committed.maxCursor, keptAt: ties.moved)
             prefetcher.recycle(fetched)
         }
         prefetcher.stop()
@@ -501,14 +532,19 @@ final class PageWalker {
         var pages = 0
         let streams = dataset.request.format != .json
         let sorted = inc != nil
+        var ties = TieWatch()
+        var sameBound = false
         while true {
             let page: FetchedPage
             var committed: [PageCommitter.Committed] = []
             let count: Int
             func commit(_ records: [JSONValue], requests: Int) throws {
-                let c = try committer.commit(records, pageNumber: pages + 1, total: nil, requests: requests, markSeen: marksSeen, summary: &summary,
-                                             watermark: sorted ? sortedWatermark(above: watermark) : { _ in nil })
-                if sorted, let cmax = c.maxCursor, cmax > (watermark ?? Int.min) { watermark = cmax }
+                let mapped = committer.mapper.mapPage(records)
+                if sorted { watch(mapped.rows, bound: bound, sameBound: sameBound, &ties, &ledger, &summary); sameBound = false }
+                let c = try committer.commit(mapped: mapped, fetched: records.count, pageNumber: pages + 1, total: nil, requests: requests,
+                                             markSeen: marksSeen, summary: &summary,
+                                             watermark: sorted ? sortedWatermark(above: watermark, atMost: ties.moved) : { _ in nil })
+                if sorted { watermark = Self.watermark(watermark, after: c.maxCursor, keptAt: ties.moved) }
                 committed.append(c)
             }
             if streams {
@@ -553,6 +589,8 @@ final class PageWalker {
                 (target, paginator) = firstRequest(from: bound)
                 ledger.boundMoved()
             } else {
+                // The whole page shares the bound's cursor value: the next link goes on inside them.
+                sameBound = sorted && bound != nil && pageMax != nil
                 target = next
             }
         }
@@ -572,5 +610,42 @@ final class PageWalker {
         guard let inc = dataset.incremental else { return String(epoch) }
         let offset = inc.timezone.offset(atEpoch: epoch)
         return inc.format.format(CivilTime(epochSeconds: epoch, offset: offset))
+    }
+}
+
+/// What a sorted walk read inside runs of one cursor value longer than a page, to see whether one
+/// of those records moved while the walk paged inside them (docs/sync.md, "Paging while the
+/// source changes"): a record updated there goes to the end of the order, the rest shift left, and
+/// the walk steps past one of them. The moved record itself comes back later in the walk with a
+/// higher cursor — that is what shows it. The watermark is then kept at that value.
+///
+/// ```swift
+/// var ties = TieWatch()
+/// ties.page(rows, bound: b, sameBound: true)   // a second page under bound b
+/// ties.moved                                   // b, once a key read there comes back later
+/// ```
+struct TieWatch {
+    /// The lowest cursor value whose records took more than a page in this walk.
+    private(set) var tied: Int?
+    /// The lowest such value one of whose records came back later with a higher cursor.
+    private(set) var moved: Int?
+    /// Keys read inside such runs, with their cursor value (bounded by the runs' sizes).
+    private var members: [String: Int] = [:]
+    /// The keys of the page before at its bound's cursor value, until the next page says whether
+    /// they began a run longer than a page.
+    private var previous: [String] = []
+
+    mutating func page(_ rows: [MappedRow], bound: Int?, sameBound: Bool) {
+        if !members.isEmpty {
+            for row in rows {
+                if let cursor = row.cursor, let at = members[row.key], cursor > at { moved = min(moved ?? at, at) }
+            }
+        }
+        if sameBound, let bound {
+            tied = min(tied ?? bound, bound)
+            for key in previous { members[key] = bound }
+            for row in rows where row.cursor == bound { members[row.key] = bound }
+        }
+        previous = bound.map { b in rows.compactMap { $0.cursor == b ? $0.key : nil } } ?? []
     }
 }

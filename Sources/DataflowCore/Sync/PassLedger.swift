@@ -124,6 +124,17 @@ struct PassLedger {
         segmentPages = 0
     }
 
+    /// The cursor value (epoch seconds) whose records took more than one page of a by-cursor walk,
+    /// the lowest if several did; set by `tiedAcrossPages(at:)`.
+    private(set) var tiedAt: Int?
+
+    /// A by-cursor walk asked for a second page under one bound: the records sharing that cursor
+    /// value filled a whole page, and the walk went on by page number (or next link) inside them.
+    /// A record of theirs that moves or goes meanwhile shifts the rest, and one is not read.
+    mutating func tiedAcrossPages(at cursor: Int) {
+        tiedAt = min(tiedAt ?? cursor, cursor)
+    }
+
     /// The walk ended as the gateway says walks end; `total` is what the last response reported.
     mutating func end(_ ending: Ending, total: Int?) {
         self.ending = ending
@@ -148,6 +159,9 @@ struct PassLedger {
         guard ending != nil else { return .uncertain("the walk did not end the way the gateway says a walk ends") }
         if !foreignOrigins.isEmpty {
             return .uncertain("answers came from \(foreignOrigins.joined(separator: ", ")), not the source's own origin \(ownOrigin); they do not count towards a complete pass")
+        }
+        if tiedAt != nil {
+            return .uncertain("records sharing one cursor value took more than a page, and the walk paged inside them: one that moved or went meanwhile can push another past the walk unread (set request.pagination.size above the most records that share a cursor value)")
         }
         if let short = shortInside {
             return .uncertain("page \(short.number) held \(short.records) records, fewer than the pages before it, and more pages followed: the gateway left records out of a page, so the pass cannot show it read every key")

@@ -16,6 +16,12 @@ public struct DatasetSummary: Sendable {
     public var replay: RejectReplayer.Outcome?
     /// The page size the gateway really served when it silently capped the one asked for.
     public var pageCap: Int?
+    /// A sorted walk met more records sharing one cursor value than a page holds (this value, as
+    /// the gateway writes it, the lowest if several).
+    public var tiedCursor: String?
+    /// One of those records moved while the walk paged inside them: the watermark was kept at
+    /// `tiedCursor`, so the next run reads them again.
+    public var tiedCursorKept = false
     /// Keys tombstoned by a reconciling pass because they are gone upstream (nil when not reconciling).
     public var reconciledDeletes: Int?
     /// Why the pass was not complete (nothing tombstoned, watermark kept); nil for a complete pass.
