@@ -143,9 +143,9 @@ struct CredentialOriginTests {
         #expect(URLResolver.resolve("/next?p=2", against: "https://u:pa55@gw.example.gov.cn/api/x") == "https://u:pa55@gw.example.gov.cn/next?p=2")
         var ledger = PassLedger(dataset: "d", ownOrigin: URLResolver.origin(of: "https://user:pa55@gw.example.gov.cn/api"))
         try ledger.record(records: 1, total: nil, url: "https://user:pa55@gw.example.gov.cn/api?p=1", finalURL: nil, fingerprint: 1,
-                          maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+                          maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         try ledger.record(records: 1, total: nil, url: "https://user:pa55@gw.example.gov.cn/api?p=2", finalURL: "https://user:pa55@cdn.example.org/p2",
-                          fingerprint: 2, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+                          fingerprint: 2, maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         ledger.end(.emptyPage, total: nil)
         guard case .uncertain(let why) = ledger.verdict(distinctKeys: 2) else { Issue.record("a foreign answer made the pass complete"); return }
         #expect(why == "answers came from https://cdn.example.org, not the source's own origin https://gw.example.gov.cn; they do not count towards a complete pass", "\(why)")

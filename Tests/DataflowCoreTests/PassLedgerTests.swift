@@ -11,7 +11,7 @@ struct PassLedgerTests {
         var ledger = PassLedger(dataset: "d", ownOrigin: origin, oneTotal: oneTotal)
         for (count, total, fingerprint) in pages {
             try ledger.record(records: count, total: total, url: origin + "/api?p=1", finalURL: nil, fingerprint: fingerprint,
-                              maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+                              maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         }
         ledger.end(ending, total: pages.last?.1)
         return ledger
@@ -20,6 +20,20 @@ struct PassLedgerTests {
     @Test func aPassWhoseDistinctKeysReachAnUnchangedTotalIsComplete() throws {
         let ledger = try Self.ledger([(50, 120, 1), (50, 120, 2), (20, 120, 3)], ending: .totalReached)
         #expect(ledger.verdict(distinctKeys: 120) == .complete)
+    }
+
+    /// A by-cursor walk reads the records at its bound again on purpose: a rejected record without
+    /// a key read twice that way is one record, not two (counted twice, distinct keys + keyless
+    /// reads went over the gateway's total, and a reconcile of such a dataset never finished).
+    @Test func aKeylessRecordReadAgainAtTheCursorBoundCountsOnce() throws {
+        var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
+        try ledger.record(records: 50, total: 100, url: Self.origin + "/a", finalURL: nil, fingerprint: 1, maxCursor: 9, withoutCursor: 0, keylessRejects: [41, 42])
+        ledger.boundMoved()
+        try ledger.record(records: 50, total: 52, url: Self.origin + "/a", finalURL: nil, fingerprint: 2, maxCursor: 12, withoutCursor: 0, keylessRejects: [42])
+        ledger.end(.shortPage, total: 52)
+        ledger.endTotal(100)
+        #expect(ledger.keylessRejects == 2)
+        #expect(ledger.verdict(distinctKeys: 98, duplicatesExpected: true, keylessBefore: 2) == .complete)
     }
 
     @Test func fewerDistinctKeysThanTheTotalIsUncertain() throws {
@@ -63,22 +77,22 @@ struct PassLedgerTests {
 
     @Test func aPageIdenticalToAnEarlierOneEndsTheWalk() throws {
         var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
-        try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
-        try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 8, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+        try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: nil, withoutCursor: 0, keylessRejects: [])
+        try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 8, maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         #expect(throws: PassLedger.Refusal.self) {
-            try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+            try ledger.record(records: 50, total: 1_000_000_000, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         }
         // A by-cursor walk's first page under a new bound may equal the last one under the old.
         var cursorWalk = PassLedger(dataset: "d", ownOrigin: Self.origin)
-        try cursorWalk.record(records: 50, total: 60, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: 9, withoutCursor: 0, keylessRejects: 0)
+        try cursorWalk.record(records: 50, total: 60, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: 9, withoutCursor: 0, keylessRejects: [])
         cursorWalk.boundMoved()
-        try cursorWalk.record(records: 50, total: 60, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: 9, withoutCursor: 0, keylessRejects: 0)
+        try cursorWalk.record(records: 50, total: 60, url: Self.origin + "/a", finalURL: nil, fingerprint: 7, maxCursor: 9, withoutCursor: 0, keylessRejects: [])
     }
 
     @Test func oneResponseWithMoreRecordsThanItsTotalIsRefused() throws {
         var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
         do {
-            try ledger.record(records: 50, total: 3, url: Self.origin + "/a", finalURL: nil, fingerprint: 1, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+            try ledger.record(records: 50, total: 3, url: Self.origin + "/a", finalURL: nil, fingerprint: 1, maxCursor: nil, withoutCursor: 0, keylessRejects: [])
             Issue.record("accepted")
         } catch let refusal as PassLedger.Refusal {
             #expect(refusal.description.contains("reported a total of 3 but one response held 50 records"))
@@ -90,17 +104,17 @@ struct PassLedgerTests {
         var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
         // 100 records at 10 per page allow 10 pages, plus 10 + 1 of slack: page 22 is refused.
         for page in 1...21 {
-            try ledger.record(records: 10, total: 100, url: Self.origin + "/a", finalURL: nil, fingerprint: page, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+            try ledger.record(records: 10, total: 100, url: Self.origin + "/a", finalURL: nil, fingerprint: page, maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         }
         #expect(throws: PassLedger.Refusal.self) {
-            try ledger.record(records: 10, total: 100, url: Self.origin + "/a", finalURL: nil, fingerprint: 22, maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+            try ledger.record(records: 10, total: 100, url: Self.origin + "/a", finalURL: nil, fingerprint: 22, maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         }
     }
 
     @Test func anAnswerFromAnotherOriginNeverCountsTowardsCompleteness() throws {
         var ledger = PassLedger(dataset: "d", ownOrigin: Self.origin)
         try ledger.record(records: 0, total: nil, url: Self.origin + "/a", finalURL: "https://other.example/empty", fingerprint: 0,
-                          maxCursor: nil, withoutCursor: 0, keylessRejects: 0)
+                          maxCursor: nil, withoutCursor: 0, keylessRejects: [])
         ledger.end(.emptyPage, total: nil)
         guard case .uncertain(let why) = ledger.verdict(distinctKeys: 0) else { Issue.record("an empty foreign answer counted as complete"); return }
         #expect(why.contains("https://other.example"))

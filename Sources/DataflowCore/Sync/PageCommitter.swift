@@ -20,8 +20,9 @@ struct PageCommitter {
         var maxCursor: Int?
         /// Records with no usable cursor value.
         var withoutCursor: Int
-        /// Rejected records without a key (the warehouse cannot stamp them as seen).
-        var keylessRejects: Int
+        /// A digest of each rejected record without a key (the warehouse cannot stamp them as
+        /// seen): the same record read twice has the same digest.
+        var keylessRejects: [Int]
         /// A digest of the page's content (keys and content hashes, in order): two pages with the
         /// same fingerprint in one process carry the same records.
         var fingerprint: Int
@@ -49,6 +50,7 @@ struct PageCommitter {
         summary.add(counts, fetched: fetched, requests: requests)
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: fetched, counts: counts, total: total)
         return Committed(maxCursor: mapped.maxCursor, withoutCursor: mapped.withoutCursor,
-                         keylessRejects: mapped.rejects.filter { $0.key == nil }.count, fingerprint: mapped.fingerprint)
+                         keylessRejects: mapped.rejects.compactMap { $0.key == nil ? $0.record.serialized().hashValue : nil },
+                         fingerprint: mapped.fingerprint)
     }
 }

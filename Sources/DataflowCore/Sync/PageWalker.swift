@@ -202,7 +202,7 @@ final class PageWalker {
                           fingerprint: committed.isEmpty ? nil : fingerprint.finalize(),
                           maxCursor: committed.compactMap(\.maxCursor).max(),
                           withoutCursor: committed.reduce(0) { $0 + $1.withoutCursor },
-                          keylessRejects: committed.reduce(0) { $0 + $1.keylessRejects })
+                          keylessRejects: committed.flatMap(\.keylessRejects))
     }
 
     /// The watermark a sorted walk stores with a page: its highest cursor, when that moves it on —

@@ -45,8 +45,13 @@ struct PassLedger {
     private(set) var largestTotal: Int?
     /// Records received, duplicates included.
     private(set) var records = 0
-    /// Rejected records without a key (the warehouse cannot stamp them).
-    private(set) var keylessRejects = 0
+    /// Rejected records without a key (the warehouse cannot stamp them), each counted once
+    /// however often the walk read it as it was: a by-cursor walk reads the records at its bound
+    /// again on purpose, and counted twice they made the pass look as if it read more records
+    /// than the gateway holds, so a reconcile never finished. (One that changed between reads —
+    /// it moved — counts twice; `verdict`'s comparison with the pass before catches that.)
+    var keylessRejects: Int { keylessSeen.count }
+    private var keylessSeen: Set<Int> = []
     private(set) var pages = 0
     /// The highest cursor of the pass (the candidate watermark of an unsorted walk).
     private(set) var maxCursor: Int?
@@ -84,12 +89,12 @@ struct PassLedger {
     /// pass, sends more records in one response than its own total, or keeps paging past what its
     /// total allows.
     mutating func record(records count: Int, total: Int?, url: String, finalURL: String?, fingerprint: Int?, maxCursor: Int?,
-                         withoutCursor: Int, keylessRejects: Int) throws {
+                         withoutCursor: Int, keylessRejects: [Int]) throws {
         pages += 1
         segmentPages += 1
         records += count
         self.withoutCursor += withoutCursor
-        self.keylessRejects += keylessRejects
+        keylessSeen.formUnion(keylessRejects)
         if let maxCursor { self.maxCursor = max(self.maxCursor ?? maxCursor, maxCursor) }
         if pages == 1 { totalAtStart = total }
         if let total, let start = totalAtStart, total != start, otherTotal == nil { otherTotal = total }
