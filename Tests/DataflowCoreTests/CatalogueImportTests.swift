@@ -158,3 +158,40 @@ struct CatalogueDateTests {
         }
     }
 }
+
+@Suite("Every catalogue cell is read under its header, or the file is refused")
+struct CatalogueCellTests {
+    static func message(_ text: String, file: String = "c.csv") -> String {
+        do {
+            _ = try CatalogueImporter(columns: CatalogueColumnMap()).read(bytes: Array(text.utf8), file: file)
+            return "no error"
+        } catch { return "\(error)" }
+    }
+
+    @Test func cellsOutsideTheHeaderOrMissingAreRefused() {
+        let header = "资源代码,资源名称,共享类型\n"
+        #expect(Self.message(header + "A1,企业,有条件共享,EXTRA\n").contains("c.csv: row 2, column 4: 'EXTRA' has no header above it"))
+        #expect(Self.message(header + "A1,企业\n").contains("c.csv: row 2: the row has 2 cells but the header has 3 columns"))
+        #expect(Self.message("资源代码,资源名称,共享类型,共享类型\nA1,企业,有条件共享,不予共享\n").contains("two columns are 共享类型"))
+        #expect(Self.message(header + "A\u{0}1,企业,有条件共享\n").contains("holds the character U+0000"))
+        #expect(Self.message(header + "A1,\"企业,有条件共享\n").contains("c.csv: CSV line 3: a quoted field is not closed"))
+        #expect(Self.message(header + "A1,企业,有条件共享\n") == "no error")
+    }
+
+    @Test func aJSONNullIsEmptyNotTheWordNull() {
+        #expect(Self.message(#"[{"资源代码": null, "资源名称": "企业"}]"#, file: "c.json").contains("empty resource code"))
+        #expect(Self.message(#"[{"资源代码": "A1", "资源名称": null}]"#, file: "c.json").contains("empty resource name for A1"))
+    }
+
+    @Test func errorCellsPhoneticRunsAndBytesThatAreNotUTF8() throws {
+        func sheet(_ body: String) throws -> XLSXReader.Sheet {
+            try XLSXReader.sheet(Array(("<worksheet><sheetData>" + body + "</sheetData></worksheet>").utf8), name: "目录", strings: [], dateStyles: [], file: "t.xlsx")
+        }
+        #expect(throws: ZipArchive.ZipError.self) { try sheet("<row r=\"1\"><c r=\"A1\" t=\"e\"><v>#REF!</v></c></row>") }
+        let phonetic = try sheet("<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>企业</t><rPh sb=\"0\" eb=\"2\"><t>qiye</t></rPh></is></c></row>")
+        #expect(phonetic.rows.first?.cells == ["企业"])
+        var broken = Array("<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>".utf8)
+        broken += [0xE4, 0xBC] + Array("</t></is></c></row></sheetData></worksheet>".utf8)
+        #expect(throws: ZipArchive.ZipError.self) { try XLSXReader.sheet(broken, name: "目录", strings: [], dateStyles: [], file: "t.xlsx") }
+    }
+}

@@ -62,6 +62,8 @@ public struct CatalogueImporter: Sendable {
             try parser.finish { row, line in rows.append((line, row)) }
         } catch let e as CSVReader.SyntaxError {
             throw ImportError(file: file, row: e.line, message: e.message)
+        } catch let e as TruncatedBody {
+            throw ImportError(file: file, message: "\(e)")
         }
         return try resources(rows: rows, file: file, columnName: { _ in nil })
     }
@@ -98,14 +100,35 @@ public struct CatalogueImporter: Sendable {
         var fields: [Int: CatalogueColumnMap.Field] = [:]
         var extras: [Int] = []
         for (i, label) in labels.enumerated() {
-            if let f = columns.field(for: label), !fields.values.contains(f) { fields[i] = f } else if !label.trimmingWhitespace.isEmpty { extras.append(i) }
+            if let f = columns.field(for: label) {
+                // Two columns for one field: which one holds the catalogue's value is a guess.
+                if let other = fields.first(where: { $0.value == f })?.key {
+                    throw ImportError(file: file, row: rows[start - 1].number, message: "two columns are \(f.label): \(labels[other])\(columnName(other).map { " (\($0))" } ?? "") and \(label)\(columnName(i).map { " (\($0))" } ?? ""); keep one")
+                }
+                fields[i] = f
+            } else if !label.trimmingWhitespace.isEmpty { extras.append(i) }
         }
+        // The last labelled column: a row of a text file (CSV) that ends before it is missing cells.
+        let lastLabelled = labels.lastIndex { !$0.trimmingWhitespace.isEmpty } ?? -1
         for required in [CatalogueColumnMap.Field.code, .name] where !fields.values.contains(required) {
             throw ImportError(file: file, row: rows[start - 1].number, message: "no \(required.label) column (the header has: \(labels.filter { !$0.isEmpty }.joined(separator: ", "))); map your province's label in Mappings/catalogue.yml")
         }
         var out: [CatalogueResource] = []
         var seen: [String: Int] = [:]
         for row in rows.dropFirst(start) where row.cells.contains(where: { !$0.trimmingWhitespace.isEmpty }) {
+            // Every value sits under a header, and a text row has every labelled column: a value
+            // under no header, or a row one cell short, was dropped or left blank without a word.
+            for (i, cell) in row.cells.enumerated() where !cell.trimmingWhitespace.isEmpty && (i >= labels.count || labels[i].trimmingWhitespace.isEmpty) {
+                throw ImportError(file: file, row: row.number, column: columnName(i) ?? "\(i + 1)",
+                                  message: "'\(Redactor.escapingControls(String(cell.prefix(40))))' has no header above it (the header has \(labels.filter { !$0.isEmpty }.count) labelled columns); label the column or remove the value")
+            }
+            if row.cells.count <= lastLabelled {
+                throw ImportError(file: file, row: row.number, message: "the row has \(row.cells.count) cells but the header has \(lastLabelled + 1) columns (a cell, a separator or a quote missing?)")
+            }
+            if let i = row.cells.firstIndex(where: { $0.contains("\u{0}") }) {
+                throw ImportError(file: file, row: row.number, column: columnName(i).map { "\(labels[min(i, labels.count - 1)]) (\($0))" } ?? (i < labels.count ? labels[i] : "\(i + 1)"),
+                                  message: "the cell holds the character U+0000 (NUL)")
+            }
             var values: [CatalogueColumnMap.Field: (String, Int)] = [:]
             for (i, f) in fields where i < row.cells.count { values[f] = (row.cells[i].trimmingWhitespace, i) }
             func where_(_ f: CatalogueColumnMap.Field) -> String {
@@ -166,7 +189,7 @@ public struct CatalogueImporter: Sendable {
         for item in list { if case .object(let o) = item { for m in o.members where !labels.contains(m.key) { labels.append(m.key) } } }
         let rows: [(number: Int, cells: [String])] = [(0, labels)] + list.enumerated().map { (i, item) in
             (i + 1, labels.map { key -> String in
-                guard let v = item[key] else { return "" }
+                guard let v = item[key], !v.isNull else { return "" }
                 switch v {
                 case .array(let items):
                     return items.map { element -> String in

@@ -21,9 +21,15 @@ public enum XLSXReader {
     public static func firstSheet(bytes: [UInt8], file: String) throws -> Sheet {
         let zip = try ZipArchive(bytes: bytes, file: file)
         let (name, path) = try firstSheetPath(zip)
-        let strings = zip.contains("xl/sharedStrings.xml") ? sharedStrings(try zip.member("xl/sharedStrings.xml")) : []
+        let strings = try zip.contains("xl/sharedStrings.xml") ? sharedStrings(validUTF8(try zip.member("xl/sharedStrings.xml"), "the shared strings", file)) : []
         let dateStyles = zip.contains("xl/styles.xml") ? dateStyleIndexes(try zip.member("xl/styles.xml")) : []
         return try sheet(try zip.member(path), name: name, strings: strings, dateStyles: dateStyles, file: file)
+    }
+
+    /// `bytes` when they are UTF-8 (SpreadsheetML is): other bytes would come out as U+FFFD.
+    static func validUTF8(_ bytes: [UInt8], _ what: String, _ file: String) throws -> [UInt8] {
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw ZipArchive.ZipError(description: "\(file): \(what) are not valid UTF-8 XML") }
+        return bytes
     }
 
     /// The first sheet's name and member path, through workbook.xml and its relationships.
@@ -181,13 +187,17 @@ public enum XLSXReader {
     }
 
     static func sheet(_ bytes: [UInt8], name: String, strings: [String], dateStyles: Set<Int>, file: String) throws -> Sheet {
+        // SpreadsheetML is UTF-8: bytes that are not would come out as U+FFFD without a word.
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw ZipArchive.ZipError(description: "\(file): sheet \(name) is not valid UTF-8 XML")
+        }
         var scanner = XMLScanner(bytes)
         var rows: [Int: [Int: String]] = [:]
         var merges: [(Int, Int, Int, Int)] = []
         var rowNumber = 0
         var cell: (column: Int, type: String, style: Int)?
         var value = ""
-        var inValue = false, inInline = false, inText = false
+        var inValue = false, inInline = false, inText = false, inPhonetic = false
         while let event = scanner.next() {
             switch event {
             case .start("row", let a):
@@ -217,9 +227,12 @@ public enum XLSXReader {
             case .end("v"): inValue = false
             case .start("is", _): inInline = true
             case .end("is"): inInline = false
-            case .start("t", _) where inInline: inText = true
+            case .start("t", _) where inInline && !inPhonetic: inText = true
             case .end("t"): inText = false
-            case .text(let t) where inValue || (inInline && inText): value += t
+            // A phonetic run (`<rPh>`, the reading of Japanese text) is not the cell's text.
+            case .start("rPh", _): inPhonetic = true
+            case .end("rPh"): inPhonetic = false
+            case .text(let t) where inValue || (inInline && inText && !inPhonetic): value += t
             case .end("c"):
                 guard let c = cell else { break }
                 var text = value
@@ -232,6 +245,8 @@ public enum XLSXReader {
                 case "b": text = value == "1" ? "TRUE" : "FALSE"
                 case "n": if dateStyles.contains(c.style), let d = date(serial: value) { text = d }
                 case "inlineStr", "str": text = unescaped(value)
+                case "e":
+                    throw ZipArchive.ZipError(description: "\(file): sheet \(name), row \(rowNumber), column \(columnLetters(c.column)): the cell holds the error \(Redactor.escapingControls(String(value.prefix(20)))) (a formula that failed); correct it in the workbook")
                 default: break
                 }
                 if !text.isEmpty { rows[rowNumber, default: [:]][c.column] = text }
