@@ -58,10 +58,12 @@ struct CatalogImportCommand: ParsableCommand {
         }
         guard !global.quiet else { return }
         var out = "imported \((file as NSString).lastPathComponent): \(report.resources) resources (import \(report.importID))\n"
-        func line(_ r: CatalogueResource) -> String { "    \(r.code) \(r.name)" + (r.provider.isEmpty ? "" : " — \(r.provider)") }
+        // The catalogue's own text, with its control characters escaped: a cell holding `ESC ] 0;…`
+        // would retitle or repaint the terminal.
+        func line(_ r: CatalogueResource) -> String { Redactor.escapingControls("    \(r.code) \(r.name)" + (r.provider.isEmpty ? "" : " — \(r.provider)")) }
         out += "  added \(report.added.count)\n" + report.added.prefix(20).map { line($0) + "\n" }.joined()
         if report.added.count > 20 { out += "    … \(report.added.count - 20) more\n" }
-        out += "  changed \(report.changed.count)\n" + report.changed.map { line($0.0) + ": " + $0.1.joined(separator: "; ") + "\n" }.joined()
+        out += "  changed \(report.changed.count)\n" + report.changed.map { line($0.0) + ": " + Redactor.escapingControls($0.1.joined(separator: "; ")) + "\n" }.joined()
         out += "  withdrawn \(report.withdrawn.count)\n" + report.withdrawn.map { line($0) + "\n" }.joined()
         out += "  unchanged \(report.unchanged)\n"
         Console.out(out)

@@ -76,6 +76,11 @@ struct ReportWriterTests {
         #expect(TextTable.fitted("market_licenses [####----]", columns: 10) == "market_li…")
         #expect(TextTable.fitted("义乌市市场监管局", columns: 7) == "义乌市…")
         #expect(TextTable.fitted("short", columns: 10) == "short")
+        // Our colours stay; a value's terminal controls are shown, not obeyed.
+        #expect(TextTable.printable("\u{1B}[32mfresh\u{1B}[0m") == "\u{1B}[32mfresh\u{1B}[0m")
+        #expect(TextTable.printable("企业\u{1B}]0;pwned\u{07}\u{1B}[2J") == "企业\\u{1B}]0;pwned\\u{7}\\u{1B}[2J")
+        let hostile = TextTable.render(headers: ["name"], rows: [["a\nb\u{1B}]0;x\u{07}"]])
+        #expect(!hostile.contains("\u{1B}") && !hostile.contains("\u{07}") && hostile.contains("a\\nb"), "\(hostile.debugDescription)")
         let table = TextTable.render(headers: ["部门", "n"], rows: [["市场监管局", "1"], ["x", "22"]])
         #expect(table == "  部门        n\n  ----------  --\n  市场监管局  1\n  x           22\n")
     }

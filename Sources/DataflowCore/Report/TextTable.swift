@@ -8,6 +8,7 @@ import Foundation
 /// ```
 public enum TextTable {
     public static func render(headers: [String], rows: [[String]]) -> String {
+        let headers = headers.map(printable), rows = rows.map { $0.map(printable) }
         var widths = headers.map(displayWidth)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(cell)) } }
         func line(_ cells: [String]) -> String {
@@ -22,6 +23,26 @@ public enum TextTable {
         out += "  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for row in rows { out += line(row) }
         return out
+    }
+
+    /// `cell` with its control characters escaped (`Redactor.escapingControls`) except the colour
+    /// sequences (`ESC [ … m`) dataflow itself adds: a catalogue's or a gateway's value holding
+    /// `ESC ] 0;…` or a cursor movement would otherwise retitle or repaint the terminal.
+    public static func printable(_ cell: String) -> String {
+        guard cell.unicodeScalars.contains(where: Redactor.needsEscape) else { return cell }
+        var out = "", rest = Substring(cell)
+        while let escape = rest.firstIndex(of: "\u{1B}") {
+            out += Redactor.escapingControls(String(rest[..<escape]))
+            let after = rest[rest.index(after: escape)...]
+            if after.first == "[", let m = after.dropFirst().firstIndex(where: { !("0"..."9").contains($0) && $0 != ";" }), after[m] == "m" {
+                out += "\u{1B}" + after[..<after.index(after: m)]
+                rest = after[after.index(after: m)...]
+            } else {
+                out += "\\u{1B}"
+                rest = after
+            }
+        }
+        return out + Redactor.escapingControls(String(rest))
     }
 
     /// Terminal columns of `s`: East Asian wide characters (and emoji) count two; combining marks,
