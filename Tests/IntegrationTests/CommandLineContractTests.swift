@@ -168,6 +168,23 @@ struct InitCommandTests {
         let again = try Command.run(Binaries.dataflow, ["init", dir.path, "--county-code", "330782", "--county-name", "义乌市"], in: dir)
         #expect(again.status == 2)
         #expect(try Command.run(Binaries.dataflow, ["init", dir.path + "-x", "--county-code", "33078", "--county-name", "x"], in: dir).status == 2)
+
+        // A name YAML would read otherwise is written quoted; one with a line break is refused;
+        // a file where the folder should be is named, not reported in Foundation's words.
+        let odd = dir.path + "-odd"
+        defer { try? FileManager.default.removeItem(atPath: odd) }
+        let quoted = try Command.run(Binaries.dataflow, ["init", odd, "--county-code", "330782", "--county-name", "义乌市: 试点 #1 }"], in: dir)
+        #expect(quoted.status == 0, "\(quoted.output)")
+        let validated = try Command.run(Binaries.dataflow, ["validate", "--project", odd], in: dir)
+        #expect(validated.status == 0, "\(validated.output)")
+        #expect(try String(contentsOfFile: odd + "/dataflow.yml", encoding: .utf8).contains(#"name: "义乌市: 试点 #1 }""#))
+        let twoLines = try Command.run(Binaries.dataflow, ["init", dir.path + "-two", "--county-code", "330782", "--county-name", "义乌\nversion: 9"], in: dir)
+        #expect(twoLines.status == 2 && twoLines.stderr.contains("--county-name must be the county's name on one line"), "\(twoLines.output)")
+        let file = dir.path + "-file"
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let onFile = try Command.run(Binaries.dataflow, ["init", file, "--county-code", "330782", "--county-name", "义乌市"], in: dir)
+        #expect(onFile.status == 2 && onFile.stderr.contains("is a file, not a folder") && !onFile.stderr.contains("NSCocoaErrorDomain"), "\(onFile.output)")
     }
 }
 

@@ -15,8 +15,15 @@ public enum ProjectTemplate {
         guard countyCode.count == 6, countyCode.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw InitError(description: "--county-code must be a 6-digit GB/T 2260 division code, found '\(countyCode)'")
         }
+        guard !countyName.trimmingWhitespace.isEmpty, !countyName.unicodeScalars.contains(where: { Redactor.needsEscape($0) || $0.properties.isWhitespace && $0 != " " }) else {
+            throw InitError(description: "--county-name must be the county's name on one line, found '\(Redactor.escapingControls(countyName))'")
+        }
         if fm.fileExists(atPath: root + "/dataflow.yml") {
             throw InitError(description: "\(root)/dataflow.yml already exists; init never overwrites a project")
+        }
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: root, isDirectory: &isFolder), !isFolder.boolValue {
+            throw InitError(description: "\(root) is a file, not a folder; name a folder for the project")
         }
         let files: [(String, String)] = [
             ("dataflow.yml", dataflowYML(code: countyCode, name: countyName)),
@@ -27,9 +34,16 @@ public enum ProjectTemplate {
         var written: [String] = []
         for (path, text) in files {
             let full = root + "/" + path
-            try fm.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard !fm.fileExists(atPath: full) else { continue }
-            try AtomicFile.write(Data(text.utf8), to: full)
+            do {
+                try fm.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                guard !fm.fileExists(atPath: full) else { continue }
+                try AtomicFile.write(Data(text.utf8), to: full)
+            } catch {
+                // Foundation's own text (`Error Domain=NSCocoaErrorDomain Code=513 …`) says little.
+                let reason = (error as NSError).code == NSFileWriteNoPermissionError ? "permission denied"
+                    : (error as NSError).code == NSFileWriteFileExistsError ? "a file is in the way" : (error as NSError).localizedDescription
+                throw InitError(description: "cannot write \(full): \(reason)" + (written.isEmpty ? "" : " (written so far: \(written.joined(separator: ", ")))"))
+            }
             written.append(path)
         }
         return written
@@ -39,7 +53,7 @@ public enum ProjectTemplate {
         """
         # County project for \(name) (\(code)). Reference: docs/configuration.md
         version: 1
-        county: { code: "\(code)", name: \(name) }
+        county: { code: "\(code)", name: \(JSONValue.quoted(name)) }
         warehouse: sqlite:warehouse/county.db
         mappings: Mappings
         sources:
