@@ -153,6 +153,10 @@ struct CatalogueDateTests {
         #expect(CatalogueImporter.date("45292.5") == "2024-01-01")
         #expect(CatalogueImporter.date("2024-01-02") == "2024-01-02")
         // A year, a month, hexadecimal or an exponent were serial days of 1905, 2454, 1900 and 1927.
+        // A 1904-based workbook (old Mac Excel) counts 1,462 days less for the same day.
+        #expect(XLSXReader.date(serial: "43830", date1904: true) == "2024-01-01")
+        #expect(XLSXReader.uses1904Dates(Array(#"<workbook><workbookPr date1904="1"/><sheets/></workbook>"#.utf8)))
+        #expect(!XLSXReader.uses1904Dates(Array(#"<workbook><workbookPr/><sheets/></workbook>"#.utf8)))
         for text in ["2024", "202401", "0x1F", "1e4", "-45292", "45292.", ".5"] {
             #expect(CatalogueImporter.date(text) == nil, "\(text)")
         }

@@ -23,7 +23,18 @@ public enum XLSXReader {
         let (name, path) = try firstSheetPath(zip)
         let strings = try zip.contains("xl/sharedStrings.xml") ? sharedStrings(validUTF8(try zip.member("xl/sharedStrings.xml"), "the shared strings", file)) : []
         let dateStyles = zip.contains("xl/styles.xml") ? dateStyleIndexes(try zip.member("xl/styles.xml")) : []
-        return try sheet(try zip.member(path), name: name, strings: strings, dateStyles: dateStyles, file: file)
+        return try sheet(try zip.member(path), name: name, strings: strings, dateStyles: dateStyles, file: file,
+                         date1904: uses1904Dates(try zip.member("xl/workbook.xml")))
+    }
+
+    /// Whether the workbook counts its serial days from 1904 (`<workbookPr date1904="1"/>`, old
+    /// Mac workbooks): its serials are 1,462 days less for the same day.
+    static func uses1904Dates(_ workbook: [UInt8]) -> Bool {
+        var scanner = XMLScanner(workbook)
+        while let event = scanner.next() {
+            if case .start("workbookPr", let a) = event { return ["1", "true"].contains(a["date1904"]?.lowercased() ?? "") }
+        }
+        return false
     }
 
     /// `bytes` when they are UTF-8 (SpreadsheetML is): other bytes would come out as U+FFFD.
@@ -178,15 +189,17 @@ public enum XLSXReader {
     }
 
     /// An Excel serial day number (1900 date system) as `yyyy-MM-dd`, with the time if it has one.
-    public static func date(serial text: String) -> String? {
-        guard let serial = Double(text), serial >= 1, serial < 2_958_466 else { return nil }
+    public static func date(serial text: String, date1904: Bool = false) -> String? {
+        guard let read = Double(text), read >= 0, read < 2_958_466 else { return nil }
+        let serial = date1904 ? read + 1_462 : read
+        guard serial >= 1, serial < 2_958_466 else { return nil }
         let seconds = Int(((serial - 25_569) * 86_400).rounded())
         let civil = CivilTime(epochSeconds: seconds, offset: 0)
         let day = String(format: "%04d-%02d-%02d", civil.year, civil.month, civil.day)
         return seconds % 86_400 == 0 ? day : day + String(format: " %02d:%02d:%02d", civil.hour, civil.minute, civil.second)
     }
 
-    static func sheet(_ bytes: [UInt8], name: String, strings: [String], dateStyles: Set<Int>, file: String) throws -> Sheet {
+    static func sheet(_ bytes: [UInt8], name: String, strings: [String], dateStyles: Set<Int>, file: String, date1904: Bool = false) throws -> Sheet {
         // SpreadsheetML is UTF-8: bytes that are not would come out as U+FFFD without a word.
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw ZipArchive.ZipError(description: "\(file): sheet \(name) is not valid UTF-8 XML")
@@ -243,7 +256,7 @@ public enum XLSXReader {
                     }
                     text = strings[index]
                 case "b": text = value == "1" ? "TRUE" : "FALSE"
-                case "n": if dateStyles.contains(c.style), let d = date(serial: value) { text = d }
+                case "n": if dateStyles.contains(c.style), let d = date(serial: value, date1904: date1904) { text = d }
                 case "inlineStr", "str": text = unescaped(value)
                 case "e":
                     throw ZipArchive.ZipError(description: "\(file): sheet \(name), row \(rowNumber), column \(columnLetters(c.column)): the cell holds the error \(Redactor.escapingControls(String(value.prefix(20)))) (a formula that failed); correct it in the workbook")
