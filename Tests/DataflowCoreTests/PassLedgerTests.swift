@@ -152,3 +152,36 @@ struct MassDeleteGuardTests {
         }
     }
 }
+
+/// `TieWatch`: a key read inside a run of one cursor value longer than a page that comes back
+/// later with a higher cursor moved while the walk paged inside the run; nothing else counts.
+@Suite("TieWatch: a move inside a run of one cursor value longer than a page")
+struct TieWatchTests {
+    static func rows(_ keys: [(String, Int)]) -> [MappedRow] {
+        keys.map { MappedRow(key: $0.0, values: [], matter: nil, matterCode: nil, deleted: false, hash: "", cursor: $0.1) }
+    }
+
+    @Test func aMemberThatComesBackLaterWithAHigherCursorMoved() {
+        var ties = TieWatch()
+        ties.page(Self.rows([("a", 5), ("b", 10), ("c", 10)]), bound: 5, sameBound: false)
+        ties.page(Self.rows([("b", 10), ("c", 10), ("d", 10)]), bound: 10, sameBound: false)
+        #expect(ties.tied == nil && ties.moved == nil)
+        // A second page under bound 10: the run at 10 fills pages; b, c, d and e are its members.
+        ties.page(Self.rows([("e", 10), ("f", 12), ("g", 13)]), bound: 10, sameBound: true)
+        #expect(ties.tied == 10 && ties.moved == nil)
+        // f is not a member (it was never at 10); nor is a member read again at its own value.
+        ties.page(Self.rows([("f", 14), ("e", 10)]), bound: 13, sameBound: false)
+        #expect(ties.moved == nil)
+        // c comes back at 20: it moved while the walk was inside the run.
+        ties.page(Self.rows([("h", 15), ("c", 20)]), bound: 14, sameBound: false)
+        #expect(ties.moved == 10)
+    }
+
+    @Test func withoutARunLongerThanAPageNothingIsWatched() {
+        var ties = TieWatch()
+        ties.page(Self.rows([("a", 5), ("b", 10)]), bound: 5, sameBound: false)
+        ties.page(Self.rows([("b", 10), ("c", 11)]), bound: 10, sameBound: false)
+        ties.page(Self.rows([("a", 30)]), bound: 11, sameBound: false)
+        #expect(ties.tied == nil && ties.moved == nil)
+    }
+}
