@@ -97,13 +97,24 @@ public struct CatalogueImporter: Sendable {
         guard let (labels, start) = header(rows) else {
             throw ImportError(file: file, row: rows.first?.number, message: "no header row names the catalogue's columns (expected labels such as 资源名称 and 资源代码; map your province's labels in Mappings/catalogue.yml)")
         }
+        /// How errors name column `i`: its label and, in a spreadsheet, its letters.
+        func column(_ i: Int) -> String {
+            let label = i < labels.count && !labels[i].trimmingWhitespace.isEmpty ? labels[i] : nil
+            let letters = columnName(i)
+            switch (label, letters) {
+            case let (label?, letters?): return "\(label) (\(letters))"
+            case let (label?, nil): return label
+            case let (nil, letters?): return letters
+            case (nil, nil): return "\(i + 1)"
+            }
+        }
         var fields: [Int: CatalogueColumnMap.Field] = [:]
         var extras: [Int] = []
         for (i, label) in labels.enumerated() {
             if let f = columns.field(for: label) {
                 // Two columns for one field: which one holds the catalogue's value is a guess.
                 if let other = fields.first(where: { $0.value == f })?.key {
-                    throw ImportError(file: file, row: rows[start - 1].number, message: "two columns are \(f.label): \(labels[other])\(columnName(other).map { " (\($0))" } ?? "") and \(label)\(columnName(i).map { " (\($0))" } ?? ""); keep one")
+                    throw ImportError(file: file, row: rows[start - 1].number, message: "two columns are \(f.label): \(column(other)) and \(column(i)); keep one")
                 }
                 fields[i] = f
             } else if !label.trimmingWhitespace.isEmpty { extras.append(i) }
@@ -119,22 +130,19 @@ public struct CatalogueImporter: Sendable {
             // Every value sits under a header, and a text row has every labelled column: a value
             // under no header, or a row one cell short, was dropped or left blank without a word.
             for (i, cell) in row.cells.enumerated() where !cell.trimmingWhitespace.isEmpty && (i >= labels.count || labels[i].trimmingWhitespace.isEmpty) {
-                throw ImportError(file: file, row: row.number, column: columnName(i) ?? "\(i + 1)",
+                throw ImportError(file: file, row: row.number, column: column(i),
                                   message: "'\(Redactor.escapingControls(String(cell.prefix(40))))' has no header above it (the header has \(labels.filter { !$0.isEmpty }.count) labelled columns); label the column or remove the value")
             }
             if row.cells.count <= lastLabelled {
                 throw ImportError(file: file, row: row.number, message: "the row has \(row.cells.count) cells but the header has \(lastLabelled + 1) columns (a cell, a separator or a quote missing?)")
             }
             if let i = row.cells.firstIndex(where: { $0.contains("\u{0}") }) {
-                throw ImportError(file: file, row: row.number, column: columnName(i).map { "\(labels[min(i, labels.count - 1)]) (\($0))" } ?? (i < labels.count ? labels[i] : "\(i + 1)"),
+                throw ImportError(file: file, row: row.number, column: column(i),
                                   message: "the cell holds the character U+0000 (NUL)")
             }
             var values: [CatalogueColumnMap.Field: (String, Int)] = [:]
             for (i, f) in fields where i < row.cells.count { values[f] = (row.cells[i].trimmingWhitespace, i) }
-            func where_(_ f: CatalogueColumnMap.Field) -> String {
-                let i = fields.first { $0.value == f }?.key ?? 0
-                return labels[i] + (columnName(i).map { " (\($0))" } ?? "")
-            }
+            func where_(_ f: CatalogueColumnMap.Field) -> String { column(fields.first { $0.value == f }?.key ?? 0) }
             let code = values[.code]?.0 ?? "", name = values[.name]?.0 ?? ""
             guard !code.isEmpty else { throw ImportError(file: file, row: row.number, column: where_(.code), message: "empty resource code (every resource needs its 资源代码)") }
             guard !name.isEmpty else { throw ImportError(file: file, row: row.number, column: where_(.name), message: "empty resource name for \(code)") }

@@ -20,11 +20,12 @@ public enum XLSXReader {
 
     public static func firstSheet(bytes: [UInt8], file: String) throws -> Sheet {
         let zip = try ZipArchive(bytes: bytes, file: file)
-        let (name, path) = try firstSheetPath(zip)
-        let strings = try zip.contains("xl/sharedStrings.xml") ? sharedStrings(validUTF8(try zip.member("xl/sharedStrings.xml"), "the shared strings", file)) : []
+        let workbook = try zip.member("xl/workbook.xml")
+        let (name, path) = try firstSheetPath(zip, workbook: workbook)
+        let strings = try zip.contains("xl/sharedStrings.xml") ? sharedStrings(validUTF8(try zip.member("xl/sharedStrings.xml"), "the shared strings table", file)) : []
         let dateStyles = zip.contains("xl/styles.xml") ? dateStyleIndexes(try zip.member("xl/styles.xml")) : []
         return try sheet(try zip.member(path), name: name, strings: strings, dateStyles: dateStyles, file: file,
-                         date1904: uses1904Dates(try zip.member("xl/workbook.xml")))
+                         date1904: uses1904Dates(workbook))
     }
 
     /// Whether the workbook counts its serial days from 1904 (`<workbookPr date1904="1"/>`, old
@@ -39,13 +40,13 @@ public enum XLSXReader {
 
     /// `bytes` when they are UTF-8 (SpreadsheetML is): other bytes would come out as U+FFFD.
     static func validUTF8(_ bytes: [UInt8], _ what: String, _ file: String) throws -> [UInt8] {
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw ZipArchive.ZipError(description: "\(file): \(what) are not valid UTF-8 XML") }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw ZipArchive.ZipError(description: "\(file): \(what) is not valid UTF-8 XML") }
         return bytes
     }
 
     /// The first sheet's name and member path, through workbook.xml and its relationships.
-    static func firstSheetPath(_ zip: ZipArchive) throws -> (String, String) {
-        var scanner = XMLScanner(try zip.member("xl/workbook.xml"))
+    static func firstSheetPath(_ zip: ZipArchive, workbook: [UInt8]) throws -> (String, String) {
+        var scanner = XMLScanner(workbook)
         var first: (name: String, id: String)?
         while let event = scanner.next() {
             if case .start("sheet", let a) = event { first = (a["name"] ?? "Sheet1", a["id"] ?? ""); break }
@@ -200,11 +201,7 @@ public enum XLSXReader {
     }
 
     static func sheet(_ bytes: [UInt8], name: String, strings: [String], dateStyles: Set<Int>, file: String, date1904: Bool = false) throws -> Sheet {
-        // SpreadsheetML is UTF-8: bytes that are not would come out as U+FFFD without a word.
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw ZipArchive.ZipError(description: "\(file): sheet \(name) is not valid UTF-8 XML")
-        }
-        var scanner = XMLScanner(bytes)
+        var scanner = XMLScanner(try validUTF8(bytes, "sheet \(name)", file))
         var rows: [Int: [Int: String]] = [:]
         var merges: [(Int, Int, Int, Int)] = []
         var rowNumber = 0

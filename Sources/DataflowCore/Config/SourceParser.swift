@@ -68,7 +68,7 @@ struct SourceParser {
         guard let schemeEnd = url.firstRange(of: "://"), ["http", "https"].contains(url[..<schemeEnd.lowerBound].lowercased()) else {
             throw ConfigError("base_url must start with http:// or https://, found '\(shown)'", at: position)
         }
-        guard !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) else {
+        guard !Self.holdsSpaceOrControl(url) else {
             throw ConfigError("base_url '\(Redactor.escapingControls(shown))' holds a space or control character", at: position)
         }
         if let (_, authority) = Origin.authority(of: url), url[authority].contains("@") {
@@ -90,31 +90,33 @@ struct SourceParser {
     /// (`ProjectConfig.secretValues`); errors show the value without it.
     static func checkedProxy(_ text: String, at position: SourcePosition?) throws(ConfigError) -> String {
         if text.isEmpty { return text }
-        let shown = URLRedaction.maskingUserInfo(text.contains("://") ? text : "http://" + text)
-        var rest = Substring(text)
-        if let schemeEnd = text.firstRange(of: "://") {
-            let scheme = text[..<schemeEnd.lowerBound].lowercased()
-            guard ["http", "https", "socks4", "socks4a", "socks5", "socks5h"].contains(scheme) else {
-                throw ConfigError("proxy '\(shown)' has the scheme '\(Redactor.escapingControls(scheme))'; expected http://, https://, socks4://, socks4a://, socks5:// or socks5h://", at: position)
-            }
-            rest = text[schemeEnd.upperBound...]
-        } else if text.contains("@") {
+        if !text.contains("://"), text.contains("@") {
             throw ConfigError("proxy holds a user name or password but no scheme; write it as http://user:password@host:port", at: position)
         }
-        let authority = rest[..<(rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex)]
-        guard rest[authority.endIndex...].allSatisfy({ $0 == "/" }),
-              !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }),
-              Origin(url: "http://" + authority) != nil else {
+        // Without a scheme libcurl takes http://.
+        let url = text.contains("://") ? text : "http://" + text
+        let shown = URLRedaction.maskingUserInfo(url)
+        guard let (schemeEnd, authority) = Origin.authority(of: url) else { preconditionFailure("url holds ://") }
+        let scheme = url[..<schemeEnd].lowercased()
+        guard ["http", "https", "socks4", "socks4a", "socks5", "socks5h"].contains(scheme) else {
+            throw ConfigError("proxy '\(shown)' has the scheme '\(Redactor.escapingControls(scheme))'; expected http://, https://, socks4://, socks4a://, socks5:// or socks5h://", at: position)
+        }
+        guard url[authority.upperBound...].allSatisfy({ $0 == "/" }), !Self.holdsSpaceOrControl(url),
+              Origin(url: "http://" + url[authority]) != nil else {
             throw ConfigError("proxy '\(Redactor.escapingControls(shown))' is not a proxy URL: expected [scheme://][user:password@]host[:port]", at: position)
         }
         return text
     }
 
+    /// Whether a URL holds a space, a line break or another control character.
+    private static func holdsSpaceOrControl(_ url: String) -> Bool {
+        url.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
+    }
+
     /// The password in a proxy URL's user info, percent-decoded as libcurl sends it, if any.
     static func proxyPassword(_ proxy: String) -> String? {
-        guard let schemeEnd = proxy.firstRange(of: "://") else { return nil }
-        let rest = proxy[schemeEnd.upperBound...]
-        let authority = rest[..<(rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex)]
+        guard let (_, range) = Origin.authority(of: proxy) else { return nil }
+        let authority = proxy[range]
         guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return nil }
         let password = String(authority[authority.index(after: colon)..<at])
         return password.isEmpty ? nil : (password.removingPercentEncoding ?? password)

@@ -55,8 +55,9 @@ public struct PagePlan: Sendable, Equatable {
         return true
     }
 
-    /// After `advance` ended a walk on a page shorter than the ones before (no total): the next
-    /// request asks for the page after it, so a walk that must prove it read everything can see
-    /// that the gateway has nothing more (docs/sync.md, "What complete means").
+    /// After `advance` ended a walk on a page shorter than the ones before (no total), or on a full
+    /// page that reached the gateway's total: the next request asks for the page after it, so a
+    /// walk that must prove it read everything can see that the gateway has nothing more
+    /// (docs/sync.md, "What complete means").
     public mutating func passShortPage() { pageNumber += 1 }
 }
