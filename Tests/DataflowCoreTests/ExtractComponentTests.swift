@@ -38,6 +38,24 @@ struct ExtractComponentTests {
         #expect(!step(&plan, count: 30, total: 30, maxCursor: 70))
     }
 
+    @Test func aCursorWalkAsksAgainAfterAFullPageThatReachesTheTotal() {
+        // The gateway says 100 records are left and sends a full page of 100: only the next
+        // request, under the page's highest cursor, shows whether that was all.
+        var plan = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: true)
+        #expect(step(&plan, count: 100, total: 100, maxCursor: 80))
+        #expect(plan.from == 80 && plan.pageNumber == 1)
+        // Only the record at the bound again, on a short page: the end.
+        #expect(!step(&plan, count: 1, total: 1, maxCursor: 80))
+        // A gateway that caps its pages at 40: a page as large as the largest before it is full.
+        var capped = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: true)
+        #expect(step(&capped, count: 40, total: 80, maxCursor: 10))
+        #expect(step(&capped, count: 40, total: 40, maxCursor: 20))
+        #expect(!step(&capped, count: 3, total: 3, maxCursor: 20))
+        // A page walk leaves the confirmation to its walker (PageWalker) and ends here.
+        var byPage = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: false)
+        #expect(!step(&byPage, count: 100, total: 100, maxCursor: nil))
+    }
+
     @Test func walkStopsOnEmptyOrShortPagesWithoutTotal() {
         var plan = PagePlan(from: 10, firstPage: 1, size: 100, byCursor: false)
         #expect(step(&plan, count: 100, total: nil, maxCursor: nil))

@@ -82,6 +82,53 @@ struct HostileGatewayTests {
         #expect(status.stdout.replacingOccurrences(of: "\n    ", with: " ").contains(message), "status shows what the gateway did: \(status.stdout)")
     }
 
+    /// A cursor walk (`sorted: true`, pages of 50) over the same open route, filtered by update time.
+    static let cursorDataset = """
+        dataset: licenses_by_cursor
+        source: portal
+        request:
+          path: /open/none/page/plain/licenses.json
+          records: records
+          pagination: { type: page, page_param: pageNum, size_param: pageSize, size: 50, total: total }
+        incremental: { cursor: UPDATE_TIME, param: startTime, format: "yyyy-MM-dd HH:mm:ss", lookback: 0s, sorted: true }
+        key: [uscc]
+        deleted: { field: DEL_FLAG, equals: "1" }
+        matters: { field: SXBM }
+        fields:
+          uscc:        { from: TYSHXYDM, type: text, check: uscc, required: true }
+          name:        { from: QYMC, type: text, transform: [trim] }
+          updated_at:  { from: UPDATE_TIME, type: datetime, format: "yyyy-MM-dd HH:mm:ss" }
+        """
+
+    /// A cursor walk took a full page that reached the gateway's total for the end: a first load
+    /// under a total of 50 (the page size) stored 50 of 300 records and said ok, and a reconcile
+    /// was stopped only by the mass-delete guard (a smaller lie would have tombstoned live keys).
+    /// A total that sent the walk on past a short page was blamed on records sharing a cursor value.
+    @Test func aCursorWalkReadsPastATotalThatEndsOnAFullPageAndNamesTheLie() throws {
+        let sandbox = try Sandbox(rows: 300)
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [])
+        try Self.cursorDataset.write(to: project.root.appendingPathComponent("Mappings/datasets/licenses_by_cursor.yml"), atomically: true, encoding: .utf8)
+        try sandbox.control("POST", "/_control/hostile?mode=short-total&total=50")
+        let first = try project.dataflow("sync", "--quiet")
+        #expect(first.status == 0, "\(first.output)")
+        try TruthComparison.expectEqual(project, dataset: "licenses_by_cursor")
+        let live = try Self.count(project, "SELECT count(*) FROM licenses_by_cursor WHERE _deleted = 0")
+
+        for total in [50, 100] {
+            try sandbox.control("POST", "/_control/hostile?mode=short-total&total=\(total)")
+            let reconcile = try project.dataflow("sync", "--reconcile", "licenses_by_cursor")
+            #expect(reconcile.status == 1, "total \(total): \(reconcile.output)")
+            #expect(reconcile.stderr.contains("more than the gateway's total of \(total): the total is wrong"), "total \(total): \(reconcile.stderr)")
+            #expect(!reconcile.stderr.contains("mass-delete") && !reconcile.stderr.contains("sharing one cursor value"), "\(reconcile.stderr)")
+            #expect(try Self.count(project, "SELECT count(*) FROM licenses_by_cursor WHERE _deleted = 0") == live)
+            #expect(try Self.count(project, "SELECT count(*) FROM _dataflow_changes WHERE op = 'D'") == 0)
+        }
+        // The truth again: the reconcile is complete.
+        try sandbox.control("POST", "/_control/hostile?mode=off")
+        let honest = try project.dataflow("sync", "--reconcile", "licenses_by_cursor")
+        #expect(honest.status == 0 && honest.output.contains("a complete pass of the key set"), "\(honest.output)")
+    }
+
     @Test func aSnapshotPageWalkUnderChangeTombstonesNothingFalselyAndTheFeedHasNoFalseDeletes() throws {
         for paging in ["page", "next-url"] {
             let sandbox = try Sandbox(rows: 400)

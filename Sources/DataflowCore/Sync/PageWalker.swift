@@ -311,12 +311,21 @@ final class PageWalker {
         var pageNumber = 0
         var last: FetchedPage?
         var ties = TieWatch()
+        /// The records of the page before, and the most any page before that one held.
+        var (previousRecords, largestBefore) = (0, 0)
         while let fetched = try prefetcher.next() {
             let page = fetched.page
             pageNumber += 1
-            // A page under the same bound as the one before: the records at that cursor value
-            // filled a whole page, and the walk went on by page number inside them.
-            watch(fetched.mapped.rows, bound: fetched.bound, sameBound: pageNumber > 1 && fetched.bound == bound, &ties, &ledger, &summary)
+            // A page under the same bound as the one before, after a full page: the records at that
+            // cursor value filled a whole page, and the walk went on by page number inside them.
+            // After a short page it is the gateway's total that sent the walk on (it said more
+            // records were left than the page held): records there mean the gateway left them
+            // out of the short page.
+            let sameBound = pageNumber > 1 && fetched.bound == bound
+            let afterFull = previousRecords >= p.size || (largestBefore > 0 && previousRecords >= largestBefore)
+            if sameBound, !afterFull, fetched.records > 0 { ledger.shortPageInside(number: pageNumber - 1, records: previousRecords) }
+            (previousRecords, largestBefore) = (fetched.records, max(largestBefore, previousRecords))
+            watch(fetched.mapped.rows, bound: fetched.bound, sameBound: sameBound && afterFull, &ties, &ledger, &summary)
             last = page
             if fetched.bound != bound { bound = fetched.bound; ledger.boundMoved() }
             if fetched.records == 0 {

@@ -146,8 +146,9 @@ struct PassLedger {
         totalAtEnd = total ?? totalAtEnd
     }
 
-    /// A page the walk took for the last (shorter than the ones before, no total) was followed by
-    /// more records: the gateway left records out of it, so the pass cannot show it read every key.
+    /// A page the walk took for the last (shorter than the ones before, no total), or a short page a
+    /// by-cursor walk's total sent it past under the same bound, was followed by more records: the
+    /// gateway left records out of it, so the pass cannot show it read every key.
     mutating func shortPageInside(number: Int, records: Int) {
         if shortInside == nil { shortInside = (number, records) }
     }

@@ -3,7 +3,8 @@
 /// By cursor, each page moves the lower bound to the highest cursor seen and restarts at the
 /// first page; only while every record of a page shares the bound does it step page numbers.
 /// The walk ends on an empty page, when the records read since the bound last moved reach the
-/// gateway's total, or (without a total) on a page shorter than the largest page seen so far.
+/// gateway's total on a page that is not full (by cursor; a full one is confirmed by the next
+/// request), or (without a total) on a page shorter than the largest page seen so far.
 /// A first page shorter than asked does not end the walk: a gateway that silently caps the page
 /// size looks exactly like that, so the next page is read (it is empty if the first was the last).
 /// For offset paging the offset is `readUnderBound` (records actually received), never
@@ -43,7 +44,14 @@ public struct PagePlan: Sendable, Equatable {
         let previousLargest = largestPage
         largestPage = max(largestPage, count)
         if count < size, previousLargest > 0, count == previousLargest { cappedAt = count }
-        let done = total.map { readUnderBound >= $0 } ?? (previousLargest > 0 ? count < previousLargest : false)
+        // By cursor, a full page (as many records as asked for, or as the largest page before it)
+        // never ends the walk, even when it reaches the total: a total too small (miscounted, or a
+        // lie) would end the pass there yet look complete, and the records after it would go
+        // unread (and, in a reconcile, their keys be tombstoned). The next request, under the
+        // page's highest cursor, costs one request and shows what is left (docs/sync.md, "What
+        // complete means"); a page walk confirms such an end in `PageWalker` instead.
+        let full = count >= size || (previousLargest > 0 && count >= previousLargest)
+        let done = total.map { readUnderBound >= $0 && !(byCursor && full) } ?? (previousLargest > 0 ? count < previousLargest : false)
         if done { return false }
         if byCursor, let maxCursor, from == nil || maxCursor > from! {
             from = maxCursor
