@@ -213,3 +213,30 @@ struct DraftPersonalDataTests {
         #expect(try String(contentsOf: file, encoding: .utf8).contains("fields:"))
     }
 }
+
+@Suite("Draft: records that are not JSON objects")
+struct DraftNonObjectRecordTests {
+    /// Records that are not JSON objects have no named fields. All of them: draft said "the draft
+    /// does not validate (… missing required key 'fields'). Please report this" as if it were our
+    /// bug. Some of them: the summary read "record record 1" and did not say what they were.
+    @Test func recordsThatAreNotObjectsAreNamedAsSuch() throws {
+        let gateway = try StaticGateway(files: ["rows.json": #"{"list":[["K0001","义乌甲"],["K0002","义乌乙"]]}"#,
+                                                "mixed.json": #"{"list":[{"id":"K0001","name":"义乌甲"},{"id":"K0002","name":"义乌乙"},7]}"#])
+        let root = try StaticGateway.county(at: gateway, datasets: [("rows", "{ path: /rows.json, records: list, pagination: { type: none } }"),
+                                                                     ("mixed", "{ path: /mixed.json, records: list, pagination: { type: none } }")])
+        defer { try? FileManager.default.removeItem(at: root) }
+        for name in ["rows", "mixed"] {
+            try "dataset: \(name)\nsource: plain\nrequest: { path: /\(name).json, records: list, pagination: { type: none } }\n"
+                .write(to: root.appendingPathComponent("Mappings/datasets/\(name).yml"), atomically: true, encoding: .utf8)
+        }
+        let rows = try Command.run(Binaries.dataflow, ["draft", "rows", "--project", root.path], in: root)
+        #expect(rows.status != 0)
+        #expect(rows.stderr.contains("the 2 records the gateway answered are not JSON objects (record 1 is a JSON array)"), "\(rows.stderr)")
+        #expect(rows.stderr.contains("request.records (list)") && !rows.stderr.contains("Please report"), "\(rows.stderr)")
+
+        let mixed = try Command.run(Binaries.dataflow, ["draft", "mixed", "--dry-run", "--project", root.path], in: root)
+        #expect(mixed.status == 0, "\(mixed.output)")
+        #expect(mixed.stdout.contains("# CHECK: 1 of the sampled records are not JSON objects (record 3 is a JSON number)"), "\(mixed.stdout)")
+        #expect(mixed.stdout.contains("would be quarantined (33.33 %): record 1.") && !mixed.stdout.contains("record record"), "\(mixed.stdout)")
+    }
+}

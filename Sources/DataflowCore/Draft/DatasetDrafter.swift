@@ -94,6 +94,13 @@ public struct DatasetDrafter {
             }
             throw DraftError("\(dataset.name): the gateway answered with no records (\(sample.requests) request(s)); check the request with `dataflow check`, or draft from the catalogue with --from-catalogue")
         }
+        // Fields have names only in objects: records that are arrays or bare values (the wrong
+        // `request.records` path, or a gateway that answers rows as arrays) leave nothing to draft.
+        let notObjects = sample.records.enumerated().filter { if case .object = $0.element { return false } else { return true } }
+        let recordsPath = dataset.request.records.isEmpty ? "the response itself" : "request.records (\(dataset.request.records.joined(separator: ".")))"
+        if let first = notObjects.first, notObjects.count == sample.records.count {
+            throw DraftError("\(dataset.name): the \(Count.text(sample.records.count)) records the gateway answered are not JSON objects (record \(first.offset + 1) is a JSON \(first.element.kindName)), so they have no named fields to draft; check that \(recordsPath) points at the list of record objects with `dataflow check \(dataset.name)`")
+        }
         var draft = try infer(dataset: dataset, records: sample.records)
         if let resource = options.catalogue {
             let glossary = try Glossary.load(mappingsPath: project.mappingsPath, displayPrefix: (project.mappingsPath as NSString).lastPathComponent, environment: environment)
@@ -124,7 +131,7 @@ public struct DatasetDrafter {
             case .row: result.mapped += 1
             case .rejected(let r):
                 result.quarantined += 1
-                for reason in r.reasons { reasons["\(reason.field ?? "record") \(reason.rule)", default: 0] += 1 }
+                for reason in r.reasons { reasons[reason.field.map { "\($0) \(reason.rule)" } ?? reason.rule, default: 0] += 1 }
             }
         }
         result.reasons = reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -132,6 +139,9 @@ public struct DatasetDrafter {
         var line = "Sample: \(Count.text(result.mapped)) records map, \(Count.text(result.quarantined)) would be quarantined (\(rate) %)"
         if !result.reasons.isEmpty { line += ": " + result.reasons.prefix(4).map { "\($0.0) \(Count.text($0.1))" }.joined(separator: ", ") }
         draft.body.header.append(line + ".")
+        if let first = notObjects.first {
+            draft.body.header.append("CHECK: \(Count.text(notObjects.count)) of the sampled records are not JSON objects (record \(first.offset + 1) is a JSON \(first.element.kindName)); they are quarantined (rule record) at every sync.")
+        }
         result.text = DraftWriter.render(original: original, draft: draft.body)
         _ = try verify(result.text, dataset: dataset)
         result.checks = result.text.split(separator: "\n").filter { $0.contains("CHECK:") }
