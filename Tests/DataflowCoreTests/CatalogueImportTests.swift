@@ -161,6 +161,23 @@ struct CatalogueDateTests {
             #expect(CatalogueImporter.date(text) == nil, "\(text)")
         }
     }
+
+    /// A number under 发布日期 that is not formatted as a date was read in the 1900 system even in
+    /// a workbook counting from 1904: 2024-01-01 became 2020-01-01.
+    @Test func aPlainNumberUnderTheDateHeaderCountsFromTheWorkbooksOwnEpoch() throws {
+        #expect(CatalogueImporter.date("43830", date1904: true) == "2024-01-01")
+        #expect(CatalogueImporter.date("16710", date1904: true) == "1949-10-01")
+        #expect(CatalogueImporter.date("16709", date1904: true) == nil)
+        // The first day is 1949-10-01 in either system (18171, 1949-09-30, was let through).
+        #expect(CatalogueImporter.date("18172") == "1949-10-01" && CatalogueImporter.date("18171") == nil)
+        #expect(CatalogueImporter.date("73050") == "2099-12-31" && CatalogueImporter.date("73051") == nil)
+        func text(_ ref: String, _ value: String) -> String { "<c r=\"\(ref)\" t=\"inlineStr\"><is><t>\(value)</t></is></c>" }
+        let xml = "<worksheet><sheetData><row r=\"1\">" + text("A1", "资源代码") + text("B1", "资源名称") + text("C1", "发布日期")
+            + "</row><row r=\"2\">" + text("A2", "330000-SCJG-0001") + text("B2", "企业") + "<c r=\"C2\"><v>43830</v></c></row></sheetData></worksheet>"
+        let sheet = try XLSXReader.sheet(Array(xml.utf8), name: "目录", strings: [], dateStyles: [], file: "t.xlsx", date1904: true)
+        let resources = try CatalogueImporter(columns: CatalogueColumnMap()).resources(sheet: sheet, file: "t.xlsx")
+        #expect(resources.first?.published == "2024-01-01")
+    }
 }
 
 @Suite("Every catalogue cell is read under its header, or the file is refused")

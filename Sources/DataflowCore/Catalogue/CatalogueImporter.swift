@@ -43,7 +43,7 @@ public struct CatalogueImporter: Sendable {
             do { sheet = try XLSXReader.firstSheet(bytes: bytes, file: file) } catch let e as ZipArchive.ZipError {
                 throw ImportError(file: file, message: e.description.replacingOccurrences(of: "\(file): ", with: ""))
             }
-            return try resources(rows: sheet.rows, file: file, columnName: { XLSXReader.columnLetters($0) })
+            return try resources(sheet: sheet, file: file)
         }
         if lower.hasSuffix(".xls") || bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
             throw ImportError(file: file, message: "this is an old Excel .xls file: save it as .xlsx (or CSV) and import that")
@@ -93,7 +93,12 @@ public struct CatalogueImporter: Sendable {
         }
     }
 
-    func resources(rows: [(number: Int, cells: [String])], file: String, columnName: (Int) -> String?) throws -> [CatalogueResource] {
+    /// The resources of a workbook's sheet: columns named by letter, serial dates in its date system.
+    func resources(sheet: XLSXReader.Sheet, file: String) throws -> [CatalogueResource] {
+        try resources(rows: sheet.rows, file: file, columnName: { XLSXReader.columnLetters($0) }, date1904: sheet.date1904)
+    }
+
+    func resources(rows: [(number: Int, cells: [String])], file: String, columnName: (Int) -> String?, date1904: Bool = false) throws -> [CatalogueResource] {
         guard let (labels, start) = header(rows) else {
             throw ImportError(file: file, row: rows.first?.number, message: "no header row names the catalogue's columns (expected labels such as 资源名称 and 资源代码; map your province's labels in Mappings/catalogue.yml)")
         }
@@ -165,7 +170,7 @@ public struct CatalogueImporter: Sendable {
             r.openAttribute = values[.openAttribute]?.0 ?? ""
             r.updateCycle = values[.updateCycle]?.0 ?? ""
             if let published = values[.published]?.0, !published.isEmpty {
-                guard let date = Self.date(published) else {
+                guard let date = Self.date(published, date1904: date1904) else {
                     throw ImportError(file: file, row: row.number, column: where_(.published), message: "'\(published)' is not a date (expected yyyy-MM-dd, yyyy/MM/dd, yyyyMMdd or an Excel date)")
                 }
                 r.published = date
@@ -239,9 +244,9 @@ public struct CatalogueImporter: Sendable {
 
     /// `yyyy-MM-dd` from the forms catalogues use, or an Excel serial day number (a cell whose
     /// number format is not a date's) — only digits, and only a day from 1949-10-01 to 2099-12-31
-    /// (serials 18171…73050): a year (`2024`), a month (`202401`) or `0x1F` read as a serial was
-    /// a wrong date, stored without a word.
-    static func date(_ text: String) -> String? {
+    /// (serials 18172…73050, or 16710…71588 in a workbook counting from 1904): a year (`2024`), a
+    /// month (`202401`) or `0x1F` read as a serial was a wrong date, stored without a word.
+    static func date(_ text: String, date1904: Bool = false) -> String? {
         let t = text.trimmingWhitespace
         for pattern in ["yyyy-MM-dd", "yyyy/MM/dd", "yyyyMMdd", "yyyy年MM月dd日", "yyyy-MM-dd HH:mm:ss", "yyyy/MM/dd HH:mm:ss"] {
             if let p = try? DatePattern(pattern), let c = p.parse(t) { return c.isoDate }
@@ -249,7 +254,8 @@ public struct CatalogueImporter: Sendable {
         if let d = t.split(separator: " ").first, let p = try? DatePattern("yyyy-MM-dd"), let c = p.parse(String(d)) { return c.isoDate }
         let digits = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         if !t.isEmpty, digits.count <= 2, digits.allSatisfy({ !$0.isEmpty && $0.allSatisfy({ ("0"..."9").contains($0) }) }),
-           let serial = Double(t), (18_171...73_050).contains(serial), let d = XLSXReader.date(serial: t) { return String(d.prefix(10)) }
+           let serial = Double(t), (date1904 ? 16_710...71_588 : 18_172...73_050).contains(serial),
+           let d = XLSXReader.date(serial: t, date1904: date1904) { return String(d.prefix(10)) }
         return nil
     }
 }

@@ -13,6 +13,9 @@ public enum XLSXReader {
     public struct Sheet: Sendable {
         public var name: String
         public var rows: [(number: Int, cells: [String])]
+        /// The workbook counts serial days from 1904: a number under a date header that is not
+        /// formatted as a date is read in that system too (`CatalogueImporter.date`).
+        public var date1904 = false
     }
 
     /// Built-in number formats that show dates (ECMA-376 §18.8.30).
@@ -292,6 +295,6 @@ public enum XLSXReader {
             let r = rows[number] ?? [:]
             return (number, (0..<width).map { r[$0] ?? "" })
         }
-        return Sheet(name: name, rows: ordered)
+        return Sheet(name: name, rows: ordered, date1904: date1904)
     }
 }
