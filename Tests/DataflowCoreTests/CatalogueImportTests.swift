@@ -163,7 +163,7 @@ struct CatalogueDateTests {
     }
 
     /// A number under 发布日期 that is not formatted as a date was read in the 1900 system even in
-    /// a workbook counting from 1904: 2024-01-01 became 2020-01-01.
+    /// a workbook counting from 1904: 2024-01-01 became 2019-12-31.
     @Test func aPlainNumberUnderTheDateHeaderCountsFromTheWorkbooksOwnEpoch() throws {
         #expect(CatalogueImporter.date("43830", date1904: true) == "2024-01-01")
         #expect(CatalogueImporter.date("16710", date1904: true) == "1949-10-01")
