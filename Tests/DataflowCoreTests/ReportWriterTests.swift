@@ -104,6 +104,10 @@ struct ReportWriterTests {
         #expect(CSVWriter.field("say \"x\"") == "\"say \"\"x\"\"\"")
         #expect(CoverageHTMLRenderer.esc("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;")
         #expect(CoverageMarkdownRenderer.cell("a|b_c\nd") == "a\\|b\\_c d")
+        // Scalar by scalar: a prepended mark (U+0600) joins the `<` after it into one Character.
+        let (html, cell) = ("\u{0600}&lt;i&gt;\\u{1B}", "\u{0600}\\|a  b")
+        #expect(CoverageHTMLRenderer.esc("\u{0600}<i>\u{1B}") == html)
+        #expect(CoverageMarkdownRenderer.cell("\u{0600}|a\r\nb") == cell)
     }
 
     @Test func atomicFileReplacesWholeAndNamesThePathOnError() throws {

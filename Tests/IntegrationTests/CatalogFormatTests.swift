@@ -326,4 +326,32 @@ struct CatalogFormatTests {
         // A plain name is written as before (`JYFW`; the golden file holds it too).
         #expect(markdown.contains("Source fields not in the mapping: ``x`<img src=x onerror=alert(1)>`[登录](https://evil.example/)``, `JYFW`, "))
     }
+
+    /// U+0600 (and the other prepended marks) joins the character after it into one `Character`:
+    /// the HTML and Markdown escapers compared whole `Character`s, so `\u{0600}<` went out as a
+    /// raw `<`, and a matter code or member name from a gateway ran a script in the report (headless
+    /// Chromium: the `<img onerror>` fired and retitled the page). CR LF, one `Character` too, split
+    /// a Markdown table row; ESC and BEL went out raw.
+    @Test func aMarkJoinedToMarkupDoesNotSlipPastTheEscapers() throws {
+        let fixed = try FixedWarehouse()
+        var report = try fixed.report()
+        let i = try #require(report.datasets.firstIndex { $0.dataset == "market_licenses" })
+        let payload = "\u{0600}<img src=x onerror=document.title=31337 \u{0600}>"
+        report.datasets[i].unmappedSourceFields = [payload]
+        report.datasets[i].unresolvedMatterCodes = [payload]
+        report.datasets[i].catalogue.title = "X\u{0600}|Y\u{0600}<b\u{0600}>bold\r\n第二行\u{1B}]0;pwned\u{07}"
+        let html = CoverageHTMLRenderer.render(report)
+        #expect(!html.contains("<img") && !html.contains("<b\u{0600}>") && !html.contains("\u{1B}"), "raw markup or ESC in the HTML")
+        let page = fixed.root.appendingPathComponent("joined.html")
+        try html.write(to: page, atomically: true, encoding: .utf8)
+        let dom = try HeadlessChromium(root: fixed.root).dumpDOM(page)
+        #expect(dom.consoleMessages.isEmpty, "\(dom.consoleMessages)")
+        #expect(!dom.output.contains("<img") && !dom.output.contains("31337</title>"), "the gateway's markup rendered")
+        #expect(dom.output.contains("\u{0600}&lt;img src=x onerror=document.title=31337 \u{0600}&gt;"), "the text is shown as text")
+
+        let markdown = CoverageMarkdownRenderer.render(report)
+        let row = try #require(markdown.split(separator: "\n").first { $0.contains("第二行") })
+        #expect(row.contains("X\u{0600}\\|Y\u{0600}\\<b\u{0600}\\>bold  第二行\\u{1B}\\]0;pwned\\u{7}"), "\(row)")
+        #expect(!markdown.contains("\u{1B}") && !markdown.contains("\u{07}") && !markdown.contains("\r"))
+    }
 }

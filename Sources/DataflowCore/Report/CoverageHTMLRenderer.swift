@@ -137,18 +137,21 @@ public enum CoverageHTMLRenderer {
         return "<div class=\"bar\" role=\"img\" aria-label=\"\(x.percent)%\"><div class=\"fill \(level)\" style=\"width:\(x.percent)%\"></div></div>"
     }
 
-    /// HTML-escapes text for element content and attribute values.
+    /// HTML-escapes text for element content and attribute values, scalar by scalar: a `<` after
+    /// a prepended mark (U+0600 and its kind join the next character into one `Character`) was
+    /// let through by a loop over `Character`s, and a gateway's matter code ran a script in the
+    /// report. Control characters are written as visible escapes (`\u{1B}`), as on the terminal.
     static func esc(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
-        for ch in s {
-            switch ch {
+        for scalar in Redactor.escapingControls(s).unicodeScalars {
+            switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default: out.append(ch)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

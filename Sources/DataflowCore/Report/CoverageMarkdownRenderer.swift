@@ -84,16 +84,18 @@ public enum CoverageMarkdownRenderer {
         return fence + pad + text + pad + fence
     }
 
-    /// Escapes what would break a table cell or start markup.
+    /// Escapes what would break a table cell or start markup, scalar by scalar (a loop over
+    /// `Character`s missed a `|` or `<` after a prepended mark such as U+0600, and CR LF, which is
+    /// one `Character`); line breaks become spaces, other control characters visible escapes.
     static func cell(_ s: String) -> String {
         var out = ""
-        for ch in s {
-            switch ch {
-            case "|", "\\", "*", "_", "`", "[", "]", "<", ">": out += "\\\(ch)"
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "|", "\\", "*", "_", "`", "[", "]", "<", ">": out += "\\"; out.unicodeScalars.append(scalar)
             case "\n", "\r": out += " "
-            default: out.append(ch)
+            default: out.unicodeScalars.append(scalar)
             }
         }
-        return out
+        return Redactor.escapingControls(out)
     }
 }
