@@ -108,6 +108,9 @@ struct CatalogCommand: ParsableCommand {
             }
         } catch let exit as ExitCode {
             throw exit   // said already (no catalogue imported for the 需求清单: exit 2)
+        } catch let error as AtomicFile.WriteError where error.isUsage {
+            Console.error("-o: \(error); nothing was written")
+            throw ExitCode(ExitCodes.badConfig)
         } catch {
             Console.error("\(error)")
             throw ExitCode(ExitCodes.datasetsFailed)

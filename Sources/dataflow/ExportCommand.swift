@@ -133,6 +133,9 @@ struct ExportCommand: ParsableCommand {
             // 0600 whatever the umask: an export holds the county's records (docs/security.md, "Files").
             do {
                 file = try AtomicFile.Writer(path: output, mode: 0o600, finalCheck: project.warehouse.finalOutputCheck(output))
+            } catch let error as AtomicFile.WriteError where error.isUsage {
+                Console.error("-o: \(error); nothing was exported")
+                throw ExitCode(ExitCodes.badConfig)
             } catch let error as AtomicFile.WriteError {
                 Console.error("\(error) (the folder must exist and be writable by this user); nothing was exported")
                 throw ExitCode(ExitCodes.datasetsFailed)

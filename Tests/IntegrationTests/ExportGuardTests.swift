@@ -122,7 +122,7 @@ struct ExportGuardTests {
         }
         // Relative, absolute, through `..`, a symlink, and the companion files whether they exist now or not.
         for target in ["warehouse/county.db", project.warehousePath, "warehouse/../warehouse/./county.db", link,
-                       "warehouse/county.db-wal", "warehouse/county.db-shm", project.warehousePath + ".lock"] {
+                       "warehouse/county.db-wal", "warehouse/county.db-shm", "warehouse/county.db-journal", project.warehousePath + ".lock"] {
             let refused = try fromRoot("export", "market_licenses", "-o", target)
             #expect(refused.status == 2, "\(target): \(refused.output)")
             #expect(refused.stderr.contains("is the warehouse's") && refused.stderr.contains("nothing was exported"), "\(refused.stderr)")
@@ -150,7 +150,41 @@ struct ExportGuardTests {
         #expect(FileManager.default.fileExists(atPath: project.root.appendingPathComponent("licences.csv").path))
         // A path that names a folder is refused by name, and nothing is created.
         let folderName = try fromRoot("export", "market_licenses", "-o", "exports/")
-        #expect(folderName.status == 1 && folderName.stderr.contains("cannot write exports/: that names a folder, not a file"), "\(folderName.output)")
+        #expect(folderName.status == 2 && folderName.stderr.contains("cannot write exports/: that names a folder, not a file"), "\(folderName.output)")
         #expect(!FileManager.default.fileExists(atPath: project.root.appendingPathComponent("exports").path))
+    }
+
+    /// A target that is not a regular file: an existing folder was read whole before the rename
+    /// failed (exit 1, and the export log recorded an export that never happened); a named pipe
+    /// was replaced by a regular file holding the export, its reader got nothing (and
+    /// `-o /dev/null` run as root would have replaced the device); an empty name said "that names
+    /// a folder". Each is now a usage error before anything is read, and the node is left as it is.
+    @Test func aFolderAPipeOrAnEmptyNameIsRefusedBeforeAnythingIsRead() throws {
+        let sandbox = try Sandbox(rows: 30, caseRows: 5)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "market_licenses").status == 0)
+        let pipe = project.root.appendingPathComponent("pipe.csv").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let folder = project.root.appendingPathComponent("d.csv").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        for (target, says) in [(pipe, "it is a named pipe (FIFO)"), (folder, "that names a folder, not a file"), ("", "the file name is empty")] {
+            let export = try project.dataflow("export", "market_licenses", "-o", target)
+            #expect(export.status == 2 && export.stderr.contains(says) && export.stderr.contains("nothing was exported"), "\(target): \(export.output)")
+            let catalogue = try project.dataflow("catalog", "-o", target)
+            #expect(catalogue.status == 2 && catalogue.stderr.contains(says), "\(target): \(catalogue.output)")
+            let metrics = try project.dataflow("sync", "--metrics-file", target)
+            #expect(metrics.status == 2 && metrics.stderr.contains(says) && metrics.stderr.contains("nothing was synced"), "\(target): \(metrics.output)")
+        }
+        var node = stat()
+        #expect(lstat(pipe, &node) == 0 && node.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
+        #expect(try Self.logged(project) == 0, "no export was logged")
+        // The writer checks again where it writes: a pipe that appears after the start is not replaced.
+        let late = project.root.appendingPathComponent("late.csv").path
+        let writer = try AtomicFile.Writer(path: late, mode: 0o600)
+        try writer.write(Data("a\n".utf8))
+        #expect(mkfifo(late, 0o600) == 0)
+        #expect(throws: AtomicFile.WriteError.self) { try writer.commit() }
+        #expect(lstat(late, &node) == 0 && node.st_mode & S_IFMT == S_IFIFO)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: project.root.path).filter { $0.contains(".partial-") } == [])
     }
 }

@@ -6,14 +6,19 @@ import Glibc
 extension DatabaseLocation {
     /// Refuses a file a command would write whole (`export -o`, `catalog -o`, `sync
     /// --metrics-file`) when it is this SQLite warehouse or one of its companion files (`-wal`,
-    /// `-shm`, `.lock`): the write would replace the database. Compared by device and inode when
-    /// both exist (so a symlink or hard link is caught), and by resolved path otherwise.
+    /// `-shm`, `-journal`, `.lock`): the write would replace the database. Compared by device and
+    /// inode when both exist (so a symlink or hard link is caught), and by resolved path otherwise.
+    /// First, for any warehouse, a target that cannot be written as a whole file (empty, a folder,
+    /// a pipe, a device: `AtomicFile.refuseAsTarget`).
     ///
     /// ```swift
     /// try project.warehouse.refuseAsOutput("warehouse/county.db")   // throws TableExporter.UsageError
     /// ```
     public func refuseAsOutput(_ target: String, option: String = "-o", writing what: String = "export",
                                nothing: String = "nothing was exported") throws {
+        do { try AtomicFile.refuseAsTarget(target) } catch let error as AtomicFile.WriteError {
+            throw TableExporter.UsageError(message: "\(option) \(error); \(nothing)")
+        }
         guard case .sqlite(let database) = self else { return }
         let resolvedTarget = Self.resolvedPath(target)
         var targetStat = stat()
@@ -69,7 +74,8 @@ extension DatabaseLocation {
     }
 
     /// The warehouse's file and its companions, by suffix, with what each is.
-    private static let companions = [("", "database"), ("-wal", "write-ahead log"), ("-shm", "shared-memory file"), (".lock", "run lock")]
+    private static let companions = [("", "database"), ("-wal", "write-ahead log"), ("-shm", "shared-memory file"), ("-journal", "rollback journal"),
+                                     (".lock", "run lock")]
 
     private static func refusal(option: String, target: String, role: String, file: String, writing what: String, nothing: String) -> TableExporter.UsageError {
         TableExporter.UsageError(message: "\(option) \(target) is the warehouse's \(role) (\(file)): the \(what) would replace it."

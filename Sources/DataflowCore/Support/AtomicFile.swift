@@ -36,7 +36,21 @@ public enum AtomicFile {
     public struct WriteError: Error, CustomStringConvertible {
         public var path: String
         public var reason: String
+        /// The path itself cannot be written as a file (empty, a folder, a pipe or a device): a
+        /// usage error, not a failure of the file system.
+        public var isUsage = false
         public var description: String { "cannot write \(path): \(reason)" }
+    }
+
+    /// Refuses, before anything is written, a path that cannot be written as a whole file: empty,
+    /// naming a folder, or naming a named pipe, a device or a socket (`Writer` checks again where
+    /// it writes, just before its rename). Throws a `WriteError` with `isUsage` set.
+    public static func refuseAsTarget(_ path: String) throws {
+        let (folderPath, name) = try Writer.split(path)
+        let folder = Glibc.open(folderPath, Writer.openPath | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else { return }   // said by the writer, with the folder's own error
+        defer { close(folder) }
+        try Writer.refuseNonRegular(in: folder, name: name, path: path)
     }
 
     /// Judges the open folder (a descriptor) and the name in it that a commit is about to
@@ -68,6 +82,12 @@ public enum AtomicFile {
             // `O_PATH`: a folder this user may write to and search but not list still works.
             folder = Glibc.open(folderPath, Self.openPath | O_DIRECTORY | O_CLOEXEC)
             guard folder >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno)).lowercased()) }
+            do {
+                try Self.refuseNonRegular(in: folder, name: name, path: path)
+            } catch {
+                close(folder)
+                throw error
+            }
             Self.removeLeftovers(in: folder, of: name)
             do {
                 (partialName, descriptor) = try Self.createExclusively(in: folder, besides: name, path: path, mode: mode)
@@ -80,15 +100,36 @@ public enum AtomicFile {
 
         /// Linux's `O_PATH` (Glibc's Swift module does not export it): a descriptor that names the
         /// folder for the `*at` calls without the right to list it.
-        private static let openPath: Int32 = 0o10000000
+        static let openPath: Int32 = 0o10000000
 
-        /// The folder and the file name of `path`, split at its last `/`; a path that names a
-        /// folder (empty, ending in `/`, `.` or `..`) is refused.
+        /// Refuses a `name` in `folder` that is there and is not a regular file (nor a symbolic
+        /// link, which the rename replaces without following): a folder, a FIFO, a device or a
+        /// socket. The rename would put a regular file in its place — a reader waiting on a named
+        /// pipe got nothing, and `-o /dev/null` run as root would have replaced the device.
+        static func refuseNonRegular(in folder: Int32, name: String, path: String) throws {
+            var named = stat()
+            guard fstatat(folder, name, &named, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+            let kind: String
+            switch named.st_mode & S_IFMT {
+            case S_IFREG, S_IFLNK: return
+            case S_IFDIR: throw WriteError(path: path, reason: "that names a folder, not a file (give a file name)", isUsage: true)
+            case S_IFIFO: kind = "a named pipe (FIFO)"
+            case S_IFCHR, S_IFBLK: kind = "a device"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "not a regular file"
+            }
+            throw WriteError(path: path, reason: "it is \(kind), and the file is written whole and renamed into place, which would replace it; write to standard output and redirect that instead",
+                             isUsage: true)
+        }
+
+        /// The folder and the file name of `path`, split at its last `/`; an empty path, or one
+        /// that names a folder (ending in `/`, `.` or `..`), is refused.
         static func split(_ path: String) throws -> (folder: String, name: String) {
+            guard !path.isEmpty else { throw WriteError(path: "''", reason: "the file name is empty", isUsage: true) }
             let slash = path.lastIndex(of: "/")
             let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
             guard !name.isEmpty, name != ".", name != ".." else {
-                throw WriteError(path: path, reason: "that names a folder, not a file (give a file name)")
+                throw WriteError(path: path, reason: "that names a folder, not a file (give a file name)", isUsage: true)
             }
             guard let slash else { return (".", name) }
             let folder = String(path[..<slash])
@@ -190,6 +231,7 @@ public enum AtomicFile {
             defer { close(descriptor); close(folder) }
             fsync(descriptor)
             do {
+                try Self.refuseNonRegular(in: folder, name: name, path: path)
                 try finalCheck?(folder, name)
             } catch {
                 unlinkat(folder, partialName, 0)
