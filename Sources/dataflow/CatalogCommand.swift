@@ -46,7 +46,7 @@ struct CatalogCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Exit 4 when matter coverage (percent) is below this.", valueName: "pct"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Exit 4 when matter coverage (percent) is below this.", valueName: "pct"))
     var failUnder: Double?
 
     @Option(help: "Only this department's matters and functions.")

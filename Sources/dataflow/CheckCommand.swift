@@ -26,7 +26,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "table or json.")
     var format: ReportFormat = .table
 
-    @Option(help: "How many records of the page to show.")
+    @Option(parsing: .unconditional, help: "How many records of the page to show.")
     var records: Int = 3
 
     @Flag(help: "Show pii fields unmasked.")

@@ -34,7 +34,7 @@ struct DraftCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The dataset to draft (its dataset: name).", valueName: "dataset"))
     var dataset: String
 
-    @Option(help: ArgumentHelp("Records to sample (default: up to 3 pages or 2,000 records).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Records to sample (default: up to 3 pages or 2,000 records).", valueName: "n"))
     var sample: Int?
 
     @Flag(help: "Replace an existing mapping (fields:, key:, incremental: …).")

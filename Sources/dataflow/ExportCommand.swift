@@ -52,7 +52,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("where"), help: ArgumentHelp("Only rows where COLUMN equals VALUE (repeatable).", valueName: "column=value"))
     var filters: [String] = []
 
-    @Option(help: ArgumentHelp("Stream the change feed after this sequence number instead of the table.", valueName: "seq"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stream the change feed after this sequence number instead of the table.", valueName: "seq"))
     var changesSince: Int64?
 
     @Flag(help: "Include tombstoned (deleted) rows, with a _deleted column.")

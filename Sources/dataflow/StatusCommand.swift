@@ -25,7 +25,7 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "table or json.")
     var format: ReportFormat = .table
 
-    @Option(help: "How many runs to show.")
+    @Option(parsing: .unconditional, help: "How many runs to show.")
     var limit: Int = 5
 
     func validate() throws {

@@ -61,14 +61,11 @@ struct SyncCommand: ParsableCommand {
     @Option(help: ArgumentHelp("After the run, write Prometheus metrics here (atomically).", valueName: "path"))
     var metricsFile: String?
 
-    @Option(help: ArgumentHelp("Datasets walked at once, across all sources (1…64; each source also keeps to its `concurrency:`).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Datasets walked at once, across all sources (1…64; each source also keeps to its `concurrency:`).", valueName: "n"))
     var jobs: Int = SyncEngine.defaultJobs
 
-    func validate() throws {
-        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be within 1…64, got \(jobs)") }
-    }
 
-    @Argument(help: "Datasets to sync (default: all).")
+    @Argument(help: "Datasets to sync (default: all; one named twice is synced once).")
     var datasets: [String] = []
 
     /// An error in the log's format: a JSON event with --log-format json, else a `dataflow:` line.
@@ -94,6 +91,9 @@ struct SyncCommand: ParsableCommand {
     var allowMassDelete: [String] = []
 
     func run() throws {
+        // Checked here, not in `validate()`: a usage error is an event like any other in the
+        // JSON log (ArgumentParser would print it as text).
+        guard (1...64).contains(jobs) else { throw fail("--jobs must be within 1…64, got \(jobs)", event: "config_error", exitCode: ExitCodes.badConfig) }
         let project: ProjectConfig
         do {
             project = try ProjectLoader(environment: ProcessInfo.processInfo.environment).load(root: global.project)

@@ -129,6 +129,43 @@ struct CommandLineContractTests {
         #expect(help.stdout.contains("Examples"))
     }
 
+    /// A negative number was taken for a flag ("Missing value for '--jobs <n>'"), and a bad
+    /// `--jobs` came out as ArgumentParser's text with `--log-format json`, where stderr carries
+    /// only JSON objects.
+    @Test func negativeNumbersAreReadAsValuesAndABadJobsCountIsAJSONEvent() throws {
+        let sandbox = try Sandbox(rows: 10, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        for (arguments, says) in [(["sync", "--jobs", "-1"], "--jobs must be within 1…64, got -1"),
+                                  (["status", "--limit", "-1"], "--limit must be at least 1"),
+                                  (["export", "market_licenses", "--changes-since", "-1"], "--changes-since must be 0 or more (got -1)"),
+                                  (["catalog", "--fail-under", "-5"], "--fail-under must be between 0 and 100"),
+                                  (["check", "market_licenses", "--records", "-1"], "--records must be between 1 and 100"),
+                                  (["draft", "market_licenses", "--sample", "-1"], "--sample must be between 1 and 1,000,000")] {
+            let result = try project.dataflow(arguments)
+            #expect(result.status == 2 && result.stderr.contains(says), "\(arguments): \(result.output)")
+        }
+        let json = try project.dataflow("sync", "--log-format", "json", "--jobs", "0")
+        #expect(json.status == 2, "\(json.output)")
+        let lines = json.stderr.split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { (try? JSONParser.parse(Array($0.utf8)))?["event"]?.text == "config_error" }, "\(json.stderr)")
+        #expect(json.stderr.contains("--jobs must be within 1…64, got 0"))
+    }
+
+    /// A dataset named twice was walked twice at once: every request repeated, one walk's
+    /// tombstones made the other's pass "more than the gateway's total", the run exited 1, and the
+    /// metrics file held each series twice (node_exporter refuses such a file).
+    @Test func aDatasetNamedTwiceIsWalkedOnce() throws {
+        let sandbox = try Sandbox(rows: 200, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        let metrics = project.root.appendingPathComponent("dataflow.prom")
+        let run = try project.dataflow("sync", "market_licenses", "market_licenses", "--log-format", "json", "--metrics-file", metrics.path)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.stderr.split(separator: "\n").filter { $0.contains("\"event\":\"dataset_end\"") }.count == 1, "\(run.stderr)")
+        let series = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(Set(series.map { $0.split(separator: " ").first ?? "" }).count == series.count, "a series written twice")
+        try TruthComparison.expectEqual(project, dataset: "market_licenses")
+    }
+
     @Test func quotaStopsTheSourceForThisRunWithAClearMessage() throws {
         let sandbox = try Sandbox(rows: 600, caseRows: 600, arguments: ["--quota", "2"])
         let project = try CountyProject(sandbox: sandbox)

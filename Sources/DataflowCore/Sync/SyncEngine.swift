@@ -48,14 +48,19 @@ public final class SyncEngine: @unchecked Sendable {
         downloads = DownloadFolder(project: project)
     }
 
-    /// Which datasets a run covers; unknown names are a usage error.
+    /// Which datasets a run covers, each once however often it is named; unknown names are a
+    /// usage error.
     public func select(_ names: [String]) throws -> [DatasetConfig] {
         if names.isEmpty { return project.datasets }
-        return try names.map { name in
+        // A dataset named twice is walked once: two walks of one table at once repeated every
+        // request, judged each other's passes (one saw the other's tombstones) and wrote its
+        // metrics series twice, which node_exporter refuses.
+        var seen = Set<String>()
+        return try names.compactMap { name in
             guard let d = project.dataset(named: name) else {
                 throw ConfigError(project.unknownDatasetMessage(name), file: "Mappings/datasets")
             }
-            return d
+            return seen.insert(d.name).inserted ? d : nil
         }
     }
 
