@@ -291,5 +291,8 @@ struct ConcurrencyTests {
         let traffic = try Self.traffic(sandbox)
         #expect((traffic["north"]?["peak_in_flight"] ?? 0) >= 2, "\(traffic)")
         #expect((traffic["west"]?["peak_in_flight"] ?? 0) >= 2, "\(traffic)")
+        // The token requests carried the source's `headers:` too (they were counted under the
+        // sandbox's default labels, `gateway` and `oauth`, without them).
+        #expect(traffic["gateway"] == nil && traffic["oauth"] == nil, "\(traffic)")
     }
 }

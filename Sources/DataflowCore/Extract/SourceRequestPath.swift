@@ -170,11 +170,16 @@ public final class SourceRequestPath: HTTPTransport {
     private struct LastResponse: Error { var response: HTTPResponse }
 
     /// Token and other auxiliary requests of the authenticators: sent with the headers and body
-    /// they carry (no further signing), same rules for redirects and hosts, retried on faults,
-    /// 429 and 5xx; any other status is returned for the caller to judge.
+    /// they carry and the source's `headers:` (every request of the source carries those; a
+    /// gateway that wants `X-Region` or its API-gateway key on every call refused a sign-in
+    /// without them), no further signing, same rules for redirects and hosts (a `follow_hosts:`
+    /// hop gets none of them), retried on faults, 429 and 5xx; any other status is returned for
+    /// the caller to judge.
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
         let (base, query) = URLResolver.split(request.url)
-        let start = Start(base: base, query: query, method: request.method, body: request.body, headers: request.headers,
+        let named = Set(request.headers.map { $0.name.lowercased() })
+        let headers = request.headers + source.headers.filter { !named.contains($0.0.lowercased()) }.map { HTTPHeader(name: $0.0, value: $0.1) }
+        let start = Start(base: base, query: query, method: request.method, body: request.body, headers: headers,
                           bodyFile: request.bodyFile, maxBodyBytes: request.maxBodyBytes)
         var sent = 0
         do {
