@@ -152,6 +152,9 @@ struct OperationsTests {
         let after = try StatusReport.load(db: fixed.db, warehouse: "w", limit: 1, lockHeld: false, redactor: Redactor())
         #expect(after.runs.map(\.status) == ["interrupted"] && after.runs[0].datasets.map(\.status) == ["interrupted"])
         #expect(after.runs[0].seconds == nil)
+        // Counted as interrupted, not failed (the totals line said "1 failed" under a table of "interrupted").
+        #expect(after.runs[0].totals.interrupted == 1 && after.runs[0].totals.failed == 0)
+        #expect(after.table().contains(", 1 interrupted\n") && !after.table().contains(" failed\n"), "\(after.table())")
         #expect(try StatusReport.load(db: fixed.db, warehouse: "w", limit: 1, lockHeld: true, redactor: Redactor()).runs.map(\.status) == ["running"])
 
         let cli = try Command.run(Binaries.dataflow, ["status", "--format", "json", "--limit", "2", "--project", fixed.root.path], in: fixed.root)

@@ -49,13 +49,15 @@ public struct StatusReport: Sendable, Encodable {
     /// Counts summed over a run's datasets.
     public struct Totals: Sendable, Encodable, Equatable {
         public var fetched = 0, inserted = 0, updated = 0, unchanged = 0, deleted = 0, rejected = 0, pages = 0, requests = 0
-        public var failed = 0
+        /// Datasets that failed, and datasets a killed run left unfinished (they were counted as
+        /// failed, which a run with none failed contradicted).
+        public var failed = 0, interrupted = 0
 
         init(_ runs: [DatasetRun]) {
             for d in runs {
                 fetched += d.fetched; inserted += d.inserted; updated += d.updated; unchanged += d.unchanged
                 deleted += d.deleted; rejected += d.rejected; pages += d.pages; requests += d.requests
-                if d.status != "ok" && d.status != "running" { failed += 1 }
+                if d.status == "interrupted" { interrupted += 1 } else if d.status != "ok" && d.status != "running" { failed += 1 }
             }
         }
     }
@@ -152,7 +154,7 @@ public struct StatusReport: Sendable, Encodable {
             for d in run.datasets { if let error = d.error { out += Self.wrapped("\(d.dataset) error: " + Redactor.escapingControls(error)) } }
             let t = run.totals
             out += "  total: \(t.fetched) fetched, \(t.inserted) inserted, \(t.updated) updated, \(t.unchanged) unchanged, \(t.deleted) deleted, \(t.rejected) rejected, \(t.pages) pages"
-            out += t.failed > 0 ? ", \(t.failed) failed\n\n" : "\n\n"
+            out += (t.failed > 0 ? ", \(t.failed) failed" : "") + (t.interrupted > 0 ? ", \(t.interrupted) interrupted" : "") + "\n\n"
         }
         out += "Datasets now:\n"
         out += TextTable.render(headers: ["dataset", "rows", "deleted", "watermark", "last success", "last outcome", "open rejects", "unresolved matters", "unmapped fields"],
