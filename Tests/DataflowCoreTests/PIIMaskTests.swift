@@ -99,6 +99,11 @@ struct PIIMaskTests {
         let check = masking.reason(RejectReason(field: "id_no", rule: "citizen-id", value: "330782199001014238",
                                                 message: "SFZH: check character is 8, expected 9"))
         #expect(check.message == "SFZH: check character is 8, expected 9", "a message with no piece of the value stays as it was")
+        // A one- or two-character value is masked where it is quoted, never inside our own words.
+        let short = masking.reason(RejectReason(field: "id_no", rule: "citizen-id", value: "1", message: "SFZH: length 1, expected 18"))
+        #expect(short.value == "*" && short.message == "SFZH: length 1, expected 18", "\(short.message)")
+        let digit = masking.reason(RejectReason(field: "mobile", rule: "phone", value: "9", message: "SJ: '9' is not a mobile number (1[3-9] and 9 more digits)"))
+        #expect(digit.message == "SJ: '*' is not a mobile number (1[3-9] and 9 more digits)", "\(digit.message)")
         #expect(masking.key("330782199001014239") == "330782***********9")
         #expect(masking.value("稠城街道", column: "town") == "稠城街道")
 

@@ -128,7 +128,12 @@ public struct PIIMasking: Sendable {
         var out = reason
         let masked = PIIMask.mask(value, as: kind)
         out.value = masked
-        out.message = reason.message.replacingOccurrences(of: value, with: masked)
+        // A value of one or two characters is masked only where the message quotes it whole: found
+        // anywhere, it was our own words that were starred ("length 1, expected 18" became
+        // "length *, expected *8", which showed the value).
+        out.message = value.count < 3
+            ? reason.message.replacingOccurrences(of: "'\(value)'", with: "'\(masked)'")
+            : reason.message.replacingOccurrences(of: value, with: masked)
         if Self.quotesPiece(of: value, in: out.message, besides: masked) {
             let prefix = out.message.firstRange(of: ": ").map { String(out.message[..<$0.upperBound]) } ?? ""
             out.message = prefix + "fails \(reason.rule) (value masked: \(masked))"
