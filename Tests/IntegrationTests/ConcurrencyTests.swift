@@ -30,8 +30,8 @@ struct ConcurrencyTests {
     /// `sorted: false` walks them by page number, checked as one pass, with their pages fetched
     /// several at once (`PageFan`); `true` by cursor, one request at a time per dataset.
     static func county(_ sandbox: Sandbox, styles: [Style], perSource: Int, concurrency: Int = 4, sourceExtra: String = "",
-                       pageSize: Int = 100, sorted: Bool = true) throws -> (CountyProject, [String]) {
-        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [])
+                       pageSize: Int = 100, sorted: Bool = true, secret: String = "sandbox-secret") throws -> (CountyProject, [String]) {
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [], secret: secret)
         let template = try String(contentsOf: CountyProject.connectorFixtures.appendingPathComponent("datasets/licenses_auth_bcdsg.yml"), encoding: .utf8)
         var config = """
         version: 1
@@ -268,6 +268,24 @@ struct ConcurrencyTests {
         // would have sent its own first request to learn of the quota. Plus the token request(s).
         let north = try Self.traffic(sandbox)["north"] ?? [:]
         #expect((north["requests"] ?? 99) <= 12 + 4 + 2, "\(north)")
+    }
+
+    /// A wrong secret: the gateway refuses the sign-in once, and no other worker or dataset of
+    /// the source asks again in that run (each dataset asked for its own token before: a gateway
+    /// that locks an account after a few failed sign-ins would have locked the county out).
+    @Test func aRefusedSignInIsNotTriedAgainByTheSourcesOtherDatasets() throws {
+        let sandbox = try Sandbox(rows: 50, caseRows: 10)
+        let (project, names) = try Self.county(sandbox, styles: [.zjIRS, .oauth2], perSource: 4, secret: "wrong-secret-5e1d")
+        let result = try project.dataflow("sync", "--jobs", "8", "--log-format", "json")
+        #expect(result.status == 1, "\(result.output)")
+        let ends = result.stderr.split(separator: "\n").filter { $0.contains("\"event\":\"dataset_end\"") }
+        #expect(ends.count == names.count && ends.allSatisfy { $0.contains("\"status\":\"failed\"") }, "\(result.stderr)")
+        #expect(result.stderr.contains("not tried again before the next run"), "\(result.stderr)")
+        #expect(!result.output.contains("wrong-secret-5e1d"))
+        let traffic = try Self.traffic(sandbox)
+        // One sign-in per source; nothing else was sent.
+        #expect(traffic["north"]?["requests"] == 1 && traffic["west"]?["requests"] == 1, "\(traffic)")
+        #expect((try sandbox.stats()["data_requests"] ?? -1) == 0)
     }
 
     @Test func tokensAreFetchedAndRenewedOnceForAllWorkersOfASource() throws {

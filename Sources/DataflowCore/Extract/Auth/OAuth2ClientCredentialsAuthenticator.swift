@@ -89,7 +89,8 @@ public final class OAuth2ClientCredentialsAuthenticator: Authenticator {
         tokenRequests += 1
         guard response.status == 200 else {
             throw GatewayError(source: source, path: config.tokenURL, code: nil,
-                               message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body, redactor: redactor))")
+                               message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body, redactor: redactor))",
+                               signInRefused: GatewayError.refusesSignIn(status: response.status))
         }
         let body: JSONValue
         do { body = try JSONParser.parse(response.body) } catch {

@@ -17,6 +17,11 @@ public final class SharedAuthenticator: @unchecked Sendable {
     private let lock = NSLock()
     /// Bumped by every renewal and invalidation (guarded by `lock`).
     private var generation = 0
+    /// The gateway refused the source's credentials in this run (guarded by `lock`): every later
+    /// worker fails with it at once instead of signing in again — with a wrong secret each
+    /// dataset asked for its own token, and a gateway that locks an account after a few failed
+    /// sign-ins would have locked the county out.
+    private var refusal: GatewayError?
 
     public init(_ base: Authenticator) { self.base = base }
 
@@ -26,7 +31,7 @@ public final class SharedAuthenticator: @unchecked Sendable {
     fileprivate func authorize(_ request: inout OutgoingRequest) throws -> Int {
         lock.lock()
         defer { lock.unlock() }
-        try base.authorize(&request)
+        try signingIn { try base.authorize(&request) }
         return generation
     }
 
@@ -34,8 +39,21 @@ public final class SharedAuthenticator: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard generation == signedWith else { return }
-        try base.refresh()
+        try signingIn { try base.refresh() }
         generation += 1
+    }
+
+    /// Runs `body` (which may sign in) unless a sign-in was refused already; remembers a refusal.
+    /// Called with `lock` held.
+    private func signingIn(_ body: () throws -> Void) throws {
+        if var refused = refusal {
+            refused.message += " (the gateway refused this source's sign-in earlier in this run; not tried again before the next run)"
+            throw refused
+        }
+        do { try body() } catch let error as GatewayError where error.signInRefused {
+            refusal = error
+            throw error
+        }
     }
 
     fileprivate func invalidate(signedWith: Int) {

@@ -140,7 +140,8 @@ public final class ZJIRSAuthenticator: Authenticator {
         let response = try transport.send(HTTPRequest(url: baseURL + path + "?" + QueryString.build(query)))
         tokenRequests += 1
         guard response.status == 200 else {
-            throw GatewayError(source: source, path: path, code: nil, message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body, redactor: redactor))")
+            throw GatewayError(source: source, path: path, code: nil, message: "token request answered HTTP \(response.status): \(ResponseText.snippet(response.body, redactor: redactor))",
+                               signInRefused: GatewayError.refusesSignIn(status: response.status))
         }
         let body: JSONValue
         do { body = try JSONParser.parse(response.body) } catch {
@@ -148,7 +149,7 @@ public final class ZJIRSAuthenticator: Authenticator {
         }
         let code = body["code"]?.text ?? "(missing)"
         guard code == "00" || code == "0" else {
-            throw GatewayError(source: source, path: path, code: code, message: body["msg"]?.text ?? "(no message)")
+            throw GatewayError(source: source, path: path, code: code, message: body["msg"]?.text ?? "(no message)", signInRefused: true)
         }
         guard let datas = body.value(at: ["datas"]), let secretText = datas["requestSecret"]?.text, !secretText.isEmpty else {
             throw GatewayError(source: source, path: path, code: code, message: "token response has no datas.requestSecret")
