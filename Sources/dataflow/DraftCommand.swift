@@ -107,7 +107,7 @@ struct DraftCommand: ParsableCommand {
                 summary += "  \(result.checks.count) line(s) need a human (marked CHECK):\n"
                 for line in result.checks { summary += "    \(line.dropFirst(2))\n" }
             }
-            Console.stderr(summary)
+            Console.info(summary)
         }
     }
 }

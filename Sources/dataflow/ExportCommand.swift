@@ -145,13 +145,13 @@ struct ExportCommand: ParsableCommand {
         do {
             let reader = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
             let result = try TableExporter(db: reader, dataset: ds).run(to: fd, options: options)
-            if let logError = result.logError { Console.stderr("warning: \(logError)\n") }
+            if let logError = result.logError { Console.error("warning: \(logError)") }
             if let output, let file {
                 try file.commit()
-                if !global.quiet { Console.stderr("exported \(result.rows) \(changesSince == nil ? "rows" : "changes") of \(dataset) to \(output)\n") }
+                if !global.quiet { Console.info("exported \(result.rows) \(changesSince == nil ? "rows" : "changes") of \(dataset) to \(output)\n") }
             }
             if let since = changesSince, !global.quiet {
-                Console.stderr("last change seq: \(result.lastSeq ?? since) (next: --changes-since \(result.lastSeq ?? since))\n")
+                Console.info("last change seq: \(result.lastSeq ?? since) (next: --changes-since \(result.lastSeq ?? since))\n")
             }
         } catch let error as TableExporter.UsageError {
             file?.discard()

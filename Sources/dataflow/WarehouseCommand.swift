@@ -63,7 +63,7 @@ struct WarehouseCopyCommand: ParsableCommand {
         }
         do {
             let counts = try WarehouseCopier(project: project).copy(from: path, to: location) { count in
-                if !global.quiet { Console.stderr("copied \(count.rows) rows of \(count.table)\n") }
+                if !global.quiet { Console.info("copied \(count.rows) rows of \(count.table)\n") }
             }
             let total = counts.reduce(0) { $0 + $1.rows }
             if !global.quiet { Console.out("copied \(counts.count) tables, \(total) rows into \(location)\n") }

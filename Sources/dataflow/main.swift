@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 
 // Usage errors exit 2 (the documented code for bad configuration or usage), not ArgumentParser's 64.
+Console.useJSON(ifAskedIn: Array(CommandLine.arguments.dropFirst()))
 do {
     var command = try DataflowCommand.parseAsRoot()
     try command.run()
@@ -14,6 +15,11 @@ do {
         if !message.isEmpty { print(message) }
         exit(0)
     }
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-    exit(exitCode == .validationFailure || exitCode.rawValue == 64 ? ExitCodes.badConfig : exitCode.rawValue)
+    let code = exitCode == .validationFailure || exitCode.rawValue == 64 ? ExitCodes.badConfig : exitCode.rawValue
+    if Console.usesJSON {
+        Console.usageError(DataflowCommand.message(for: error), exitCode: code)
+    } else {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+    exit(code)
 }

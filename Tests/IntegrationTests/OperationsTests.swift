@@ -165,4 +165,37 @@ struct OperationsTests {
         #expect(runs[1].value(at: ["totals", "failed"]) == .number("2"))
         #expect(json["schemaVersion"] == .number("1"))
     }
+
+    /// `--log-format json` promised stderr with JSON objects only, but only `sync` kept it: export's
+    /// `exported 27 rows …` and `last change seq`, every other command's errors and warnings, and
+    /// ArgumentParser's usage errors were plain text.
+    @Test func everyCommandsStderrIsJSONLinesUnderLogFormatJSON() throws {
+        let sandbox = try Sandbox(rows: 20, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let out = project.root.appendingPathComponent("licences.csv").path
+        let runs: [([String], Int32, String)] = [
+            (["export", "market_licenses", "-o", out], 0, "exported "),
+            (["export", "market_licenses", "--changes-since", "0", "-o", out], 0, "last change seq: "),
+            (["export", "market_licence"], 2, "did you mean 'market_licenses'"),
+            (["export", "market_licenses", "--columns", "nope"], 2, "unknown column 'nope'"),
+            (["status", "--limit", "0"], 2, "--limit must be at least 1"),
+            (["rejects", "--no-such-flag"], 2, "Unknown option '--no-such-flag'"),
+            (["catalog", "-o", project.root.path], 2, "that names a folder"),
+        ]
+        for (arguments, status, says) in runs {
+            let result = try project.dataflow(arguments + ["--log-format", "json"])
+            #expect(result.status == status, "\(arguments): \(result.output)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(!lines.isEmpty, "\(arguments): nothing on stderr")
+            for line in lines {
+                let event = try? JSONParser.parse(Array(line.utf8))
+                #expect(event?["event"]?.text != nil && event?["ts"]?.text != nil, "\(arguments): not a JSON event: \(line)")
+            }
+            #expect(result.stderr.contains(says), "\(arguments): \(result.stderr)")
+        }
+        // The text log is as before.
+        let text = try project.dataflow("export", "market_licence")
+        #expect(text.status == 2 && text.stderr.hasPrefix("dataflow: unknown dataset 'market_licence'"), "\(text.stderr)")
+    }
 }
