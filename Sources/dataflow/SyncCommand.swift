@@ -34,6 +34,7 @@ struct SyncCommand: ParsableCommand {
           dataflow sync --retry-rejects service_cases   # after a mapping fix: replay open rejects first
           dataflow sync --reconcile market_licenses     # full key-set pass: tombstone keys gone upstream
           dataflow sync --allow-mass-delete market_licenses   # let one pass tombstone more than max_tombstones
+          dataflow sync --rekey service_cases           # after changing key: load the dataset afresh under it
           dataflow sync --jobs 1                        # one dataset at a time
 
         --retry-rejects replays each dataset's open rejects through the current mapping before the \
@@ -46,6 +47,10 @@ struct SyncCommand: ParsableCommand {
         origin — and only up to max_tombstones (default 10 % of the live rows). A pass over that \
         limit tombstones nothing and fails the dataset; --allow-mass-delete DATASET lets it through \
         once (docs/sync.md).
+
+        A dataset whose key: changed since its rows were stored is not synced (every record would be \
+        stored again beside its old row); --rekey DATASET loads it afresh under the new key: its rows \
+        are replaced, with a D in the change feed for each old key and an I for each new one.
 
         The warehouse is `warehouse:` in dataflow.yml: an SQLite file (a file lock guards the run) or \
         a PostgreSQL schema (`warehouse: postgres://user@host:5432/db`, `schema: county_330782`; an \
@@ -90,6 +95,10 @@ struct SyncCommand: ParsableCommand {
             help: ArgumentHelp("Let DATASET tombstone more than its max_tombstones in this run (repeatable).", valueName: "dataset"))
     var allowMassDelete: [String] = []
 
+    @Option(name: .customLong("rekey"),
+            help: ArgumentHelp("Load DATASET afresh under its (changed) key: its rows are replaced (repeatable).", valueName: "dataset"))
+    var rekey: [String] = []
+
     func run() throws {
         // Checked here, not in `validate()`: a usage error is an event like any other in the
         // JSON log (ArgumentParser would print it as text).
@@ -129,10 +138,11 @@ struct SyncCommand: ParsableCommand {
             engine.jobs = jobs
             _ = try engine.select(datasets)
             if !allowMassDelete.isEmpty { _ = try engine.select(allowMassDelete) }
+            if !rekey.isEmpty { _ = try engine.select(rekey) }
             let options = (retryRejects ? ["--retry-rejects"] : []) + (reconcile ? ["--reconcile"] : [])
-                + allowMassDelete.flatMap { ["--allow-mass-delete", $0] } + datasets
+                + allowMassDelete.flatMap { ["--allow-mass-delete", $0] } + rekey.flatMap { ["--rekey", $0] } + datasets
             summary = try engine.run(datasets: datasets, options: options.joined(separator: " "),
-                                     retryRejects: retryRejects, reconcile: reconcile, allowMassDelete: allowMassDelete)
+                                     retryRejects: retryRejects, reconcile: reconcile, allowMassDelete: allowMassDelete, rekey: rekey)
         } catch let error as ConfigError {
             throw fail(error.description, event: "config_error", exitCode: ExitCodes.badConfig, redactor: redactor)
         } catch {

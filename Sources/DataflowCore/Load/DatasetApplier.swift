@@ -149,7 +149,8 @@ final class DatasetApplier {
             try dialect.execute("""
                 INSERT INTO _dataflow_rejects (dataset, key, record, record_hash, reasons, first_run_id, last_run_id, first_seen, last_seen)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (dataset, record_hash) DO UPDATE SET last_run_id = excluded.last_run_id, last_seen = excluded.last_seen, reasons = excluded.reasons
+                ON CONFLICT (dataset, record_hash) DO UPDATE SET last_run_id = excluded.last_run_id, last_seen = excluded.last_seen, reasons = excluded.reasons,
+                    key = excluded.key, resolved_at = NULL, resolved_run_id = NULL
                 """, [datasetName, r.key.map(CellValue.text) ?? .null, .text(record), .text(recordHash), .text(r.reasonsJSON), run, run, nowText, nowText])
             counts.rejected += 1
             if let k = r.key { openRejectKeys.insert(k) }
@@ -235,5 +236,31 @@ final class DatasetApplier {
                             [n, n, .text(now), datasetName])
         try dialect.execute("UPDATE _dataflow_run_datasets SET deleted = deleted + ? WHERE run_id = ? AND dataset = ?", [n, run, datasetName])
         return unseen.count
+    }
+
+    /// `sync --rekey` (`Warehouse.forgetRows`): a `D` in the change log for every live row under
+    /// its old key, then the table, its per-matter counts and the dataset's watermark and counters
+    /// emptied, and its open rejects resolved (a record still bad is quarantined again when the
+    /// walk reads it). Returns how many live rows there were.
+    func forgetAll(runID: Int64, now: String) throws -> Int {
+        var live: [ChangeEntry] = []
+        try dialect.forEachRow("SELECT _key, _hash FROM \(table) WHERE _deleted = 0 ORDER BY _key", []) { row in
+            live.append(ChangeEntry(key: row.text(0) ?? "", op: "D", hash: row.text(1) ?? ""))
+        }
+        let datasetName = CellValue.text(dataset.name)
+        try dialect.insertChanges(runID: runID, dataset: dataset.name, at: now, live)
+        try dialect.execute("DELETE FROM \(table)", [])
+        try dialect.execute("DELETE FROM _dataflow_dataset_matters WHERE dataset = ?", [datasetName])
+        try dialect.execute("""
+            UPDATE _dataflow_state SET watermark = NULL, watermark_text = NULL, pass_max = NULL, rows = 0, deleted_rows = 0, updated_at = ?
+            WHERE dataset = ?
+            """, [.text(now), datasetName])
+        try dialect.execute("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE dataset = ? AND resolved_at IS NULL",
+                            [.text(now), .integer(runID), datasetName])
+        try dialect.execute("UPDATE _dataflow_run_datasets SET deleted = deleted + ? WHERE run_id = ? AND dataset = ?",
+                            [.integer(Int64(live.count)), .integer(runID), datasetName])
+        openRejectKeys = []
+        expectNew = true
+        return live.count
     }
 }

@@ -267,6 +267,14 @@ public final class SQLWarehouse: Warehouse {
         return try dialect.transaction { try table.tombstoneUnseen(runID: runID, now: Timestamp.now()) }
     }
 
+    @discardableResult
+    public func forgetRows(dataset: DatasetConfig, runID: Int64) throws -> Int {
+        try commitPending()
+        try refuseIfLost(dataset.name)
+        let table = try applier(dataset.name)
+        return try dialect.transaction { try table.forgetAll(runID: runID, now: Timestamp.now()) }
+    }
+
     public func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) {
         try commitPending()
         return try SeenKeys.rejects(in: dialect, dataset: dataset, runID: runID)

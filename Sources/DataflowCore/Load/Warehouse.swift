@@ -105,6 +105,11 @@ public protocol Warehouse: WarehouseReader, RejectStore {
     /// Distinct quarantined records `runID` met in `dataset`: new ones and ones seen before
     /// (`SeenKeys.rejects`).
     func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int)
+    /// `sync --rekey`: forgets the rows `dataset` stored under its old key — a change-log `D` for
+    /// each live one, the table emptied, its per-matter counts, watermark and counters reset, its
+    /// open rejects resolved — so the run loads it afresh; returns how many live rows it had.
+    @discardableResult
+    func forgetRows(dataset: DatasetConfig, runID: Int64) throws -> Int
     /// A value of the warehouse's own `_dataflow_meta` table (e.g. when a dataset was last reconciled).
     func metaValue(_ name: String) throws -> String?
     /// Sets a `_dataflow_meta` value.

@@ -34,6 +34,8 @@ final class SerialWarehouse: Warehouse, @unchecked Sendable {
     }
     @discardableResult
     func tombstoneUnseen(dataset: DatasetConfig, runID: Int64) throws -> Int { try exclusively { try $0.tombstoneUnseen(dataset: dataset, runID: runID) } }
+    @discardableResult
+    func forgetRows(dataset: DatasetConfig, runID: Int64) throws -> Int { try exclusively { try $0.forgetRows(dataset: dataset, runID: runID) } }
     func keysSeen(dataset: DatasetConfig, runID: Int64) throws -> Int { try exclusively { try $0.keysSeen(dataset: dataset, runID: runID) } }
     func unseenLiveCount(dataset: DatasetConfig, runID: Int64) throws -> Int { try exclusively { try $0.unseenLiveCount(dataset: dataset, runID: runID) } }
     func rejectTally(dataset: String, runID: Int64) throws -> (new: Int, seenAgain: Int) { try exclusively { try $0.rejectTally(dataset: dataset, runID: runID) } }

@@ -70,9 +70,10 @@ public final class SyncEngine: @unchecked Sendable {
     /// mapping (`RejectReplayer`); the warehouse must be a `RejectStore`. Datasets named in
     /// `allowMassDelete` may tombstone more than their `max_tombstones` in this run.
     public func run(datasets names: [String], options: String = "", retryRejects: Bool = false, reconcile: Bool = false,
-                    allowMassDelete: [String] = []) throws -> RunSummary {
+                    allowMassDelete: [String] = [], rekey: [String] = []) throws -> RunSummary {
         let datasets = try select(names)
         let massDeleteAllowed = allowMassDelete.isEmpty ? [] : Set(try select(allowMassDelete).map(\.name))
+        let rekeyed = rekey.isEmpty ? [] : Set(try select(rekey).map(\.name))
         // The caller holds the run lock: any download in the folder is a killed run's leftover.
         try downloads.prepare()
         try warehouse.loadDictionaries(project.dictionaries)
@@ -81,7 +82,7 @@ public final class SyncEngine: @unchecked Sendable {
         observer.runStarted(runID: runID, datasets: datasets.map(\.name))
         let summaries = walkAll(datasets) { dataset, scheduler in
             self.syncDataset(dataset, runID: runID, retryRejects: retryRejects, reconcile: reconcile,
-                             allowMassDelete: massDeleteAllowed.contains(dataset.name), scheduler: scheduler)
+                             allowMassDelete: massDeleteAllowed.contains(dataset.name), rekey: rekeyed.contains(dataset.name), scheduler: scheduler)
         }
         let summary = RunSummary(runID: runID, datasets: summaries)
         try warehouse.finishRun(runID: runID, status: summary.exitCode == 0 ? "ok" : "failed", exitCode: summary.exitCode)
@@ -124,6 +125,28 @@ public final class SyncEngine: @unchecked Sendable {
         return results.all.enumerated().map { index, summary in
             summary ?? DatasetSummary(dataset: datasets[index].name, status: "failed", error: "the dataset was not walked")
         }
+    }
+
+    /// The key a dataset's rows are stored under, as kept in `_dataflow_meta`: each key column
+    /// with the member it is read from (`case_id<-CASE_ID`), in key order.
+    static func keyDefinition(_ dataset: DatasetConfig) -> String {
+        dataset.key.map { column in column + "<-" + (dataset.fields.first { $0.column == column }?.from ?? column) }.joined(separator: ",")
+    }
+
+    static func keyMetaName(_ dataset: DatasetConfig) -> String { "key:" + dataset.name }
+
+    /// Throws `KeyChanged` when `dataset`'s rows were stored under another key than its mapping's
+    /// now: synced under the new key, every record would be stored again beside its old row
+    /// (`sync --rekey` loads it afresh instead). A key met for the first time (a new dataset, an
+    /// empty table, or a warehouse from before keys were kept) is recorded as the rows' key.
+    private func checkKey(_ dataset: DatasetConfig, state: DatasetState) throws {
+        let definition = Self.keyDefinition(dataset)
+        let stored = try warehouse.metaValue(Self.keyMetaName(dataset))
+        if stored == definition { return }
+        if let stored, state.rows + state.deletedRows > 0 {
+            throw KeyChanged(dataset: dataset.name, stored: stored, now: definition, rows: state.rows + state.deletedRows)
+        }
+        try warehouse.setMetaValue(Self.keyMetaName(dataset), definition)
     }
 
     /// What the workers of one source share (rate limit, authenticator, quota, kept clients).
@@ -181,13 +204,20 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     private func syncDataset(_ dataset: DatasetConfig, runID: Int64, retryRejects: Bool, reconcile: Bool = false,
-                             allowMassDelete: Bool = false, scheduler: DatasetScheduler) -> DatasetSummary {
+                             allowMassDelete: Bool = false, rekey: Bool = false, scheduler: DatasetScheduler) -> DatasetSummary {
         let started = Date()
         var summary = DatasetSummary(dataset: dataset.name, status: "ok")
         do {
             try warehouse.beginDataset(runID: runID, dataset: dataset.name)
-            let state = try warehouse.state(of: dataset.name)
+            var state = try warehouse.state(of: dataset.name)
             observer.datasetStarted(dataset.name, watermark: state.watermarkText)
+            if rekey {
+                summary.counts.deleted += try warehouse.forgetRows(dataset: dataset, runID: runID)
+                try warehouse.setMetaValue(Self.keyMetaName(dataset), Self.keyDefinition(dataset))
+                state = try warehouse.state(of: dataset.name)
+            } else {
+                try checkKey(dataset, state: state)
+            }
             if retryRejects {
                 let replay = try warehouse.exclusively { base in
                     try RejectReplayer(dataset: dataset, dictionaries: project.dictionaries).replay(store: base, runID: runID)
@@ -276,4 +306,24 @@ private final class ResultSlots: @unchecked Sendable {
 
     func set(_ index: Int, _ summary: DatasetSummary) { lock.withLock { slots[index] = summary } }
     var all: [DatasetSummary?] { lock.withLock { slots } }
+}
+
+/// A dataset's key is not the one its rows were stored under (`SyncEngine.keyChanged`).
+public struct KeyChanged: Error, CustomStringConvertible, Sendable {
+    public var dataset: String
+    /// The key definitions, `column<-member` joined by commas.
+    public var stored: String, now: String
+    public var rows: Int
+
+    public var description: String {
+        func shown(_ definition: String) -> String {
+            definition.split(separator: ",").map { part in
+                let pieces = part.components(separatedBy: "<-")
+                return pieces.count == 2 && pieces[0] != pieces[1] ? "\(pieces[0]) (from \(pieces[1]))" : pieces[0]
+            }.joined(separator: " + ")
+        }
+        return "\(dataset): its key is now \(shown(now)), but its \(rows) rows were stored under \(shown(stored)); synced like this, every record"
+            + " would be stored a second time beside its old row. Nothing was synced. Put the key back as it was, or load the dataset afresh under"
+            + " the new key with `dataflow sync --rekey \(dataset)` (its rows are replaced; the change feed gets a D for each old key and an I for each new one)"
+    }
 }

@@ -1,0 +1,69 @@
+import DataflowCore
+import Foundation
+import Testing
+
+/// A dataset's `key:` changed after its rows were stored. Before, the next sync stored every
+/// record a second time under its new key beside the old row, and the old `_key` values — clear
+/// citizen IDs when the old key was `applicant_id` — were exported unmasked, because masking
+/// follows the mapping's key of now. The sync now refuses that dataset, names both keys and the
+/// way out; `sync --rekey DATASET` loads it afresh under the new key (docs/sync.md, "Changing a key").
+@Suite("A changed key is refused, or the dataset loaded afresh with --rekey")
+struct KeyChangeTests {
+    @Test(arguments: Backend.allCases)
+    func aChangedKeyIsRefusedAndRekeyReplacesTheRowsWithAnExactFeed(_ backend: Backend) throws {
+        let sandbox = try Sandbox(rows: 30, caseRows: 120)
+        let project = try CountyProject(sandbox: sandbox, backend: backend)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let reader = try project.reader()
+        func count(_ sql: String) throws -> Int64 { try reader.scalarInt(sql, []) ?? -1 }
+        let live = try count("SELECT count(*) FROM service_cases WHERE _deleted = 0")
+        let rows = try count("SELECT count(*) FROM service_cases")
+        let seq = try count("SELECT max(seq) FROM _dataflow_changes")
+        #expect(live > 100)
+
+        let file = project.root.appendingPathComponent("Mappings/datasets/service_cases.yml")
+        let mapping = try String(contentsOf: file, encoding: .utf8)
+        try mapping.replacingOccurrences(of: "key: [case_id]", with: "key: [applicant_id]").write(to: file, atomically: true, encoding: .utf8)
+        let refused = try project.dataflow("sync")
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("service_cases: its key is now applicant_id (from SQRZJHM), but its \(rows) rows were stored under case_id (from CASE_ID)"),
+                "\(refused.output)")
+        #expect(refused.output.contains("dataflow sync --rekey service_cases"))
+        #expect(refused.output.contains("market_licenses: ok"), "the other datasets still sync: \(refused.output)")
+        #expect(try count("SELECT count(*) FROM service_cases") == rows, "nothing stored twice")
+        #expect(try count("SELECT count(*) FROM _dataflow_changes WHERE dataset = 'service_cases' AND seq > \(seq)") == 0)
+
+        let rekeyed = try project.dataflow("sync", "--rekey", "service_cases")
+        #expect(rekeyed.status == 0, "\(rekeyed.output)")
+        try TruthComparison.expectEqual(project, dataset: "service_cases")
+        #expect(try count("SELECT count(*) FROM service_cases WHERE _key LIKE 'YW%'") == 0, "no row left under the old key")
+        // The feed: a D for every old live key, an I for every new one, nothing else.
+        let newLive = try count("SELECT count(*) FROM service_cases WHERE _deleted = 0")
+        #expect(try count("SELECT count(*) FROM _dataflow_changes WHERE dataset = 'service_cases' AND seq > \(seq) AND op = 'D'") == live)
+        #expect(try count("SELECT count(*) FROM _dataflow_changes WHERE dataset = 'service_cases' AND seq > \(seq) AND op = 'I'") == newLive)
+        #expect(try count("SELECT count(*) FROM _dataflow_changes WHERE dataset = 'service_cases' AND seq > \(seq) AND op = 'U'") == 0)
+        #expect(try count("SELECT rows FROM _dataflow_state WHERE dataset = 'service_cases'") == newLive)
+        // The new key is personal data: a masked export shows no clear ID in _key.
+        let export = try project.dataflow("export", "service_cases", "--columns", "_key")
+        #expect(export.status == 0 && !export.stdout.contains(#/\d{17}[\dX]/#), "\(export.stdout.prefix(300))")
+
+        // From now on the new key is the rows' key: a plain sync goes on as usual.
+        let next = try project.dataflow("sync")
+        #expect(next.status == 0, "\(next.output)")
+        try TruthComparison.expectEqual(project, dataset: "service_cases")
+    }
+
+    /// A warehouse from before keys were kept has no record of them: the key of now is taken as
+    /// the rows' key, with no refusal.
+    @Test func aWarehouseWithoutARecordedKeyTakesTheMappingsKey() throws {
+        let sandbox = try Sandbox(rows: 30, caseRows: 20)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let db = try project.database()
+        #expect(try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = 'key:market_licenses'", []) == "uscc<-TYSHXYDM")
+        try db.exec("DELETE FROM _dataflow_meta WHERE name LIKE 'key:%'")
+        let again = try project.dataflow("sync")
+        #expect(again.status == 0, "\(again.output)")
+        #expect(try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = 'key:service_cases'", []) == "case_id<-CASE_ID")
+    }
+}
