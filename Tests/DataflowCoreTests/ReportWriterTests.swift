@@ -107,6 +107,7 @@ struct ReportWriterTests {
         // Scalar by scalar: a prepended mark (U+0600) joins the `<` after it into one Character.
         let (html, cell) = ("\u{0600}&lt;i&gt;\\u{1B}", "\u{0600}\\|a  b")
         #expect(CoverageHTMLRenderer.esc("\u{0600}<i>\u{1B}") == html)
+        #expect(CoverageHTMLRenderer.esc("两行\n摘要\t") == "两行\n摘要\t", "HTML's own white space stays as it is")
         #expect(CoverageMarkdownRenderer.cell("\u{0600}|a\r\nb") == cell)
     }
 

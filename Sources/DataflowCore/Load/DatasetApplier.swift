@@ -243,12 +243,13 @@ final class DatasetApplier {
     /// emptied, and its open rejects resolved (a record still bad is quarantined again when the
     /// walk reads it). Returns how many live rows there were.
     func forgetAll(runID: Int64, now: String) throws -> Int {
-        var live: [ChangeEntry] = []
-        try dialect.forEachRow("SELECT _key, _hash FROM \(table) WHERE _deleted = 0 ORDER BY _key", []) { row in
-            live.append(ChangeEntry(key: row.text(0) ?? "", op: "D", hash: row.text(1) ?? ""))
-        }
         let datasetName = CellValue.text(dataset.name)
-        try dialect.insertChanges(runID: runID, dataset: dataset.name, at: now, live)
+        let live = Int(try dialect.scalarInt("SELECT count(*) FROM \(table) WHERE _deleted = 0", []) ?? 0)
+        // In the database, not through memory: a table of millions of rows holds as many keys.
+        try dialect.execute("""
+            INSERT INTO _dataflow_changes (\(Self.changeColumns.joined(separator: ", ")))
+            SELECT ?, ?, _key, 'D', _hash, ? FROM \(table) WHERE _deleted = 0 ORDER BY _key
+            """, [.integer(runID), datasetName, .text(now)])
         try dialect.execute("DELETE FROM \(table)", [])
         try dialect.execute("DELETE FROM _dataflow_dataset_matters WHERE dataset = ?", [datasetName])
         try dialect.execute("""
@@ -258,9 +259,9 @@ final class DatasetApplier {
         try dialect.execute("UPDATE _dataflow_rejects SET resolved_at = ?, resolved_run_id = ? WHERE dataset = ? AND resolved_at IS NULL",
                             [.text(now), .integer(runID), datasetName])
         try dialect.execute("UPDATE _dataflow_run_datasets SET deleted = deleted + ? WHERE run_id = ? AND dataset = ?",
-                            [.integer(Int64(live.count)), .integer(runID), datasetName])
+                            [.integer(Int64(live)), .integer(runID), datasetName])
         openRejectKeys = []
         expectNew = true
-        return live.count
+        return live
     }
 }

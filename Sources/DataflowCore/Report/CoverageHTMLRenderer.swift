@@ -140,18 +140,21 @@ public enum CoverageHTMLRenderer {
     /// HTML-escapes text for element content and attribute values, scalar by scalar: a `<` after
     /// a prepended mark (U+0600 and its kind join the next character into one `Character`) was
     /// let through by a loop over `Character`s, and a gateway's matter code ran a script in the
-    /// report. Control characters are written as visible escapes (`\u{1B}`), as on the terminal.
+    /// report. Control characters other than HTML's own white space (tab, line feed, carriage
+    /// return) are written as visible escapes (`\u{1B}`), as on the terminal.
     static func esc(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
-        for scalar in Redactor.escapingControls(s).unicodeScalars {
+        for scalar in s.unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
+            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
+            default:
+                if Redactor.needsEscape(scalar) { out += Redactor.escapingControls(String(scalar)) } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out
