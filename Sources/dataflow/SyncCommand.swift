@@ -138,7 +138,13 @@ struct SyncCommand: ParsableCommand {
             engine.jobs = jobs
             _ = try engine.select(datasets)
             if !allowMassDelete.isEmpty { _ = try engine.select(allowMassDelete) }
-            if !rekey.isEmpty { _ = try engine.select(rekey) }
+            if !rekey.isEmpty {
+                // A dataset to reload that this run does not walk would be left as it is without a word.
+                let walked = Set(try engine.select(datasets).map(\.name))
+                for name in try engine.select(rekey).map(\.name) where !walked.contains(name) {
+                    throw ConfigError("--rekey \(name) names a dataset this run does not sync (add it to the datasets, or leave them all out)", at: nil)
+                }
+            }
             let options = (retryRejects ? ["--retry-rejects"] : []) + (reconcile ? ["--reconcile"] : [])
                 + allowMassDelete.flatMap { ["--allow-mass-delete", $0] } + rekey.flatMap { ["--rekey", $0] } + datasets
             summary = try engine.run(datasets: datasets, options: options.joined(separator: " "),

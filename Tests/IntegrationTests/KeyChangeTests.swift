@@ -33,6 +33,9 @@ struct KeyChangeTests {
         #expect(try count("SELECT count(*) FROM service_cases") == rows, "nothing stored twice")
         #expect(try count("SELECT count(*) FROM _dataflow_changes WHERE dataset = 'service_cases' AND seq > \(seq)") == 0)
 
+        // A dataset to reload must be one the run syncs: otherwise it would be left as it is without a word.
+        let elsewhere = try project.dataflow("sync", "market_licenses", "--rekey", "service_cases")
+        #expect(elsewhere.status == 2 && elsewhere.stderr.contains("--rekey service_cases names a dataset this run does not sync"), "\(elsewhere.output)")
         let rekeyed = try project.dataflow("sync", "--rekey", "service_cases")
         #expect(rekeyed.status == 0, "\(rekeyed.output)")
         try TruthComparison.expectEqual(project, dataset: "service_cases")
