@@ -50,7 +50,14 @@ struct RejectsCommand: ParsableCommand {
         }
         do {
             let warehouse = try WarehouseFactory.standard.open(project.warehouse, purpose: .read)
-            let masking = Dictionary(uniqueKeysWithValues: project.datasets.map { ($0.name, PIIMasking(dataset: $0)) })
+            var masking: [String: PIIMasking] = [:]
+            for dataset in project.datasets {
+                var m = PIIMasking(dataset: dataset)
+                // Rejects of before a `sync --rekey` keep the key they had: personal ones are masked too.
+                m.formerKeyWasPersonal = try warehouse.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?",
+                                                                  [.text(PIIMasking.keyWasPersonalMeta(dataset.name))]) == "1"
+                masking[dataset.name] = m
+            }
             let listing = try RejectListing(store: warehouse, dataset: dataset, includeResolved: all, masking: revealPII ? nil : masking)
             try warehouse.confirmReadWhole()
             if revealPII {

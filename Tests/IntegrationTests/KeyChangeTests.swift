@@ -69,4 +69,60 @@ struct KeyChangeTests {
         #expect(again.status == 0, "\(again.output)")
         #expect(try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = 'key:service_cases'", []) == "case_id<-CASE_ID")
     }
+
+    /// Found by a hunt: a `--rekey` emptied the table before the gateway answered (a wrong secret
+    /// left it empty, the new key recorded); after a rekey away from a personal key the change feed
+    /// and the quarantine still showed the old keys — clear citizen IDs — in masked views; and a
+    /// snapshot rekeyed to a key some records lack failed its own pass on the count of keyless
+    /// records of the pass under the old key.
+    @Test func aRekeyWaitsForTheGatewayAndFormerPersonalKeysStayMasked() throws {
+        let sandbox = try Sandbox(rows: 30, caseRows: 120)
+        let project = try CountyProject(sandbox: sandbox)
+        let file = project.root.appendingPathComponent("Mappings/datasets/service_cases.yml")
+        let mapping = try String(contentsOf: file, encoding: .utf8)
+        // A snapshot copy of the cases (no incremental block), to rekey to a key some records lack.
+        let incremental = try #require(mapping.firstRange(of: #/incremental:\n(  .*\n)+/#))
+        let snapshot = mapping.replacingCharacters(in: incremental, with: "").replacingOccurrences(of: "dataset: service_cases", with: "dataset: cases_snapshot")
+        let snapshotFile = project.root.appendingPathComponent("Mappings/datasets/cases_snapshot.yml")
+        try snapshot.write(to: snapshotFile, atomically: true, encoding: .utf8)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let db = try project.database()
+        let rows = try db.scalarInt("SELECT count(*) FROM service_cases", []) ?? -1
+
+        // A refused sign-in: nothing forgotten, the old key still the rows' key.
+        try mapping.replacingOccurrences(of: "key: [case_id]", with: "key: [applicant_id]").write(to: file, atomically: true, encoding: .utf8)
+        var wrong = project.environment
+        wrong["TEST_APP_SECRET"] = "wrong-secret-0b7e"
+        let refused = try Command.run(Binaries.dataflow, ["sync", "service_cases", "--rekey", "service_cases", "--project", project.root.path],
+                                      environment: wrong, in: project.root)
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM service_cases WHERE _key LIKE 'YW%'", []) == rows, "the rows are as they were")
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'", []) == 0)
+        #expect(try project.dataflow("sync", "service_cases").output.contains("dataflow sync --rekey service_cases"), "the key change is still pending")
+
+        // Rekeyed to the citizen ID, then back to the case number.
+        #expect(try project.dataflow("sync", "service_cases", "--rekey", "service_cases").status == 0)
+        try mapping.write(to: file, atomically: true, encoding: .utf8)
+        let back = try project.dataflow("sync", "service_cases", "--rekey", "service_cases")
+        #expect(back.status == 0, "\(back.output)")
+        try TruthComparison.expectEqual(project, dataset: "service_cases")
+        // The feed and the quarantine hold keys of both; masked views show no citizen ID in clear.
+        let formerKeys = try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE dataset = 'service_cases' AND key NOT LIKE 'YW%'", []) ?? 0
+        #expect(formerKeys > 100)
+        let citizenID = #/[1-9]\d{5}(19|20)\d{2}(0[1-9]|1[0-2])\d{5}[\dX]/#
+        for arguments in [["export", "service_cases", "--changes-since", "0", "--format", "ndjson"], ["rejects", "service_cases", "--all"],
+                          ["rejects", "service_cases", "--all", "--format", "json"]] {
+            let view = try project.dataflow(arguments)
+            #expect(view.status == 0, "\(arguments): \(view.output)")
+            let found = view.stdout.firstMatch(of: citizenID).map { String(view.stdout[$0.range]) }
+            #expect(found == nil, "\(arguments): \(found ?? "")")
+        }
+        // The case numbers of now stay readable in the table's own _key.
+        #expect(try project.dataflow("export", "service_cases", "--columns", "_key").stdout.contains("YW"))
+
+        // A snapshot rekeyed to a key some records lack: their count under the old key says nothing.
+        try snapshot.replacingOccurrences(of: "key: [case_id]", with: "key: [case_id, finished_on]").write(to: snapshotFile, atomically: true, encoding: .utf8)
+        let snapshotRekey = try project.dataflow("sync", "cases_snapshot", "--rekey", "cases_snapshot")
+        #expect(snapshotRekey.status == 0, "\(snapshotRekey.output)")
+    }
 }

@@ -239,9 +239,10 @@ final class DatasetApplier {
     }
 
     /// `sync --rekey` (`Warehouse.forgetRows`): a `D` in the change log for every live row under
-    /// its old key, then the table, its per-matter counts and the dataset's watermark and counters
-    /// emptied, and its open rejects resolved (a record still bad is quarantined again when the
-    /// walk reads it). Returns how many live rows there were.
+    /// its old key, then the table, its per-matter counts, unresolved matter codes, the dataset's
+    /// watermark and counters and its last pass's keyless count emptied, and its open rejects
+    /// resolved (a record still bad is quarantined again when the walk reads it). Returns how many
+    /// live rows there were.
     func forgetAll(runID: Int64, now: String) throws -> Int {
         let datasetName = CellValue.text(dataset.name)
         let live = Int(try dialect.scalarInt("SELECT count(*) FROM \(table) WHERE _deleted = 0", []) ?? 0)
@@ -252,6 +253,9 @@ final class DatasetApplier {
             """, [.integer(runID), datasetName, .text(now)])
         try dialect.execute("DELETE FROM \(table)", [])
         try dialect.execute("DELETE FROM _dataflow_dataset_matters WHERE dataset = ?", [datasetName])
+        try dialect.execute("DELETE FROM _dataflow_unresolved_matters WHERE dataset = ?", [datasetName])
+        // The pass before was under the old key: its count of keyless records says nothing now.
+        try dialect.execute("DELETE FROM _dataflow_meta WHERE name = ?", [.text("keyless_reads:" + dataset.name)])
         try dialect.execute("""
             UPDATE _dataflow_state SET watermark = NULL, watermark_text = NULL, pass_max = NULL, rows = 0, deleted_rows = 0, updated_at = ?
             WHERE dataset = ?

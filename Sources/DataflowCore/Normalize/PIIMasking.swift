@@ -62,6 +62,26 @@ public struct PIIMasking: Sendable {
     /// True when the stored `_key` contains personal data.
     public var keyIsPersonal: Bool { everything || keyKinds.contains { $0 != nil } }
 
+    /// An earlier key of the dataset held personal data (`_dataflow_meta`
+    /// `keyWasPersonalMeta(dataset)`, kept by the sync): the change feed and the quarantine may
+    /// still hold such keys after `sync --rekey`, whatever the key is now.
+    public var formerKeyWasPersonal = false
+
+    /// The `_dataflow_meta` name under which the sync notes that a dataset's key holds personal data.
+    public static func keyWasPersonalMeta(_ dataset: String) -> String { "key_was_personal:" + dataset }
+
+    /// A key from the change feed or the quarantine: stored under the key of now, or under an
+    /// earlier one. When an earlier key held personal data and the key of now does not (or has
+    /// another shape), each part is masked by the kind its shape shows, else generically.
+    public func pastKey(_ key: String) -> String {
+        guard formerKeyWasPersonal, !everything else { return self.key(key) }
+        let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+        if keyIsPersonalNow, parts.count == keyKinds.count { return self.key(key) }
+        return parts.map { part in PIIMask.mask(String(part), as: PIIText.kind(of: String(part)) ?? .generic) }.joined(separator: "\u{1F}")
+    }
+
+    private var keyIsPersonalNow: Bool { keyKinds.contains { $0 != nil } }
+
     /// A mapped column's value, masked when the column is personal data.
     public func value(_ text: String, column: String) -> String {
         columns[column].map { PIIMask.mask(text, as: $0) } ?? text

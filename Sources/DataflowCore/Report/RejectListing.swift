@@ -22,7 +22,7 @@ public struct RejectListing {
     /// even for a dataset with no personal field: members its mapping does not read are.
     static func masked(_ reject: StoredReject, by masking: PIIMasking) -> StoredReject {
         var out = reject
-        out.key = reject.key.map(masking.key)
+        out.key = reject.key.map(masking.pastKey)
         if let record = try? JSONParser.parse(Array(reject.record.utf8)) {
             out.record = masking.record(record).serialized()
         } else {

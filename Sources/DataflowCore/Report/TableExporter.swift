@@ -115,8 +115,11 @@ public struct TableExporter {
                 + " (the mapping has \(missing.count == 1 ? "it" : "them"), table \(dataset.name) does not): run `dataflow sync \(dataset.name)` first")
         }
 
-        let masking = PIIMasking(dataset: dataset)
+        var masking = PIIMasking(dataset: dataset)
         if !options.revealPII { try refuseClearDerivations(rowColumns: rowColumns, filters: options.filters, masking: masking) }
+        // The feed keeps the keys of before a `sync --rekey`: personal ones are masked too.
+        masking.formerKeyWasPersonal = try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?",
+                                                         [.text(PIIMasking.keyWasPersonalMeta(dataset.name))]) == "1"
         let boolColumns = Set(dataset.fields.filter { $0.type == .bool }.map(\.column)).union(["_deleted"])
         let headers = (feed ? Self.changeColumns : []) + rowColumns
         // What each output column hides: its field's kind; `_key` when a key column is personal.
@@ -124,6 +127,8 @@ public struct TableExporter {
         for (i, h) in headers.enumerated() {
             if options.revealPII {
                 maskers.append(nil)
+            } else if h == "_key" && feed && i < Self.changeColumns.count {
+                maskers.append(masking.keyIsPersonal || masking.formerKeyWasPersonal ? { masking.pastKey($0) } : nil)
             } else if h == "_key" {
                 maskers.append(masking.keyIsPersonal ? { masking.key($0) } : nil)
             } else if let kind = masking.columns[h], !(feed && i < Self.changeColumns.count) {

@@ -12,7 +12,13 @@ final class ExchangeWalker {
     let warehouse: Warehouse
     let runID: Int64
     let observer: SyncObserver
-    private let committer: PageCommitter
+    private var committer: PageCommitter
+
+    /// Runs once just before the first page is applied (`PageCommitter.beforeFirstCommit`).
+    var beforeFirstCommit: OnceAction? {
+        get { committer.beforeFirstCommit }
+        set { committer.beforeFirstCommit = newValue }
+    }
 
     init(dataset: DatasetConfig, exchange: ExchangeQueryConfig, database: WarehouseReader, project: ProjectConfig,
          warehouse: Warehouse, runID: Int64, observer: SyncObserver) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Maps one page of raw records and commits it, with the dataset's state, in one transaction —
 /// the one commit step of the page walker and the exchange walker.
 ///
@@ -13,6 +15,9 @@ struct PageCommitter {
     let runID: Int64
     let observer: SyncObserver
     let mapper: RecordMapper
+    /// Runs once, just before the walk's first page is applied (`sync --rekey` forgets the rows
+    /// stored under the old key there: only once the gateway has answered).
+    var beforeFirstCommit: OnceAction? = nil
 
     /// What one committed page tells the walk.
     struct Committed {
@@ -46,6 +51,7 @@ struct PageCommitter {
         var batch = PageBatch(runID: runID, dataset: dataset, rows: mapped.rows, rejects: mapped.rejects, unmappedFields: mapped.unmappedFields,
                               watermark: watermark(mapped), fetched: fetched, requests: requests, markSeen: markSeen)
         batch.nextInHand = nextInHand
+        try beforeFirstCommit?.run()
         let counts = try warehouse.apply(batch)
         summary.add(counts, fetched: fetched, requests: requests)
         observer.pageCommitted(dataset.name, page: pageNumber, fetched: fetched, counts: counts, total: total)
@@ -53,4 +59,26 @@ struct PageCommitter {
                          keylessRejects: mapped.rejects.compactMap { $0.key == nil ? $0.record.serialized().hashValue : nil },
                          fingerprint: mapped.fingerprint)
     }
+}
+
+/// An action that runs at most once, from whichever thread commits first (the walk's committing
+/// thread; the engine runs it after the walk when no page came), and keeps what it returned.
+final class OnceAction: @unchecked Sendable {
+    private let lock = NSLock()
+    private var body: (() throws -> Int)?
+    private var value = 0
+
+    init(_ body: @escaping () throws -> Int) { self.body = body }
+
+    /// Runs the action if it has not run; an action that throws stays to be run again.
+    func run() throws {
+        try lock.withLock {
+            guard let body else { return }
+            value = try body()
+            self.body = nil
+        }
+    }
+
+    /// What the action returned (0 before it ran).
+    var result: Int { lock.withLock { value } }
 }

@@ -23,7 +23,13 @@ final class PageWalker {
     let runID: Int64
     let observer: SyncObserver
     let template: RequestTemplate
-    private let committer: PageCommitter
+    private var committer: PageCommitter
+
+    /// Runs once just before the first page is applied (`PageCommitter.beforeFirstCommit`).
+    var beforeFirstCommit: OnceAction? {
+        get { committer.beforeFirstCommit }
+        set { committer.beforeFirstCommit = newValue }
+    }
     /// Mappers for a `PageFan`'s threads: a `RecordMapper` keeps state while it maps (member
     /// hints, its hasher), so each thread maps with one of its own.
     private let fanMappers: MapperPool

@@ -135,11 +135,21 @@ public final class SyncEngine: @unchecked Sendable {
 
     static func keyMetaName(_ dataset: DatasetConfig) -> String { "key:" + dataset.name }
 
+    /// Remembers, once, that the dataset's key holds personal data (`PIIMasking.keyWasPersonalMeta`):
+    /// after `--rekey` to a key that does not, the change feed and the quarantine still hold the old
+    /// keys, and a masked view masks them.
+    static func noteKeyPrivacy(_ dataset: DatasetConfig, in warehouse: Warehouse) throws {
+        guard PIIMasking(dataset: dataset).keyIsPersonal else { return }
+        let name = PIIMasking.keyWasPersonalMeta(dataset.name)
+        if try warehouse.metaValue(name) != "1" { try warehouse.setMetaValue(name, "1") }
+    }
+
     /// Throws `KeyChanged` when `dataset`'s rows were stored under another key than its mapping's
     /// now: synced under the new key, every record would be stored again beside its old row
     /// (`sync --rekey` loads it afresh instead). A key met for the first time (a new dataset, an
     /// empty table, or a warehouse from before keys were kept) is recorded as the rows' key.
     private func checkKey(_ dataset: DatasetConfig, state: DatasetState) throws {
+        try Self.noteKeyPrivacy(dataset, in: warehouse)
         let definition = Self.keyDefinition(dataset)
         let stored = try warehouse.metaValue(Self.keyMetaName(dataset))
         if stored == definition { return }
@@ -211,14 +221,23 @@ public final class SyncEngine: @unchecked Sendable {
             try warehouse.beginDataset(runID: runID, dataset: dataset.name)
             var state = try warehouse.state(of: dataset.name)
             observer.datasetStarted(dataset.name, watermark: state.watermarkText)
+            // `--rekey`: the walk starts afresh, and the rows stored under the old key are
+            // forgotten just before its first page is applied — once the gateway has answered: a
+            // refused sign-in or a gateway that is down leaves them as they were.
+            var forget: OnceAction?
             if rekey {
-                summary.counts.deleted += try warehouse.forgetRows(dataset: dataset, runID: runID)
-                try warehouse.setMetaValue(Self.keyMetaName(dataset), Self.keyDefinition(dataset))
-                state = try warehouse.state(of: dataset.name)
+                state = DatasetState(watermark: nil, watermarkText: nil, rows: 0, deletedRows: 0)
+                forget = OnceAction { [warehouse] in
+                    let forgotten = try warehouse.forgetRows(dataset: dataset, runID: runID)
+                    try warehouse.setMetaValue(Self.keyMetaName(dataset), Self.keyDefinition(dataset))
+                    try Self.noteKeyPrivacy(dataset, in: warehouse)
+                    return forgotten
+                }
             } else {
                 try checkKey(dataset, state: state)
             }
-            if retryRejects {
+            // Open rejects of a dataset loaded afresh are resolved with its rows, and read again.
+            if retryRejects && !rekey {
                 let replay = try warehouse.exclusively { base in
                     try RejectReplayer(dataset: dataset, dictionaries: project.dictionaries).replay(store: base, runID: runID)
                 }
@@ -230,8 +249,10 @@ public final class SyncEngine: @unchecked Sendable {
             }
             if let exchange = dataset.exchange, let location = project.source(named: dataset.source)?.sql {
                 let database = try self.exchange(for: dataset.source, at: location)
-                try ExchangeWalker(dataset: dataset, exchange: exchange, database: database, project: project,
-                                   warehouse: warehouse, runID: runID, observer: observer).walk(from: state, summary: &summary)
+                let walker = ExchangeWalker(dataset: dataset, exchange: exchange, database: database, project: project,
+                                            warehouse: warehouse, runID: runID, observer: observer)
+                walker.beforeFirstCommit = forget
+                try walker.walk(from: state, summary: &summary)
             } else {
                 let share = try share(for: dataset.source)
                 let client = try share.checkout(dataset: dataset.name)
@@ -248,8 +269,14 @@ public final class SyncEngine: @unchecked Sendable {
                 walker.allowMassDelete = allowMassDelete
                 walker.replayedRejects = (summary.replay?.replayed ?? 0) > 0
                 walker.lender = lender(share: share, dataset: dataset.name, scheduler: scheduler, sent: borrowedSent)
+                walker.beforeFirstCommit = forget
                 try walker.walk(from: state, summary: &summary)
                 if walker.reconcile { try warehouse.setMetaValue("reconciled:" + dataset.name, Timestamp.now()) }
+            }
+            if let forget {
+                // A walk that ended without a page (the gateway holds nothing now) forgets them here.
+                try forget.run()
+                summary.counts.deleted += forget.result
             }
         } catch {
             summary.status = "failed"
