@@ -51,6 +51,14 @@ struct ExtractComponentTests {
         #expect(step(&capped, count: 40, total: 80, maxCursor: 10))
         #expect(step(&capped, count: 40, total: 40, maxCursor: 20))
         #expect(!step(&capped, count: 3, total: 3, maxCursor: 20))
+        // A first page shorter than asked that reaches the total: the end for an incremental walk,
+        // confirmed by the next request when the pass tombstones (a reconcile: `confirmsFirstPage`).
+        var incremental = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: true)
+        #expect(!step(&incremental, count: 40, total: 40, maxCursor: 9))
+        var reconcile = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: true)
+        reconcile.confirmsFirstPage = true
+        #expect(step(&reconcile, count: 40, total: 40, maxCursor: 9))
+        #expect(!step(&reconcile, count: 2, total: 2, maxCursor: 9))
         // A page walk leaves the confirmation to its walker (PageWalker) and ends here.
         var byPage = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: false)
         #expect(!step(&byPage, count: 100, total: 100, maxCursor: nil))

@@ -129,6 +129,36 @@ struct HostileGatewayTests {
         #expect(honest.status == 0 && honest.output.contains("a complete pass of the key set"), "\(honest.output)")
     }
 
+    /// A gateway that caps its pages (40 of the 50 asked) and reports the records it sent as its
+    /// total (a common reading of `total`): the first page looked like a whole dataset of 40, the
+    /// pass was complete after one request, and 260 live rows were tombstoned (the mass-delete guard
+    /// stopped that one; a loss under 10 % went through, exit 0). The first page is now confirmed
+    /// like a full one (in a cursor walk, when the pass tombstones: a reconcile).
+    @Test(arguments: ["page", "offset", "cursor"])
+    func aCappedFirstPageReportedAsTheTotalIsConfirmedNotTakenForTheEnd(_ walk: String) throws {
+        let sandbox = try Sandbox(rows: 300)
+        let project: CountyProject
+        let table: String
+        if walk == "cursor" {
+            project = try CountyProject(sandbox: sandbox, connectorDatasets: [])
+            try Self.cursorDataset.write(to: project.root.appendingPathComponent("Mappings/datasets/licenses_by_cursor.yml"), atomically: true, encoding: .utf8)
+            table = "licenses_by_cursor"
+        } else {
+            project = try Self.project(sandbox, paging: walk)
+            table = "licenses_snapshot"
+        }
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let live = try Self.count(project, "SELECT count(*) FROM \(table) WHERE _deleted = 0")
+        try sandbox.control("POST", "/_control/config?max_page_size=40")
+        try sandbox.control("POST", "/_control/hostile?mode=short-total&total=40")
+        let capped = try project.dataflow(walk == "cursor" ? ["sync", "--reconcile", table] : ["sync"])
+        #expect(capped.status == 1, "\(walk): \(capped.output)")
+        #expect(capped.stderr.contains("more than the gateway's total of 40: the total is wrong"), "\(walk): \(capped.stderr)")
+        #expect(!capped.stderr.contains("mass-delete"), "\(capped.stderr)")
+        #expect(try Self.count(project, "SELECT count(*) FROM \(table) WHERE _deleted = 0") == live)
+        #expect(try Self.count(project, "SELECT count(*) FROM _dataflow_changes WHERE op = 'D'") == 0)
+    }
+
     @Test func aSnapshotPageWalkUnderChangeTombstonesNothingFalselyAndTheFeedHasNoFalseDeletes() throws {
         for paging in ["page", "next-url"] {
             let sandbox = try Sandbox(rows: 400)

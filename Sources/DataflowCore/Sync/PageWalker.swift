@@ -269,7 +269,9 @@ final class PageWalker {
             /// The lower cursor bound this page was requested under.
             var bound: Int?
         }
-        let producer = ThreadConfined(Producer(plan: PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true), client: client))
+        var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: true)
+        plan.confirmsFirstPage = reconcile
+        let producer = ThreadConfined(Producer(plan: plan, client: client))
         let request = dataset.request
         let walker = ThreadConfined(self)
         /// Fetches the plan's next page, running `work` while the gateway answers it; gives up
@@ -481,9 +483,11 @@ final class PageWalker {
             try note(page, records: count, committed: [committed], in: &ledger)
             if !plan.advance(count: count, total: totalDisproved ? nil : page.total, maxCursor: nil) {
                 if let total = page.total, !totalDisproved {
-                    // A full page: as many records as asked for, or as the largest page before it
-                    // (a gateway that caps its page size).
-                    if plan.readUnderBound == total, count >= p.size || (ledger.pages > 1 && count == plan.largestPage) {
+                    // A page that may be full: as many records as asked for, or as the largest page
+                    // before it (a gateway that caps its page size), or the first page, whatever it
+                    // holds — a gateway that caps its pages at 40 and reports the records it sent as
+                    // its total looks exactly like a dataset of 40 (it tombstoned the rest).
+                    if plan.readUnderBound == total, count >= p.size || count == plan.largestPage {
                         endClaimedByTotal = page.records
                         plan.passShortPage()
                         continue

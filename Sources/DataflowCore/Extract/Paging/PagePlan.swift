@@ -28,6 +28,10 @@ public struct PagePlan: Sendable, Equatable {
     public private(set) var largestPage = 0
     /// Set when a full-looking page came back shorter than asked: the gateway's real page cap.
     public private(set) var cappedAt: Int?
+    /// By cursor: a first page shorter than asked that reaches the total is confirmed like a full
+    /// one (a pass that tombstones must not take a gateway's page cap for the end). Off for an
+    /// incremental walk, which reads what follows on its next run anyway, and then costs nothing.
+    public var confirmsFirstPage = false
 
     public init(from: Int?, firstPage: Int, size: Int, byCursor: Bool) {
         self.from = from
@@ -50,7 +54,7 @@ public struct PagePlan: Sendable, Equatable {
         // unread (and, in a reconcile, their keys be tombstoned). The next request, under the
         // page's highest cursor, costs one request and shows what is left (docs/sync.md, "What
         // complete means"); a page walk confirms such an end in `PageWalker` instead.
-        let full = count >= size || (previousLargest > 0 && count >= previousLargest)
+        let full = count >= size || (count >= previousLargest && (previousLargest > 0 || confirmsFirstPage))
         let done = total.map { readUnderBound >= $0 && !(byCursor && full) } ?? (previousLargest > 0 ? count < previousLargest : false)
         if done { return false }
         if byCursor, let maxCursor, from == nil || maxCursor > from! {
