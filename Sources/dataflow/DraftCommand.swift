@@ -74,7 +74,9 @@ struct DraftCommand: ParsableCommand {
         }
         let result: DatasetDrafter.Result
         do {
-            result = try drafter.draft(dataset, options: .init(sample: sample, force: force, catalogue: resource))
+            // A dry run writes nothing, so it may draft a file that already has fields (the error
+            // for such a file suggests it; it was refused all the same).
+            result = try drafter.draft(dataset, options: .init(sample: sample, force: force || dryRun, catalogue: resource))
         } catch let error as DatasetDrafter.DraftError {
             Console.error(error.description)
             throw ExitCode(ExitCodes.badConfig)
