@@ -39,6 +39,10 @@ public final class PostgresConnection {
             throw PostgresError(message: "cannot connect to \(location): \(message)")
         }
         handle = conn
+        // Server notices go to the log, not raw to stderr (libpq's default printer).
+        PQsetNoticeProcessor(conn, { _, message in
+            if let message { WarehouseNotice.report(String(cString: message)) }
+        }, nil)
         try execute("SET client_min_messages = warning")
     }
 

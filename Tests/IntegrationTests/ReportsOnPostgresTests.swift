@@ -71,4 +71,25 @@ struct ReportsOnPostgresTests {
         guard case .array(let listed) = try JSONParser.parse(Array(rejects.stdout.utf8)) else { Issue.record("not a JSON list"); return }
         #expect(listed.count == Int(open))
     }
+
+    /// Found by a hunt: what the server says besides its answers — a warning as it shuts down, a
+    /// trigger's RAISE WARNING — went raw to stderr (libpq's default notice printer), a text line
+    /// among the JSON events of `--log-format json`.
+    @Test func aServerNoticeIsALogEventNotRawText() throws {
+        let sandbox = try Sandbox(rows: 20, caseRows: 10)
+        let project = try CountyProject(sandbox: sandbox, backend: .postgres)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let schema = Identifier.quoted(try #require(project.schema))
+        let pg = try PostgresConnection(location: TestPostgres.location(schema: "public"))
+        try pg.execute("""
+            CREATE FUNCTION \(schema).say_hello() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE WARNING 'a trigger says hello'; RETURN NEW; END $$;
+            CREATE TRIGGER say_hello BEFORE INSERT ON \(schema)._dataflow_runs FOR EACH ROW EXECUTE FUNCTION \(schema).say_hello();
+            """)
+        let run = try project.dataflow("sync", "--log-format", "json")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.stderr.contains("a trigger says hello"), "the notice is kept: \(run.stderr)")
+        for line in run.stderr.split(separator: "\n") {
+            #expect((try? JSONParser.parse(Array(line.utf8)))?["event"] != nil, "not a JSON event: \(line)")
+        }
+    }
 }

@@ -171,3 +171,14 @@ enum WarehouseFiles {
     }
 
 }
+
+/// What a warehouse server says besides its answers (PostgreSQL's notices and warnings: a server
+/// shutting down, a trigger's `RAISE WARNING`): a warning in dataflow's log — a JSON event with
+/// `--log-format json` — never raw text on stderr, which libpq writes them to by default.
+public enum WarehouseNotice {
+    public static func report(_ message: String) {
+        let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return }
+        WarehouseFiles.logger.warning("\(Redactor.escapingControls(text))")
+    }
+}
