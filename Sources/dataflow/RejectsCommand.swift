@@ -54,8 +54,7 @@ struct RejectsCommand: ParsableCommand {
             for dataset in project.datasets {
                 var m = PIIMasking(dataset: dataset)
                 // Rejects of before a `sync --rekey` keep the key they had: personal ones are masked too.
-                m.formerKeyWasPersonal = try warehouse.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?",
-                                                                  [.text(PIIMasking.keyWasPersonalMeta(dataset.name))]) == "1"
+                try m.readFormerKey(dataset: dataset.name, from: warehouse)
                 masking[dataset.name] = m
             }
             let listing = try RejectListing(store: warehouse, dataset: dataset, includeResolved: all, masking: revealPII ? nil : masking)

@@ -118,6 +118,20 @@ struct AuthenticatorTests {
         #expect(transport.urls.first?.contains("appkey=app") == true)
     }
 
+    /// A token answer with an error code refuses the sign-in (the source does not ask again this
+    /// run, `SharedAuthenticator`); one with no code at all (a maintenance page answered 200) does
+    /// not, and the next dataset tries again.
+    @Test func onlyACodeFromTheTokenEndpointRefusesTheSignIn() {
+        func refusal(_ body: String) -> Bool? {
+            let auth = ZJIRSAuthenticator(config: ZJIRSAuthConfig(appKey: "app", appSecret: Secret("s")), source: "p", baseURL: "http://127.0.0.1:1",
+                                          transport: ScriptedTransport([body]), redactor: Redactor(), clock: { 1_000 })
+            var r = OutgoingRequest(path: "/x")
+            do { try auth.authorize(&r); return nil } catch let error as GatewayError { return error.signInRefused } catch { return nil }
+        }
+        #expect(refusal(#"{"code":"14","msg":"签名错误"}"#) == true)
+        #expect(refusal(#"{"status":"maintenance"}"#) == false)
+    }
+
     @Test func oauth2CachesRenewsBeforeExpiryAndOnRefresh() throws {
         let transport = ScriptedTransport([
             #"{"access_token":"t1","expires_in":600}"#, #"{"access_token":"t2","expires_in":600}"#, #"{"access_token":"t3","expires_in":600}"#,

@@ -129,6 +129,22 @@ struct HostileGatewayTests {
         #expect(honest.status == 0 && honest.output.contains("a complete pass of the key set"), "\(honest.output)")
     }
 
+    /// A reconcile by cursor of a dataset that fits in one page — one record, or records that all
+    /// share one cursor value — confirms its first page: the empty page under the same bound that
+    /// ends it was counted as paging inside a run of one value, and every such reconcile failed
+    /// (found by a second read of the change that added the confirmation).
+    @Test(arguments: [1, 37])
+    func aReconcileOfADatasetThatFitsInOnePageIsComplete(_ rows: Int) throws {
+        let sandbox = try Sandbox(rows: rows)
+        let project = try CountyProject(sandbox: sandbox, connectorDatasets: [])
+        try Self.cursorDataset.write(to: project.root.appendingPathComponent("Mappings/datasets/licenses_by_cursor.yml"), atomically: true, encoding: .utf8)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let reconcile = try project.dataflow("sync", "--reconcile", "licenses_by_cursor")
+        #expect(reconcile.status == 0 && reconcile.output.contains("a complete pass of the key set"), "\(rows): \(reconcile.output)")
+        #expect(!reconcile.output.contains("at most"), "no page cap is claimed: \(reconcile.output)")
+        try TruthComparison.expectEqual(project, dataset: "licenses_by_cursor")
+    }
+
     /// A gateway that caps its pages (40 of the 50 asked) and reports the records it sent as its
     /// total (a common reading of `total`): the first page looked like a whole dataset of 40, the
     /// pass was complete after one request, and 260 live rows were tombstoned (the mass-delete guard

@@ -177,8 +177,10 @@ public final class SourceRequestPath: HTTPTransport {
     /// the caller to judge.
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
         let (base, query) = URLResolver.split(request.url)
+        // Only to the gateway itself: an OAuth `token_url` on an identity provider's host gets none.
         let named = Set(request.headers.map { $0.name.lowercased() })
-        let headers = request.headers + source.headers.filter { !named.contains($0.0.lowercased()) }.map { HTTPHeader(name: $0.0, value: $0.1) }
+        let toGateway = URLResolver.origin(of: request.url).lowercased() == URLResolver.origin(of: source.baseURL).lowercased()
+        let headers = request.headers + (toGateway ? source.headers : []).filter { !named.contains($0.0.lowercased()) }.map { HTTPHeader(name: $0.0, value: $0.1) }
         let start = Start(base: base, query: query, method: request.method, body: request.body, headers: headers,
                           bodyFile: request.bodyFile, maxBodyBytes: request.maxBodyBytes)
         var sent = 0

@@ -70,17 +70,24 @@ public struct PIIMasking: Sendable {
     /// The `_dataflow_meta` name under which the sync notes that a dataset's key holds personal data.
     public static func keyWasPersonalMeta(_ dataset: String) -> String { "key_was_personal:" + dataset }
 
-    /// A key from the change feed or the quarantine: stored under the key of now, or under an
-    /// earlier one. When an earlier key held personal data and the key of now does not (or has
-    /// another shape), each part is masked by the kind its shape shows, else generically.
+    /// A key that may have been stored under an earlier key of the dataset (the change feed, the
+    /// quarantine, or the table while a changed key waits for `sync --rekey`). When an earlier key
+    /// held personal data, every part is masked: by its kind in the key of now when it has one,
+    /// else by the kind its shape shows, else generically — an old citizen ID in a part whose
+    /// column is not personal now is masked all the same.
     public func pastKey(_ key: String) -> String {
         guard formerKeyWasPersonal, !everything else { return self.key(key) }
         let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false)
-        if keyIsPersonalNow, parts.count == keyKinds.count { return self.key(key) }
-        return parts.map { part in PIIMask.mask(String(part), as: PIIText.kind(of: String(part)) ?? .generic) }.joined(separator: "\u{1F}")
+        let kinds = parts.count == keyKinds.count ? keyKinds : Array(repeating: nil, count: parts.count)
+        return zip(parts, kinds).map { part, kind in
+            PIIMask.mask(String(part), as: kind ?? PIIText.kind(of: String(part)) ?? .generic)
+        }.joined(separator: "\u{1F}")
     }
 
-    private var keyIsPersonalNow: Bool { keyKinds.contains { $0 != nil } }
+    /// Reads `formerKeyWasPersonal` from the warehouse's `_dataflow_meta`.
+    public mutating func readFormerKey(dataset: String, from db: WarehouseReader) throws {
+        formerKeyWasPersonal = try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(Self.keyWasPersonalMeta(dataset))]) == "1"
+    }
 
     /// A mapped column's value, masked when the column is personal data.
     public func value(_ text: String, column: String) -> String {

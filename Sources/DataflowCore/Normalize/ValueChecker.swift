@@ -53,8 +53,9 @@ final class ValueChecker {
                 case nil: problem = "invalid pattern /\(pattern)/"
                 }
             case .range(let low, let high):
-                if let low, DecimalCompare.compare(value, low) == .orderedAscending { problem = "\(value) is below \(low)" }
-                else if let high, DecimalCompare.compare(value, high) == .orderedDescending { problem = "\(value) is above \(high)" }
+                // The value quoted, so a masked view masks it there and only there.
+                if let low, DecimalCompare.compare(value, low) == .orderedAscending { problem = "'\(value)' is below \(low)" }
+                else if let high, DecimalCompare.compare(value, high) == .orderedDescending { problem = "'\(value)' is above \(high)" }
                 else { problem = nil }
             case .oneOf(let values):
                 problem = values.contains(value) ? nil : "not one of: \(values.joined(separator: ", "))"

@@ -116,10 +116,14 @@ public struct TableExporter {
         }
 
         var masking = PIIMasking(dataset: dataset)
-        if !options.revealPII { try refuseClearDerivations(rowColumns: rowColumns, filters: options.filters, masking: masking) }
-        // The feed keeps the keys of before a `sync --rekey`: personal ones are masked too.
-        masking.formerKeyWasPersonal = try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?",
-                                                         [.text(PIIMasking.keyWasPersonalMeta(dataset.name))]) == "1"
+        // The feed keeps the keys of before a `sync --rekey`, and the table its rows while a changed
+        // key waits for one: when an earlier key held personal data, such keys are masked too.
+        try masking.readFormerKey(dataset: dataset.name, from: db)
+        let storedKey = try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(SyncEngine.keyMetaName(dataset))])
+        let keyPending = masking.formerKeyWasPersonal && storedKey != nil && storedKey != SyncEngine.keyDefinition(dataset)
+        if !options.revealPII {
+            try refuseClearDerivations(rowColumns: rowColumns, filters: options.filters, masking: masking, keyPending: keyPending)
+        }
         let boolColumns = Set(dataset.fields.filter { $0.type == .bool }.map(\.column)).union(["_deleted"])
         let headers = (feed ? Self.changeColumns : []) + rowColumns
         // What each output column hides: its field's kind; `_key` when a key column is personal.
@@ -129,6 +133,8 @@ public struct TableExporter {
                 maskers.append(nil)
             } else if h == "_key" && feed && i < Self.changeColumns.count {
                 maskers.append(masking.keyIsPersonal || masking.formerKeyWasPersonal ? { masking.pastKey($0) } : nil)
+            } else if h == "_key" && keyPending {
+                maskers.append({ masking.pastKey($0) })
             } else if h == "_key" {
                 maskers.append(masking.keyIsPersonal ? { masking.key($0) } : nil)
             } else if let kind = masking.columns[h], !(feed && i < Self.changeColumns.count) {
@@ -261,7 +267,12 @@ public struct TableExporter {
     /// usefully — even a few hex digits let a script test guessed names against it — so it is
     /// refused; a filter on a personal column (or on `_key`/`_hash` built from one) would say
     /// whether a guessed value is in the table, and repeated values test thousands at once.
-    func refuseClearDerivations(rowColumns: [String], filters: [Filter], masking: PIIMasking) throws {
+    func refuseClearDerivations(rowColumns: [String], filters: [Filter], masking: PIIMasking, keyPending: Bool = false) throws {
+        if keyPending, let filter = filters.first(where: { $0.column == "_key" }) {
+            throw UsageError(message: "--where \(filter.column)=…: the table's keys are still those of an earlier key that held personal data"
+                + " (its key changed; run `dataflow sync --rekey \(dataset.name)`): a masked export cannot filter on them."
+                + " Add --reveal-pii to filter on personal data (the clear view and its filter are logged in _dataflow_exports)")
+        }
         if rowColumns.contains("_hash") {
             let sources = personalSources(of: "_hash", masking: masking)
             if !sources.isEmpty {

@@ -324,16 +324,18 @@ final class PageWalker {
         while let fetched = try prefetcher.next() {
             let page = fetched.page
             pageNumber += 1
-            // A page under the same bound as the one before, after a full page: the records at that
-            // cursor value filled a whole page, and the walk went on by page number inside them.
-            // After a short page it is the gateway's total that sent the walk on (it said more
-            // records were left than the page held): records there mean the gateway left them
-            // out of the short page.
-            let sameBound = pageNumber > 1 && fetched.bound == bound
-            let afterFull = previousRecords >= p.size || (largestBefore > 0 && previousRecords >= largestBefore)
-            if sameBound, !afterFull, fetched.records > 0 { ledger.shortPageInside(number: pageNumber - 1, records: previousRecords) }
+            // A page with records under the same bound as the one before: the records at that
+            // cursor value filled the page before, and the walk went on by page number inside them
+            // (a first page shorter than asked may be the gateway's page cap: it counts as full).
+            // After a page shorter than one before it, it is the gateway's total that sent the walk
+            // on (it said more records were left than the page held): records there mean the
+            // gateway left them out of the short page. An empty page there ends the walk; it shows
+            // no run longer than a page.
+            let sameBound = pageNumber > 1 && fetched.bound == bound && fetched.records > 0
+            let afterShort = largestBefore > 0 && previousRecords < largestBefore
+            if sameBound, afterShort { ledger.shortPageInside(number: pageNumber - 1, records: previousRecords) }
             (previousRecords, largestBefore) = (fetched.records, max(largestBefore, previousRecords))
-            watch(fetched.mapped.rows, bound: fetched.bound, sameBound: sameBound && afterFull, &ties, &ledger, &summary)
+            watch(fetched.mapped.rows, bound: fetched.bound, sameBound: sameBound && !afterShort, &ties, &ledger, &summary)
             last = page
             if fetched.bound != bound { bound = fetched.bound; ledger.boundMoved() }
             if fetched.records == 0 {

@@ -149,7 +149,9 @@ public final class ZJIRSAuthenticator: Authenticator {
         }
         let code = body["code"]?.text ?? "(missing)"
         guard code == "00" || code == "0" else {
-            throw GatewayError(source: source, path: path, code: code, message: body["msg"]?.text ?? "(no message)", signInRefused: true)
+            // A code is the gateway refusing the sign-in; none at all (a maintenance page answered
+            // 200) is not, and is tried again by the next dataset.
+            throw GatewayError(source: source, path: path, code: code, message: body["msg"]?.text ?? "(no message)", signInRefused: body["code"] != nil)
         }
         guard let datas = body.value(at: ["datas"]), let secretText = datas["requestSecret"]?.text, !secretText.isEmpty else {
             throw GatewayError(source: source, path: path, code: code, message: "token response has no datas.requestSecret")

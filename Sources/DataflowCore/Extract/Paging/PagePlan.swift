@@ -47,7 +47,10 @@ public struct PagePlan: Sendable, Equatable {
         readUnderBound += count
         let previousLargest = largestPage
         largestPage = max(largestPage, count)
-        if count < size, previousLargest > 0, count == previousLargest { cappedAt = count }
+        // A page as large as the one before, and shorter than asked, shows the gateway's cap —
+        // unless it reached the total (the one record of a tiny dataset, read again at its bound).
+        let reached = total.map { readUnderBound >= $0 } ?? false
+        if count < size, previousLargest > 0, count == previousLargest, !reached { cappedAt = count }
         // By cursor, a full page (as many records as asked for, or as the largest page before it)
         // never ends the walk, even when it reaches the total: a total too small (miscounted, or a
         // lie) would end the pass there yet look complete, and the records after it would go
@@ -55,7 +58,7 @@ public struct PagePlan: Sendable, Equatable {
         // page's highest cursor, costs one request and shows what is left (docs/sync.md, "What
         // complete means"); a page walk confirms such an end in `PageWalker` instead.
         let full = count >= size || (count >= previousLargest && (previousLargest > 0 || confirmsFirstPage))
-        let done = total.map { readUnderBound >= $0 && !(byCursor && full) } ?? (previousLargest > 0 ? count < previousLargest : false)
+        let done = total != nil ? reached && !(byCursor && full) : (previousLargest > 0 ? count < previousLargest : false)
         if done { return false }
         if byCursor, let maxCursor, from == nil || maxCursor > from! {
             from = maxCursor
