@@ -68,6 +68,36 @@ struct KeyChangeTests {
         let again = try project.dataflow("sync")
         #expect(again.status == 0, "\(again.output)")
         #expect(try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = 'key:service_cases'", []) == "case_id<-CASE_ID")
+
+        // The key changed with the upgrade (no key recorded yet): a stored row's _key is not what its
+        // key columns make under the new key, so the change is refused all the same.
+        try db.exec("DELETE FROM _dataflow_meta WHERE name LIKE 'key:%'")
+        let file = project.root.appendingPathComponent("Mappings/datasets/service_cases.yml")
+        let mapping = try String(contentsOf: file, encoding: .utf8)
+        try mapping.replacingOccurrences(of: "key: [case_id]", with: "key: [case_id, status]").write(to: file, atomically: true, encoding: .utf8)
+        let changed = try project.dataflow("sync")
+        #expect(changed.status == 1 && changed.output.contains("were stored under another key (not recorded"), "\(changed.output)")
+        #expect(changed.output.contains("market_licenses: ok"))
+    }
+
+    /// A --rekey whose walk finds no record (the gateway holds nothing now, or says so by mistake)
+    /// forgot every row with a D each and exited 0; it now keeps them unless --allow-mass-delete.
+    @Test func aRekeyThatFindsNothingKeepsTheRowsUnlessAllowed() throws {
+        let sandbox = try Sandbox(rows: 20, caseRows: 40)
+        let project = try CountyProject(sandbox: sandbox)
+        #expect(try project.dataflow("sync", "--quiet").status == 0)
+        let db = try project.database()
+        let live = try db.scalarInt("SELECT count(*) FROM service_cases WHERE _deleted = 0", []) ?? 0
+        #expect(live > 30)
+        try sandbox.control("POST", "/_control/mutate?dataset=cases&purge=40")
+        let refused = try project.dataflow("sync", "service_cases", "--rekey", "service_cases")
+        #expect(refused.status == 1 && refused.output.contains("the gateway answered no records, so --rekey kept its \(live) live rows"), "\(refused.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM service_cases WHERE _deleted = 0", []) == live)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'", []) == 0)
+        let allowed = try project.dataflow("sync", "service_cases", "--rekey", "service_cases", "--allow-mass-delete", "service_cases")
+        #expect(allowed.status == 0, "\(allowed.output)")
+        #expect(try db.scalarInt("SELECT count(*) FROM service_cases", []) == 0)
+        #expect(try db.scalarInt("SELECT count(*) FROM _dataflow_changes WHERE op = 'D'", []) == live)
     }
 
     /// Found by a hunt: a `--rekey` emptied the table before the gateway answered (a wrong secret

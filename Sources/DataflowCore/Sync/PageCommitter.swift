@@ -81,4 +81,7 @@ final class OnceAction: @unchecked Sendable {
 
     /// What the action returned (0 before it ran).
     var result: Int { lock.withLock { value } }
+
+    /// Whether the action has not run yet.
+    var pending: Bool { lock.withLock { body != nil } }
 }

@@ -153,10 +153,29 @@ public final class SyncEngine: @unchecked Sendable {
         let definition = Self.keyDefinition(dataset)
         let stored = try warehouse.metaValue(Self.keyMetaName(dataset))
         if stored == definition { return }
-        if let stored, state.rows + state.deletedRows > 0 {
-            throw KeyChanged(dataset: dataset.name, stored: stored, now: definition, rows: state.rows + state.deletedRows)
+        if state.rows + state.deletedRows > 0 {
+            if let stored { throw KeyChanged(dataset: dataset.name, stored: stored, now: definition, rows: state.rows + state.deletedRows) }
+            // A warehouse from before keys were kept: a stored row whose `_key` is not what its
+            // own key columns make under this key shows the key changed with the upgrade.
+            if try !storedKeyMatches(dataset) {
+                throw KeyChanged(dataset: dataset.name, stored: "", now: definition, rows: state.rows + state.deletedRows)
+            }
         }
         try warehouse.setMetaValue(Self.keyMetaName(dataset), definition)
+    }
+
+    /// Whether one stored row's `_key` is the key its key columns make (`RecordMapper.keyText`'s
+    /// rule: the values joined by U+001F, in NFC); true when there is no row to ask.
+    private func storedKeyMatches(_ dataset: DatasetConfig) throws -> Bool {
+        let columns = dataset.key.map(Identifier.quoted).joined(separator: ", ")
+        var matches = true
+        try warehouse.forEachRow("SELECT _key, \(columns) FROM \(Identifier.quoted(dataset.name)) LIMIT 1", []) { row in
+            let parts = (1...dataset.key.count).map { row.text($0) }
+            // As it is too: keys stored before they were kept in NFC.
+            let joined = parts.contains(nil) ? nil : parts.map { $0 ?? "" }.joined(separator: "\u{1F}")
+            matches = joined.map { $0 == row.text(0) || RecordMapper.keyIdentity($0) == row.text(0) } ?? false
+        }
+        return matches
     }
 
     /// What the workers of one source share (rate limit, authenticator, quota, kept clients).
@@ -220,6 +239,7 @@ public final class SyncEngine: @unchecked Sendable {
         do {
             try warehouse.beginDataset(runID: runID, dataset: dataset.name)
             var state = try warehouse.state(of: dataset.name)
+            let liveBefore = state.rows
             observer.datasetStarted(dataset.name, watermark: state.watermarkText)
             // `--rekey`: the walk starts afresh, and the rows stored under the old key are
             // forgotten just before its first page is applied — once the gateway has answered: a
@@ -274,7 +294,12 @@ public final class SyncEngine: @unchecked Sendable {
                 if walker.reconcile { try warehouse.setMetaValue("reconciled:" + dataset.name, Timestamp.now()) }
             }
             if let forget {
-                // A walk that ended without a page (the gateway holds nothing now) forgets them here.
+                // A walk that ended without a page: the gateway holds nothing now, or says so by
+                // mistake. Its rows are forgotten only with --allow-mass-delete, as a pass that
+                // would tombstone them all is.
+                if forget.pending, !allowMassDelete, liveBefore > 0 {
+                    throw RekeyRefused(dataset: dataset.name, rows: liveBefore)
+                }
                 try forget.run()
                 summary.counts.deleted += forget.result
             }
@@ -349,8 +374,19 @@ public struct KeyChanged: Error, CustomStringConvertible, Sendable {
                 return pieces.count == 2 && pieces[0] != pieces[1] ? "\(pieces[0]) (from \(pieces[1]))" : pieces[0]
             }.joined(separator: " + ")
         }
-        return "\(dataset): its key is now \(shown(now)), but its \(rows) rows were stored under \(shown(stored)); synced like this, every record"
+        let before = stored.isEmpty ? "another key (not recorded by the dataflow that stored them: their _key values are not this key's)" : shown(stored)
+        return "\(dataset): its key is now \(shown(now)), but its \(rows) rows were stored under \(before); synced like this, every record"
             + " would be stored a second time beside its old row. Nothing was synced. Put the key back as it was, or load the dataset afresh under"
             + " the new key with `dataflow sync --rekey \(dataset)` (its rows are replaced; the change feed gets a D for each old key and an I for each new one)"
+    }
+}
+
+/// `sync --rekey` of a dataset whose walk found no record: its rows are kept (`SyncEngine`).
+public struct RekeyRefused: Error, CustomStringConvertible, Sendable {
+    public var dataset: String
+    public var rows: Int
+    public var description: String {
+        "\(dataset): the gateway answered no records, so --rekey kept its \(rows) live rows under the old key (nothing was forgotten)."
+            + " If the dataset really is empty now, run `dataflow sync --rekey \(dataset) --allow-mass-delete \(dataset)`"
     }
 }
