@@ -102,7 +102,7 @@ struct SyncCommand: ParsableCommand {
     func run() throws {
         // Checked here, not in `validate()`: a usage error is an event like any other in the
         // JSON log (ArgumentParser would print it as text).
-        guard (1...64).contains(jobs) else { throw fail("--jobs must be within 1…64, got \(jobs)", event: "config_error", exitCode: ExitCodes.badConfig) }
+        guard (1...64).contains(jobs) else { throw fail("--jobs must be within 1…64, got \(jobs)", event: "usage_error", exitCode: ExitCodes.badConfig) }
         let project: ProjectConfig
         do {
             project = try ProjectLoader(environment: ProcessInfo.processInfo.environment).load(root: global.project)

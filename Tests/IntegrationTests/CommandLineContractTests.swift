@@ -147,7 +147,7 @@ struct CommandLineContractTests {
         let json = try project.dataflow("sync", "--log-format", "json", "--jobs", "0")
         #expect(json.status == 2, "\(json.output)")
         let lines = json.stderr.split(separator: "\n")
-        #expect(!lines.isEmpty && lines.allSatisfy { (try? JSONParser.parse(Array($0.utf8)))?["event"]?.text == "config_error" }, "\(json.stderr)")
+        #expect(!lines.isEmpty && lines.allSatisfy { (try? JSONParser.parse(Array($0.utf8)))?["event"]?.text == "usage_error" }, "\(json.stderr)")
         #expect(json.stderr.contains("--jobs must be within 1…64, got 0"))
     }
 

@@ -236,6 +236,9 @@ public final class SyncEngine: @unchecked Sendable {
                              allowMassDelete: Bool = false, rekey: Bool = false, scheduler: DatasetScheduler) -> DatasetSummary {
         let started = Date()
         var summary = DatasetSummary(dataset: dataset.name, status: "ok")
+        // `--rekey`: forgets the rows stored under the old key (below); its D entries count as
+        // deleted whether or not the walk after it failed.
+        var forget: OnceAction?
         do {
             try warehouse.beginDataset(runID: runID, dataset: dataset.name)
             var state = try warehouse.state(of: dataset.name)
@@ -244,7 +247,6 @@ public final class SyncEngine: @unchecked Sendable {
             // `--rekey`: the walk starts afresh, and the rows stored under the old key are
             // forgotten just before its first page is applied — once the gateway has answered: a
             // refused sign-in or a gateway that is down leaves them as they were.
-            var forget: OnceAction?
             if rekey {
                 state = DatasetState(watermark: nil, watermarkText: nil, rows: 0, deletedRows: 0)
                 forget = OnceAction { [warehouse] in
@@ -301,12 +303,12 @@ public final class SyncEngine: @unchecked Sendable {
                     throw RekeyRefused(dataset: dataset.name, rows: liveBefore)
                 }
                 try forget.run()
-                summary.counts.deleted += forget.result
             }
         } catch {
             summary.status = "failed"
             summary.error = String(describing: error)
         }
+        if let forget { summary.counts.deleted += forget.result }
         // A record re-read at a page boundary or in the lookback window is one reject, not one per read.
         var distinctRejects: Int?
         if let tally = try? warehouse.rejectTally(dataset: dataset.name, runID: runID) {
