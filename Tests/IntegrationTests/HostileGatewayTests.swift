@@ -83,22 +83,12 @@ struct HostileGatewayTests {
     }
 
     /// A cursor walk (`sorted: true`, pages of 50) over the same open route, filtered by update time.
-    static let cursorDataset = """
-        dataset: licenses_by_cursor
-        source: portal
-        request:
-          path: /open/none/page/plain/licenses.json
-          records: records
-          pagination: { type: page, page_param: pageNum, size_param: pageSize, size: 50, total: total }
-        incremental: { cursor: UPDATE_TIME, param: startTime, format: "yyyy-MM-dd HH:mm:ss", lookback: 0s, sorted: true }
-        key: [uscc]
-        deleted: { field: DEL_FLAG, equals: "1" }
-        matters: { field: SXBM }
-        fields:
-          uscc:        { from: TYSHXYDM, type: text, check: uscc, required: true }
-          name:        { from: QYMC, type: text, transform: [trim] }
-          updated_at:  { from: UPDATE_TIME, type: datetime, format: "yyyy-MM-dd HH:mm:ss" }
-        """
+    static var cursorDataset: String {
+        snapshotDataset("licenses_by_cursor", paging: "page").replacingOccurrences(of: "key: [uscc]", with: """
+            incremental: { cursor: UPDATE_TIME, param: startTime, format: "yyyy-MM-dd HH:mm:ss", lookback: 0s, sorted: true }
+            key: [uscc]
+            """)
+    }
 
     /// A cursor walk took a full page that reached the gateway's total for the end: a first load
     /// under a total of 50 (the page size) stored 50 of 300 records and said ok, and a reconcile
