@@ -362,7 +362,7 @@ private final class ResultSlots: @unchecked Sendable {
     var all: [DatasetSummary?] { lock.withLock { slots } }
 }
 
-/// A dataset's key is not the one its rows were stored under (`SyncEngine.keyChanged`).
+/// A dataset's key is not the one its rows were stored under (`SyncEngine.checkKey`).
 public struct KeyChanged: Error, CustomStringConvertible, Sendable {
     public var dataset: String
     /// The key definitions, `column<-member` joined by commas.
