@@ -50,8 +50,11 @@ enum Console {
     }
 
     /// A usage error found before the command ran (ArgumentParser's own): its message alone.
-    static func usageError(_ message: String, exitCode: Int32) {
-        stderr(EventLog.jsonLine("usage_error", [("error", .text(message)), ("exit_code", .int(Int(exitCode)))], level: "error", redactor: Redactor()))
+    static func usageError(_ message: String, exitCode: Int32) { errorEvent("usage_error", message, exitCode: exitCode) }
+
+    /// An error that ends a command, as a JSON event `{event, error, exit_code}`.
+    static func errorEvent(_ event: String, _ message: String, exitCode: Int32, redactor: Redactor = Redactor()) {
+        stderr(EventLog.jsonLine(event, [("error", .text(message)), ("exit_code", .int(Int(exitCode)))], level: "error", redactor: redactor))
     }
 
     private static func event(_ name: String, level: String, message: String) {

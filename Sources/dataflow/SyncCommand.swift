@@ -78,7 +78,7 @@ struct SyncCommand: ParsableCommand {
     /// breaks are then escapes, and the lines split here are dataflow's own.
     private func fail(_ message: String, event: String, exitCode: Int32, redactor: Redactor = Redactor()) -> ExitCode {
         if global.logFormat == .json {
-            Console.stderr(EventLog.jsonLine(event, [("error", .text(message)), ("exit_code", .int(Int(exitCode)))], level: "error", redactor: redactor))
+            Console.errorEvent(event, message, exitCode: exitCode, redactor: redactor)
         } else {
             for line in message.split(separator: "\n") { Console.error(String(line)) }
         }

@@ -59,9 +59,15 @@ struct ExtractComponentTests {
         reconcile.confirmsFirstPage = true
         #expect(step(&reconcile, count: 40, total: 40, maxCursor: 9))
         #expect(!step(&reconcile, count: 2, total: 2, maxCursor: 9))
-        // A page walk leaves the confirmation to its walker (PageWalker) and ends here.
+        // A page walk leaves the confirmation to its walker (PageWalker) and ends here, saying the
+        // page may have been full — a short first page too, when the walk confirms first pages.
         var byPage = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: false)
-        #expect(!step(&byPage, count: 100, total: 100, maxCursor: nil))
+        #expect(!step(&byPage, count: 100, total: 100, maxCursor: nil) && byPage.lastPageFull)
+        var shortFirst = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: false)
+        #expect(!step(&shortFirst, count: 40, total: 40, maxCursor: nil) && !shortFirst.lastPageFull)
+        shortFirst = PagePlan(from: nil, firstPage: 1, size: 100, byCursor: false)
+        shortFirst.confirmsFirstPage = true
+        #expect(!step(&shortFirst, count: 40, total: 40, maxCursor: nil) && shortFirst.lastPageFull)
     }
 
     @Test func walkStopsOnEmptyOrShortPagesWithoutTotal() {

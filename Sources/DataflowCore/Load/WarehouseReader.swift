@@ -116,3 +116,11 @@ public struct WarehouseRunUnfinished: LocklessReadRefused {
             + "may not be one state of it. Read it when the run has finished (after a killed run, when the next run has finished)"
     }
 }
+
+extension WarehouseReader {
+    /// A value of the warehouse's own `_dataflow_meta` table, read by a report or an export (the
+    /// sync writes them through `Warehouse.setMetaValue`).
+    public func metaText(_ name: String) throws -> String? {
+        try scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(name)])
+    }
+}

@@ -86,7 +86,7 @@ public struct PIIMasking: Sendable {
 
     /// Reads `formerKeyWasPersonal` from the warehouse's `_dataflow_meta`.
     public mutating func readFormerKey(dataset: String, from db: WarehouseReader) throws {
-        formerKeyWasPersonal = try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(Self.keyWasPersonalMeta(dataset))]) == "1"
+        formerKeyWasPersonal = try db.metaText(Self.keyWasPersonalMeta(dataset)) == "1"
     }
 
     /// A mapped column's value, masked when the column is personal data.

@@ -119,7 +119,7 @@ public struct TableExporter {
         // The feed keeps the keys of before a `sync --rekey`, and the table its rows while a changed
         // key waits for one: when an earlier key held personal data, such keys are masked too.
         try masking.readFormerKey(dataset: dataset.name, from: db)
-        let storedKey = try db.scalarText("SELECT value FROM _dataflow_meta WHERE name = ?", [.text(SyncEngine.keyMetaName(dataset))])
+        let storedKey = try db.metaText(SyncEngine.keyMetaName(dataset))
         let keyPending = masking.formerKeyWasPersonal && storedKey != nil && storedKey != SyncEngine.keyDefinition(dataset)
         if !options.revealPII {
             try refuseClearDerivations(rowColumns: rowColumns, filters: options.filters, masking: masking, keyPending: keyPending)

@@ -396,6 +396,9 @@ final class PageWalker {
     private func walkByPage(_ p: PagePagination, baseParams: [(String, String)], start: Int?, state: DatasetState,
                             summary: inout DatasetSummary) throws -> PassLedger {
         var plan = PagePlan(from: start, firstPage: p.firstPage, size: p.size, byCursor: false)
+        // Every pass of a page walk is judged (snapshot, reconcile, unsorted watermark): a first page
+        // at the total is confirmed whatever it holds.
+        plan.confirmsFirstPage = true
         // A walk whose gateway reports a total checks that every response reports the same one:
         // its pages may be fetched out of order (`PageFan`), so its first and last pages alone do
         // not bound the pass in time.
@@ -485,11 +488,10 @@ final class PageWalker {
             try note(page, records: count, committed: [committed], in: &ledger)
             if !plan.advance(count: count, total: totalDisproved ? nil : page.total, maxCursor: nil) {
                 if let total = page.total, !totalDisproved {
-                    // A page that may be full: as many records as asked for, or as the largest page
-                    // before it (a gateway that caps its page size), or the first page, whatever it
+                    // A page that may be full (`PagePlan.lastPageFull`; the first page whatever it
                     // holds — a gateway that caps its pages at 40 and reports the records it sent as
-                    // its total looks exactly like a dataset of 40 (it tombstoned the rest).
-                    if plan.readUnderBound == total, count >= p.size || count == plan.largestPage {
+                    // its total looks exactly like a dataset of 40, and the rest was tombstoned).
+                    if plan.readUnderBound == total, plan.lastPageFull {
                         endClaimedByTotal = page.records
                         plan.passShortPage()
                         continue

@@ -28,10 +28,15 @@ public struct PagePlan: Sendable, Equatable {
     public private(set) var largestPage = 0
     /// Set when a full-looking page came back shorter than asked: the gateway's real page cap.
     public private(set) var cappedAt: Int?
-    /// By cursor: a first page shorter than asked that reaches the total is confirmed like a full
-    /// one (a pass that tombstones must not take a gateway's page cap for the end). Off for an
-    /// incremental walk, which reads what follows on its next run anyway, and then costs nothing.
+    /// A first page shorter than asked counts as full (`lastPageFull`): a pass that tombstones
+    /// must not take a gateway's page cap for the end. Off for an incremental cursor walk, which
+    /// reads what follows on its next run anyway, and then costs nothing.
     public var confirmsFirstPage = false
+    /// The last page may have been full: as many records as asked for, or as the largest page
+    /// before it (a gateway that caps its page size), or the first page with `confirmsFirstPage`.
+    /// A walk that reached the total on such a page has only the gateway's word that nothing
+    /// follows (docs/sync.md, "What complete means").
+    public private(set) var lastPageFull = false
 
     public init(from: Int?, firstPage: Int, size: Int, byCursor: Bool) {
         self.from = from
@@ -51,14 +56,14 @@ public struct PagePlan: Sendable, Equatable {
         // unless it reached the total (the one record of a tiny dataset, read again at its bound).
         let reached = total.map { readUnderBound >= $0 } ?? false
         if count < size, previousLargest > 0, count == previousLargest, !reached { cappedAt = count }
-        // By cursor, a full page (as many records as asked for, or as the largest page before it)
-        // never ends the walk, even when it reaches the total: a total too small (miscounted, or a
-        // lie) would end the pass there yet look complete, and the records after it would go
-        // unread (and, in a reconcile, their keys be tombstoned). The next request, under the
-        // page's highest cursor, costs one request and shows what is left (docs/sync.md, "What
-        // complete means"); a page walk confirms such an end in `PageWalker` instead.
-        let full = count >= size || (count >= previousLargest && (previousLargest > 0 || confirmsFirstPage))
-        let done = total != nil ? reached && !(byCursor && full) : (previousLargest > 0 ? count < previousLargest : false)
+        // By cursor, a full page (`lastPageFull`) never ends the walk, even when it reaches the
+        // total: a total too small (miscounted, or a lie) would end the pass there yet look
+        // complete, and the records after it would go unread (and, in a reconcile, their keys be
+        // tombstoned). The next request, under the page's highest cursor, costs one request and
+        // shows what is left (docs/sync.md, "What complete means"); a page walk confirms such an
+        // end in `PageWalker` instead.
+        lastPageFull = count >= size || (count >= previousLargest && (previousLargest > 0 || confirmsFirstPage))
+        let done = total != nil ? reached && !(byCursor && lastPageFull) : (previousLargest > 0 ? count < previousLargest : false)
         if done { return false }
         if byCursor, let maxCursor, from == nil || maxCursor > from! {
             from = maxCursor
